@@ -1,0 +1,118 @@
+"""The FastAPI application: routers, the one error shape, offline API docs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
+
+from xinyong import __version__
+from xinyong.core.db import Database, get_database
+from xinyong.core.errors import DomainError
+
+log = logging.getLogger("xinyong")
+
+_HTTP_ZH = {
+    400: "请求有误",
+    401: "未登录或凭证无效",
+    403: "无权访问",
+    404: "未找到",
+    405: "不支持该请求方法",
+    409: "冲突",
+    413: "请求内容过大",
+    422: "数据校验未通过",
+    429: "请求过于频繁",
+}
+
+
+def _error(status: int, code: str, message: str, message_zh: str, details: Any = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "message_zh": message_zh, "details": details or {}}}
+    return JSONResponse(body, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure to ``{"error": {code, message, message_zh, details}}``, in one place."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                "value": err.get("input") if isinstance(err.get("input"), str | int | float | None) else None,
+                "rule": err.get("type"),
+                "message": err.get("msg"),
+                "message_zh": "字段不符合要求",
+            }
+            for err in exc.errors()
+        ]
+        return _error(
+            422, "invalid_request", "The request failed validation", "请求数据校验未通过", {"errors": errors}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh = _HTTP_ZH.get(exc.status_code, "请求失败")
+        resp = _error(exc.status_code, f"http_{exc.status_code}", str(exc.detail), zh)
+        for k, v in (exc.headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    @app.exception_handler(Exception)
+    async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+        # Never show a stack trace to a client; the log keeps it.
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, "internal_error", "Internal error", "系统内部错误，请稍后再试")
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Xinyong 信用 API",
+        version=__version__,
+        description="公共信用信息平台 API. JSON under /api/v1/. Errors: {error: {code, message, message_zh, details}}.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.db = db or get_database()
+    install_error_handlers(app)
+
+    # Swagger UI assets come from the swagger-ui-bundle package: the docs work offline.
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Xinyong API 文档",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+    @app.get("/api/v1/health", tags=["system"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__, "store": app.state.db.dialect}
+
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list[Any]:
+    """Every domain's router, imported here so the app is assembled in one place."""
+    from xinyong.catalog.api import router as catalog
+    from xinyong.ingest.api import router as ingest
+    from xinyong.records.api import router as records
+    from xinyong.subjects.api import router as subjects
+
+    return [subjects, catalog, ingest, records]

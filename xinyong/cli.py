@@ -1,0 +1,49 @@
+"""The ``xinyong`` command line (Typer + Rich). Each domain adds its own commands."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from xinyong.core.db import get_database
+from xinyong.core.settings import get_settings
+
+app = typer.Typer(help="Xinyong 信用: public credit information platform.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the store (SQLite by default, PostgreSQL via XINYONG_DATABASE_URL)."""
+    from xinyong.core.migrate import upgrade
+
+    settings = get_settings()
+    db = get_database()
+    upgrade(db.engine, schema=settings.database_schema)
+    console.print(
+        f"[green]store ready[/green] ({db.dialect}: {db.engine.url.render_as_string(hide_password=True)})"
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="bind address (default from settings)"),
+    port: int = typer.Option(None, help="port (default from settings)"),
+) -> None:
+    """Serve the API and portal."""
+    import uvicorn
+
+    from xinyong.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _register_domains() -> None:
+    from xinyong.core import cli as core_cli
+
+    core_cli.register(app)
+
+
+_register_domains()

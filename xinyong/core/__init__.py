@@ -1,0 +1,1 @@
+"""What every domain needs: settings, storage, identifiers, calendar, events, errors."""

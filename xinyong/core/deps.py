@@ -1,0 +1,21 @@
+"""FastAPI dependencies shared by every domain's router."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from xinyong.core.db import Database
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the handler returns without error."""
+    with get_db(request).session() as session:
+        yield session

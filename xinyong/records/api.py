@@ -1,0 +1,7 @@
+"""HTTP API of the records domain (thin: it calls the service)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["records"])
