@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_SUBJECTS ?= 3000
 
-.PHONY: demo test bench lint venv install install-test serve clean
+.PHONY: demo test bench lint venv install install-test serve clean browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,8 +32,20 @@ lint: install-test
 	$(BIN)/ruff format --check xinyong tests bench
 	$(BIN)/mypy
 
+# Browser tests drive Debian's Chromium, never a downloaded browser; a CJK font makes pages and
+# screenshots show Chinese glyphs. Installed with apt-get only when missing (sudo if not root).
+browser-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing$$missing with apt-get"; \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
 # PostgreSQL runs too when XINYONG_TEST_POSTGRES_URL is set or a server answers on 127.0.0.1:5432.
-test: lint
+test: lint browser-deps
 	@if [ -z "$$XINYONG_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1',5432)))" 2>/dev/null; then \
 		export XINYONG_TEST_POSTGRES_URL="$(PG_URL)"; echo "PostgreSQL answers: testing SQLite and PostgreSQL"; \
 	else echo "testing SQLite$${XINYONG_TEST_POSTGRES_URL:+ and PostgreSQL}"; fi; \

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 os.environ.setdefault("XINYONG_SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("XINYONG_TICK_INTERVAL_SECONDS", "0")  # no background tick unless a test asks
 
 from xinyong.core.db import Database, make_engine, set_database
 from xinyong.core.migrate import upgrade

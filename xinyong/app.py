@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
+import html
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from xinyong import __version__
+from xinyong.accounts.middleware import AccessMiddleware
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
+from xinyong.core.hardening import SecurityHeadersMiddleware
+from xinyong.records.scheduler import lifespan as records_lifespan
 
 log = logging.getLogger("xinyong")
+
+_STATIC_DIR = Path(__file__).resolve().parent / "core" / "static"
+_DOCS_HTML = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>Xinyong API 文档</title>
+<meta name="xinyong-csrf" content="{csrf}">
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" type="image/png" href="/static/swagger/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/docs/swagger-init.js"></script>
+</body>
+</html>
+"""
 
 _HTTP_ZH = {
     400: "请求有误",
@@ -82,22 +104,27 @@ def create_app(db: Database | None = None) -> FastAPI:
         description="公共信用信息平台 API. JSON under /api/v1/. Errors: {error: {code, message, message_zh, details}}.",
         docs_url=None,
         redoc_url=None,
+        lifespan=records_lifespan,  # the periodic tick (records domain); off when the interval is 0
     )
     app.state.db = db or get_database()
     install_error_handlers(app)
+    # Every request passes the access policy (xinyong/accounts/policy.py), then gets the headers.
+    app.add_middleware(AccessMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     # Swagger UI assets come from the swagger-ui-bundle package: the docs work offline.
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Xinyong API 文档",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-        )
+    def docs(request: Request) -> HTMLResponse:
+        # No inline script (CSP): Swagger UI is started by /docs/swagger-init.js.
+        principal = request.scope.get("state", {}).get("principal")
+        csrf = html.escape(getattr(principal, "csrf_token", None) or "")
+        return HTMLResponse(_DOCS_HTML.replace("{csrf}", csrf), headers={"Cache-Control": "no-store"})
+
+    @app.get("/docs/swagger-init.js", include_in_schema=False)
+    def docs_init() -> FileResponse:
+        return FileResponse(_STATIC_DIR / "swagger-init.js", media_type="text/javascript")
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:
@@ -110,9 +137,13 @@ def create_app(db: Database | None = None) -> FastAPI:
 
 def _routers() -> list[Any]:
     """Every domain's router, imported here so the app is assembled in one place."""
+    from xinyong.accounts.api import router as accounts
+    from xinyong.accounts.pages import router as accounts_pages
     from xinyong.catalog.api import router as catalog
+    from xinyong.core.ledger_api import router as ledger
     from xinyong.ingest.api import router as ingest
+    from xinyong.portal.pages import router as portal
     from xinyong.records.api import router as records
     from xinyong.subjects.api import router as subjects
 
-    return [subjects, catalog, ingest, records]
+    return [subjects, catalog, ingest, records, ledger, accounts, portal, accounts_pages]

@@ -41,9 +41,23 @@ def serve(
 
 
 def _register_domains() -> None:
+    from xinyong.accounts import cli as accounts_cli
+    from xinyong.catalog import cli as catalog_cli
     from xinyong.core import cli as core_cli
+    from xinyong.core import ledger_cli
+    from xinyong.demo import cli as demo_cli
+    from xinyong.ingest import cli as ingest_cli
+    from xinyong.records import cli as records_cli
+    from xinyong.subjects import cli as subjects_cli
 
     core_cli.register(app)
+    catalog_cli.register(app)
+    ledger_cli.register(app)
+    ingest_cli.register(app)
+    records_cli.register(app)
+    subjects_cli.register(app)
+    demo_cli.register(app)
+    accounts_cli.register(app)
 
 
 _register_domains()

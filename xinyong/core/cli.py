@@ -2,8 +2,152 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
 import typer
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from xinyong.core import calendar as cal
+from xinyong.core.db import Database, get_database
+from xinyong.core.errors import DomainError
+from xinyong.core.identifiers import check_id
+
+id_app = typer.Typer(help="统一社会信用代码 / 居民身份证号码校验 (identifier checks).", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历：法定节假日与调休 (working-day calendar).", no_args_is_help=True)
+
+
+class KindChoice(StrEnum):
+    uscc = "uscc"
+    ric = "ric"
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
+    return typer.Exit(1)
+
+
+@id_app.command("check")
+def id_check(
+    codes: list[str] = typer.Argument(..., help="codes to check; '-' reads one code per line from stdin"),
+    kind: KindChoice | None = typer.Option(None, "--kind", help="uscc or ric; inferred when omitted"),
+) -> None:
+    """Check codes: one JSON object per line (code, kind, valid, error, inner_check for USCC).
+    Exit code 0 when every code is valid, 1 otherwise."""
+    if codes == ["-"]:
+        codes = [line.strip() for line in sys.stdin if line.strip()]
+    all_valid = True
+    for code in codes:
+        result = check_id(code, kind.value if kind else None)
+        all_valid &= result.valid
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    raise typer.Exit(0 if all_valid else 1)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        typer.echo(f"日期“{value}”格式不正确，应为 YYYY-MM-DD\nNot a date (YYYY-MM-DD): {value}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _initialised_store() -> Database | None:
+    """The configured store if it exists and is migrated; never creates one."""
+    db = get_database()
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or url.database == ":memory:" or not Path(url.database).exists()
+    ):
+        return None
+    try:
+        with db.engine.connect() as conn:
+            return db if inspect(conn).has_table("calendar_overrides") else None
+    except SQLAlchemyError as exc:
+        typer.echo(
+            f"注意：无法连接存储，未计入本地调整日 / store unreachable, overrides not applied ({type(exc).__name__})",
+            err=True,
+        )
+        return None
+
+
+def _calendar() -> cal.WorkCalendar:
+    # Works before `xinyong init`: without a store only the package and the ruleset count.
+    db = _initialised_store()
+    if db is None:
+        return cal.base_calendar()
+    with db.session() as session:
+        return cal.load_calendar(session)
+
+
+@calendar_app.command("add")
+def calendar_add(
+    start: str = typer.Argument(..., help="start date YYYY-MM-DD (not counted)"),
+    n: int = typer.Argument(..., help="working days to add"),
+) -> None:
+    """Print the date N working days after START (start day not counted)."""
+    day = _parse_date(start)
+    try:
+        typer.echo(_calendar().add_working_days(day, n).isoformat())
+    except DomainError as exc:
+        raise _fail(exc) from None
+
+
+@calendar_app.command("between")
+def calendar_between(
+    first: str = typer.Argument(..., help="first date YYYY-MM-DD (not counted)"),
+    second: str = typer.Argument(..., help="second date YYYY-MM-DD (counted)"),
+) -> None:
+    """Print the number of working days after FIRST up to and including SECOND."""
+    a, b = _parse_date(first), _parse_date(second)
+    try:
+        typer.echo(str(_calendar().working_days_between(a, b)))
+    except DomainError as exc:
+        raise _fail(exc) from None
+
+
+@calendar_app.command("override")
+def calendar_override(
+    day: str = typer.Argument(..., help="the day YYYY-MM-DD"),
+    workday: bool = typer.Option(..., "--workday/--holiday", help="working day or day off"),
+    name: str = typer.Option(..., "--name", help="e.g. 台风停工 / 地方节日"),
+    source: str = typer.Option("", "--source", help="the notice that decided it"),
+) -> None:
+    """Store a city's correction of one day (needs an initialised store)."""
+    d = _parse_date(day)
+    db = _initialised_store()
+    if db is None:
+        typer.echo(
+            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
+            err=True,
+        )
+        raise typer.Exit(1)
+    try:
+        with db.session() as session:
+            o = cal.add_override(session, d, workday, name, source)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"{o.day.isoformat()} {'工作日' if o.is_workday else '休息日'} {o.name}")
+
+
+@calendar_app.command("overrides")
+def calendar_overrides() -> None:
+    """List the stored overrides."""
+    db = _initialised_store()
+    if db is None:
+        return
+    with db.session() as session:
+        for o in cal.list_overrides(session):
+            typer.echo(
+                f"{o.day.isoformat()}\t{'workday' if o.is_workday else 'holiday'}\t{o.name}\t{o.source}"
+            )
 
 
 def register(app: typer.Typer) -> None:
     """Attach core's commands to the main CLI."""
+    app.add_typer(id_app, name="id")
+    app.add_typer(calendar_app, name="calendar")

@@ -29,6 +29,33 @@ class Settings(BaseSettings):
     # Run the daily tick (publicity expiry) inside `serve` every this many seconds; 0 = off.
     tick_interval_seconds: int = 3600
 
+    # --- Access control and hardening (xinyong/accounts; docs/security.md) -------------------
+    # Portal sessions: idle timeout and absolute lifetime, in minutes.
+    session_idle_minutes: int = 30
+    session_absolute_minutes: int = 12 * 60
+    # The session cookie's Secure flag: "auto" (when the request came over https), "always", "never".
+    cookie_secure: str = "auto"
+    # Lockout after this many consecutive failed logins, for this many minutes.
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 30
+    # argon2id cost (RFC 9106 second recommended option: t=3, 64 MiB, p=4).
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    # API keys expire after this many days unless an expiry is given (0 = never).
+    api_key_default_days: int = 365
+    # Rate limit of anonymous calls to public endpoints, per client IP (token bucket).
+    # rate_limit_per_minute is the refill rate, rate_limit_burst the bucket size; 0 = off.
+    rate_limit_per_minute: int = 300
+    rate_limit_burst: int = 100
+    # Take the client IP from the first X-Forwarded-For entry (only behind a trusted proxy).
+    trust_forwarded_for: bool = False
+    # Largest request body for everything except uploads (max_upload_bytes).
+    max_request_bytes: int = 1024 * 1024
+    # How self-registered subject accounts are bound to their subject: "registry" (match the
+    # subject record) or "package.module:ClassName" (a SubjectBinder, e.g. e-business licence).
+    subject_binder: str = "registry"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

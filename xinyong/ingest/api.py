@@ -1,7 +1,208 @@
-"""HTTP API of the ingest domain (thin: it calls the service)."""
+"""HTTP API of the ingest domain (thin: it calls the service).
+
+Providers authenticate with the header ``X-Api-Key`` and see only their own submissions,
+quarantine and metrics (the access-control issue adds staff roles later).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from sqlalchemy.orm import Session
+
+from xinyong.core.deps import get_session
+from xinyong.core.errors import Forbidden
+from xinyong.ingest import service
+from xinyong.ingest.schemas import (
+    BatchIn,
+    DiscardIn,
+    ProviderMetricsOut,
+    QuarantineOut,
+    QuarantinePage,
+    ResubmitIn,
+    RowOut,
+    RowPage,
+    SubmissionCreated,
+    SubmissionDetail,
+    SubmissionOut,
+    SubmissionPage,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+
+def current_provider(
+    x_api_key: str | None = Header(default=None, alias="X-Api-Key"),
+    session: Session = Depends(get_session),
+) -> service.ProviderInfo:
+    return service.authenticate(session, x_api_key)
+
+
+def _summary(result: service.SubmissionResult) -> dict[str, object]:
+    out = SubmissionOut.model_validate(result).model_dump()
+    out["rows_accepted"] = result.rows_accepted
+    out["unknown_headers"] = result.unknown_headers
+    return out
+
+
+def _created(result: service.SubmissionResult) -> SubmissionCreated:
+    return SubmissionCreated(
+        **_summary(result),
+        problems=[RowOut.model_validate(r) for r in result.problems],
+        rows_url=f"/api/v1/submissions/{result.id}",
+    )
+
+
+@router.post("/submissions", response_model=SubmissionCreated, status_code=201)
+def submit_batch(
+    body: BatchIn,
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> SubmissionCreated:
+    """Submit a JSON batch ``{"item": ..., "rows": [{header: value}, ...]}``."""
+    return _created(service.submit(session, provider, body.item, body.rows, "api"))
+
+
+@router.post("/submissions/file", response_model=SubmissionCreated, status_code=201)
+def submit_file(
+    file: UploadFile = File(..., description="CSV (UTF-8 or GBK/GB18030), XLSX, JSONL or JSON"),
+    item: str = Form(..., description="catalog item code"),
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> SubmissionCreated:
+    """Upload a file (multipart: ``file`` and ``item``)."""
+    return _created(service.submit_file(session, provider, item, file.file, file.filename))
+
+
+@router.get("/submissions", response_model=SubmissionPage)
+def list_submissions(
+    item: str | None = None,
+    status: str | None = None,
+    page: int = Query(1, ge=1),
+    per_page: int = Query(50, ge=1, le=500),
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> SubmissionPage:
+    """The calling provider's own submissions, newest first."""
+    result = service.list_submissions(
+        session, provider_id=provider.id, item_code=item, status=status, page=page, per_page=per_page
+    )
+    return SubmissionPage(
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        items=[SubmissionOut(**_summary(s)) for s in result.items],
+    )
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+def get_submission(
+    submission_id: str,
+    outcome: str | None = Query(None, description="created|corrected|withdrawn|unchanged|rejected"),
+    problems_only: bool = Query(False, description="only rejected or late rows"),
+    page: int = Query(1, ge=1),
+    per_page: int = Query(100, ge=1, le=1000),
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> SubmissionDetail:
+    """Status, counters and per-row results (row, field, value, rule code, Chinese message)."""
+    result = service.get_submission(session, submission_id, provider_id=provider.id)
+    rows = service.list_submission_rows(
+        session,
+        submission_id,
+        provider_id=provider.id,
+        outcome=outcome,
+        problems_only=problems_only,
+        page=page,
+        per_page=per_page,
+    )
+    return SubmissionDetail(
+        **_summary(result),
+        rows=RowPage(
+            total=rows.total,
+            page=rows.page,
+            per_page=rows.per_page,
+            items=[RowOut.model_validate(r) for r in rows.items],
+        ),
+    )
+
+
+@router.get("/quarantine", response_model=QuarantinePage)
+def list_quarantine(
+    item: str | None = None,
+    status: str | None = Query("open", description="open|resolved|superseded|discarded; empty = all"),
+    submission_id: str | None = None,
+    page: int = Query(1, ge=1),
+    per_page: int = Query(50, ge=1, le=500),
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> QuarantinePage:
+    """The calling provider's quarantined rows with their reasons."""
+    result = service.list_quarantine(
+        session,
+        provider=provider.id,
+        item_code=item,
+        status=status or None,
+        submission_id=submission_id,
+        page=page,
+        per_page=per_page,
+    )
+    return QuarantinePage(
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        items=[QuarantineOut.model_validate(q) for q in result.items],
+    )
+
+
+@router.get("/quarantine/{quarantine_id}", response_model=QuarantineOut)
+def get_quarantine(
+    quarantine_id: int,
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> QuarantineOut:
+    return QuarantineOut.model_validate(
+        service.get_quarantine(session, quarantine_id, provider_id=provider.id)
+    )
+
+
+@router.post("/quarantine/{quarantine_id}/resubmit", response_model=SubmissionCreated, status_code=201)
+def resubmit(
+    quarantine_id: int,
+    body: ResubmitIn,
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> SubmissionCreated:
+    """Correct a quarantined row and store it as a new submission (channel ``resubmit``)."""
+    return _created(
+        service.correct_and_resubmit(session, quarantine_id, body.values, provider_id=provider.id)
+    )
+
+
+@router.post("/quarantine/{quarantine_id}/discard", response_model=QuarantineOut)
+def discard(
+    quarantine_id: int,
+    body: DiscardIn,
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> QuarantineOut:
+    """Close a quarantined row without storing it; the note is kept."""
+    return QuarantineOut.model_validate(
+        service.discard(session, quarantine_id, body.note, provider_id=provider.id)
+    )
+
+
+@router.get("/providers/{code}/metrics", response_model=ProviderMetricsOut)
+def metrics(
+    code: str,
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session),
+) -> ProviderMetricsOut:
+    """Submissions, rows accepted / rejected by rule, late rows, error rate, median delay."""
+    if code != provider.code:
+        raise Forbidden(
+            "A provider may only see its own metrics",
+            "只能查看本单位的报送统计",
+            code="ingest.forbidden",
+            value=code,
+        )
+    return ProviderMetricsOut.model_validate(service.provider_metrics(session, code))

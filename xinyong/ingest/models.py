@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
@@ -62,14 +62,17 @@ class Submission(Base):
     rows_late: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # File-level problems (unknown header, encoding ...) that rejected the whole submission.
+    # File-level problems (missing column, encoding ...) that rejected the whole submission.
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # Submission-level warnings that did not reject it (unknown headers whose columns were ignored).
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
 
 class SubmissionRow(Base):
     """The outcome of one row of a submission (kept for every row, good or bad)."""
 
     __tablename__ = "submission_rows"
+    __table_args__ = (Index("ix_submission_rows_submission_row", "submission_id", "row_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
@@ -95,7 +98,9 @@ class QuarantineRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the row as received (original headers)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|resolved|discarded
+    status: Mapped[str] = mapped_column(
+        String(16), default="open", index=True
+    )  # open|resolved|superseded|discarded
     resolved_submission_id: Mapped[str | None] = mapped_column(String(36))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

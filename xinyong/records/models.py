@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
@@ -66,4 +67,11 @@ class CreditState(Base):
     serious_in_force: Mapped[int] = mapped_column(Integer, default=0)
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
     last_change_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Written ONLY by the evaluation step (xinyong.evaluation, migration 0007) through
+    # ``set_evaluations``: the subject's current grade and what produced it.
+    grade: Mapped[str | None] = mapped_column(String(8), index=True)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    model_code: Mapped[str | None] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(32))
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -2,6 +2,109 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from xinyong.core.deps import get_session
+from xinyong.subjects import service
+from xinyong.subjects.schemas import (
+    CaseOut,
+    CasePageOut,
+    DetectOut,
+    GovernanceReportOut,
+    RelationOut,
+    ResolveCaseIn,
+    SearchPageOut,
+    SubjectOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["subjects"])
+
+
+@router.get("/subjects", response_model=SearchPageOut, summary="查询信用主体（名称片段、曾用名、代码前缀）")
+def search_subjects(
+    q: str = Query(
+        ..., description="名称中任意 2 个及以上连续字符，或统一社会信用代码前缀，或完整身份证号码"
+    ),
+    kind: str | None = Query(
+        None, description="enterprise / organisation / individual_business / natural_person"
+    ),
+    page: int = Query(1, ge=1),
+    per_page: int = Query(20, ge=1, le=100),
+    session: Session = Depends(get_session),
+) -> SearchPageOut:
+    return SearchPageOut.model_validate(service.search(session, q, kind=kind, page=page, per_page=per_page))
+
+
+@router.get("/subjects/{code}", response_model=SubjectOut, summary="按统一社会信用代码或身份证号码查看主体")
+def subject_by_code(code: str, session: Session = Depends(get_session)) -> SubjectOut:
+    return SubjectOut.model_validate(service.get_by_code(session, code))
+
+
+@router.get("/subjects/{code}/relations", response_model=list[RelationOut], summary="主体的关联关系")
+def subject_relations(code: str, session: Session = Depends(get_session)) -> list[RelationOut]:
+    subject = service.get_by_code(session, code)
+    return [RelationOut.model_validate(r) for r in service.list_relations(session, subject.id)]
+
+
+@router.get(
+    "/governance/cases", response_model=CasePageOut, summary="重错码治理事项列表", tags=["governance"]
+)
+def governance_cases(
+    status: str | None = Query("open", description="open / resolved / all"),
+    kind: str | None = Query(
+        None,
+        description="inner_check_mismatch / code_multiple_names / name_multiple_codes / provisional_subject",
+    ),
+    page: int = Query(1, ge=1),
+    per_page: int = Query(20, ge=1, le=100),
+    session: Session = Depends(get_session),
+) -> CasePageOut:
+    return CasePageOut.model_validate(
+        service.list_cases(
+            session, status=None if status == "all" else status, kind=kind, page=page, per_page=per_page
+        )
+    )
+
+
+@router.get(
+    "/governance/cases/{case_id}", response_model=CaseOut, summary="一个治理事项", tags=["governance"]
+)
+def governance_case(case_id: int, session: Session = Depends(get_session)) -> CaseOut:
+    return CaseOut.model_validate(service.get_case(session, case_id))
+
+
+@router.post(
+    "/governance/cases/{case_id}/resolve", response_model=CaseOut, summary="处理治理事项", tags=["governance"]
+)
+def resolve_governance_case(
+    case_id: int, body: ResolveCaseIn, session: Session = Depends(get_session)
+) -> CaseOut:
+    return CaseOut.model_validate(
+        service.resolve_case(
+            session,
+            case_id,
+            body.resolution,
+            by=body.by,
+            note=body.note,
+            target_subject_id=body.target_subject_id,
+            corrected_code=body.corrected_code,
+        )
+    )
+
+
+@router.post(
+    "/governance/detect", response_model=DetectOut, summary="扫描重错码与临时主体", tags=["governance"]
+)
+def governance_detect(session: Session = Depends(get_session)) -> DetectOut:
+    return DetectOut(opened=service.detect_cases(session))
+
+
+@router.get(
+    "/governance/report",
+    response_model=GovernanceReportOut,
+    summary="重错码治理报告（重错码率）",
+    tags=["governance"],
+)
+def governance_report(session: Session = Depends(get_session)) -> GovernanceReportOut:
+    return GovernanceReportOut.model_validate(service.governance_report(session))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
@@ -81,6 +81,8 @@ class GovernanceCase(Base):
     code: Mapped[str | None] = mapped_column(String(18))
     name: Mapped[str | None] = mapped_column(String(200))
     subject_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    # What detection saw (names used with the code, codes used with the name, check result...).
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default=text("'{}'"))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     resolution: Mapped[str | None] = mapped_column(String(32))
     resolution_detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

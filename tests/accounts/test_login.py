@@ -1,0 +1,203 @@
+"""Portal login: password check, session cookie, logout, lockout, no username enumeration,
+password policy, CSRF on forms, idle and absolute session expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from tests.accounts.helpers import PASSWORD, Accounts, csrf_of, form_token, login
+from xinyong.accounts import service
+from xinyong.accounts.models import User, UserSession
+from xinyong.core.db import Database, utcnow
+from xinyong.core.errors import InvalidInput
+from xinyong.core.settings import reset_settings
+
+
+def test_login_sets_a_secure_session_cookie_and_logout_ends_it(client: TestClient, accounts: Accounts) -> None:
+    r = login(client, "t_regulator", next_url="/account")
+    assert r.status_code == 303 and r.headers["location"] == "/account"
+    cookie = r.headers["set-cookie"]
+    assert "xinyong_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http in this test; see the https test below
+    me = client.get("/api/v1/me").json()
+    assert (me["kind"], me["role"], me["username"], me["department_code"]) == (
+        "user",
+        "regulator",
+        "t_regulator",
+        "tz_fgw",
+    )
+    page = client.get("/account")
+    assert page.status_code == 200 and "测试regulator" in page.text and "监管部门" in page.text
+
+    out = client.post("/logout", data={"csrf_token": csrf_of(client)}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/"
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/account", follow_redirects=False).headers["location"] == "/login?next=%2Faccount"
+
+
+def test_session_cookie_is_secure_over_https(db: Database, accounts: Accounts) -> None:
+    from xinyong.app import create_app
+
+    with TestClient(create_app(db), base_url="https://testserver") as c:
+        r = login(c, "t_bank")
+        assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
+        assert c.get("/api/v1/me").json()["role"] == "bank"
+
+
+def test_wrong_password_and_unknown_user_answer_alike(client: TestClient, accounts: Accounts) -> None:
+    wrong = login(client, "t_bank", "Wrong-password-1")
+    unknown = login(client, "nobody_here", "Wrong-password-1")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "用户名或密码错误" in wrong.text and "用户名或密码错误" in unknown.text
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_lockout_after_repeated_failures(
+    client: TestClient, accounts: Accounts, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XINYONG_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("XINYONG_LOGIN_LOCKOUT_MINUTES", "15")
+    reset_settings()
+    assert "用户名或密码错误" in login(client, "t_bank", "Wrong-password-1").text
+    assert "用户名或密码错误" in login(client, "t_bank", "Wrong-password-2").text
+    third = login(client, "t_bank", "Wrong-password-3")
+    assert third.status_code == 401 and "账户已临时锁定" in third.text and "15 分钟" in third.text
+    # Locked: even the right password is refused, with the same message.
+    locked = login(client, "t_bank", PASSWORD)
+    assert locked.status_code == 401 and "账户已临时锁定" in locked.text
+    # An unknown username behaves the same way: the lockout does not reveal who exists.
+    for _ in range(2):
+        assert "用户名或密码错误" in login(client, "ghost_user", "Wrong-password-1").text
+    assert "账户已临时锁定" in login(client, "ghost_user", "Wrong-password-1").text
+    # The lockout ends after its time, or when an administrator unlocks the account.
+    service.unlock_user(session, "t_bank", by="test")
+    session.commit()
+    assert login(client, "t_bank").status_code == 303
+
+
+def test_lockout_expires(client: TestClient, accounts: Accounts, session: Session) -> None:
+    session.execute(
+        update(User).where(User.username == "t_bank").values(locked_until=utcnow() - timedelta(seconds=1))
+    )
+    session.commit()
+    assert login(client, "t_bank").status_code == 303
+
+
+def test_disabled_account_cannot_log_in_and_loses_its_sessions(
+    client: TestClient, accounts: Accounts, session: Session
+) -> None:
+    assert login(client, "t_bank").status_code == 303
+    service.lock_user(session, "t_bank", by="test")
+    session.commit()
+    assert client.get("/api/v1/me").status_code == 401
+    r = login(client, "t_bank")
+    assert r.status_code == 401 and "用户名或密码错误" in r.text
+
+
+def test_password_policy(session: Session, accounts: Accounts) -> None:
+    assert service.check_password("Short1!", "zhang") == ["min_length"]
+    assert service.check_password("alllowercaseletters", "zhang") == ["min_classes"]
+    assert service.check_password("Zhangsan-2026x", "zhangsan") == ["contains_username"]
+    assert service.check_password("Qiye-xinyong-2026", "zhangsan") == []
+    assert service.check_password("信用平台密码abc123", "x") == []  # Chinese counts as "other"
+    policy = service.password_policy()
+    assert (policy.min_length, policy.min_classes) == (10, 3) and "22239" in policy.source
+    with pytest.raises(InvalidInput) as err:
+        service.create_user(
+            session, username="weak_one", display_name="弱", role="admin", password="password12"
+        )
+    assert err.value.code == "accounts.weak_password" and err.value.details["rules"] == ["min_classes"]
+
+
+def test_change_password_page(client: TestClient, accounts: Accounts) -> None:
+    login(client, "t_admin")
+    token = csrf_of(client)
+    weak = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "abc", "confirm": "abc", "csrf_token": token}
+    )
+    assert weak.status_code == 422 and "密码不符合要求" in weak.text
+    wrong = client.post(
+        "/account/password",
+        data={"current": "nope", "new": "New-Pass-2027", "confirm": "New-Pass-2027", "csrf_token": token},
+    )
+    assert wrong.status_code == 422 and "当前密码不正确" in wrong.text
+    ok = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "New-Pass-2027", "confirm": "New-Pass-2027", "csrf_token": token},
+    )
+    assert ok.status_code == 200 and "密码已修改" in ok.text
+    client.post("/logout", data={"csrf_token": token})
+    assert login(client, "t_admin").status_code == 401
+    assert login(client, "t_admin", "New-Pass-2027").status_code == 303
+
+
+def test_forms_need_the_csrf_token(client: TestClient, accounts: Accounts) -> None:
+    # Before login: the login form's double-submit token.
+    client.get("/login")
+    r = client.post("/login", data={"username": "t_bank", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403 and "页面已过期" in r.text
+    r = client.post(
+        "/login", data={"username": "t_bank", "password": PASSWORD, "csrf_token": "forged"}, follow_redirects=False
+    )
+    assert r.status_code == 403
+    # Signed in: the session's token, as a form field or the X-CSRF-Token header.
+    assert login(client, "t_bank").status_code == 303
+    r = client.post("/logout", follow_redirects=False)
+    assert r.status_code == 403
+    r = client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert client.get("/api/v1/me").status_code == 200  # still signed in
+    # JSON calls from pages carry the header; without it a cookie-authenticated call is refused.
+    login(client, "t_admin")
+    body = {"code": "tz_new", "name": "新部门"}
+    refused = client.post("/api/v1/accounts/departments", json=body)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "auth.csrf_failed"
+    done = client.post("/api/v1/accounts/departments", json=body, headers={"X-CSRF-Token": csrf_of(client)})
+    assert done.status_code == 201, done.text
+
+
+def test_login_redirect_stays_on_this_site(client: TestClient, accounts: Accounts) -> None:
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        r = login(client, "t_bank", next_url=evil)
+        assert r.headers["location"] == "/account"
+    client.cookies.clear()
+    page = client.get("/login?next=/publicity")
+    assert 'name="next" value="/publicity"' in page.text
+
+
+def test_session_idle_and_absolute_expiry(client: TestClient, accounts: Accounts, session: Session) -> None:
+    login(client, "t_regulator")
+    assert client.get("/api/v1/me").status_code == 200
+    # Idle for longer than session_idle_minutes (default 30).
+    session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    session.commit()
+    r = client.get("/api/v1/me")
+    assert r.status_code == 401
+    assert "xinyong_session=" in r.headers.get("set-cookie", "")  # the stale cookie is cleared
+
+    login(client, "t_regulator")
+    assert client.get("/api/v1/me").status_code == 200
+    # Older than session_absolute_minutes, however active.
+    session.execute(
+        update(UserSession).where(UserSession.ended_at.is_(None)).values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+    session.commit()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_each_login_is_a_new_session(client: TestClient, accounts: Accounts) -> None:
+    login(client, "t_bank")
+    first = client.cookies.get("xinyong_session")
+    token = form_token(client.get("/account").text)
+    login(client, "t_bank")
+    second = client.cookies.get("xinyong_session")
+    assert first and second and first != second
+    assert form_token(client.get("/account").text) != token
+    # The first session ended when the second began.
+    client.cookies.set("xinyong_session", first)
+    assert client.get("/api/v1/me").status_code == 401

@@ -1,0 +1,1 @@
+"""Accounts: identities, roles, portal sessions, API keys and the access policy (issue 4 §1, §5)."""

@@ -1,0 +1,286 @@
+"""Administrators' commands: ``xinyong user ...``, ``xinyong key ...``, ``xinyong dept ...``.
+
+Run on the platform's own host (whoever runs them has the store's credentials). Each change is
+recorded in the ledger as done by ``cli:<operating-system user>``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service
+from xinyong.accounts.policy import SCOPES
+from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH
+from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
+
+user_app = typer.Typer(help="用户管理 (portal users): add, list, passwd, lock, unlock.", no_args_is_help=True)
+key_app = typer.Typer(
+    help="API 密钥管理 (API keys for systems): create, list, revoke, rotate.", no_args_is_help=True
+)
+dept_app = typer.Typer(
+    help="部门管理 (departments that own users and keys): add, list.", no_args_is_help=True
+)
+console = Console()
+
+
+def _by() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in this environment
+        return "cli"
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    try:
+        with get_database().session() as session:
+            yield session
+    except DomainError as exc:
+        typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
+        if exc.details:
+            typer.echo(json.dumps(exc.details, ensure_ascii=False, default=str), err=True)
+        raise typer.Exit(1) from None
+
+
+def _when(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M") if dt else "-"
+
+
+# ---------------------------------------------------------------------------------------------
+# users
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="login name (lower-case letters, digits, _ . @ -)"),
+    name: str = typer.Option(..., "--name", help="display name, e.g. 张三"),
+    role: str = typer.Option(..., "--role", help=" / ".join(ACCOUNT_ROLES)),
+    department: str | None = typer.Option(None, "--department", help="department code"),
+    provider: str | None = typer.Option(None, "--provider", help="provider code (provider accounts)"),
+    subject: str | None = typer.Option(None, "--subject", help="USCC or ID number (subject accounts)"),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt="密码 password",
+        hide_input=True,
+        confirmation_prompt=True,
+        help="prompted when omitted",
+    ),
+) -> None:
+    """Create a portal user."""
+    with _session() as s:
+        u = service.create_user(
+            s,
+            username=username,
+            display_name=name,
+            role=role,
+            password=password,
+            department_code=department,
+            provider_code=provider,
+            subject_code=subject,
+            by=_by(),
+        )
+    typer.echo(
+        f"已创建用户 {u.username}（{u.role_zh}{'，' + u.department_name if u.department_name else ''}）"
+    )
+
+
+@user_app.command("list")
+def user_list(
+    role: str | None = typer.Option(None, "--role"),
+    department: str | None = typer.Option(None, "--department"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List users."""
+    with _session() as s:
+        users = service.list_users(s, role=role, department_code=department)
+    if as_json:
+        typer.echo(json.dumps([u.__dict__ for u in users], ensure_ascii=False, default=str, indent=1))
+        return
+    table = Table("用户名", "姓名", "角色", "部门", "主体", "状态", "最近登录")
+    for u in users:
+        state = "停用" if not u.active else ("锁定至 " + _when(u.locked_until) if u.locked_until else "正常")
+        table.add_row(
+            u.username,
+            u.display_name,
+            u.role_zh,
+            u.department_code or "-",
+            str(u.subject_id or "-"),
+            state,
+            _when(u.last_login_at),
+        )
+    console.print(table)
+    typer.echo(f"共 {len(users)} 个用户")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: str = typer.Argument(...),
+    password: str = typer.Option(
+        ..., "--password", prompt="新密码 new password", hide_input=True, confirmation_prompt=True
+    ),
+) -> None:
+    """Set a user's password (their sessions end)."""
+    with _session() as s:
+        service.set_password(s, username, password, by=_by())
+    typer.echo(f"已为 {username} 设置新密码，其登录会话已全部退出")
+
+
+@user_app.command("lock")
+def user_lock(username: str = typer.Argument(...)) -> None:
+    """Disable a user until unlocked (their sessions end at once)."""
+    with _session() as s:
+        service.lock_user(s, username, by=_by())
+    typer.echo(f"已停用用户 {username}")
+
+
+@user_app.command("unlock")
+def user_unlock(username: str = typer.Argument(...)) -> None:
+    """Re-enable a user and clear a lockout after failed logins."""
+    with _session() as s:
+        service.unlock_user(s, username, by=_by())
+    typer.echo(f"已解锁用户 {username}")
+
+
+# ---------------------------------------------------------------------------------------------
+# API keys
+
+
+def _print_new_key(info: service.ApiKeyInfo, key: str) -> None:
+    typer.echo(f"API 密钥 #{info.id}（{info.name}，{ROLE_NAMES_ZH.get(info.role, info.role)}）")
+    typer.echo(f"  权限范围 scopes: {', '.join(info.scopes)}")
+    if info.items:
+        typer.echo(f"  目录项 items: {', '.join(info.items)}")
+    typer.echo(f"  有效期至 expires: {_when(info.expires_at)}")
+    typer.echo("  密钥只显示这一次，请妥善保存 (shown once, store it safely):")
+    typer.echo(key)
+
+
+@key_app.command("create")
+def key_create(
+    name: str = typer.Option(..., "--name", help="the system that uses the key"),
+    role: str = typer.Option(..., "--role", help=" / ".join(ACCOUNT_ROLES)),
+    scope: list[str] = typer.Option(
+        None, "--scope", help=f"repeatable; default per role. {', '.join(SCOPES)}"
+    ),
+    item: list[str] = typer.Option(
+        None, "--item", help="catalog item code (repeatable); none = no item limit"
+    ),
+    department: str | None = typer.Option(None, "--department"),
+    provider: str | None = typer.Option(None, "--provider", help="provider code (provider keys)"),
+    user: str | None = typer.Option(None, "--user", help="owning user"),
+    subject: str | None = typer.Option(None, "--subject", help="USCC or ID number (subject keys)"),
+    days: int | None = typer.Option(
+        None, "--days", help="valid for N days (0 = no expiry); default from settings"
+    ),
+) -> None:
+    """Issue an API key (printed once; only its hash is stored)."""
+    with _session() as s:
+        info, key = service.create_api_key(
+            s,
+            name=name,
+            role=role,
+            scopes=scope or None,
+            items=item or (),
+            department_code=department,
+            provider_code=provider,
+            username=user,
+            subject_code=subject,
+            expires_in_days=days,
+            by=_by(),
+        )
+    _print_new_key(info, key)
+
+
+@key_app.command("list")
+def key_list(
+    department: str | None = typer.Option(None, "--department"),
+    all_keys: bool = typer.Option(False, "--all", help="include revoked keys"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List API keys (never the keys themselves)."""
+    with _session() as s:
+        keys = service.list_api_keys(s, department_code=department, include_revoked=all_keys)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [{**k.__dict__, "status": k.status} for k in keys], ensure_ascii=False, default=str, indent=1
+            )
+        )
+        return
+    table = Table("#", "前缀", "名称", "角色", "部门", "权限范围", "状态", "有效期至", "最近使用")
+    for k in keys:
+        table.add_row(
+            str(k.id),
+            k.prefix,
+            k.name,
+            ROLE_NAMES_ZH.get(k.role, k.role),
+            k.department_code or "-",
+            ", ".join(k.scopes),
+            {"active": "有效", "expired": "已过期", "revoked": "已吊销"}[k.status],
+            _when(k.expires_at),
+            _when(k.last_used_at),
+        )
+    console.print(table)
+
+
+@key_app.command("revoke")
+def key_revoke(key: str = typer.Argument(..., help="key id or prefix")) -> None:
+    """Revoke a key: it stops working at once."""
+    with _session() as s:
+        info = service.revoke_api_key(s, key, by=_by())
+    typer.echo(f"已吊销 API 密钥 #{info.id}（{info.prefix}）")
+
+
+@key_app.command("rotate")
+def key_rotate(
+    key: str = typer.Argument(..., help="key id or prefix"),
+    grace_minutes: int = typer.Option(0, "--grace-minutes", help="the old key keeps working this long"),
+) -> None:
+    """Replace a key with a new one (same owner, role, scopes, items)."""
+    with _session() as s:
+        info, new_key = service.rotate_api_key(s, key, by=_by(), grace_minutes=grace_minutes)
+    _print_new_key(info, new_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# departments
+
+
+@dept_app.command("add")
+def dept_add(
+    code: str = typer.Argument(...),
+    name: str = typer.Option(..., "--name"),
+    provider: str | None = typer.Option(None, "--provider", help="the ingest provider it submits as"),
+) -> None:
+    """Register a department."""
+    with _session() as s:
+        d = service.create_department(s, code, name, provider_code=provider, by=_by())
+    typer.echo(f"已登记部门 {d.code} {d.name}")
+
+
+@dept_app.command("list")
+def dept_list() -> None:
+    """List departments."""
+    with _session() as s:
+        rows = service.list_departments(s)
+    table = Table("编码", "名称", "信息提供单位", "状态")
+    for d in rows:
+        table.add_row(d.code, d.name, d.provider_code or "-", "正常" if d.active else "停用")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")
+    app.add_typer(key_app, name="key")
+    app.add_typer(dept_app, name="dept")

@@ -1,0 +1,33 @@
+"""FastAPI dependencies of the accounts domain, for every router to use.
+
+``current_principal``: who is calling (set by the access middleware before the route runs).
+The middleware already enforced ``policy.POLICY`` for the route; handlers use the principal for
+what the table cannot say (own-department data, catalog items of an API key, disclosure).
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from xinyong.accounts.principal import Principal
+from xinyong.core.errors import Unauthorized
+
+
+def current_principal(request: Request) -> Principal:
+    principal = request.scope.get("state", {}).get("principal")
+    if not isinstance(principal, Principal):
+        # The access middleware did not run: fail closed.
+        raise Unauthorized(
+            "No caller identity on this request", "无法确认调用者身份", code="auth.no_principal"
+        )
+    return principal
+
+
+def signed_in(request: Request) -> Principal:
+    """The principal, which must be authenticated (a user or an API key)."""
+    principal = current_principal(request)
+    if not principal.authenticated:
+        raise Unauthorized(
+            "Sign-in or an API key is required", "请先登录或提供 API 密钥", code="auth.login_required"
+        )
+    return principal

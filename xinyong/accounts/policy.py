@@ -1,0 +1,195 @@
+"""THE access policy: for every route (method + path template) which roles may call it and which
+scope an API key needs. ``xinyong.accounts.middleware`` enforces it for every request; a route
+missing here is denied (fail closed) and ``tests/accounts/test_matrix.py`` fails.
+
+Adding a route? Add one line below. Rules:
+
+* ``public(...)``: anyone, anonymous included (rate limited per client IP when anonymous).
+  Any API key may call a public route. What a role *sees* there is the domain's business
+  (disclosure levels), not this table's.
+* ``only(roles, scope)``: signed-in users with one of ``roles``; an API key needs one of those
+  roles AND ``scope``. ``scope=None``: not for API keys (portal-only); ``ANY_KEY``: any key of
+  those roles.
+* Mounts (static files) are declared as ``<mount path>/{path:path}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xinyong.accounts.principal import ACCOUNT_ROLES, ROLES, Principal
+
+ANY_KEY = "*"
+
+# Scope names for API keys: "<resource>:<read|write>".
+SCOPES: dict[str, str] = {
+    "subjects:read": "查询信用主体",
+    "records:read": "读取信用记录（非公开部分按披露级别）",
+    "checks:read": "联合奖惩核查（查询式、嵌入式）",
+    "submissions:write": "报送信用信息、处理待纠正数据",
+    "submissions:read": "查看本单位的报送结果、待纠正数据和报送统计",
+    "governance:read": "查看重错码治理事项",
+    "governance:write": "处理重错码治理事项",
+    "accounts:read": "查看用户、部门、API 密钥",
+    "accounts:write": "管理用户、部门、API 密钥",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    # API keys need this scope; None = API keys may not call the route; ANY_KEY = any key.
+    scope: str | None = None
+    # Request body limit: "default" (max_request_bytes) or "upload" (max_upload_bytes).
+    body: str = "default"
+    # Anonymous calls count against the per-IP bucket (public rules only).
+    rate_limited: bool = True
+
+    @property
+    def public(self) -> bool:
+        return "public" in self.roles
+
+
+def public(*, body: str = "default", rate_limited: bool = True) -> Rule:
+    return Rule(frozenset(ROLES), ANY_KEY, body, rate_limited)
+
+
+def only(roles: tuple[str, ...] | list[str], scope: str | None, *, body: str = "default") -> Rule:
+    bad = set(roles) - set(ACCOUNT_ROLES)
+    assert not bad, f"unknown roles {bad}"
+    assert scope is None or scope == ANY_KEY or scope in SCOPES, f"unknown scope {scope}"
+    return Rule(frozenset(roles), scope, body, rate_limited=False)
+
+
+PUBLIC = public()
+ASSET = public(rate_limited=False)  # static files, API docs: not counted against the bucket
+SIGNED_IN = only(ACCOUNT_ROLES, None)  # any logged-in portal user
+STAFF = ("credit_office", "admin")
+ADMIN = ("admin",)
+PROVIDER = ("provider",)
+
+POLICY: dict[tuple[str, str], Rule] = {
+    # --- system and API docs (core) -----------------------------------------------------
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/openapi.json"): ASSET,
+    ("GET", "/docs"): ASSET,
+    ("GET", "/docs/swagger-init.js"): ASSET,
+    ("GET", "/static/swagger/{path:path}"): ASSET,
+    # --- subjects and governance -----------------------------------------------------------
+    ("GET", "/api/v1/subjects"): PUBLIC,
+    ("GET", "/api/v1/subjects/{code}"): PUBLIC,
+    ("GET", "/api/v1/subjects/{code}/relations"): PUBLIC,
+    ("GET", "/api/v1/governance/cases"): only(STAFF, "governance:read"),
+    ("GET", "/api/v1/governance/cases/{case_id}"): only(STAFF, "governance:read"),
+    ("POST", "/api/v1/governance/cases/{case_id}/resolve"): only(STAFF, "governance:write"),
+    ("POST", "/api/v1/governance/detect"): only(STAFF, "governance:write"),
+    ("GET", "/api/v1/governance/report"): only(STAFF, "governance:read"),
+    # --- catalog ------------------------------------------------------------------------------
+    ("GET", "/api/v1/catalog/items"): PUBLIC,
+    ("GET", "/api/v1/catalog/items/{code}"): PUBLIC,
+    ("GET", "/api/v1/catalog/items/{code}/template.xlsx"): PUBLIC,
+    ("GET", "/api/v1/catalog/rules/publicity"): PUBLIC,
+    ("GET", "/api/v1/catalog/rules/severity"): PUBLIC,
+    ("GET", "/api/v1/catalog/rules/timeliness"): PUBLIC,
+    # --- ingest (a provider sees only its own submissions) -------------------------------
+    ("POST", "/api/v1/submissions"): only(PROVIDER, "submissions:write", body="upload"),
+    ("POST", "/api/v1/submissions/file"): only(PROVIDER, "submissions:write", body="upload"),
+    ("GET", "/api/v1/submissions"): only(PROVIDER, "submissions:read"),
+    ("GET", "/api/v1/submissions/{submission_id}"): only(PROVIDER, "submissions:read"),
+    ("GET", "/api/v1/quarantine"): only(PROVIDER, "submissions:read"),
+    ("GET", "/api/v1/quarantine/{quarantine_id}"): only(PROVIDER, "submissions:read"),
+    ("POST", "/api/v1/quarantine/{quarantine_id}/resubmit"): only(PROVIDER, "submissions:write"),
+    ("POST", "/api/v1/quarantine/{quarantine_id}/discard"): only(PROVIDER, "submissions:write"),
+    ("GET", "/api/v1/providers/{code}/metrics"): only(PROVIDER, "submissions:read"),
+    # --- records (public view; other views follow the disclosure levels) ----------------------
+    ("GET", "/api/v1/subjects/{code}/records"): PUBLIC,
+    ("GET", "/api/v1/records/{record_id}"): PUBLIC,
+    ("GET", "/api/v1/subjects/{code}/credit-state"): PUBLIC,
+    # --- ledger (public on purpose: anyone may verify) ---------------------------------------
+    ("GET", "/api/v1/ledger/checkpoints"): PUBLIC,
+    ("GET", "/api/v1/ledger/public-key"): PUBLIC,
+    ("GET", "/api/v1/ledger/proof/{seq}"): PUBLIC,
+    ("GET", "/api/v1/ledger/proof"): PUBLIC,
+    # --- accounts API ---------------------------------------------------------------------------
+    ("GET", "/api/v1/me"): only(ACCOUNT_ROLES, ANY_KEY),
+    ("GET", "/api/v1/accounts/users"): only(STAFF, "accounts:read"),
+    ("POST", "/api/v1/accounts/users"): only(STAFF, "accounts:write"),
+    ("POST", "/api/v1/accounts/users/{username}/lock"): only(ADMIN, "accounts:write"),
+    ("POST", "/api/v1/accounts/users/{username}/unlock"): only(ADMIN, "accounts:write"),
+    ("GET", "/api/v1/accounts/departments"): only(STAFF, "accounts:read"),
+    ("POST", "/api/v1/accounts/departments"): only(ADMIN, "accounts:write"),
+    ("GET", "/api/v1/accounts/keys"): only(ADMIN, "accounts:read"),
+    ("POST", "/api/v1/accounts/keys"): only(ADMIN, "accounts:write"),
+    ("POST", "/api/v1/accounts/keys/{key_id}/revoke"): only(ADMIN, "accounts:write"),
+    ("POST", "/api/v1/accounts/keys/{key_id}/rotate"): only(ADMIN, "accounts:write"),
+    # --- portal pages -----------------------------------------------------------------------
+    ("GET", "/static/portal/{path:path}"): ASSET,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/search"): PUBLIC,
+    ("GET", "/search/suggest"): PUBLIC,
+    ("GET", "/subjects/id/{subject_id}"): PUBLIC,
+    ("GET", "/subjects/{code}"): PUBLIC,
+    ("GET", "/publicity"): PUBLIC,
+    ("GET", "/catalog"): PUBLIC,
+    ("GET", "/catalog/{item_code}/template.xlsx"): PUBLIC,
+    # accounts pages
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("GET", "/register"): PUBLIC,
+    ("POST", "/register"): PUBLIC,
+}
+
+
+# Scopes a new API key gets when none are given, per role.
+ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
+    "subject": ("records:read",),
+    "provider": ("submissions:write", "submissions:read"),
+    "regulator": ("subjects:read", "records:read", "checks:read"),
+    "credit_office": ("subjects:read", "records:read", "checks:read", "governance:read"),
+    "bank": ("subjects:read", "records:read"),
+    "admin": ("accounts:read", "accounts:write"),
+}
+
+
+def lookup(method: str, template: str) -> Rule | None:
+    """The rule of a route; HEAD follows GET."""
+    return POLICY.get(("GET" if method == "HEAD" else method, template))
+
+
+def scopes_for_role(role: str) -> set[str]:
+    """Every scope that opens at least one route to ``role`` (what a key of that role may hold)."""
+    found = {r.scope for r in POLICY.values() if role in r.roles and r.scope not in (None, ANY_KEY)}
+    return {s for s in found if s is not None} | set(ROLE_DEFAULT_SCOPES.get(role, ())) & set(SCOPES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions
+
+
+ALLOW = "allow"
+LOGIN_REQUIRED = "auth.login_required"  # 401
+ROLE_DENIED = "auth.role_denied"  # 403
+SCOPE_DENIED = "auth.scope_denied"  # 403
+KEY_NOT_ALLOWED = "auth.key_not_allowed"  # 403: portal-only route
+NO_POLICY = "auth.no_policy"  # 403: fail closed
+
+
+def decide(rule: Rule | None, principal: Principal) -> str:
+    """ALLOW or the code of the denial, for ``principal`` calling a route with ``rule``."""
+    if rule is None:
+        return NO_POLICY
+    if rule.public:
+        return ALLOW
+    if not principal.authenticated:
+        return LOGIN_REQUIRED
+    if principal.role not in rule.roles:
+        return ROLE_DENIED
+    if principal.kind == "api_key":
+        if rule.scope is None:
+            return KEY_NOT_ALLOWED
+        if rule.scope != ANY_KEY and rule.scope not in principal.scopes:
+            return SCOPE_DENIED
+    return ALLOW

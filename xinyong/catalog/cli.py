@@ -1,0 +1,62 @@
+"""CLI of the catalog domain: check a ruleset, write an item's XLSX template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xinyong.catalog.ruleset import RulesetError
+from xinyong.catalog.service import get_catalog, load_catalog, xlsx_template
+from xinyong.core.settings import get_settings
+
+catalog_app = typer.Typer(help="信用信息目录与规则集 (catalog and ruleset).", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@catalog_app.command("validate")
+def validate(
+    directory: Path = typer.Argument(None, help="ruleset directory (default: the configured one)"),
+) -> None:
+    """Check a ruleset directory; exits non-zero and names the file and problem when invalid."""
+    target = directory or get_settings().ruleset_dir
+    try:
+        catalog = load_catalog(target)
+    except RulesetError as exc:
+        err_console.print(f"[red]规则集有误[/red] {exc.message_zh}")
+        for err in exc.details.get("errors", []):
+            err_console.print(f"  {err['loc']}: {err['message']}")
+        raise typer.Exit(1) from exc
+    table = Table(title=f"{catalog.meta.name} {catalog.meta.version}")
+    for col in ("目录项", "代码", "字段数", "公示规则", "双公示"):
+        table.add_column(col)
+    for item in catalog.items():
+        table.add_row(
+            item.name_zh,
+            item.code,
+            str(len(item.fields)),
+            item.publicity,
+            "是" if item.double_publicity else "",
+        )
+    console.print(table)
+    console.print(f"[green]规则集有效[/green] ({target})")
+
+
+@catalog_app.command("template")
+def template(
+    item: str = typer.Argument(..., help="catalog item code, e.g. administrative_penalty"),
+    output: Path = typer.Option(None, "--output", "-o", help="file to write (default ITEM.xlsx)"),
+) -> None:
+    """Write the XLSX template of a catalog item."""
+    get_catalog().item(item)
+    path = output or Path(f"{item}.xlsx")
+    path.write_bytes(xlsx_template(item))
+    console.print(f"[green]已生成[/green] {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the catalog commands (``xinyong catalog ...``) to the main CLI."""
+    app.add_typer(catalog_app, name="catalog")

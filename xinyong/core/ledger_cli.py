@@ -1,0 +1,98 @@
+"""``xinyong ledger``: verify the chain, make checkpoints, print proofs and the public key."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+
+from xinyong.core import ledger
+from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
+
+cli = typer.Typer(help="防篡改账本：校验、检查点、包含证明。", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    err_console.print(f"{exc.message_zh} ({exc.code}: {exc.message})", style="red", markup=False)
+    return typer.Exit(code=1)
+
+
+@cli.command("verify")
+def verify_cmd(as_json: bool = typer.Option(False, "--json", help="print the full result as JSON")) -> None:
+    """Recompute every hash, the chain and every checkpoint; exit 1 on any break."""
+    with get_database().session() as session:
+        result = ledger.verify(session)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    first = result.first_break
+    if first is None:
+        if not as_json:
+            console.print(
+                f"[green]账本完好[/green]: {result.entries} entries, {result.checkpoints} checkpoints, "
+                f"head seq {result.head_seq}"
+            )
+        return
+    if not as_json:
+        target = first.target or {}
+        err_console.print(f"[red]账本被破坏[/red]: {result.breaks_total} break(s); first broken entry:")
+        lines = [
+            f"  seq {first.seq}  kind={first.entry_kind or '-'}  ref={first.ref or '-'}  break={first.kind}",
+            f"  belongs to: {json.dumps(target, ensure_ascii=False)}" if target else "",
+            f"  {first.message_zh}",
+            f"  {first.message}",
+            f"  details: {json.dumps(first.details, ensure_ascii=False)}" if first.details else "",
+        ]
+        for line in filter(None, lines):
+            # Refs and details are data, not Rich markup; no wrapping so refs stay greppable.
+            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+@cli.command("checkpoint")
+def checkpoint_cmd() -> None:
+    """Sign checkpoints over every entry not yet covered."""
+    try:
+        with get_database().session() as session:
+            made = ledger.checkpoint_pending(session)
+            docs = [ledger.checkpoint_document(cp) for cp in made]
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    if not docs:
+        console.print("没有新的账本条目，无需检查点 (nothing new)")
+    for doc in docs:
+        console.print(
+            f"checkpoint {doc['id']}: seq {doc['first_seq']}-{doc['last_seq']} root {doc['root']} key {doc['key_id']}"
+        )
+
+
+@cli.command("proof")
+def proof_cmd(
+    seq: int = typer.Argument(..., help="ledger entry seq"),
+    payload: bool = typer.Option(False, "--payload", help="include the payload (may not be public)"),
+) -> None:
+    """Print the inclusion proof of entry SEQ as JSON (check it with docs/verify_ledger_proof.py)."""
+    try:
+        with get_database().session() as session:
+            proof = ledger.inclusion_proof(session, seq, include_payload=payload).to_dict()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps(proof, ensure_ascii=False, indent=2))
+
+
+@cli.command("public-key")
+def public_key_cmd() -> None:
+    """Print the checkpoint signing key's public half (PEM)."""
+    try:
+        info = ledger.public_key_info()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    typer.echo(info["public_key_pem"], nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``xinyong ledger`` to the main CLI."""
+    app.add_typer(cli, name="ledger")

@@ -1,0 +1,200 @@
+"""CLI of the demo city: ``xinyong demo build``, ``xinyong demo samples``, ``xinyong demo export``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
+from xinyong.demo import samples as samples_mod
+from xinyong.demo import service
+from xinyong.demo.generator import ITEM_HEADERS, iter_records, load_city
+
+demo_app = typer.Typer(help="演示城市（台州市）：生成、导入、样例文件。", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+_STAGES = {"subjects": "登记主体", "records": "各部门报送记录", "finish": "治理检测与公示到期"}
+
+
+@demo_app.command("build")
+def build(
+    subjects: int = typer.Option(
+        service.DEFAULT_SUBJECTS, "--subjects", "-n", min=service.MIN_SUBJECTS, help="number of subjects"
+    ),
+    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s", help="random seed: same seed, same city"),
+    out: Path | None = typer.Option(
+        None, "--out", help="where to write the sample files (default var/demo/samples)"
+    ),
+    force: bool = typer.Option(False, "--force", help="build even if the store holds other subjects"),
+) -> None:
+    """Build the demo city: subjects, ~30 departments with API keys, five years of records
+    ingested through the real ingest service, a quarantine, governance cases, sample files.
+    Building again with the same seed changes nothing."""
+    out_dir = out or service.samples_dir()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            summary = service.build_demo(
+                get_database(), subjects, seed, out_dir, force=force, progress=progress
+            )
+        except DomainError as exc:
+            err_console.print(f"[red]{exc.message_zh}[/red] ({exc.code})")
+            raise typer.Exit(1) from exc
+    if summary.already_built:
+        console.print(
+            f"[green]演示城市（种子 {seed}）已构建，未作改动。[/green] "
+            "API 密钥只显示一次；需要时用 [bold]xinyong provider rotate-key 单位编码[/bold] 重新生成。"
+        )
+    else:
+        _print_keys(summary)
+        _print_summary(summary)
+    _print_tour(summary, out_dir)
+
+
+def _print_keys(summary: service.DemoSummary) -> None:
+    table = Table(title="信息提供单位与 API 密钥（仅显示一次）", show_lines=False)
+    table.add_column("编码")
+    table.add_column("单位")
+    table.add_column("目录项")
+    table.add_column("X-Api-Key")
+    for p in summary.providers:
+        table.add_row(p.code, p.name, ", ".join(p.items), p.api_key or "（已存在）")
+    console.print(table)
+
+
+def _print_summary(s: service.DemoSummary) -> None:
+    table = Table(
+        title=f"演示城市：{load_city().name}（{s.subjects} 个主体，种子 {s.seed}，用时 {s.seconds:.1f} 秒）"
+    )
+    table.add_column("项目")
+    table.add_column("数量", justify="right")
+    for label, value in (
+        ("报送批次", s.submissions),
+        ("报送行数", s.rows),
+        ("新增记录", s.rows_created),
+        ("更正", s.rows_corrected),
+        ("撤销", s.rows_withdrawn),
+        ("进入隔离区的行", s.rows_rejected),
+        ("超时报送（>7 个工作日）", s.rows_late),
+        ("治理检测新开案件", s.governance_cases_opened),
+        ("公示期届满的记录", s.publicity_ended),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+
+
+def _shown(path: Path) -> Path:
+    """A path relative to the working directory when it is below it (shorter to copy)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _print_tour(s: service.DemoSummary, out_dir: Path) -> None:
+    out_dir = _shown(out_dir)
+    base = "http://127.0.0.1:8000"
+    keys = {p.code: p.api_key for p in s.providers if p.api_key}
+    bad_key = keys.get(samples_mod.BAD_ROWS_PROVIDER, "<椒江分局的 API 密钥>")
+    gbk = next(x for x in samples_mod.SAMPLES if x.filename == samples_mod.GBK_PENALTIES)
+    penalised = s.examples.get("penalised", "")
+    lines = [
+        "[bold]五分钟导览[/bold]（先运行 [bold]xinyong serve[/bold]）",
+        f"  API 文档（离线）     {base}/docs",
+        f"  门户首页             {base}/",
+        f"  搜索主体             {base}/api/v1/subjects?q=台州",
+        f"  主体及其公开记录     {base}/api/v1/subjects/{penalised}  ·  {base}/api/v1/subjects/{penalised}/records",
+        f"  重错码治理案件       {base}/api/v1/governance/cases",
+        f"  报送模板下载         {base}/api/v1/catalog/items/administrative_penalty/template.xlsx",
+        f"  隔离区（需 API 密钥） curl -H 'X-Api-Key: {bad_key}' {base}/api/v1/quarantine",
+    ]
+    if s.bad_rows_submission_id:
+        lines.append(
+            f"  错误行报送结果       curl -H 'X-Api-Key: {bad_key}' {base}/api/v1/submissions/{s.bad_rows_submission_id}"
+        )
+    lines += [
+        "",
+        "[bold]样例文件[/bold]",
+        *(f"  {out_dir / x.filename}  {x.description_zh}（{x.provider}）" for x in samples_mod.SAMPLES),
+        "",
+        "[bold]命令行[/bold]",
+        f"  xinyong ingest {out_dir / gbk.filename} --provider {gbk.provider} --item {gbk.item}",
+        f"  xinyong quarantine list --provider {samples_mod.BAD_ROWS_PROVIDER}",
+        "  xinyong governance list",
+        f"  xinyong id check {s.examples.get('mismatch', '')} {s.examples.get('person', '')}",
+        "  xinyong calendar add 2026-09-30 7",
+    ]
+    console.print("\n".join(lines), soft_wrap=True)
+
+
+@demo_app.command("samples")
+def samples(
+    subjects: int = typer.Option(service.DEFAULT_SUBJECTS, "--subjects", "-n", min=service.MIN_SUBJECTS),
+    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s"),
+    out: Path | None = typer.Option(None, "--out", help="directory (default var/demo/samples)"),
+) -> None:
+    """Write only the sample upload files (no store needed)."""
+    for path in samples_mod.write_samples(seed, subjects, out or service.samples_dir()):
+        console.print(str(path))
+
+
+@demo_app.command("export")
+def export(
+    item: str = typer.Option(..., "--item", "-i", help="catalog item, e.g. administrative_penalty"),
+    subjects: int = typer.Option(service.DEFAULT_SUBJECTS, "--subjects", "-n", min=1),
+    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s"),
+    limit: int | None = typer.Option(None, "--limit", help="stop after this many rows"),
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl or csv"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="file (default: standard output)"),
+) -> None:
+    """Stream the city's records of one item as JSONL or CSV (national field codes as headers),
+    in constant memory: ``--subjects 1000000`` works. Useful to load-test ``xinyong ingest``."""
+    if fmt not in ("jsonl", "csv"):
+        err_console.print("[red]--format 只能是 jsonl 或 csv[/red]")
+        raise typer.Exit(2)
+    if item not in ITEM_HEADERS:
+        err_console.print(f"[red]演示城市不生成目录项 {item}；可选：{', '.join(ITEM_HEADERS)}[/red]")
+        raise typer.Exit(2)
+    every = (r.values for r in iter_records(seed, subjects) if r.item == item and r.operation == "add")
+    rows: Iterator[dict[str, str]] = islice(every, limit) if limit is not None else every
+    fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout  # noqa: SIM115 - stdout or file
+    try:
+        if fmt == "jsonl":
+            for values in rows:
+                fh.write(json.dumps(values, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(fh, fieldnames=ITEM_HEADERS[item], lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    finally:
+        if out:
+            fh.close()
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``xinyong demo ...`` to the main CLI."""
+    app.add_typer(demo_app, name="demo")

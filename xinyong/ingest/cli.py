@@ -1,0 +1,266 @@
+"""CLI of the ingest domain: ``xinyong ingest FILE``, ``xinyong provider ...``, ``xinyong quarantine ...``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
+from xinyong.ingest import service
+
+console = Console()
+err_console = Console(stderr=True)
+
+provider_app = typer.Typer(
+    help="信息提供单位（数源单位）: register, keys, items, metrics.", no_args_is_help=True
+)
+quarantine_app = typer.Typer(
+    help="隔离区: rows rejected by validation, kept for correction.", no_args_is_help=True
+)
+
+# How many row problems the CLI prints before pointing to the full list.
+_SHOWN_PROBLEMS = 20
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    err_console.print(f"[red]{exc.message_zh}[/red]  ({exc.code}: {exc.message})")
+    if exc.details:
+        err_console.print(json.dumps(exc.details, ensure_ascii=False, default=str))
+    return typer.Exit(2)
+
+
+def ingest(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="CSV / XLSX / JSONL / JSON"
+    ),
+    provider: str = typer.Option(..., "--provider", "-p", help="provider code"),
+    item: str = typer.Option(..., "--item", "-i", help="catalog item code"),
+) -> None:
+    """Ingest a file for a provider: prints the summary and where the row errors are.
+
+    Exit 0 when the file was processed (even if some rows were quarantined), 2 when it was rejected."""
+    db = get_database()
+    with (
+        Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]归集[/bold] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar,
+        db.session() as session,
+        file.open("rb") as fh,
+    ):
+        task = bar.add_task(file.name, total=None)
+
+        def progress(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=max(total, done) if total else None)
+
+        try:
+            result = service.submit_file(session, provider, item, fh, file.name, progress=progress)
+        except DomainError as exc:
+            bar.stop()
+            raise _fail(exc) from None
+    _print_result(result)
+
+
+def _print_result(result: service.SubmissionResult) -> None:
+    t = Table(title=f"提交 {result.id}", show_header=False)
+    t.add_column("", style="bold")
+    t.add_column("")
+    for label, value in (
+        ("信息提供单位 provider", result.provider_code),
+        ("目录项 item", result.item_code),
+        ("格式/编码 format", f"{result.file_format or '-'} / {result.encoding or '-'}"),
+        ("总行数 rows", result.rows_total),
+        ("新增 created", result.rows_created),
+        ("更正 corrected", result.rows_corrected),
+        ("撤销 withdrawn", result.rows_withdrawn),
+        ("未变化 unchanged", result.rows_unchanged),
+        ("隔离 rejected", result.rows_rejected),
+        ("迟报 late", result.rows_late),
+    ):
+        t.add_row(label, str(value))
+    console.print(t)
+    for w in result.warnings:
+        console.print(f"[yellow]警告[/yellow] {w.get('message_zh')}")
+    rejected = [r for r in result.problems if r.outcome == "rejected"]
+    if rejected:
+        errors = Table(title="被拒绝的行（已进入隔离区）")
+        for col in ("行", "字段", "值", "规则", "说明"):
+            errors.add_column(col)
+        for r in rejected[:_SHOWN_PROBLEMS]:
+            for e in r.errors:
+                errors.add_row(
+                    str(r.row),
+                    str(e.get("header") or e.get("field") or ""),
+                    str(e.get("value") or ""),
+                    str(e.get("rule")),
+                    str(e.get("message_zh")),
+                )
+        console.print(errors)
+    if result.rows_rejected:
+        console.print(
+            f"全部 {result.rows_rejected} 条被拒绝的行: [bold]xinyong quarantine list --submission {result.id}[/bold]"
+            f"  或 GET /api/v1/submissions/{result.id}?outcome=rejected"
+        )
+
+
+@provider_app.command("add")
+def provider_add(
+    code: str = typer.Argument(..., help="provider code, e.g. tz_scjgj"),
+    name: str = typer.Argument(..., help="department name, e.g. 台州市市场监督管理局"),
+    item: list[str] = typer.Option([], "--item", "-i", help="catalog item it may submit (repeatable)"),
+    uscc: str | None = typer.Option(None, "--uscc", help="the department's unified social credit code"),
+) -> None:
+    """Register a provider and print its API key (shown only once)."""
+    try:
+        with get_database().session() as session:
+            info, key = service.create_provider(session, code, name, uscc, item)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    console.print(f"[green]已登记[/green] {info.code} {info.name}  目录项: {', '.join(info.items) or '-'}")
+    console.print("API 密钥（仅显示一次，请妥善保存）:")
+    print(key)
+
+
+@provider_app.command("list")
+def provider_list() -> None:
+    """List providers and the items each may submit."""
+    with get_database().session() as session:
+        providers = service.list_providers(session)
+    t = Table("code", "名称", "统一社会信用代码", "目录项", "状态")
+    for p in providers:
+        t.add_row(p.code, p.name, p.uscc or "", ", ".join(p.items), "启用" if p.active else "停用")
+    console.print(t)
+
+
+@provider_app.command("rotate-key")
+def provider_rotate_key(code: str) -> None:
+    """Issue a new API key; the old one stops working."""
+    try:
+        with get_database().session() as session:
+            _, key = service.rotate_key(session, code)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    console.print("新的 API 密钥（仅显示一次）:")
+    print(key)
+
+
+@provider_app.command("items")
+def provider_items(
+    code: str, item: list[str] = typer.Option(..., "--item", "-i", help="the full list of items (repeatable)")
+) -> None:
+    """Replace the catalog items a provider may submit."""
+    try:
+        with get_database().session() as session:
+            info = service.set_items(session, code, item)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    console.print(f"{info.code}: {', '.join(info.items)}")
+
+
+@provider_app.command("metrics")
+def provider_metrics(code: str, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Submissions, accepted/rejected rows by rule, late rows, error rate, median delay."""
+    try:
+        with get_database().session() as session:
+            m = service.provider_metrics(session, code)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps(m.__dict__, ensure_ascii=False))
+        return
+    t = Table(title=f"{m.provider_name}（{m.provider_code}）报送统计", show_header=False)
+    t.add_column("", style="bold")
+    t.add_column("")
+    for label, value in (
+        ("提交次数", m.submissions),
+        ("被整体拒绝的提交", m.submissions_failed),
+        ("报送行数", m.rows_submitted),
+        ("接收行数", m.rows_accepted),
+        ("拒绝行数", m.rows_rejected),
+        ("迟报行数", m.rows_late),
+        ("差错率", f"{m.error_rate:.2%}"),
+        ("延迟中位数（工作日）", "-" if m.median_delay_working_days is None else m.median_delay_working_days),
+    ):
+        t.add_row(label, str(value))
+    for rule, n in m.rejected_by_rule.items():
+        t.add_row(f"  拒绝: {rule}", str(n))
+    console.print(t)
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    provider: str | None = typer.Option(None, "--provider", "-p"),
+    item: str | None = typer.Option(None, "--item", "-i"),
+    status: str = typer.Option("open", help="open|resolved|superseded|discarded|all"),
+    submission: str | None = typer.Option(None, "--submission", "-s"),
+    page: int = typer.Option(1, min=1),
+    per_page: int = typer.Option(50, min=1, max=500),
+) -> None:
+    """Quarantined rows with their reasons."""
+    try:
+        with get_database().session() as session:
+            result = service.list_quarantine(
+                session,
+                provider=provider,
+                item_code=item,
+                status=None if status == "all" else status,
+                submission_id=submission,
+                page=page,
+                per_page=per_page,
+            )
+    except DomainError as exc:
+        raise _fail(exc) from None
+    t = Table("id", "单位", "目录项", "行", "状态", "原因", title=f"隔离区（共 {result.total} 条）")
+    for q in result.items:
+        reasons = "; ".join(f"{e.get('rule')}: {e.get('message_zh')}" for e in q.errors)
+        t.add_row(str(q.id), q.provider_code, q.item_code, str(q.row_number), q.status, reasons)
+    console.print(t)
+
+
+@quarantine_app.command("show")
+def quarantine_show(quarantine_id: int) -> None:
+    """One quarantined row as received, with its reasons (JSON)."""
+    try:
+        with get_database().session() as session:
+            q = service.get_quarantine(session, quarantine_id)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    print(json.dumps(q.__dict__, ensure_ascii=False, default=str, indent=2))
+
+
+@quarantine_app.command("discard")
+def quarantine_discard(
+    quarantine_id: int, note: str = typer.Option(..., "--note", help="why (kept)")
+) -> None:
+    """Close a quarantined row without storing it; the note is kept."""
+    try:
+        with get_database().session() as session:
+            q = service.discard(session, quarantine_id, note)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    console.print(f"隔离记录 {q.id} 已作废：{q.note}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the ingest commands to the main CLI."""
+    app.command("ingest")(ingest)
+    app.add_typer(provider_app, name="provider")
+    app.add_typer(quarantine_app, name="quarantine")

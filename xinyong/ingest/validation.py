@@ -1,0 +1,612 @@
+"""Row validation: raw values under original headers -> normalised catalog data, errors, warnings.
+
+Each problem is ``{row, field, header, value, rule, message, message_zh}``. Errors reject the row
+(it goes to quarantine); warnings are kept with an accepted row. What is unambiguous is
+normalised (full-width digits and letters, stray spaces, the date formats real exports use);
+everything else is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from xinyong.catalog.service import (
+    DECISION_DATE,
+    DOCUMENT_NUMBER,
+    ID_NUMBER,
+    ID_TYPE,
+    LEGAL_REPRESENTATIVE,
+    OPERATION,
+    SUBJECT_CATEGORY,
+    SUBJECT_NAME,
+    USCC,
+    Catalog,
+    CatalogItem,
+    FieldSpec,
+    normalise_enum,
+)
+from xinyong.core import identifiers
+from xinyong.ingest.parsing import RawRow
+from xinyong.subjects import service as subjects_service
+
+Problem = dict[str, Any]
+
+NATURAL_PERSON = "natural_person"
+
+# Full-width digits, letters and the ideographic space have one obvious half-width reading.
+_SOFT = {cp: cp - 0xFEE0 for cp in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
+_SOFT.update({0x3000: 0x20, 0x00A0: 0x20, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None})
+_WS = re.compile(r"\s+")
+
+# Dates as real exports write them: 2019-09-01, 2019/9/1, 2019.09.01, 20190901, 2019年9月1日,
+# optionally followed by a time of day.
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_DATE_SEP = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + "$")
+_DATE_ZH = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?" + _TIME + "$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})" + r"(?:\d{6})?$")
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's fictitious 1900-02-29
+_EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
+_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_CODE_TYPES = ("uscc", "id_number")
+_MISS = object()
+_WITHDRAW = ("withdraw", "撤销")
+# 证件类型 values meaning the GB 11643 居民身份证 (111 is its code in GA/T 517 证件类型).
+_RESIDENT_ID = ("身份证", "居民身份证", "中华人民共和国居民身份证", "111")
+
+
+def clean_text(value: Any, *, multiline: bool = False) -> str:
+    """Full-width digits/letters/spaces to half-width; stray spaces trimmed and collapsed."""
+    s = str(value).translate(_SOFT)
+    if multiline:
+        lines = [" ".join(ln.split()) for ln in s.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        return "\n".join(lines).strip()
+    return " ".join(s.split())  # collapses runs of any whitespace and trims, in C
+
+
+def clean_code(value: Any) -> str:
+    """A code (USCC, ID number, document number ...): NFKC, no spaces, upper case."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an all-digit code typed into Excel as a number
+    return _WS.sub("", unicodedata.normalize("NFKC", str(value))).upper()
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip() or not value.translate(_SOFT).strip()
+    return value is None or value == []
+
+
+def parse_date(value: Any) -> date | None:
+    """A date from any format real exports use, or None when it is not unambiguously one."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _from_serial(float(value))
+    s = unicodedata.normalize("NFKC", str(value)).strip()
+    s = _WS.sub(" ", s)
+    if _EXCEL_SERIAL.match(s):
+        return _from_serial(float(s))
+    m = _DATE_SEP.match(s) or _DATE_ZH.match(s.replace(" ", "")) or _DATE_COMPACT.match(s)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _from_serial(serial: float) -> date | None:
+    if not 1 <= serial <= _EXCEL_MAX_SERIAL:
+        return None
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """``1,000.00``, ``１０００``, ``1 000`` -> Decimal; None when not a plain number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    s = unicodedata.normalize("NFKC", str(value))
+    s = _WS.sub("", s)
+    if "," in s:
+        # Only thousands separators: "1.000,00" is ambiguous and is not guessed.
+        if not _THOUSANDS.match(s):
+            return None
+        s = s.replace(",", "")
+    if not _DECIMAL.match(s):
+        return None
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+def decimal_text(d: Decimal) -> str:
+    """A canonical text form, so ``1000.00`` and ``1000`` are the same content."""
+    text = format(d.normalize(), "f")
+    return "0" if text in ("-0", "+0") else text
+
+
+def mask_secret(code: str) -> str:
+    """Masked form of a personal identifier kept in record data (ID numbers are never stored clear)."""
+    return identifiers.mask_id_number(code)
+
+
+def _enum_label(spec: FieldSpec | None, code: Any) -> str:
+    if spec is None or not spec.enum or not isinstance(code, str):
+        return str(code or "")
+    for opt in spec.enum:
+        if opt.code == code:
+            return opt.label
+    return code
+
+
+@dataclass
+class RowCheck:
+    """A validated row: normalised data and problems; identity fields lifted out for the service."""
+
+    number: int
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    document_number: str | None = None
+    decision_date: date | None = None
+    withdraw: bool = False
+    subject_name: str | None = None
+    subject_kind: str | None = None
+    uscc: str | None = None
+    id_number: str | None = None  # clear text only in memory, for subject resolution
+    legal_representative: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class RowValidator:
+    """Validates the rows of one submission (it remembers document numbers to catch duplicates)."""
+
+    def __init__(self, catalog: Catalog, item: CatalogItem, today: date) -> None:
+        self.catalog = catalog
+        self.item = item
+        self.today = today
+        # 证件类型 decides how 证件号码 is checked: convert it (and the category) first.
+        first = (ID_TYPE, SUBJECT_CATEGORY, OPERATION)
+        ordered = sorted(item.fields, key=lambda f: first.index(f.code) if f.code in first else len(first))
+        self.fields = {f.code: f for f in ordered}
+        self._resolved: dict[str, str | None] = {}
+        self.unknown_headers: dict[str, None] = {}  # insertion-ordered set
+        self._seen_documents: dict[str, int] = {}
+        self._enum_cache: dict[tuple[str, Any], Any] = {}
+
+    def _enum(self, spec: FieldSpec, value: Any) -> str | list[str] | None:
+        # Enumerated values repeat across a file: normalise each distinct one once.
+        try:
+            key = (spec.code, value)
+            hit = self._enum_cache.get(key, _MISS)
+        except TypeError:  # an unhashable value (a JSON list)
+            return normalise_enum(spec, value)
+        if hit is _MISS:
+            hit = self._enum_cache[key] = normalise_enum(spec, value)
+        return list(hit) if isinstance(hit, list) else hit
+
+    # headers -----------------------------------------------------------------------------------
+    def resolve(self, header: str) -> str | None:
+        if header not in self._resolved:
+            code = self.catalog.resolve_header(self.item.code, header)
+            self._resolved[header] = code if code in self.fields else None
+        return self._resolved[header]
+
+    def missing_required(self, headers: list[str]) -> list[FieldSpec]:
+        present = {self.resolve(h) for h in headers}
+        return [f for f in self.item.fields if f.required and f.code not in present]
+
+    # rows ----------------------------------------------------------------------------------------
+    def check(self, raw: RawRow) -> RowCheck:
+        out = RowCheck(raw.number)
+        if raw.error is not None:
+            out.errors.append({"row": raw.number, "field": None, "header": None, "value": None, **raw.error})
+            return out
+        by_field: dict[str, list[tuple[str, Any]]] = {}
+        for header, value in raw.values.items():
+            code = self.resolve(header)
+            if code is None:
+                # An unnamed, empty column (a trailing delimiter) is noise, not an ignored column.
+                if header not in self.unknown_headers and not (header.startswith("#") and _is_blank(value)):
+                    self.unknown_headers[header] = None
+                continue
+            if not _is_blank(value):
+                by_field.setdefault(code, []).append((header, value))
+
+        placeholders: dict[str, tuple[str, Any]] = {}
+        for code, spec in self.fields.items():
+            entries = by_field.get(code)
+            if not entries:
+                if spec.required:
+                    self._problem(
+                        out.errors,
+                        out.number,
+                        spec,
+                        spec.name_zh,
+                        None,
+                        "ingest.required",
+                        "A required value is missing",
+                        f"必填项“{spec.name_zh}”为空",
+                    )
+                continue
+            header, value = entries[0]
+            if spec.type == "enum_multi" and len(entries) > 1:
+                # Old-edition files split categories over CF_CFLB1/CF_CFLB2: join them.
+                value = ";".join(str(v) for _, v in entries)
+            elif len(entries) > 1:
+                first = clean_text(value)
+                for other_header, other in entries[1:]:
+                    if clean_text(other) != first:
+                        self._problem(
+                            out.warnings,
+                            out.number,
+                            spec,
+                            other_header,
+                            other,
+                            "ingest.conflicting_values",
+                            f"Column {other_header!r} differs from {header!r}; the first was used",
+                            f"“{other_header}”与“{header}”的值不一致，已采用“{header}”",
+                        )
+            self._convert(out, spec, header, value, placeholders)
+
+        self._identity(out, placeholders)
+        self._document(out)
+        return out
+
+    def _convert(
+        self,
+        out: RowCheck,
+        spec: FieldSpec,
+        header: str,
+        value: Any,
+        placeholders: dict[str, tuple[str, Any]],
+    ) -> None:
+        n, errors = out.number, out.errors
+        t = spec.type
+        if t in ("date",):
+            d = parse_date(value)
+            if d is None:
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.date_format",
+                    "Not a recognisable date",
+                    f"“{spec.name_zh}”不是可识别的日期（如 2019-09-01、2019/9/1、20190901、2019年9月1日）",
+                )
+                return
+            if spec.code == DECISION_DATE and d > self.today:
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.future_date",
+                    "The decision date lies in the future",
+                    f"“{spec.name_zh}”晚于今天，不能是未来日期",
+                )
+                return
+            out.data[spec.code] = d.isoformat()
+            if spec.code == DECISION_DATE:
+                out.decision_date = d
+            return
+        if t == "decimal":
+            dec = parse_decimal(value)
+            if dec is None or not dec.is_finite():
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.decimal_format",
+                    "Not a number",
+                    f"“{spec.name_zh}”不是有效的数字",
+                )
+                return
+            if dec < 0:
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.negative_amount",
+                    "Amounts may not be negative",
+                    f"“{spec.name_zh}”不能为负数",
+                )
+                return
+            out.data[spec.code] = decimal_text(dec)
+            return
+        if t == "integer":
+            s = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+            if isinstance(value, float) and value.is_integer():
+                s = str(int(value))
+            if not _INTEGER.match(s):
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.integer_format",
+                    "Not a whole number",
+                    f"“{spec.name_zh}”不是整数",
+                )
+                return
+            out.data[spec.code] = int(s)
+            return
+        if t in ("enum", "enum_multi"):
+            code = self._enum(spec, value)
+            if not code:
+                allowed = "、".join(o.label for o in (spec.enum or []))
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.enum",
+                    f"Not one of the allowed values: {allowed}",
+                    f"“{spec.name_zh}”的取值不在允许范围内（{allowed}）",
+                )
+                return
+            if spec.code == OPERATION:
+                # An instruction, not content: resending a row marked 新增 must stay "unchanged".
+                out.withdraw = isinstance(code, str) and (
+                    code in _WITHDRAW or _enum_label(spec, code) in _WITHDRAW
+                )
+                return
+            out.data[spec.code] = code
+            return
+        if t in _CODE_TYPES:
+            code_value = clean_code(value)
+            if identifiers.is_placeholder(code_value):
+                placeholders[spec.code] = (header, value)  # judged once the row's identity is known
+                return
+            if not self._check_length(out, spec, header, value, code_value):
+                return
+            if t == "uscc":
+                res = identifiers.check_uscc(code_value)
+                if not res.valid:
+                    self._problem(
+                        errors,
+                        n,
+                        spec,
+                        header,
+                        value,
+                        res.error or "uscc.invalid",
+                        "Not a valid unified social credit code",
+                        f"“{spec.name_zh}”不是有效的统一社会信用代码：{res.message_zh or res.error}",
+                    )
+                    return
+                if res.inner_check == "mismatch":
+                    self._problem(
+                        out.warnings,
+                        n,
+                        spec,
+                        header,
+                        value,
+                        "uscc.inner_check_mismatch",
+                        "The embedded organisation code fails its check (错码 candidate)",
+                        "统一社会信用代码中的组织机构代码校验位不符（疑似错码），已接收并提交治理复核",
+                    )
+                out.data[spec.code] = code_value
+                if spec.code == USCC:
+                    out.uscc = code_value
+                return
+            # id_number: GB 11643 applies to 居民身份证 only; other document types are kept as sent.
+            if self._is_resident_id(out):
+                res = identifiers.check_ric(code_value, today=self.today)
+                if not res.valid:
+                    self._problem(
+                        errors,
+                        n,
+                        spec,
+                        header,
+                        value,
+                        res.error or "ric.invalid",
+                        "Not a valid resident ID number",
+                        f"“{spec.name_zh}”不是有效的居民身份证号码：{res.message_zh or res.error}",
+                    )
+                    return
+            out.data[spec.code] = mask_secret(code_value)
+            if spec.code == ID_NUMBER:
+                out.id_number = code_value
+            return
+        # string / text
+        text = clean_code(value) if spec.code == DOCUMENT_NUMBER else clean_text(value, multiline=t == "text")
+        if not text:
+            if spec.required:
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.required",
+                    "A required value is missing",
+                    f"必填项“{spec.name_zh}”为空",
+                )
+            return
+        if not self._check_length(out, spec, header, value, text):
+            return
+        out.data[spec.code] = text
+        if spec.code == SUBJECT_NAME:
+            out.subject_name = text
+        elif spec.code == DOCUMENT_NUMBER:
+            out.document_number = text
+        elif spec.code == LEGAL_REPRESENTATIVE:
+            out.legal_representative = text
+
+    def _check_length(self, out: RowCheck, spec: FieldSpec, header: str, value: Any, text: str) -> bool:
+        if spec.max_length is not None and len(text) > spec.max_length:
+            self._problem(
+                out.errors,
+                out.number,
+                spec,
+                header,
+                value,
+                "ingest.max_length",
+                f"Longer than {spec.max_length} characters",
+                f"“{spec.name_zh}”超过最大长度 {spec.max_length} 个字符",
+            )
+            return False
+        return True
+
+    def _is_resident_id(self, out: RowCheck) -> bool:
+        id_type = out.data.get(ID_TYPE)
+        if not id_type:
+            return True
+        label = _enum_label(self.fields.get(ID_TYPE), id_type)
+        return label in _RESIDENT_ID or str(id_type) in _RESIDENT_ID
+
+    def _identity(self, out: RowCheck, placeholders: dict[str, tuple[str, Any]]) -> None:
+        """A row must name its subject: USCC, or the ID number when the category says 自然人."""
+        category = out.data.get(SUBJECT_CATEGORY)
+        if category is not None or out.uscc is not None:
+            label = _enum_label(self.fields.get(SUBJECT_CATEGORY), category) if category is not None else None
+            out.subject_kind = subjects_service.kind_from_category(label, out.uscc)
+        elif out.id_number is not None or ID_NUMBER in placeholders:
+            out.subject_kind = NATURAL_PERSON
+        needed = ID_NUMBER if out.subject_kind == NATURAL_PERSON else USCC
+        for code, (header, value) in placeholders.items():
+            pspec = self.fields[code]
+            if code == needed:
+                self._problem(
+                    out.errors,
+                    out.number,
+                    pspec,
+                    header,
+                    value,
+                    "ingest.placeholder_code",
+                    "A placeholder code cannot identify a subject",
+                    f"“{pspec.name_zh}”为占位代码（如 00000000000000000X），不能作为主体身份标识",
+                )
+            else:
+                # Never stored; the row stands on its real identifier.
+                self._problem(
+                    out.warnings,
+                    out.number,
+                    pspec,
+                    header,
+                    value,
+                    "ingest.placeholder_code",
+                    "A placeholder code was ignored",
+                    f"“{pspec.name_zh}”为占位代码，已忽略，不作为身份标识保存",
+                )
+        reported = needed in placeholders or any(e["field"] == needed for e in out.errors)
+        identified = out.id_number if needed == ID_NUMBER else out.uscc
+        if not reported and identified is None:
+            spec = self.fields.get(needed)
+            if needed == ID_NUMBER:
+                message = "A natural person must be identified by an ID number"
+                message_zh = "行政相对人为自然人时必须填写证件号码"
+            else:
+                message = "The subject must be identified by its unified social credit code"
+                message_zh = "法人、非法人组织和个体工商户必须填写统一社会信用代码（自然人请填写证件号码）"
+            self._problem(
+                out.errors,
+                out.number,
+                spec,
+                spec.name_zh if spec else needed,
+                None,
+                "ingest.subject_identity",
+                message,
+                message_zh,
+            )
+        name_spec = self.fields.get(SUBJECT_NAME)
+        if (
+            out.subject_name is None
+            and name_spec is not None
+            and not any(e["field"] == SUBJECT_NAME for e in out.errors)
+        ):
+            self._problem(
+                out.errors,
+                out.number,
+                name_spec,
+                name_spec.name_zh,
+                None,
+                "ingest.required",
+                "A required value is missing",
+                f"必填项“{name_spec.name_zh}”为空",
+            )
+
+    def _document(self, out: RowCheck) -> None:
+        doc = out.document_number
+        if doc is None:
+            if DOCUMENT_NUMBER in self.fields and not any(e["field"] == DOCUMENT_NUMBER for e in out.errors):
+                spec = self.fields[DOCUMENT_NUMBER]
+                # The document number is the record's key: without it nothing can be stored idempotently.
+                self._problem(
+                    out.errors,
+                    out.number,
+                    spec,
+                    spec.name_zh,
+                    None,
+                    "ingest.required",
+                    "A required value is missing",
+                    f"必填项“{spec.name_zh}”为空",
+                )
+            return
+        first = self._seen_documents.setdefault(doc, out.number)
+        if first != out.number:
+            spec = self.fields[DOCUMENT_NUMBER]
+            self._problem(
+                out.errors,
+                out.number,
+                spec,
+                spec.name_zh,
+                doc,
+                "ingest.duplicate_in_file",
+                f"The document number already appears in row {first} of this submission",
+                f"文书号“{doc}”与本次提交第 {first} 行重复",
+            )
+
+    @staticmethod
+    def _problem(
+        bucket: list[Problem],
+        row: int,
+        spec: FieldSpec | None,
+        header: str | None,
+        value: Any,
+        rule: str,
+        message: str,
+        message_zh: str,
+    ) -> None:
+        bucket.append(
+            {
+                "row": row,
+                "field": spec.code if spec else None,
+                "header": header,
+                "value": value
+                if value is None or isinstance(value, str | int | float | bool)
+                else str(value),
+                "rule": rule,
+                "message": message,
+                "message_zh": message_zh,
+            }
+        )

@@ -1,0 +1,1 @@
+"""Portal: the public site (server-rendered pages and their static assets)."""

@@ -1,0 +1,113 @@
+"""The public site's pages (server-rendered; not part of the JSON API or its OpenAPI schema).
+
+Query parameters are read leniently: a page never answers a person with a JSON validation error;
+a bad value falls back to its default.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+
+from xinyong.core.deps import get_session
+from xinyong.core.errors import NotFound
+from xinyong.portal import service
+from xinyong.portal.strings import t
+from xinyong.portal.templating import SECURITY_HEADERS, STATIC_DIR, STATIC_URL, render, render_fragment
+
+router = APIRouter(include_in_schema=False)
+router.mount(STATIC_URL, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10_000))
+    except ValueError:
+        return 1
+
+
+def not_found_page(request: Request, message: str | None = None) -> HTMLResponse:
+    """The friendly 404 page in Chinese."""
+    return render(request, "not_found.html", {"message": message or t("error.404.text")}, status_code=404)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+    return render(request, "home.html", {"view": service.home_view(session), "q": "", "kind": ""})
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    request: Request,
+    q: str = "",
+    kind: str = "",
+    page: str | None = None,
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    view = service.search_view(session, q, kind, _page_number(page))
+    return render(request, "search.html", {"view": view, "q": view.q, "kind": view.kind})
+
+
+@router.get("/search/suggest", response_class=HTMLResponse)
+def suggest(q: str = "", kind: str = "", session: Session = Depends(get_session)) -> HTMLResponse:
+    """Suggestions while typing (an htmx fragment; the plain form works without it)."""
+    view = service.suggest_view(session, q, kind)
+    return render_fragment(
+        "partials/suggest.html", {"items": view.items, "total": view.total, "q": view.q, "kind": view.kind}
+    )
+
+
+@router.get("/subjects/id/{subject_id}", response_class=HTMLResponse)
+def subject_by_id(request: Request, subject_id: str, session: Session = Depends(get_session)) -> HTMLResponse:
+    if not subject_id.isdigit():
+        return not_found_page(request)
+    try:
+        page = service.subject_page(session, subject_id=int(subject_id))
+    except NotFound:
+        return not_found_page(request)
+    return render(request, "subject.html", {"page": page})
+
+
+@router.get("/subjects/{code}", response_class=HTMLResponse)
+def subject(request: Request, code: str, session: Session = Depends(get_session)) -> HTMLResponse:
+    try:
+        page = service.subject_page(session, code=code)
+    except NotFound:
+        return not_found_page(request, t("error.404.subject", code=code[:40]))
+    return render(request, "subject.html", {"page": page})
+
+
+@router.get("/publicity", response_class=HTMLResponse)
+def publicity(
+    request: Request,
+    item: str = "",
+    provider: str = "",
+    date_from: str = Query("", alias="from"),
+    date_to: str = Query("", alias="to"),
+    page: str | None = None,
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    view = service.publicity_view(
+        session, item=item, provider=provider, date_from=date_from, date_to=date_to, page=_page_number(page)
+    )
+    return render(request, "publicity.html", {"view": view})
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog(request: Request) -> HTMLResponse:
+    return render(request, "catalog.html", {"items": service.catalog_view()})
+
+
+@router.get("/catalog/{item_code}/template.xlsx")
+def catalog_template(request: Request, item_code: str) -> Response:
+    try:
+        filename, content = service.catalog_template(item_code)
+    except NotFound:
+        return not_found_page(request)
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **SECURITY_HEADERS},
+    )

@@ -1,0 +1,104 @@
+"""Shapes the records domain returns (service results and API responses)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class VersionInfo(BaseModel):
+    """One version as listed publicly: number, what changed, when."""
+
+    version: int
+    change: str  # created | corrected | withdrawn | publicity_ended
+    date: date
+
+
+class RecordVersionDetail(BaseModel):
+    """One full version (internal view: every field, whatever its disclosure)."""
+
+    version: int
+    change: str
+    data: dict[str, Any]
+    content_hash: str
+    submission_id: str | None
+    created_at: datetime
+
+
+class RecordDetail(BaseModel):
+    """A record with all its versions (internal view, for staff and other domains)."""
+
+    id: int
+    subject_id: int
+    item_code: str
+    category: str
+    provider_id: int
+    document_number: str
+    status: str
+    current_version: int
+    severity: str | None
+    severity_rule: str | None
+    decision_date: date | None
+    publicity_rule: str | None
+    publicity_start: date | None
+    publicity_min_end: date | None
+    publicity_end: date | None
+    created_at: datetime
+    updated_at: datetime
+    versions: list[RecordVersionDetail]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The current version's content."""
+        return self.versions[-1].data if self.versions else {}
+
+
+class RecordView(BaseModel):
+    """A record as one visibility level may see it: only the fields that level may see."""
+
+    id: int
+    item_code: str
+    item_name_zh: str
+    category: str
+    document_number: str
+    status: str
+    severity: str | None
+    decision_date: date | None
+    publicity_start: date | None
+    publicity_end: date | None
+    version: int
+    fields: dict[str, Any]
+    versions: list[VersionInfo] = []
+    # Which subject and which department (provider) the record belongs to: public pages name the
+    # source department of every entry. (Added for the portal.)
+    subject_id: int | None = None
+    provider_id: int | None = None
+
+
+class RecordPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[RecordView]
+
+
+class CreditSummary(BaseModel):
+    """A subject's credit state row as kept by the event consumer (never recomputed on read)."""
+
+    subject_id: int
+    counts: dict[str, int]
+    records_in_force: int
+    negative_in_force: int
+    serious_in_force: int
+    last_event_id: int
+    last_change_at: datetime | None
+    updated_at: datetime | None
+    # Kept by the evaluation step (None until the subject's first evaluation).
+    grade: str | None = None
+    score: Decimal | None = None
+    model_code: str | None = None
+    model_version: str | None = None
+    evaluated_at: datetime | None = None
