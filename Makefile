@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_SUBJECTS ?= 3000
 
-.PHONY: demo test bench lint venv install install-test serve clean browser-deps
+.PHONY: demo test bench bench-deps lint venv install install-test serve clean browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,spark]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -25,6 +25,7 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/xinyong init
 	$(BIN)/xinyong demo build --subjects $(DEMO_SUBJECTS) --seed 2026
+	$(BIN)/xinyong evaluate run
 	$(BIN)/xinyong serve --host 127.0.0.1 --port 8000
 
 lint: install-test
@@ -51,7 +52,16 @@ test: lint browser-deps
 	else echo "testing SQLite$${XINYONG_TEST_POSTGRES_URL:+ and PostgreSQL}"; fi; \
 	$(BIN)/pytest -n 2 tests
 
-bench: install-test
+# The check-API benchmark drives the server with Debian's wrk (installed here when missing; without
+# it the benchmark falls back to its Python load generator).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing wrk with apt-get"; \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+	} || echo "wrk not installed: bench_checks uses its Python load generator"
+
+bench: install-test bench-deps
 	$(BIN)/python -m bench
 
 serve: install

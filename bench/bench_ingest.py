@@ -23,6 +23,7 @@ N), so a second run skips that work. Each measured path starts from a copy of th
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -141,17 +142,33 @@ def _register(db_path: Path, needed: set[int], n_subjects: int) -> None:
     db.engine.dispose()
 
 
+def _fingerprint() -> str:
+    """sha256 over the migrations and the demo generator (code and data)."""
+    root = Path(__file__).resolve().parents[1] / "xinyong"
+    files = sorted((root / "core" / "migrations" / "versions").glob("*.py")) + sorted(
+        (root / "demo").rglob("*.*")
+    )
+    h = hashlib.sha256()
+    for f in files:
+        if f.suffix in (".py", ".yaml"):
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
 def prepare(n: int) -> Plan:
     """Files and the registered base store, built once per (seed, N) and cached in bench/out."""
     work = OUT / f"ingest_{SEED}_{n}"
     done = work / "READY"
+    stamp = work / "FINGERPRINT"
     base_db = work / "base.db"
-    if not done.exists():
+    # A schema or generator change makes the cached store and files stale.
+    if not done.exists() or not stamp.exists() or stamp.read_text() != _fingerprint():
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         files, needed, n_subjects = _write_files(n, work)
         _register(base_db, needed, n_subjects)
         done.write_text("\n".join(f"{item}\t{p.name}\t{rows}" for item, p, rows in files), encoding="utf-8")
+        stamp.write_text(_fingerprint())
     files = []
     for line in done.read_text(encoding="utf-8").splitlines():
         item, name, rows = line.split("\t")

@@ -18,7 +18,14 @@ from xinyong.demo.generator import RecordSpec, SubjectSpec, iter_records, iter_s
 from xinyong.evaluation import engine
 from xinyong.evaluation import features as F
 
-_FACTS = ("rating_scheme", "rating", "fulfilment_status", "honour_level", "declaration_type", "verification_status")
+_FACTS = (
+    "rating_scheme",
+    "rating",
+    "fulfilment_status",
+    "honour_level",
+    "declaration_type",
+    "verification_status",
+)
 
 
 class _Mapper:
@@ -108,7 +115,8 @@ def build(seed: int, n: int, as_of: date | None = None) -> tuple[engine.Inputs, 
             "publicity_end": pa.array([r[6] for r in rows], pa.date32()),
             **{
                 f"fact__{f}": pa.array(
-                    [engine.normalise_rating(r[7][f]) if f == "rating" else r[7][f] for r in rows], pa.string()
+                    [engine.normalise_rating(r[7][f]) if f == "rating" else r[7][f] for r in rows],
+                    pa.string(),
                 )
                 for f in sorted(_FACTS)
             },
@@ -119,9 +127,16 @@ def build(seed: int, n: int, as_of: date | None = None) -> tuple[engine.Inputs, 
             "subject_id": pa.array([s.key + 1 for s in subjects], pa.int64()),
             "kind": pa.array([s.kind for s in subjects], pa.string()),
             "status": pa.array([s.status for s in subjects], pa.string()),
-            "registered_ymd": pa.array([F.ymd(s.registered_on) if s.registered_on else None for s in subjects], pa.int32()),
+            "registered_ymd": pa.array(
+                [F.ymd(s.registered_on) if s.registered_on else None for s in subjects], pa.int32()
+            ),
             "registered_capital": pa.array(
-                [Decimal(s.registered_capital).quantize(Decimal("0.0001")) if s.registered_capital is not None else None for s in subjects],
+                [
+                    Decimal(s.registered_capital).quantize(Decimal("0.0001"))
+                    if s.registered_capital is not None
+                    else None
+                    for s in subjects
+                ],
                 pa.decimal128(18, 4),
             ),
             "lists": pa.nulls(len(subjects), pa.string()),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 os.environ.setdefault("XINYONG_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("XINYONG_TICK_INTERVAL_SECONDS", "0")  # no background tick unless a test asks
+os.environ.setdefault("XINYONG_EVALUATION_POLL_SECONDS", "0")  # nor the evaluation consumer
+os.environ.setdefault("XINYONG_PUSH_POLL_SECONDS", "0")  # nor the push delivery worker
 
 from xinyong.core.db import Database, make_engine, set_database
 from xinyong.core.migrate import upgrade
@@ -93,6 +95,19 @@ def client(db: Database) -> Iterator[TestClient]:
 
     with TestClient(create_app(db)) as c:
         yield c
+
+
+@pytest.fixture
+def auth_headers(db: Database) -> Callable[..., dict[str, str]]:
+    """``auth_headers(role, subject_code=..., provider_code=...)``: headers of a new API key of that
+    role with all its scopes, for calling routes the access policy protects."""
+    from tests.accounts.helpers import api_key_headers
+
+    def make(role: str, **kwargs: str) -> dict[str, str]:
+        with db.session() as s:
+            return api_key_headers(s, role, **kwargs)
+
+    return make
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -15,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from xinyong import __version__
-from xinyong.accounts.middleware import AccessMiddleware
+from xinyong.accounts.middleware import AccessMiddleware, policy_guard
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
@@ -97,6 +99,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal_error", "Internal error", "系统内部错误，请稍后再试")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Every domain's background job, started with the app and stopped with it."""
+    from xinyong.evaluation.worker import lifespan as evaluation_lifespan
+    from xinyong.lists.worker import lifespan as lists_lifespan
+    from xinyong.measures.worker import lifespan as push_lifespan
+
+    async with AsyncExitStack() as stack:
+        for lifespan in (records_lifespan, evaluation_lifespan, push_lifespan, lists_lifespan):
+            await stack.enter_async_context(lifespan(app))
+        yield
+
+
 def create_app(db: Database | None = None) -> FastAPI:
     app = FastAPI(
         title="Xinyong 信用 API",
@@ -104,7 +119,8 @@ def create_app(db: Database | None = None) -> FastAPI:
         description="公共信用信息平台 API. JSON under /api/v1/. Errors: {error: {code, message, message_zh, details}}.",
         docs_url=None,
         redoc_url=None,
-        lifespan=records_lifespan,  # the periodic tick (records domain); off when the interval is 0
+        lifespan=_lifespan,  # background jobs: records tick, evaluation consumer (each can be off)
+        dependencies=[Depends(policy_guard)],  # behind AccessMiddleware: the checked route is the one run
     )
     app.state.db = db or get_database()
     install_error_handlers(app)
@@ -141,9 +157,34 @@ def _routers() -> list[Any]:
     from xinyong.accounts.pages import router as accounts_pages
     from xinyong.catalog.api import router as catalog
     from xinyong.core.ledger_api import router as ledger
+    from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
+    from xinyong.lists.api import router as lists
+    from xinyong.lists.pages import router as lists_pages
+    from xinyong.measures.api import router as measures
+    from xinyong.portal.console.pages import router as console
+    from xinyong.portal.me.pages import router as me
     from xinyong.portal.pages import router as portal
+    from xinyong.querylog.api import router as querylog
+    from xinyong.querylog.pages import router as querylog_pages
     from xinyong.records.api import router as records
     from xinyong.subjects.api import router as subjects
 
-    return [subjects, catalog, ingest, records, ledger, accounts, portal, accounts_pages]
+    return [
+        subjects,
+        catalog,
+        ingest,
+        records,
+        ledger,
+        lists,
+        accounts,
+        evaluation,
+        measures,
+        querylog,
+        portal,
+        lists_pages,
+        accounts_pages,
+        querylog_pages,
+        me,
+        console,
+    ]

@@ -46,7 +46,11 @@ def _register_domains() -> None:
     from xinyong.core import cli as core_cli
     from xinyong.core import ledger_cli
     from xinyong.demo import cli as demo_cli
+    from xinyong.evaluation import cli as evaluation_cli
     from xinyong.ingest import cli as ingest_cli
+    from xinyong.lists import cli as lists_cli
+    from xinyong.measures import cli as measures_cli
+    from xinyong.querylog import cli as querylog_cli
     from xinyong.records import cli as records_cli
     from xinyong.subjects import cli as subjects_cli
 
@@ -54,10 +58,14 @@ def _register_domains() -> None:
     catalog_cli.register(app)
     ledger_cli.register(app)
     ingest_cli.register(app)
+    lists_cli.register(app)
     records_cli.register(app)
     subjects_cli.register(app)
     demo_cli.register(app)
+    evaluation_cli.register(app)
     accounts_cli.register(app)
+    querylog_cli.register(app)
+    measures_cli.register(app)
 
 
 _register_domains()

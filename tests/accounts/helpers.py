@@ -33,7 +33,11 @@ class Accounts:
 def seed_subjects(session: Session) -> tuple[int, int]:
     """An enterprise whose legal representative (a natural person with an ID number) is known."""
     company = subjects_service.create_subject(
-        session, kind="enterprise", name="台州市椒江区安信机械有限公司", uscc=COMPANY_USCC, legal_representative=REP_NAME
+        session,
+        kind="enterprise",
+        name="台州市椒江区安信机械有限公司",
+        uscc=COMPANY_USCC,
+        legal_representative=REP_NAME,
     )
     person = subjects_service.create_subject(session, kind="natural_person", name=REP_NAME, id_number=REP_ID)
     subjects_service.add_relation(session, company, person, "legal_representative", source="市市场监督管理局")
@@ -60,7 +64,12 @@ def make_accounts(session: Session) -> Accounts:
     for role, extra in specs.items():
         name = f"t_{role}"
         service.create_user(
-            session, username=name, display_name=f"测试{role}", role=role, password=PASSWORD, **extra  # type: ignore[arg-type]
+            session,
+            username=name,
+            display_name=f"测试{role}",
+            role=role,
+            password=PASSWORD,
+            **extra,  # type: ignore[arg-type]
         )
         acc.usernames[role] = name
     session.commit()
@@ -82,7 +91,12 @@ def login(client: TestClient, username: str, password: str = PASSWORD, next_url:
     assert page.status_code == 200
     return client.post(
         "/login",
-        data={"username": username, "password": password, "csrf_token": form_token(page.text), "next": next_url},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": form_token(page.text),
+            "next": next_url,
+        },
         follow_redirects=False,
     )
 
@@ -90,3 +104,34 @@ def login(client: TestClient, username: str, password: str = PASSWORD, next_url:
 def csrf_of(client: TestClient) -> str:
     """The session's CSRF token, as a signed-in page shows it."""
     return form_token(client.get("/account").text)
+
+
+def api_key_headers(
+    session: Session, role: str, *, subject_code: str | None = None, provider_code: str | None = None
+) -> dict[str, str]:
+    """Headers of a new API key of ``role`` holding every scope of that role (department, and
+    for a provider key an ingest provider, created as needed)."""
+    from xinyong.accounts.policy import scopes_for_role
+
+    dept = None
+    if role in ("regulator", "credit_office", "bank"):
+        dept = f"test_{role}"
+        if dept not in {d.code for d in service.list_departments(session)}:
+            service.create_department(session, dept, f"测试部门 {role}")
+    if role == "provider" and provider_code is None:
+        provider_code = "test_provider"
+        if provider_code not in {p.code for p in ingest_service.list_providers(session)}:
+            ingest_service.create_provider(
+                session, provider_code, "测试信息提供单位", None, [LICENCE, PENALTY]
+            )
+    _, key = service.create_api_key(
+        session,
+        name=f"test {role}",
+        role=role,
+        scopes=sorted(scopes_for_role(role)),
+        department_code=dept,
+        provider_code=provider_code if role == "provider" else None,
+        subject_code=subject_code,
+    )
+    session.commit()
+    return {"Authorization": f"Bearer {key}"}

@@ -156,3 +156,16 @@ def test_a_route_without_policy_is_denied(app_with) -> None:  # type: ignore[no-
     r = c.get("/api/v1/forgotten")
     assert r.status_code == 403 and r.json()["error"]["code"] == "auth.no_policy"
     assert "secret" not in r.text
+
+
+def test_routes_refuse_to_run_unchecked(db: Database) -> None:
+    """Second lock: without the access middleware (or if it missed the route) routes refuse."""
+    from xinyong.accounts.middleware import AccessMiddleware
+    from xinyong.app import create_app
+
+    app = create_app(db)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not AccessMiddleware]
+    with TestClient(app) as c:
+        r = c.get("/api/v1/health")
+        assert r.status_code == 403 and r.json()["error"]["code"] == "auth.no_policy"
+        assert c.get("/catalog").status_code == 403

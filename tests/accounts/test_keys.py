@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tests.accounts.helpers import LICENCE, Accounts
 from xinyong.accounts import service
 from xinyong.accounts.models import ApiKey
+from xinyong.accounts.policy import ROLE_DEFAULT_SCOPES
 from xinyong.core.db import utcnow
 from xinyong.core.errors import InvalidInput
 
@@ -23,15 +24,19 @@ def _me(client: TestClient, key: str, header: str = "bearer") -> object:
     return client.get("/api/v1/me", headers=headers)
 
 
-def test_key_is_shown_once_and_stored_hashed(client: TestClient, accounts: Accounts, session: Session) -> None:
-    info, key = service.create_api_key(session, name="发改委信用核查系统", role="regulator", department_code="tz_fgw")
+def test_key_is_shown_once_and_stored_hashed(
+    client: TestClient, accounts: Accounts, session: Session
+) -> None:
+    info, key = service.create_api_key(
+        session, name="发改委信用核查系统", role="regulator", department_code="tz_fgw"
+    )
     session.commit()
     assert key.startswith(f"xy_{info.prefix}_") and len(key) > 50
     row = session.scalar(select(ApiKey).where(ApiKey.id == info.id))
     assert row is not None and row.key_hash == hashlib.sha256(key.encode()).hexdigest()
     dump = " ".join(str(v) for v in session.execute(text("SELECT * FROM api_keys")).one())
     assert key not in dump and key.split("_", 2)[2] not in dump
-    assert info.scopes == ["subjects:read", "records:read", "checks:read"]  # the role's defaults
+    assert info.scopes == list(ROLE_DEFAULT_SCOPES["regulator"])  # the role's defaults
     assert info.status == "active" and info.expires_at is not None
 
     for header in ("bearer", "x-api-key"):
@@ -76,17 +81,23 @@ def test_scopes_limit_what_a_key_may_call(client: TestClient, accounts: Accounts
 
 def test_scopes_must_fit_the_role(session: Session, accounts: Accounts) -> None:
     with pytest.raises(InvalidInput) as err:
-        service.create_api_key(session, name="x", role="bank", department_code="tz_bank", scopes=["governance:write"])
+        service.create_api_key(
+            session, name="x", role="bank", department_code="tz_bank", scopes=["governance:write"]
+        )
     assert err.value.code == "accounts.invalid_scopes"
     with pytest.raises(InvalidInput):
         service.create_api_key(session, name="x", role="bank", department_code="tz_bank", scopes=["fly:high"])
 
 
 def test_keys_expire(client: TestClient, accounts: Accounts, session: Session) -> None:
-    info, key = service.create_api_key(session, name="x", role="bank", department_code="tz_bank", expires_in_days=30)
+    info, key = service.create_api_key(
+        session, name="x", role="bank", department_code="tz_bank", expires_in_days=30
+    )
     session.commit()
     assert _me(client, key).status_code == 200
-    session.execute(update(ApiKey).where(ApiKey.id == info.id).values(expires_at=utcnow() - timedelta(seconds=1)))
+    session.execute(
+        update(ApiKey).where(ApiKey.id == info.id).values(expires_at=utcnow() - timedelta(seconds=1))
+    )
     session.commit()
     r = _me(client, key)
     assert r.status_code == 401 and r.json()["error"]["code"] == "auth.key_expired"
@@ -117,7 +128,7 @@ def test_revoke_and_rotate(client: TestClient, accounts: Accounts, session: Sess
 
 
 def test_catalog_item_limits(client: TestClient, accounts: Accounts, session: Session) -> None:
-    info, key = service.create_api_key(
+    _, key = service.create_api_key(
         session, name="许可报送", role="provider", provider_code=accounts.provider_code, items=[LICENCE]
     )
     session.commit()
@@ -125,13 +136,21 @@ def test_catalog_item_limits(client: TestClient, accounts: Accounts, session: Se
     assert body["items"] == [LICENCE] and body["provider_code"] == accounts.provider_code
     with pytest.raises(InvalidInput):
         service.create_api_key(
-            session, name="x", role="provider", provider_code=accounts.provider_code, scopes=["governance:read"]
+            session,
+            name="x",
+            role="provider",
+            provider_code=accounts.provider_code,
+            scopes=["governance:read"],
         )
 
 
 def test_ingest_provider_keys_are_provider_principals(client: TestClient, accounts: Accounts) -> None:
     body = _me(client, accounts.provider_key, header="x-api-key").json()
-    assert (body["kind"], body["role"], body["provider_code"]) == ("api_key", "provider", accounts.provider_code)
+    assert (body["kind"], body["role"], body["provider_code"]) == (
+        "api_key",
+        "provider",
+        accounts.provider_code,
+    )
     assert set(body["scopes"]) == {"submissions:read", "submissions:write"}
     assert client.get("/api/v1/submissions", headers={"X-Api-Key": accounts.provider_key}).status_code == 200
     # ... and nothing beyond a provider's routes.
@@ -153,7 +172,9 @@ def test_admin_api_issues_keys(client: TestClient, accounts: Accounts, session: 
     assert created["key"].startswith("xy_") and created["status"] == "active"
     listed = client.get("/api/v1/accounts/keys", headers=h).json()
     assert all("key" not in k for k in listed) and created["prefix"] in {k["prefix"] for k in listed}
-    rotated = client.post(f"/api/v1/accounts/keys/{created['id']}/rotate", headers=h, json={"grace_minutes": 0})
+    rotated = client.post(
+        f"/api/v1/accounts/keys/{created['id']}/rotate", headers=h, json={"grace_minutes": 0}
+    )
     assert rotated.status_code == 200 and rotated.json()["rotated_from_id"] == created["id"]
     revoked = client.post(f"/api/v1/accounts/keys/{rotated.json()['id']}/revoke", headers=h)
     assert revoked.json()["status"] == "revoked"

@@ -18,7 +18,9 @@ from xinyong.core.errors import InvalidInput
 from xinyong.core.settings import reset_settings
 
 
-def test_login_sets_a_secure_session_cookie_and_logout_ends_it(client: TestClient, accounts: Accounts) -> None:
+def test_login_sets_a_secure_session_cookie_and_logout_ends_it(
+    client: TestClient, accounts: Accounts
+) -> None:
     r = login(client, "t_regulator", next_url="/account")
     assert r.status_code == 303 and r.headers["location"] == "/account"
     cookie = r.headers["set-cookie"]
@@ -142,7 +144,9 @@ def test_forms_need_the_csrf_token(client: TestClient, accounts: Accounts) -> No
     r = client.post("/login", data={"username": "t_bank", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 403 and "页面已过期" in r.text
     r = client.post(
-        "/login", data={"username": "t_bank", "password": PASSWORD, "csrf_token": "forged"}, follow_redirects=False
+        "/login",
+        data={"username": "t_bank", "password": PASSWORD, "csrf_token": "forged"},
+        follow_redirects=False,
     )
     assert r.status_code == 403
     # Signed in: the session's token, as a form field or the X-CSRF-Token header.
@@ -184,7 +188,9 @@ def test_session_idle_and_absolute_expiry(client: TestClient, accounts: Accounts
     assert client.get("/api/v1/me").status_code == 200
     # Older than session_absolute_minutes, however active.
     session.execute(
-        update(UserSession).where(UserSession.ended_at.is_(None)).values(expires_at=utcnow() - timedelta(seconds=1))
+        update(UserSession)
+        .where(UserSession.ended_at.is_(None))
+        .values(expires_at=utcnow() - timedelta(seconds=1))
     )
     session.commit()
     assert client.get("/api/v1/me").status_code == 401
@@ -201,3 +207,57 @@ def test_each_login_is_a_new_session(client: TestClient, accounts: Accounts) -> 
     # The first session ended when the second began.
     client.cookies.set("xinyong_session", first)
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_account_templates_use_known_strings() -> None:
+    import re
+    from pathlib import Path
+
+    import xinyong.accounts
+    from xinyong.portal.strings import has
+
+    folder = Path(xinyong.accounts.__file__).parent / "templates"
+    used = set()
+    for path in folder.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
+    assert used and sorted(k for k in used if not has(k)) == []
+
+
+def test_demo_accounts_one_per_role(client: TestClient, accounts: Accounts, session: Session) -> None:
+    from tests.accounts.helpers import COMPANY_USCC
+    from xinyong.accounts.principal import ACCOUNT_ROLES
+
+    made = service.ensure_demo_accounts(
+        session,
+        staff_department=("tz_xyb", "台州市信用办"),
+        provider_code=accounts.provider_code,
+        regulator_provider_code=accounts.provider_code,
+        subject_code=COMPANY_USCC,
+    )
+    session.commit()
+    assert sorted(a.role for a in made) == sorted(ACCOUNT_ROLES)
+    again = service.ensure_demo_accounts(
+        session,
+        staff_department=("tz_xyb", "台州市信用办"),
+        provider_code=accounts.provider_code,
+        regulator_provider_code=accounts.provider_code,
+        subject_code=COMPANY_USCC,
+    )
+    assert [a.username for a in again] == [a.username for a in made]  # idempotent
+    for a in made:
+        client.cookies.clear()
+        assert login(client, a.username, a.password).status_code == 303, a.username
+        assert client.get("/api/v1/me").json()["role"] == a.role
+
+
+def test_failed_logins_elsewhere_do_not_end_a_running_session(
+    client: TestClient, db: Database, accounts: Accounts
+) -> None:
+    from xinyong.app import create_app
+
+    assert login(client, "t_bank").status_code == 303
+    with TestClient(create_app(db)) as attacker:
+        for _ in range(6):
+            login(attacker, "t_bank", "Guess-password-1")
+        assert "账户已临时锁定" in login(attacker, "t_bank").text
+    assert client.get("/api/v1/me").status_code == 200

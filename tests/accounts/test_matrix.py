@@ -52,7 +52,9 @@ def _fill(template: str) -> str:
 
 
 def _is_page(template: str) -> bool:
-    return not (template.startswith("/api/") or template.startswith("/static/") or template.startswith("/docs"))
+    return not (
+        template.startswith("/api/") or template.startswith("/static/") or template.startswith("/docs")
+    )
 
 
 def _denied_by_policy(r: Response) -> str | None:
@@ -101,12 +103,16 @@ class Callers:
         if (role, scopes) not in self._keys:
             with self.db.session() as s:
                 owner = self.accounts.usernames[role]
-                _, key = service.create_api_key(s, name=f"matrix {role}", role=role, scopes=sorted(scopes), username=owner)
+                _, key = service.create_api_key(
+                    s, name=f"matrix {role}", role=role, scopes=sorted(scopes), username=owner
+                )
             self._keys[(role, scopes)] = key
         return {"Authorization": f"Bearer {self._keys[(role, scopes)]}"}
 
 
-def _call(client: TestClient, method: str, path: str, headers: dict[str, str], cookies: dict[str, str]) -> Response:
+def _call(
+    client: TestClient, method: str, path: str, headers: dict[str, str], cookies: dict[str, str]
+) -> Response:
     client.cookies.clear()
     for k, v in cookies.items():
         client.cookies.set(k, v)
@@ -137,7 +143,9 @@ def test_authorisation_matrix(app_client: TestClient, db: Database, accounts: Ac
                 want = policy.LOGIN_REQUIRED if role == "public" else policy.ROLE_DENIED
                 want_status = (303 if _is_page(template) else 401) if role == "public" else 403
                 if got != want or r.status_code != want_status:
-                    failures.append(f"{role} {method} {template}: got {r.status_code} {got}, want {want_status} {want}")
+                    failures.append(
+                        f"{role} {method} {template}: got {r.status_code} {got}, want {want_status} {want}"
+                    )
     assert not failures, "\n".join(failures)
 
 
@@ -160,9 +168,13 @@ def test_authorisation_matrix_for_api_keys(app_client: TestClient, db: Database,
                     if fewer:
                         r = _call(app_client, method, path, callers.key(role, fewer), {})
                         if _denied_by_policy(r) != policy.SCOPE_DENIED:
-                            failures.append(f"key {role} without {rule.scope} {method} {template}: {r.status_code}")
+                            failures.append(
+                                f"key {role} without {rule.scope} {method} {template}: {r.status_code}"
+                            )
             else:
                 want = policy.ROLE_DENIED if role not in rule.roles else policy.KEY_NOT_ALLOWED
                 if got != want or r.status_code != 403:
-                    failures.append(f"key {role} {method} {template}: got {r.status_code} {got}, want 403 {want}")
+                    failures.append(
+                        f"key {role} {method} {template}: got {r.status_code} {got}, want 403 {want}"
+                    )
     assert not failures, "\n".join(failures)

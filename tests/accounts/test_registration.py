@@ -7,7 +7,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.accounts.helpers import COMPANY_USCC, PASSWORD, REP_ID, REP_NAME, Accounts, csrf_of, form_token, login
+from tests.accounts.helpers import (
+    COMPANY_USCC,
+    PASSWORD,
+    REP_ID,
+    REP_NAME,
+    Accounts,
+    csrf_of,
+    form_token,
+    login,
+)
 from tests.subjects.util import ric, uscc
 from xinyong.accounts import service
 from xinyong.accounts.binding import BindingClaim, BindingFailed, RegistryBinder, set_binder
@@ -31,7 +40,9 @@ def _register(client: TestClient, **fields: str) -> object:
     return client.post("/register", data=data, follow_redirects=False)
 
 
-def test_self_registration_binds_the_subject(client: TestClient, accounts: Accounts, session: Session) -> None:
+def test_self_registration_binds_the_subject(
+    client: TestClient, accounts: Accounts, session: Session
+) -> None:
     r = _register(client)
     assert r.status_code == 303 and r.headers["location"] == "/account"
     me = client.get("/api/v1/me").json()
@@ -65,14 +76,19 @@ def test_self_registration_refuses_mismatches(
 
 
 def test_natural_person_binds_with_own_id_number(session: Session, accounts: Accounts) -> None:
-    claim = BindingClaim(code=REP_ID, legal_representative_name=REP_NAME, legal_representative_id_number=REP_ID)
+    claim = BindingClaim(
+        code=REP_ID, legal_representative_name=REP_NAME, legal_representative_id_number=REP_ID
+    )
     user = service.register_subject_account(
         session, claim=claim, username="wang_jg", display_name=REP_NAME, password="Wang-jianguo-88"
     )
     assert user.subject_id == accounts.person_id
     with pytest.raises(BindingFailed):
         RegistryBinder().bind(
-            session, BindingClaim(code=REP_ID, legal_representative_name="王建", legal_representative_id_number=REP_ID)
+            session,
+            BindingClaim(
+                code=REP_ID, legal_representative_name="王建", legal_representative_id_number=REP_ID
+            ),
         )
 
 
@@ -124,7 +140,9 @@ def test_credit_office_creates_subject_accounts_only(
         },
     )
     assert r.status_code == 201, r.text
-    assert r.json()["subject_id"] == accounts.company_id and r.json()["bound_by"] == "staff:user:t_credit_office"
+    assert (
+        r.json()["subject_id"] == accounts.company_id and r.json()["bound_by"] == "staff:user:t_credit_office"
+    )
     r = client.post(
         "/api/v1/accounts/users",
         headers=h,

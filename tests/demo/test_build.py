@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from xinyong.accounts.principal import ACCOUNT_ROLES
 from xinyong.cli import app
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict
@@ -18,7 +20,9 @@ from xinyong.records import service as records_service
 from xinyong.subjects import service as subjects_service
 
 
-def test_small_city_shows_records_quarantine_governance_and_late_rows(db: Database, tmp_path: Path) -> None:
+def test_small_city_shows_records_quarantine_governance_and_late_rows(
+    db: Database, client: TestClient, tmp_path: Path
+) -> None:
     summary = build_demo(db, subjects=200, seed=2026, out_dir=tmp_path / "samples")
     assert not summary.already_built
     assert summary.rows_created > 150 and summary.rows_corrected > 0
@@ -49,8 +53,20 @@ def test_small_city_shows_records_quarantine_governance_and_late_rows(db: Databa
         assert late == summary.rows_late
         submissions = ingest_service.list_submissions(s, per_page=1).total
 
+    # The tour's keys work: the credit office sees the governance queue, a provider its quarantine.
+    assert summary.staff_key
+    cases = client.get("/api/v1/governance/cases", headers={"X-Api-Key": summary.staff_key})
+    assert cases.status_code == 200 and cases.json()["total"] >= 4
+    jj_key = next(p.api_key for p in summary.providers if p.code == samples.BAD_ROWS_PROVIDER)
+    rows = client.get(f"/api/v1/submissions/{summary.bad_rows_submission_id}", headers={"X-Api-Key": jj_key})
+    assert rows.status_code == 200 and rows.json()["rows_rejected"] == len(samples.BAD_ROW_CASES)
+
+    # One portal account per role (accounts domain), the same ones when built again.
+    assert sorted(a.role for a in summary.accounts) == sorted(ACCOUNT_ROLES)
+
     again = build_demo(db, subjects=200, seed=2026, out_dir=tmp_path / "samples")
     assert again.already_built
+    assert [a.username for a in again.accounts] == [a.username for a in summary.accounts]
     with db.session() as s:
         assert ingest_service.list_submissions(s, per_page=1).total == submissions
 

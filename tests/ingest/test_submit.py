@@ -443,3 +443,20 @@ def test_every_catalog_template_round_trips(session: Session) -> None:
             item,
             result.problems,
         )
+
+
+def test_legal_representative_id_number_is_checked_and_stored_masked(
+    session: Session, provider: service.ProviderInfo
+) -> None:
+    good = ric(7)
+    result = _submit(session, provider, [penalty_row(1, CF_FR_ZJLX="身份证", CF_FR_ZJHM=good)])
+    (row,) = _rows(session, result)
+    assert row.outcome == "created"
+    stored = records_service.get_record(session, row.record_id).versions[-1].data  # type: ignore[arg-type]
+    assert stored["legal_representative_id_number"] != good
+    assert stored["legal_representative_id_number"].startswith(good[:6]) and "*" in stored["legal_representative_id_number"]
+
+    bad = _submit(session, provider, [penalty_row(2, CF_FR_ZJLX="身份证", CF_FR_ZJHM=_BAD_RIC)])
+    (bad_row,) = _rows(session, bad)
+    assert bad_row.outcome == "rejected"
+    assert bad_row.errors[0]["field"] == "legal_representative_id_number"

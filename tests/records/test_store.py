@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -269,3 +270,53 @@ def test_a_rollback_leaves_neither_record_nor_event(db: Database) -> None:
 def _add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     return d.replace(year=d.year + y, month=m + 1)
+
+
+def test_deferred_ledger_entries_commit_with_their_versions(db: Database) -> None:
+    """Bulk ingest keeps the ledger entries of its versions until the end of the submission
+    (one short hold of the ledger's lock): they are written, in version order, before the
+    commit at the latest, and a rollback drops them with the versions."""
+    from xinyong.core import ledger
+    from xinyong.core.ledger_models import LedgerEntry
+
+    with db.session() as s:
+        sid = h.enterprise(s, 1)
+        pid = h.provider(s)
+    requests = [
+        records.StoreRequest(sid, pid, f"罚D{n}", h.penalty_row(f"罚D{n}"), "sub-d", date(2026, 5, 7))
+        for n in range(3)
+    ]
+    with pytest.raises(RuntimeError), db.session() as s:
+        records.store_many(s, item=h.item(), requests=requests, defer_ledger=True)
+        raise RuntimeError("the submission failed")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+        out = records.store_many(s, item=h.item(), requests=requests, defer_ledger=True)
+        assert s.scalar(select(func.count()).select_from(LedgerEntry)) == 0  # not yet
+        more = records.store_many(
+            s,
+            item=h.item(),
+            requests=[
+                records.StoreRequest(sid, pid, "罚D9", h.penalty_row("罚D9"), "sub-d", date(2026, 5, 7))
+            ],
+            defer_ledger=True,
+        )
+    with db.session() as s:  # written by the commit
+        refs = list(s.scalars(select(LedgerEntry.ref).order_by(LedgerEntry.seq)))
+        assert refs == [f"record:{o.record_id}/v1" for o in [*out, *more]]
+        assert ledger.verify(s).ok
+        versions = records.get_record(s, out[0].record_id).versions
+        payload = json.loads(s.scalar(select(LedgerEntry.payload).where(LedgerEntry.ref == refs[0])) or "{}")
+        assert payload["content_hash"] == versions[0].content_hash
+    with db.session() as s:
+        records.store_many(
+            s,
+            item=h.item(),
+            requests=[
+                records.StoreRequest(sid, pid, "罚D10", h.penalty_row("罚D10"), "sub-e", date(2026, 5, 7))
+            ],
+            defer_ledger=True,
+        )
+        assert records.write_deferred_ledger(s) == 1
+        assert s.scalar(select(func.count()).select_from(LedgerEntry)) == 5
+        assert records.write_deferred_ledger(s) == 0

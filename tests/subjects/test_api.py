@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -65,17 +66,22 @@ def test_id_numbers_never_leave_unmasked(client: TestClient, db: Database) -> No
     assert responses[0].json()["id_number_masked"] == number[:6] + "********" + number[-4:]
 
 
-def test_not_found_and_bad_request_use_the_error_shape(client: TestClient, db: Database) -> None:
+def test_not_found_and_bad_request_use_the_error_shape(
+    client: TestClient, db: Database, auth_headers: Callable[..., dict[str, str]]
+) -> None:
     r = client.get(f"/api/v1/subjects/{uscc(77)}")
     assert r.status_code == 404
     _assert_error(r.json(), "subject.not_found")
     r = client.get("/api/v1/subjects", params={"q": "鑫"})
     assert r.status_code == 422
     _assert_error(r.json(), "subject.query_too_short")
-    r = client.get("/api/v1/governance/cases/999")
+    staff = auth_headers("credit_office")  # governance is for credit office staff (access policy)
+    r = client.get("/api/v1/governance/cases/999", headers=staff)
     assert r.status_code == 404
     _assert_error(r.json(), "governance.case_not_found")
-    r = client.post("/api/v1/governance/cases/1/resolve", json={"resolution": "burn", "by": "x"})
+    r = client.post(
+        "/api/v1/governance/cases/1/resolve", json={"resolution": "burn", "by": "x"}, headers=staff
+    )
     assert r.status_code == 422
     _assert_error(r.json(), "invalid_request")
 
@@ -91,8 +97,11 @@ def test_search_endpoint(client: TestClient, db: Database) -> None:
     assert kind["total"] == 0
 
 
-def test_governance_endpoints(client: TestClient, db: Database) -> None:
+def test_governance_endpoints(
+    client: TestClient, db: Database, auth_headers: Callable[..., dict[str, str]]
+) -> None:
     _seed(db)
+    client.headers.update(auth_headers("credit_office"))  # governance is for credit office staff
     detect = client.post("/api/v1/governance/detect")
     assert detect.status_code == 200 and detect.json() == {"opened": 0}  # opened at registration already
     cases = client.get("/api/v1/governance/cases").json()

@@ -7,10 +7,26 @@ what the table cannot say (own-department data, catalog items of an API key, dis
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from fastapi import Request
 
 from xinyong.accounts.principal import Principal
 from xinyong.core.errors import Unauthorized
+
+# The caller of the request being handled, set by the access middleware; read by the portal's
+# templates (the site navigation shows 登录 or the signed-in user's pages). Not for access decisions:
+# handlers take ``current_principal``.
+_REQUEST_PRINCIPAL: ContextVar[Principal | None] = ContextVar("xinyong_request_principal", default=None)
+
+
+def set_request_principal(principal: Principal) -> None:
+    _REQUEST_PRINCIPAL.set(principal)
+
+
+def request_principal() -> Principal | None:
+    """Who is calling in the request being handled (None outside a request)."""
+    return _REQUEST_PRINCIPAL.get()
 
 
 def current_principal(request: Request) -> Principal:

@@ -18,7 +18,9 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
+from fastapi import Request
 from fastapi.routing import iter_route_contexts
+from starlette._utils import get_route_path
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
@@ -27,9 +29,10 @@ from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.accounts import policy
+from xinyong.accounts.deps import set_request_principal
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
 from xinyong.core.db import Database
-from xinyong.core.errors import DomainError
+from xinyong.core.errors import DomainError, Forbidden
 from xinyong.core.hardening import TokenBucket
 from xinyong.core.settings import get_settings
 
@@ -230,8 +233,9 @@ class AccessMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        method, path = scope["method"], scope["path"]
-        template = self.table(scope["app"]).match(method, path)
+        method = scope["method"]
+        # The path the router matches on (without a root_path prefix), so both agree.
+        template = self.table(scope["app"]).match(method, get_route_path(scope))
         state = scope.setdefault("state", {})
         ip = client_ip(scope)
         if template is None:  # the router answers 404 / 405 / a slash redirect
@@ -265,6 +269,8 @@ class AccessMiddleware:
                 response = self._rate_limited_response(wait) if wait > 0 else _error_response(scope, exc)
                 await response(scope, receive, send)
                 return
+
+        set_request_principal(principal)  # for the portal's navigation (templates)
 
         # 3. The policy
         decision = policy.decide(rule, principal)
@@ -425,3 +431,21 @@ async def _form_field(scope: Scope, body: bytes, name: str) -> str | None:
         return value if isinstance(value, str) else None
     finally:
         await form.close()
+
+
+def policy_guard(request: Request) -> None:
+    """App-wide dependency, a second lock behind the middleware: the route that actually runs
+    must be the one the middleware checked. If the middleware did not recognise it (a routing
+    subtlety, the middleware missing), the call is refused (fail closed)."""
+    scope = request.scope
+    declared = scope.get("state", {}).get("policy_route")
+    actual = None
+    route = scope.get("route")
+    if route is not None and isinstance(getattr(route, "path", None), str):
+        included = scope.get("fastapi", {}).get("included_router")
+        prefix = getattr(getattr(included, "include_context", None), "prefix", "") or ""
+        actual = f"{scope['method']} {prefix}{route.path}"
+    if declared is None or (actual is not None and actual != declared):
+        log.error("access policy not applied to %s (checked: %s): denied", actual, declared)
+        _, message, message_zh = _DENIALS[policy.NO_POLICY]
+        raise Forbidden(message, message_zh, code=policy.NO_POLICY, route=actual)

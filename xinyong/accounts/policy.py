@@ -30,8 +30,19 @@ SCOPES: dict[str, str] = {
     "submissions:read": "查看本单位的报送结果、待纠正数据和报送统计",
     "governance:read": "查看重错码治理事项",
     "governance:write": "处理重错码治理事项",
+    "querylog:read": "检索、导出查询记录",
     "accounts:read": "查看用户、部门、API 密钥",
     "accounts:write": "管理用户、部门、API 密钥",
+    "feedback:read": "查看本部门的奖惩反馈、反馈统计和逾期未反馈的核查",
+    "feedback:write": "反馈奖惩措施实施情况、标记典型案例",
+    "subscriptions:read": "查看本部门的推送订阅和投递记录",
+    "subscriptions:write": "登记、停用本部门的推送订阅",
+    "push:replay": "查看推送死信队列并重新投递",
+    "evaluation:read": "查看公共信用综合评价结果及原因",
+    "evaluation:write": "运行评价、上传和试算草稿模型",
+    "lists:read": "查看名单认定程序和待办（信息提供单位限本部门）",
+    "lists:write": "办理名单认定程序：提议、告知、决定、公布、约谈、移出（信息提供单位限本部门）",
+    "lists:statement": "对本主体的名单认定程序提出陈述申辩",
 }
 
 
@@ -67,6 +78,18 @@ SIGNED_IN = only(ACCOUNT_ROLES, None)  # any logged-in portal user
 STAFF = ("credit_office", "admin")
 ADMIN = ("admin",)
 PROVIDER = ("provider",)
+# Joint measures (xinyong/measures): who checks, who subscribes and reports back.
+CHECKERS = ("regulator", "provider", "credit_office")
+DEPARTMENTS = ("regulator", "provider")
+FEEDBACK_READERS = ("regulator", "provider", "credit_office")
+CREDIT_OFFICE = ("credit_office",)
+LISTS_WRITERS = ("provider", "credit_office")
+LISTS_READERS = ("provider", "regulator", "credit_office", "admin")
+EVALUATION_READERS = ("subject", "credit_office", "regulator")
+# Portal: the subject's own pages (/me) and the staff console (/console; a provider sees and acts
+# on its own department's data, the service narrows it).
+SUBJECT = ("subject",)
+CONSOLE = ("provider", "credit_office", "admin")
 
 POLICY: dict[tuple[str, str], Rule] = {
     # --- system and API docs (core) -----------------------------------------------------
@@ -110,6 +133,82 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/ledger/public-key"): PUBLIC,
     ("GET", "/api/v1/ledger/proof/{seq}"): PUBLIC,
     ("GET", "/api/v1/ledger/proof"): PUBLIC,
+    # --- joint measures: the published catalog, checks, feedback, push (xinyong/measures) --------
+    ("GET", "/api/v1/measures"): PUBLIC,
+    ("GET", "/api/v1/measures/matters"): PUBLIC,
+    ("GET", "/api/v1/measures/cases"): PUBLIC,
+    ("GET", "/api/v1/measures/{code}"): PUBLIC,
+    ("POST", "/api/v1/checks"): only(CHECKERS, "checks:read"),
+    ("POST", "/api/v1/checks/batch"): only(CHECKERS, "checks:read"),
+    ("POST", "/api/v1/checks/batch/file"): only(CHECKERS, "checks:read", body="upload"),
+    ("POST", "/api/v1/checks/verify"): PUBLIC,
+    ("GET", "/api/v1/checks"): only(CHECKERS, "checks:read"),
+    ("GET", "/api/v1/checks/{check_id}"): only(CHECKERS, "checks:read"),
+    ("POST", "/api/v1/feedback"): only(DEPARTMENTS, "feedback:write"),
+    ("GET", "/api/v1/feedback"): only(FEEDBACK_READERS, "feedback:read"),
+    ("GET", "/api/v1/feedback/stats"): only(FEEDBACK_READERS, "feedback:read"),
+    ("POST", "/api/v1/feedback/{feedback_id}/typical"): only(FEEDBACK_READERS, "feedback:write"),
+    ("POST", "/api/v1/subscriptions"): only(DEPARTMENTS, "subscriptions:write"),
+    ("GET", "/api/v1/subscriptions"): only(DEPARTMENTS, "subscriptions:read"),
+    ("GET", "/api/v1/subscriptions/{subscription_id}"): only(DEPARTMENTS, "subscriptions:read"),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/deactivate"): only(DEPARTMENTS, "subscriptions:write"),
+    ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): only(DEPARTMENTS, "subscriptions:read"),
+    ("GET", "/api/v1/push/dead-letters"): only(("credit_office",), "push:replay"),
+    ("POST", "/api/v1/push/dead-letters/{delivery_id}/replay"): only(("credit_office",), "push:replay"),
+    # --- evaluation (grades: the subject itself, credit office, regulators; runs and drafts:
+    # credit office; published models are public rules) -------------------------------------
+    ("GET", "/api/v1/evaluation/subjects/{subject_id}"): only(EVALUATION_READERS, "evaluation:read"),
+    ("GET", "/api/v1/evaluation/subjects/{subject_id}/history"): only(EVALUATION_READERS, "evaluation:read"),
+    ("GET", "/api/v1/evaluation/subjects/{subject_id}/whatif"): only(EVALUATION_READERS, "evaluation:read"),
+    ("GET", "/api/v1/evaluation/subjects/{subject_id}/under/{model_id}"): only(
+        CREDIT_OFFICE, "evaluation:write"
+    ),
+    ("GET", "/api/v1/evaluation/models"): PUBLIC,
+    ("GET", "/api/v1/evaluation/models/{model_id}"): PUBLIC,
+    ("GET", "/api/v1/evaluation/drafts"): only(CREDIT_OFFICE, "evaluation:write"),
+    ("POST", "/api/v1/evaluation/drafts"): only(CREDIT_OFFICE, "evaluation:write"),
+    ("GET", "/api/v1/evaluation/drafts/{model_id}"): only(CREDIT_OFFICE, "evaluation:write"),
+    ("POST", "/api/v1/evaluation/drafts/{model_id}/preview"): only(CREDIT_OFFICE, "evaluation:write"),
+    ("GET", "/api/v1/evaluation/runs"): only(CREDIT_OFFICE, "evaluation:write"),
+    ("POST", "/api/v1/evaluation/runs"): only(CREDIT_OFFICE, "evaluation:write"),
+    ("GET", "/api/v1/evaluation/runs/{run_id}"): only(CREDIT_OFFICE, "evaluation:write"),
+    ("GET", "/api/v1/evaluation/backtest"): only(CREDIT_OFFICE, "evaluation:write"),
+    # --- query log and purposes (xinyong/querylog) -------------------------------------------
+    ("GET", "/api/v1/purposes"): PUBLIC,
+    ("GET", "/api/v1/me/viewers"): only(("subject",), "records:read"),
+    ("GET", "/api/v1/query-log"): only(STAFF, "querylog:read"),
+    ("GET", "/api/v1/query-log/export.csv"): only(STAFF, "querylog:read"),
+    ("GET", "/api/v1/query-log/flags"): only(STAFF, "querylog:read"),
+    ("GET", "/my/viewers"): only(("subject",), None),
+    # --- lists (xinyong/lists): list types and published lists are public; providers run the
+    # procedures of their department, the credit office all of them; a subject sees and answers
+    # its own (the service checks "own department" / "own subject") ----------------------------
+    ("GET", "/api/v1/lists/types"): PUBLIC,
+    ("GET", "/api/v1/lists/types/{code}"): PUBLIC,
+    ("GET", "/api/v1/lists/members"): PUBLIC,
+    ("GET", "/api/v1/lists/announcements/{procedure_id}"): PUBLIC,
+    ("GET", "/api/v1/lists/procedures"): only(LISTS_READERS, "lists:read"),
+    ("POST", "/api/v1/lists/procedures"): only(LISTS_WRITERS, "lists:write"),
+    ("GET", "/api/v1/lists/procedures/{procedure_id}"): only((*LISTS_READERS, "subject"), "lists:read"),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/notice"): only(LISTS_WRITERS, "lists:write"),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/statement"): only(
+        (*LISTS_WRITERS, "subject"), "lists:statement"
+    ),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/decision"): only(LISTS_WRITERS, "lists:write"),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/publication"): only(LISTS_WRITERS, "lists:write"),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/interviews"): only(LISTS_WRITERS, "lists:write"),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/rectification"): only(LISTS_WRITERS, "lists:write"),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/exit"): only(LISTS_WRITERS, "lists:write"),
+    ("POST", "/api/v1/lists/procedures/{procedure_id}/withdrawal"): only(LISTS_WRITERS, "lists:write"),
+    ("GET", "/api/v1/lists/queue"): only(LISTS_WRITERS, "lists:read"),
+    ("GET", "/api/v1/lists/my/procedures"): only(("subject",), "lists:read"),
+    ("GET", "/lists"): PUBLIC,
+    ("GET", "/lists/red"): PUBLIC,
+    ("GET", "/lists/watch"): PUBLIC,
+    ("GET", "/lists/black"): PUBLIC,
+    ("GET", "/lists/announcements"): PUBLIC,
+    ("GET", "/lists/announcements/{procedure_id}"): PUBLIC,
+    ("GET", "/lists/queue"): only((*LISTS_WRITERS, "admin"), None),
     # --- accounts API ---------------------------------------------------------------------------
     ("GET", "/api/v1/me"): only(ACCOUNT_ROLES, ANY_KEY),
     ("GET", "/api/v1/accounts/users"): only(STAFF, "accounts:read"),
@@ -140,15 +239,49 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/account/password"): SIGNED_IN,
     ("GET", "/register"): PUBLIC,
     ("POST", "/register"): PUBLIC,
+    # subject self-service (xinyong/portal/me)
+    ("GET", "/me"): only(SUBJECT, None),
+    ("GET", "/me/records"): only(SUBJECT, None),
+    ("GET", "/me/grade"): only(SUBJECT, None),
+    ("GET", "/me/lists"): only(SUBJECT, None),
+    ("POST", "/me/lists/{procedure_id}/statement"): only(SUBJECT, None),
+    # staff console (xinyong/portal/console)
+    ("GET", "/console"): only(CONSOLE, None),
+    ("GET", "/console/ingest"): only(CONSOLE, None),
+    ("GET", "/console/submissions/{submission_id}"): only(CONSOLE, None),
+    ("GET", "/console/quarantine"): only(CONSOLE, None),
+    ("GET", "/console/quarantine/{quarantine_id}"): only(CONSOLE, None),
+    ("POST", "/console/quarantine/{quarantine_id}/resubmit"): only(PROVIDER, None),
+    ("POST", "/console/quarantine/{quarantine_id}/discard"): only(PROVIDER, None),
+    ("GET", "/console/upload"): only(PROVIDER, None),
+    ("POST", "/console/upload"): only(PROVIDER, None, body="upload"),
+    ("GET", "/console/governance"): only(STAFF, None),
+    ("POST", "/console/governance/{case_id}/resolve"): only(STAFF, None),
+    ("GET", "/console/rules"): only(CONSOLE, None),
+    ("POST", "/console/rules/calendar"): only(STAFF, None),
+    ("GET", "/console/lists/{procedure_id}"): only(CONSOLE, None),
+    ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
+    ("GET", "/console/measures"): only(CONSOLE, None),
+    ("GET", "/console/evaluation"): only(STAFF, None),
 }
 
 
 # Scopes a new API key gets when none are given, per role.
 ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
-    "subject": ("records:read",),
+    "subject": ("records:read", "lists:read", "lists:statement"),
     "provider": ("submissions:write", "submissions:read"),
-    "regulator": ("subjects:read", "records:read", "checks:read"),
-    "credit_office": ("subjects:read", "records:read", "checks:read", "governance:read"),
+    "regulator": ("subjects:read", "records:read", "checks:read", "evaluation:read"),
+    "credit_office": (
+        "subjects:read",
+        "records:read",
+        "checks:read",
+        "governance:read",
+        "evaluation:read",
+        "querylog:read",
+        "lists:read",
+        "lists:write",
+        "lists:statement",
+    ),
     "bank": ("subjects:read", "records:read"),
     "admin": ("accounts:read", "accounts:write"),
 }

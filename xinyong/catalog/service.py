@@ -135,6 +135,8 @@ class FieldSpec(BaseModel):
     aliases: list[str] = []
     description: str = ""
     example: str | None = None  # a valid value, used by the XLSX template's example row
+    # For id_number fields: the field holding the document type (证件类型); default ``id_type``.
+    id_type_field: str | None = None
 
     _enum_index: dict[str, str] | None = PrivateAttr(default=None)
 

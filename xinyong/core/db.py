@@ -6,11 +6,13 @@ One Alembic migration set (``xinyong/core/migrations``) serves both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -37,6 +39,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns as compact UTF-8 text (orjson: ~10x faster than ``json.dumps``, and half the
+    bytes for Chinese text, which ``json.dumps`` escapes as ``\\uXXXX``). Values orjson refuses
+    (integers beyond 64 bits ...) fall back to ``json.dumps``."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def json_loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # e.g. NaN written by json.dumps
+
+
 def _prepare_sqlite_dir(url: str) -> None:
     if url.startswith("sqlite:///") and ":memory:" not in url:
         from pathlib import Path
@@ -50,7 +69,7 @@ def make_engine(
     settings = settings or get_settings()
     url = url or settings.database_url
     schema = settings.database_schema if schema is None else schema
-    kwargs: dict[str, Any] = {"future": True}
+    kwargs: dict[str, Any] = {"future": True, "json_serializer": json_dumps, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
         _prepare_sqlite_dir(url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}

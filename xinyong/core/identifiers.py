@@ -348,12 +348,12 @@ def is_placeholder(code: str) -> bool:
     one character repeated, an all-equal body before the check character (00000000000000000X)
     or a USCC whose organisation code is all zeros. Never an identity."""
     c = normalise(code)
-    if not c or c in _rules().placeholder_words:
+    if not c or c in (_RULES or _rules()).placeholder_words:
         return True
-    if not any(ch.isalnum() for ch in c):
+    if not c.isalnum() and not any(ch.isalnum() for ch in c):
         return True
     body = c[:-1] if len(c) > 1 else c
-    if len(set(body)) == 1:
+    if body.count(body[0]) == len(body):
         return True
     # GB 11714 never assigns 00000000; "91331002000000000X"-style fillers keep a real prefix.
     return len(c) == 18 and c[8:16] == "00000000"

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -47,6 +48,7 @@ from sqlalchemy import CursorResult, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from xinyong.core.bulk import insert_rows
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from xinyong.core.ledger_models import Checkpoint, LedgerEntry, LedgerHead
@@ -74,7 +76,9 @@ __all__ = [
     "parse_ref",
     "proof_for_ref",
     "public_key_info",
+    "sign_document",
     "verify",
+    "verify_document",
 ]
 
 GENESIS_HASH = "0" * 64
@@ -131,8 +135,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Only str-keyed dicts, lists, str, 64-bit ints, bools and None: values for which orjson
+    writes exactly the bytes ``json.dumps`` below writes (tested in tests/core/test_ledger.py)."""
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return True
+    if t is int:
+        return -(2**63) <= value < 2**63
+    if depth > 32:
+        return False
+    if t is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    if t is list:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8 text (not \\u escapes), dates as ISO strings."""
+    if _plain(value):
+        try:
+            # 15x faster for the plain payloads bulk ingest appends (one per record version).
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate: json.dumps decides
+            pass
     return json.dumps(
         value,
         sort_keys=True,
@@ -318,6 +345,36 @@ def public_key_info() -> dict[str, Any]:
     }
 
 
+def sign_document(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` plus ``key_id`` and ``signature``: the hex Ed25519 signature, by the ledger's
+    key, of the canonical JSON of ``document`` with its ``key_id`` (everything but the
+    signature). Other domains' signed documents (check receipts) use this, so the one published
+    public key verifies everything the platform signs; give ``document`` a ``format`` field of
+    its own so it cannot be mistaken for another kind of signed document."""
+    key = _signing_key()
+    assert key is not None
+    body = {**document, "key_id": key_id(key.public_key())}
+    body.pop("signature", None)
+    return {**body, "signature": key.sign(canonical_json(body).encode("utf-8")).hex()}
+
+
+def verify_document(signed: dict[str, Any]) -> bool:
+    """Whether ``signed`` (from :func:`sign_document`) carries a valid signature by a trusted
+    (current or retired) ledger key."""
+    signature, kid = signed.get("signature"), signed.get("key_id")
+    if not isinstance(signature, str) or not isinstance(kid, str):
+        return False
+    key = _trusted_keys().get(kid)
+    if key is None:
+        return False
+    body = {k: v for k, v in signed.items() if k != "signature"}
+    try:
+        key.verify(bytes.fromhex(signature), canonical_json(body).encode("utf-8"))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
 # ---------------------------------------------------------------- appending
 
 
@@ -433,7 +490,7 @@ def append_many(session: Session, items: Iterable[tuple[str, str, dict[str, Any]
         seq, head = _lock_head(session)
         return Batch(first_seq=seq + 1, last_seq=seq, last_entry_hash=head)
     rows = _write(session, prepared)
-    session.execute(insert(_ENTRIES), rows)
+    insert_rows(session, _ENTRIES, rows)
     return Batch(first_seq=rows[0]["seq"], last_seq=rows[-1]["seq"], last_entry_hash=rows[-1]["entry_hash"])
 
 

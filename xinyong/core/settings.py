@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     port: int = 8000
     # Run the daily tick (publicity expiry) inside `serve` every this many seconds; 0 = off.
     tick_interval_seconds: int = 3600
+    # Run the evaluation consumer inside `serve` every this many seconds (new grades visible
+    # within about a second of a record); 0 = off.
+    evaluation_poll_seconds: float = 0.5
+    # Push (measures domain, 触发式): the delivery worker inside `serve` runs every this many
+    # seconds (0 = off); HTTP timeout per delivery; a failed delivery is retried after
+    # base × 2^(attempts−1) seconds (at most retry_max) and goes to the dead-letter queue after
+    # push_max_attempts tries. Operational knobs, not legal numbers.
+    push_poll_seconds: float = 2.0
+    push_timeout_seconds: float = 10.0
+    push_max_attempts: int = 8
+    push_retry_base_seconds: float = 30.0
+    push_retry_max_seconds: float = 3600.0
 
     # --- Access control and hardening (xinyong/accounts; docs/security.md) -------------------
     # Portal sessions: idle timeout and absolute lifetime, in minutes.
@@ -55,6 +67,14 @@ class Settings(BaseSettings):
     # How self-registered subject accounts are bound to their subject: "registry" (match the
     # subject record) or "package.module:ClassName" (a SubjectBinder, e.g. e-business licence).
     subject_binder: str = "registry"
+    # Query log (xinyong/querylog): keep entries this many years when longer than the ruleset's
+    # retention (rulesets/<name>/querylog.yaml, 5 years by default); 0 = the ruleset's value.
+    query_log_retention_years: int = 0
+    # Encryption of personal identifiers (xinyong/core/crypto.py; docs/security.md "Key rotation").
+    # The key version new ciphertexts use; v1 is derived from secret_key, later versions come from
+    # pii_keys, e.g. XINYONG_PII_KEYS='{"2": "<64 hex characters>"}'.
+    pii_key_version: int = 1
+    pii_keys: dict[int, str] = Field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)

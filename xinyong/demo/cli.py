@@ -36,7 +36,11 @@ def build(
     out: Path | None = typer.Option(
         None, "--out", help="where to write the sample files (default var/demo/samples)"
     ),
-    force: bool = typer.Option(False, "--force", help="build even if the store holds other subjects"),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="build even if the store holds other subjects (never duplicates the demo itself)",
+    ),
 ) -> None:
     """Build the demo city: subjects, ~30 departments with API keys, five years of records
     ingested through the real ingest service, a quarantine, governance cases, sample files.
@@ -72,18 +76,37 @@ def build(
     else:
         _print_keys(summary)
         _print_summary(summary)
+    _print_accounts(summary)
     _print_tour(summary, out_dir)
 
 
+def _print_accounts(summary: service.DemoSummary) -> None:
+    """The demo's portal accounts (one per role), for http://127.0.0.1:8000/login."""
+    if not summary.accounts:
+        return
+    console.print(
+        f"[bold]演示账户（每个角色一个，密码均为 {summary.accounts[0].password}，登录 /login）[/bold]"
+    )
+    for a in summary.accounts:
+        console.print(f"  {a.username:<15} {a.role:<14} {a.organisation or a.display_name}", soft_wrap=True)
+
+
 def _print_keys(summary: service.DemoSummary) -> None:
-    table = Table(title="信息提供单位与 API 密钥（仅显示一次）", show_lines=False)
-    table.add_column("编码")
-    table.add_column("单位")
-    table.add_column("目录项")
-    table.add_column("X-Api-Key")
+    # Plain lines, not a table: a key must stay whole to be copied.
+    console.print("[bold]信息提供单位与 API 密钥（仅显示一次，请妥善保存）[/bold]")
     for p in summary.providers:
-        table.add_row(p.code, p.name, ", ".join(p.items), p.api_key or "（已存在）")
-    console.print(table)
+        console.print(
+            f"  {p.code:<11} {p.api_key or '（已存在，未重新生成）'}  {p.name}：{'、'.join(p.items)}",
+            soft_wrap=True,
+        )
+    if summary.staff_key:
+        code, name = service.STAFF_DEPARTMENT
+        console.print(f"  {code:<11} {summary.staff_key}  {name}：重错码治理", soft_wrap=True)
+    if summary.measures_key:
+        console.print(
+            f"  TZ-CZJ      {summary.measures_key}  台州市财政局：联合奖惩核查、推送订阅、反馈",
+            soft_wrap=True,
+        )
 
 
 def _print_summary(s: service.DemoSummary) -> None:
@@ -128,7 +151,7 @@ def _print_tour(s: service.DemoSummary, out_dir: Path) -> None:
         f"  门户首页             {base}/",
         f"  搜索主体             {base}/api/v1/subjects?q=台州",
         f"  主体及其公开记录     {base}/api/v1/subjects/{penalised}  ·  {base}/api/v1/subjects/{penalised}/records",
-        f"  重错码治理案件       {base}/api/v1/governance/cases",
+        f"  重错码治理（信用办） curl -H 'X-Api-Key: {s.staff_key or '<信用办的 API 密钥>'}' {base}/api/v1/governance/cases",
         f"  报送模板下载         {base}/api/v1/catalog/items/administrative_penalty/template.xlsx",
         f"  隔离区（需 API 密钥） curl -H 'X-Api-Key: {bad_key}' {base}/api/v1/quarantine",
     ]

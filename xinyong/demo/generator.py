@@ -19,9 +19,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import chinese_calendar
 import yaml
 
+from xinyong.core.calendar import base_calendar
+from xinyong.core.errors import UnknownCalendarYear
 from xinyong.core.identifiers import make_uscc, org_code_check_char, ric_check_char, uscc_check_char
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -231,10 +232,12 @@ class _Permutation:
 
 @cache
 def is_workday(d: date) -> bool:
+    """The platform's calendar (national holidays plus the ruleset's corrections), so what the
+    generator sends "on time" is on time for ingest too."""
     try:
-        return bool(chinese_calendar.is_workday(d))
-    except NotImplementedError:
-        return d.weekday() < 5  # a year the calendar package does not know: plain weekdays
+        return base_calendar().is_workday(d)
+    except UnknownCalendarYear:
+        return d.weekday() < 5  # a year the calendar does not know: plain weekdays
 
 
 def add_workdays(d: date, n: int) -> date:

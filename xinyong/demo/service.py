@@ -19,12 +19,15 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.demo import samples
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
+from xinyong.lists import demo as lists_demo
+from xinyong.measures import demo as measures_demo
 from xinyong.records import service as records_service
 from xinyong.subjects import service as subjects_service
 
@@ -63,6 +66,15 @@ class DemoSummary:
     publicity_ended: int = 0
     samples: list[Path] = field(default_factory=list)
     bad_rows_submission_id: str | None = None
+    # An API key of the credit office (信用办) for the staff-only endpoints of the tour
+    # (governance); None when it already existed (keys are shown once).
+    staff_key: str | None = None
+    # The regulator key of the demo subscriber (财政局: checks, push, feedback); None when it existed.
+    measures_key: str | None = None
+    # One portal account per role (accounts domain); the password is the documented demo one.
+    accounts: list[accounts_service.DemoAccount] = field(default_factory=list)
+    # The lists in every state (lists domain): what ``seed_lists`` made.
+    lists: lists_demo.ListsSeedSummary | None = None
     # Codes worth looking at in the tour: {"penalised": USCC, "mismatch": USCC, "person": ID number}.
     examples: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -100,7 +112,8 @@ def build_demo(
 
     Idempotent: a city already built from the same seed is recognised (its bad-rows sample
     submission exists) and left alone; an interrupted build is resumed (every service below is
-    idempotent). A store holding other subjects is refused unless ``force``.
+    idempotent). A store holding other subjects is refused unless ``force`` (which adds the
+    city next to them).
     """
     if subjects < MIN_SUBJECTS:
         raise ValueError(f"the demo city needs at least {MIN_SUBJECTS} subjects")
@@ -112,8 +125,10 @@ def build_demo(
     bad_rows = out / samples.BAD_ROWS
     with _session_of(target) as session:
         state = _store_state(session, seed, bad_rows)
-        if state == "built" and not force:
+        if state == "built":  # even with force: building twice never duplicates
             summary.already_built = True
+            summary.accounts = _register_accounts(session, summary)  # a store built before accounts
+            summary.lists = lists_demo.seed_lists(session, seed=seed)  # a store built before lists
             summary.seconds = time.monotonic() - started
             return summary
         if state == "foreign" and not force:
@@ -123,6 +138,7 @@ def build_demo(
                 code="demo.store_not_empty",
             )
         summary.providers = _register_providers(session)
+        summary.staff_key = _register_staff_key(session)
         session.commit()
         _register_subjects(session, seed, subjects, progress)
         _ingest_records(session, seed, subjects, summary, progress)
@@ -130,10 +146,14 @@ def build_demo(
         summary.bad_rows_submission_id = res.id
         _count(summary, res)
         summary.governance_cases_opened = subjects_service.detect_cases(session)
+        summary.accounts = _register_accounts(session, summary)
         summary.publicity_ended = records_service.tick(session, records_service.today_china())
         session.commit()
         while records_service.process_events(session):
             session.commit()
+        summary.lists = lists_demo.seed_lists(session, seed=seed)
+        summary.measures_key = measures_demo.seed_subscriber(session)
+        session.commit()
         if progress:
             progress("finish", 1, 1)
     summary.seconds = time.monotonic() - started
@@ -211,6 +231,42 @@ def _register_providers(session: Session) -> list[ProviderKey]:
             info, key = ingest_service.create_provider(session, dept.code, dept.name, dept.uscc, dept.items)
             out.append(ProviderKey(info.code, info.name, info.items, key))
     return out
+
+
+# The credit office of the demo city: it runs the platform (governance queue, reports).
+STAFF_DEPARTMENT = ("TZ-XYB", "台州市社会信用体系建设领导小组办公室（市信用办）")
+STAFF_KEY_SCOPES = ("subjects:read", "records:read", "governance:read", "governance:write")
+
+
+def _register_staff_key(session: Session) -> str | None:
+    code, name = STAFF_DEPARTMENT
+    try:
+        accounts_service.create_department(session, code, name, by="demo")
+    except Conflict:
+        return None  # built before: its key was shown then
+    _, key = accounts_service.create_api_key(
+        session,
+        name="演示城市信用办系统",
+        role="credit_office",
+        scopes=STAFF_KEY_SCOPES,
+        department_code=code,
+        by="demo",
+    )
+    return key
+
+
+def _register_accounts(session: Session, summary: DemoSummary) -> list[accounts_service.DemoAccount]:
+    """One portal account per role: the credit office's, the 椒江 market-regulation branch's
+    (its bad-rows sample sits in the quarantine), a regulator at the city market-regulation
+    bureau, a bank, an administrator, and the penalised enterprise of the tour."""
+    subject = summary.examples.get("penalised") or next(iter(summary.examples.values()), "")
+    return accounts_service.ensure_demo_accounts(
+        session,
+        staff_department=STAFF_DEPARTMENT,
+        provider_code="TZ-SCJG-JJ",
+        regulator_provider_code="TZ-SCJG",
+        subject_code=subject,
+    )
 
 
 def _register_subjects(session: Session, seed: int, n: int, progress: Progress | None) -> None:

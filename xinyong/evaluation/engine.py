@@ -97,7 +97,10 @@ def subjects_table(rows: Sequence[Any], lists: dict[int, list[str]]) -> pa.Table
                 pa.decimal128(18, 4),
             ),
             "lists": pa.array(
-                [("," + ",".join(lists[r.subject_id]) + ",") if r.subject_id in lists else None for r in rows],
+                [
+                    ("," + ",".join(lists[r.subject_id]) + ",") if r.subject_id in lists else None
+                    for r in rows
+                ],
                 pa.string(),
             ),
         },
@@ -115,7 +118,9 @@ def records_table(rows: Sequence[Any], fact_fields: Iterable[str]) -> pa.Table:
         "category": pa.array([r.category for r in rows], pa.string()),
         "severity": pa.array([r.severity for r in rows], pa.string()),
         "decision_date": pa.array([r.decision_date for r in rows], pa.date32()),
-        "decision_ymd": pa.array([F.ymd(r.decision_date) if r.decision_date else None for r in rows], pa.int32()),
+        "decision_ymd": pa.array(
+            [F.ymd(r.decision_date) if r.decision_date else None for r in rows], pa.int32()
+        ),
         "publicity_end": pa.array([r.publicity_end for r in rows], pa.date32()),
     }
     for f in fields:
@@ -155,19 +160,35 @@ def load_inputs(
 # --- engines ------------------------------------------------------------------------------------
 
 
-def run_duckdb(compiled: Compiled, inputs: Inputs, connection: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
-    """Run the compiled query on DuckDB over the Arrow inputs."""
-    con = connection or duckdb.connect()
+_local = threading.local()
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """One in-process DuckDB connection per thread (opening one costs more than a small query)."""
+    con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
+    if con is None:
+        con = _local.con = duckdb.connect()
+    return con
+
+
+def run_duckdb(compiled: Compiled, inputs: Inputs) -> pa.Table:
+    """Run the compiled query on DuckDB over the Arrow inputs. The query is kept as a view of
+    the connection (parsed once), over whatever ``subjects`` and ``records`` are registered."""
+    con = _duckdb()
+    views: dict[tuple[str, date], str] = _local.__dict__.setdefault("views", {})
+    key = (compiled.spec.content_hash(), compiled.as_of)
     try:
         con.register("subjects", _conform(inputs.subjects, SUBJECT_SCHEMA))
         con.register("records", _conform_records(inputs.records, compiled))
-        result = con.sql(compiled.sql("duckdb")).to_arrow_table()
-        return result
+        view = views.get(key)
+        if view is None:
+            view = f"evaluation_{key[0][:16]}_{F.ymd(key[1])}"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {compiled.sql('duckdb')}")
+            views[key] = view
+        return con.sql(f"SELECT * FROM {view} ORDER BY subject_id").to_arrow_table()
     finally:
         con.unregister("subjects")
         con.unregister("records")
-        if connection is None:
-            con.close()
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -11,6 +11,7 @@ validated model into ONE relational query (a sqlglot expression) over the input 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -174,7 +175,8 @@ class ModelSpec(Strict):
 
     def feature_uses(self) -> list[tuple[F.Feature, F.Params]]:
         uses = [(i.feature, i.params) for _, i in self.indicators()]
-        uses += [(c.when.feature, c.when.params) for c in [*self.vetoes, *self.caps]]
+        uses += [(v.when.feature, v.when.params) for v in self.vetoes]
+        uses += [(c.when.feature, c.when.params) for c in self.caps]
         out = []
         for name, raw in uses:
             feature = F.FEATURES[name]
@@ -227,7 +229,9 @@ def load_model_file(path: Path, catalog: Any | None = None) -> ModelSpec:
 
 def _check_code(where: str, code: str, seen: set[str]) -> None:
     if not _CODE.match(code):
-        raise _error(where, f"code {code!r} must be snake_case", f"代码 {code} 须为小写字母、数字和下划线", "code")
+        raise _error(
+            where, f"code {code!r} must be snake_case", f"代码 {code} 须为小写字母、数字和下划线", "code"
+        )
     if code in seen:
         raise _error(where, f"code {code!r} is used twice", f"代码 {code} 重复", "duplicate_code", code=code)
     seen.add(code)
@@ -281,7 +285,9 @@ def _check_catalog(where: str, feature: F.Feature, params: F.Params, catalog: An
 
 def _check_points(where: str, value: Decimal | None) -> None:
     if value is not None and not Decimal(0) <= value <= Decimal(100):
-        raise _error(where, f"points {value} outside 0..100", f"分值 {value} 不在 0 到 100 之间", "points_range")
+        raise _error(
+            where, f"points {value} outside 0..100", f"分值 {value} 不在 0 到 100 之间", "points_range"
+        )
 
 
 def _check_scoring(where: str, feature: F.Feature, s: Scoring) -> None:
@@ -294,7 +300,12 @@ def _check_scoring(where: str, feature: F.Feature, s: Scoring) -> None:
                 "scoring_kind",
             )
         if s.default is None:
-            raise _error(where, "a points table needs `default`", "分值表须给出 default（未列出的取值）", "table_default")
+            raise _error(
+                where,
+                "a points table needs `default`",
+                "分值表须给出 default（未列出的取值）",
+                "table_default",
+            )
         for v in [*s.points.values(), s.default]:
             _check_points(where, v)
         return
@@ -307,9 +318,16 @@ def _check_scoring(where: str, feature: F.Feature, s: Scoring) -> None:
         )
     if s.type == "linear":
         if s.intercept is None or s.slope is None:
-            raise _error(where, "linear scoring needs intercept and slope", "线性计分须给出 intercept 和 slope", "linear")
+            raise _error(
+                where,
+                "linear scoring needs intercept and slope",
+                "线性计分须给出 intercept 和 slope",
+                "linear",
+            )
         if not Decimal(0) <= s.floor <= s.ceiling <= Decimal(100):
-            raise _error(where, "need 0 ≤ floor ≤ ceiling ≤ 100", "须满足 0 ≤ floor ≤ ceiling ≤ 100", "linear")
+            raise _error(
+                where, "need 0 ≤ floor ≤ ceiling ≤ 100", "须满足 0 ≤ floor ≤ ceiling ≤ 100", "linear"
+            )
         return
     bins = s.bins or []
     if not bins:
@@ -323,7 +341,9 @@ def _check_scoring(where: str, feature: F.Feature, s: Scoring) -> None:
         bmax = b.max if b.max is not None else inf
         _check_points(where, b.points)
         if bmin >= bmax:
-            raise _error(where, f"bin {n} is empty (min ≥ max)", f"第 {n + 1} 个分段为空（min ≥ max）", "bins")
+            raise _error(
+                where, f"bin {n} is empty (min ≥ max)", f"第 {n + 1} 个分段为空（min ≥ max）", "bins"
+            )
         if bmin < lo:
             raise _error(
                 where,
@@ -383,7 +403,7 @@ def _check(spec: ModelSpec, where: str, catalog: Any | None) -> None:
     if len(set(grade_codes)) != len(grade_codes):
         raise _error(where, "grade codes repeat", "等级代码重复", "grades")
     mins = [g.min_score for g in spec.grades]
-    if any(a <= b for a, b in zip(mins, mins[1:], strict=False)) or mins[-1] != 0:
+    if any(a <= b for a, b in itertools.pairwise(mins)) or mins[-1] != 0:
         raise _error(
             where,
             "grades go best first with strictly decreasing min_score, the last at 0",
@@ -391,15 +411,23 @@ def _check(spec: ModelSpec, where: str, catalog: Any | None) -> None:
             "grades",
         )
     if mins[0] > spec.scale:
-        raise _error(where, "the best grade's min_score exceeds the scale", "最高等级的分数线超过总分", "grades")
+        raise _error(
+            where, "the best grade's min_score exceeds the scale", "最高等级的分数线超过总分", "grades"
+        )
     rule_codes: dict[str, set[str]] = {"veto": set(), "cap": set()}
-    for rule in [*spec.vetoes, *spec.caps]:
+    rules: list[Veto | Cap] = [*spec.vetoes, *spec.caps]
+    for rule in rules:
         kind = "veto" if isinstance(rule, Veto) else "cap"
         at = f"{where} {kind} {rule.code}"
         _check_code(at, rule.code, rule_codes[kind])
         feature, params = _feature(at, rule.when.feature, rule.when.params)
         if (feature.kind == "numeric") != isinstance(rule.when.value, Decimal):
-            raise _error(at, "the condition's value does not fit the feature", "条件的取值与特征类型不符", "scoring_kind")
+            raise _error(
+                at,
+                "the condition's value does not fit the feature",
+                "条件的取值与特征类型不符",
+                "scoring_kind",
+            )
         if catalog is not None:
             _check_catalog(at, feature, params, catalog)
         grade = rule.grade if isinstance(rule, Veto) else rule.max_grade
@@ -429,8 +457,8 @@ def _check(spec: ModelSpec, where: str, catalog: Any | None) -> None:
 def _points_sql(column: str, s: Scoring) -> str:
     if s.type == "table":
         assert s.points is not None and s.default is not None
-        cases = " ".join(f"WHEN {column} = {F.text_literal(k)} THEN {F.dec(v)}" for k, v in s.points.items())
-        return f"CASE {cases} ELSE {F.dec(s.default)} END"
+        table = " ".join(f"WHEN {column} = {F.text_literal(k)} THEN {F.dec(v)}" for k, v in s.points.items())
+        return f"CASE {table} ELSE {F.dec(s.default)} END"
     if s.type == "linear":
         assert s.intercept is not None and s.slope is not None
         raw = f"ROUND({F.dec(s.intercept)} + {F.dec(s.slope)} * {column}, 4)"
@@ -464,6 +492,15 @@ def points_for(s: Scoring, value: Decimal | str) -> Decimal:
     return s.default
 
 
+def max_points(s: Scoring) -> Decimal:
+    """The most points the scoring function can give."""
+    if s.type == "table":
+        return max([*(s.points or {}).values(), *([s.default] if s.default is not None else [])])
+    if s.type == "linear":
+        return s.ceiling
+    return max([b.points for b in s.bins or []] + ([s.default] if s.default is not None else []))
+
+
 def _compare(column: str, c: Condition) -> str:
     op = "=" if c.op == "==" else "<>" if c.op == "!=" else c.op
     value = F.dec(c.value) if isinstance(c.value, Decimal) else F.text_literal(c.value)
@@ -476,15 +513,20 @@ class Compiled:
 
     spec: ModelSpec
     as_of: date
-    query: exp.Expression
+    query: exp.Expr
     feature_columns: dict[str, str]  # indicator code → column
     cite_columns: dict[str, str]  # indicator code → column (sorted record ids)
 
     def sql(self, dialect: str) -> str:
-        return render(self.query, dialect)
+        """The query in an engine's dialect (rendered once per dialect)."""
+        cache = self.__dict__.setdefault("_rendered", {})
+        if dialect not in cache:
+            cache[dialect] = render(self.query, dialect)
+        text: str = cache[dialect]
+        return text
 
 
-def render(query: exp.Expression, dialect: str) -> str:
+def render(query: exp.Expr, dialect: str) -> str:
     return query.sql(dialect=dialect)
 
 
@@ -507,7 +549,9 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
             agg = feature.record(params, ctx)
             key = "CAST(decision_ymd AS BIGINT) * 10000000000 + record_id"
             if agg.how == "sum":
-                rec_cols.append(f"SUM(CASE WHEN {agg.condition} THEN {agg.value} ELSE {F.dec(0)} END) AS f_{column}")
+                rec_cols.append(
+                    f"SUM(CASE WHEN {agg.condition} THEN {agg.value} ELSE {F.dec(0)} END) AS f_{column}"
+                )
                 rec_cols.append(
                     f"ARRAY_SORT(ARRAY_AGG(record_id) FILTER (WHERE {agg.condition}"
                     f" AND ({agg.value}) > {F.dec(0)})) AS c_{column}"
@@ -525,7 +569,10 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
         if isinstance(use, Indicator):
             feature_columns[use.code] = f"f_{column}"
 
-    pts = [f"CAST({_points_sql(f'f_i__{i.code}', i.scoring)} AS {F.DEC}) AS p__{i.code}" for _, i in spec.indicators()]
+    pts = [
+        f"CAST({_points_sql(f'f_i__{i.code}', i.scoring)} AS {F.DEC}) AS p__{i.code}"
+        for _, i in spec.indicators()
+    ]
     dims = [
         f"CAST(ROUND({' + '.join(f'{F.dec(i.weight)} * p__{i.code}' for i in d.indicators)}, 4) AS {F.DEC}) AS d__{d.code}"
         for d in spec.dimensions
@@ -534,12 +581,17 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
     total = " + ".join(f"{F.dec(factor[d.code])} * d__{d.code}" for d in spec.dimensions)
     ranks = {g.code: n + 1 for n, g in enumerate(spec.grades)}
     by_score = " ".join(f"WHEN total >= {F.dec(g.min_score)} THEN {ranks[g.code]}" for g in spec.grades)
-    caps = [f"CASE WHEN {_compare(f'f_k__{c.code}', c.when)} THEN {ranks[c.max_grade]} ELSE 0 END" for c in spec.caps]
+    caps = [
+        f"CASE WHEN {_compare(f'f_k__{c.code}', c.when)} THEN {ranks[c.max_grade]} ELSE 0 END"
+        for c in spec.caps
+    ]
     capped = f"GREATEST(score_rank, {', '.join(caps)})" if caps else "score_rank"
     # The worst veto wins; among equal grades the first listed names the reason.
     vetoes = sorted(spec.vetoes, key=lambda v: -ranks[v.grade])
     veto_rank = " ".join(f"WHEN {_compare(f'f_v__{v.code}', v.when)} THEN {ranks[v.grade]}" for v in vetoes)
-    veto_code = " ".join(f"WHEN {_compare(f'f_v__{v.code}', v.when)} THEN {F.text_literal(v.code)}" for v in vetoes)
+    veto_code = " ".join(
+        f"WHEN {_compare(f'f_v__{v.code}', v.when)} THEN {F.text_literal(v.code)}" for v in vetoes
+    )
     # The binding cap: the one imposing the worst grade when it is worse than the score's.
     cap_code = " ".join(
         f"WHEN {_compare(f'f_k__{c.code}', c.when)} AND {ranks[c.max_grade]} > score_rank THEN {F.text_literal(c.code)}"

@@ -1,14 +1,18 @@
 """HTTP API of the ingest domain (thin: it calls the service).
 
-Providers authenticate with the header ``X-Api-Key`` and see only their own submissions,
-quarantine and metrics (the access-control issue adds staff roles later).
+Providers authenticate with an API key (``X-Api-Key`` or ``Authorization: Bearer``) or a portal
+session of a provider account, resolved by the accounts domain (``current_principal``; keys that
+``create_provider`` issued keep working), and see only their own submissions, quarantine and
+metrics. Who may call each route is declared in ``xinyong/accounts/policy.py``.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.deps import current_principal
+from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
 from xinyong.ingest import service
@@ -31,10 +35,22 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
 
 def current_provider(
-    x_api_key: str | None = Header(default=None, alias="X-Api-Key"),
+    principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
 ) -> service.ProviderInfo:
-    return service.authenticate(session, x_api_key)
+    """The provider the caller acts for (the access policy already required the provider role)."""
+    if principal.provider_code is None:
+        raise Forbidden(
+            "Only a provider's API key or account may use this endpoint",
+            "仅信息提供单位的 API 密钥或账户可以使用该接口",
+            code="ingest.not_a_provider",
+        )
+    provider = service.get_provider(session, principal.provider_code)
+    if not provider.active:
+        raise Forbidden(
+            "The provider is deactivated", "该信息提供单位已停用", code="ingest.provider_inactive"
+        )
+    return provider
 
 
 def _summary(result: service.SubmissionResult) -> dict[str, object]:
@@ -56,9 +72,11 @@ def _created(result: service.SubmissionResult) -> SubmissionCreated:
 def submit_batch(
     body: BatchIn,
     provider: service.ProviderInfo = Depends(current_provider),
+    principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
 ) -> SubmissionCreated:
     """Submit a JSON batch ``{"item": ..., "rows": [{header: value}, ...]}``."""
+    principal.require_item(body.item)  # an API key may be limited to some catalog items
     return _created(service.submit(session, provider, body.item, body.rows, "api"))
 
 
@@ -67,9 +85,11 @@ def submit_file(
     file: UploadFile = File(..., description="CSV (UTF-8 or GBK/GB18030), XLSX, JSONL or JSON"),
     item: str = Form(..., description="catalog item code"),
     provider: service.ProviderInfo = Depends(current_provider),
+    principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session),
 ) -> SubmissionCreated:
     """Upload a file (multipart: ``file`` and ``item``)."""
+    principal.require_item(item)  # an API key may be limited to some catalog items
     return _created(service.submit_file(session, provider, item, file.file, file.filename))
 
 

@@ -75,7 +75,8 @@ class SubmissionRow(Base):
     __table_args__ = (Index("ix_submission_rows_submission_row", "submission_id", "row_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    # Indexed by ix_submission_rows_submission_row (submission_id, row_number).
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     row_number: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))  # created|corrected|withdrawn|unchanged|rejected
     record_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -214,9 +214,10 @@ def _header_names(row: list[Any]) -> list[str]:
 
 
 def _tabular_rows(
-    source: Iterator[tuple[int, list[Any]]], resolve: HeaderResolver
+    source: Iterator[tuple[int, list[Any]]], resolve: HeaderResolver, *, text: bool = False
 ) -> tuple[list[str], Iterator[RawRow]]:
-    """Find the header row in a stream of (row number, cells) and stream the data rows."""
+    """Find the header row in a stream of (row number, cells) and stream the data rows.
+    ``text``: every cell is a str (CSV), already JSON-safe."""
     head: list[tuple[int, list[Any]]] = []
     for numbered in source:
         head.append(numbered)
@@ -230,8 +231,12 @@ def _tabular_rows(
     def rows() -> Iterator[RawRow]:
         width = len(headers)
         for number, cells in _chain(head[idx + 1 :], source):
-            if all(_is_blank(c) for c in cells):
+            if text and len(cells) <= width:
+                if "".join(cells).strip():
+                    yield RawRow(number, dict(zip(headers, cells, strict=False)))
                 continue  # blank spacer rows carry no data
+            if all(_is_blank(c) for c in cells):
+                continue
             values: dict[str, Any] = {}
             for i, cell in enumerate(cells):
                 if i < width:
@@ -276,7 +281,7 @@ def open_csv(stream: IO[bytes], resolve: HeaderResolver, max_bytes: int) -> Tabl
     def numbered() -> Iterator[tuple[int, list[Any]]]:
         try:
             for n, cells in enumerate(reader, start=1):
-                yield n, list(cells)
+                yield n, cells  # a new list per record already
         except csv.Error as exc:
             raise file_error(
                 "ingest.bad_format",
@@ -285,7 +290,7 @@ def open_csv(stream: IO[bytes], resolve: HeaderResolver, max_bytes: int) -> Tabl
                 line=reader.line_num,
             ) from exc
 
-    headers, rows = _tabular_rows(numbered(), resolve)
+    headers, rows = _tabular_rows(numbered(), resolve, text=True)
     table = Table(
         format="csv",
         rows=rows,

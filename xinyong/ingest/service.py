@@ -19,13 +19,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table as SqlTable
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
 from xinyong.core import identifiers
+from xinyong.core.bulk import insert_rows
 from xinyong.core.calendar import load_calendar
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
@@ -47,6 +49,8 @@ _BATCH = 1000
 # At most this many problem rows are returned inline; the rest are paged from the store.
 _INLINE_PROBLEMS = 1000
 _KEY_PREFIX_BYTES = 6
+_SUBMISSION_ROWS = cast(SqlTable, SubmissionRow.__table__)
+_QUARANTINE_ROWS = cast(SqlTable, QuarantineRow.__table__)
 
 # Called every batch with (rows done, estimated total rows or None).
 ProgressCallback = Callable[[int, int | None], None]
@@ -641,32 +645,42 @@ class _RowWriter:
         if len(self.batch) >= _BATCH:
             self.flush()
 
-    def _subject(self, chk: RowCheck) -> int | None:
-        try:
-            subject = subjects_service.resolve_subject(
-                self.session,
-                name=chk.subject_name or "",
-                kind=chk.subject_kind or "enterprise",
-                uscc=chk.uscc,
-                id_number=chk.id_number,
-                legal_representative=chk.legal_representative,
-                source=self.source,
+    def _subjects(self) -> list[int | None]:
+        """The subject of every valid row of the batch, resolved with one batch call; a refused
+        code rejects its row."""
+        ok = [i for i, (_, chk) in enumerate(self.batch) if chk.ok]
+        refs = []
+        for i in ok:
+            chk = self.batch[i][1]
+            refs.append(
+                subjects_service.SubjectRef(
+                    name=chk.subject_name or "",
+                    kind=chk.subject_kind or "enterprise",
+                    uscc=chk.uscc,
+                    id_number=chk.id_number,
+                    legal_representative=chk.legal_representative,
+                    source=self.source,
+                )
             )
-        except DomainError as exc:
-            chk.errors.append(_problem(chk, exc))
-            return None
-        for w in subject.warnings:
-            chk.warnings.append(
-                {
-                    "row": chk.number,
-                    "field": w.get("field"),
-                    "header": None,
-                    "value": None,
-                    "rule": w.get("code"),
-                    **w,
-                }
-            )
-        return subject.subject_id
+        out: list[int | None] = [None] * len(self.batch)
+        for i, subject in zip(ok, subjects_service.resolve_subjects(self.session, refs), strict=True):
+            chk = self.batch[i][1]
+            if isinstance(subject, DomainError):
+                chk.errors.append(_problem(chk, subject))
+                continue
+            for w in subject.warnings:
+                chk.warnings.append(
+                    {
+                        "row": chk.number,
+                        "field": w.get("field"),
+                        "header": None,
+                        "value": None,
+                        "rule": w.get("code"),
+                        **w,
+                    }
+                )
+            out[i] = subject.subject_id
+        return out
 
     def flush(self) -> None:
         if not self.batch:
@@ -677,12 +691,10 @@ class _RowWriter:
         ]
         requests: list[records_service.StoreRequest] = []
         request_rows: list[int] = []
-        for i, (_, chk) in enumerate(self.batch):
-            if not chk.ok:
-                continue
-            subject_id = self._subject(chk)
+        for i, subject_id in enumerate(self._subjects()):
             if subject_id is None:
                 continue
+            chk = self.batch[i][1]
             assert chk.document_number is not None
             request = records_service.StoreRequest(
                 subject_id=subject_id,
@@ -697,7 +709,9 @@ class _RowWriter:
                 # Withdrawals are rare and may name an unknown record: one at a time, so the
                 # store's refusal rejects only this row.
                 try:
-                    stored = records_service.store_many(self.session, item=self.item, requests=[request])[0]
+                    stored = records_service.store_many(
+                        self.session, item=self.item, requests=[request], defer_ledger=True
+                    )[0]
                 except DomainError as exc:
                     chk.errors.append(_problem(chk, exc))
                     continue
@@ -706,11 +720,11 @@ class _RowWriter:
                 requests.append(request)
                 request_rows.append(i)
         if requests:
-            for i, stored in zip(
-                request_rows,
-                records_service.store_many(self.session, item=self.item, requests=requests),
-                strict=True,
-            ):
+            # The ledger entries of the versions are appended once, when the submission ends.
+            stored_many = records_service.store_many(
+                self.session, item=self.item, requests=requests, defer_ledger=True
+            )
+            for i, stored in zip(request_rows, stored_many, strict=True):
                 results[i].outcome, results[i].record_id = stored.outcome, stored.record_id
                 if stored.outcome == "created":
                     # Timeliness is about first publication; resends and corrections don't reset it.
@@ -739,9 +753,9 @@ class _RowWriter:
                 quarantine.append(_quarantine_values(self.sub, raw, res))
             if (res.errors or res.warnings) and len(self.problems) < _INLINE_PROBLEMS:
                 self.problems.append(res)
-        self.session.execute(insert(SubmissionRow), row_values)
+        insert_rows(self.session, _SUBMISSION_ROWS, row_values)
         if quarantine:
-            self.session.execute(insert(QuarantineRow), quarantine)
+            insert_rows(self.session, _QUARANTINE_ROWS, quarantine)
         self.batch.clear()
 
 
@@ -810,6 +824,8 @@ def _ingest_rows(
                     "message_zh": f"该文件与此前的提交 {earlier} 内容完全相同",
                 }
             )
+    # Late, once: the ledger's lock is held from here to the commit only.
+    records_service.write_deferred_ledger(session)
     counts = writer.counts
     sub.rows_total = total
     sub.rows_created = counts["created"]

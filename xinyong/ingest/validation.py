@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -42,6 +43,11 @@ NATURAL_PERSON = "natural_person"
 _SOFT = {cp: cp - 0xFEE0 for cp in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
 _SOFT.update({0x3000: 0x20, 0x00A0: 0x20, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None})
 _WS = re.compile(r"\s+")
+# The characters ``_SOFT`` changes, and those that are blank once it has (whitespace, zero-width).
+_SOFT_CHARS = re.compile("[" + "".join(re.escape(chr(cp)) for cp in _SOFT) + "]")
+_BLANK = "".join(chr(cp) for cp in range(0x3001) if chr(cp).isspace()) + "".join(
+    chr(cp) for cp, to in _SOFT.items() if to is None
+)
 
 # Dates as real exports write them: 2019-09-01, 2019/9/1, 2019.09.01, 20190901, 2019年9月1日,
 # optionally followed by a time of day.
@@ -64,7 +70,9 @@ _RESIDENT_ID = ("身份证", "居民身份证", "中华人民共和国居民身�
 
 def clean_text(value: Any, *, multiline: bool = False) -> str:
     """Full-width digits/letters/spaces to half-width; stray spaces trimmed and collapsed."""
-    s = str(value).translate(_SOFT)
+    s = str(value)
+    if not s.isascii() and _SOFT_CHARS.search(s):  # translate() is slow: only when it changes s
+        s = s.translate(_SOFT)
     if multiline:
         lines = [" ".join(ln.split()) for ln in s.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
         return "\n".join(lines).strip()
@@ -75,12 +83,16 @@ def clean_code(value: Any) -> str:
     """A code (USCC, ID number, document number ...): NFKC, no spaces, upper case."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # an all-digit code typed into Excel as a number
-    return _WS.sub("", unicodedata.normalize("NFKC", str(value))).upper()
+    s = str(value)
+    if not s.isascii():  # NFKC leaves ASCII as it is
+        s = unicodedata.normalize("NFKC", s)
+    return _WS.sub("", s).upper()
 
 
 def _is_blank(value: Any) -> bool:
     if isinstance(value, str):
-        return not value.strip() or not value.translate(_SOFT).strip()
+        # Blank once full-width spaces and zero-width characters are dropped (``_SOFT``).
+        return not value.strip(_BLANK)
     return value is None or value == []
 
 
@@ -178,6 +190,24 @@ class RowCheck:
         return not self.errors
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The columns of one header row: per field (in validation order) the headers that feed
+    it, and the unnamed columns (``#3``: a trailing delimiter) that are ignored."""
+
+    fields: list[tuple[FieldSpec, tuple[str, ...], _Handler]]
+    unnamed: tuple[str, ...]
+
+
+_Placeholders = dict[str, tuple[str, Any]]
+# Converts one field's raw value into ``out`` (``RowValidator._convert`` or a specialised copy).
+_Handler = Callable[[RowCheck, FieldSpec, str, Any, _Placeholders], None]
+# Distinct header rows remembered per submission (API rows may omit different empty fields).
+_MAX_LAYOUTS = 256
+# Distinct dates and codes remembered per submission (they repeat across a file).
+_MAX_MEMO = 100_000
+
+
 class RowValidator:
     """Validates the rows of one submission (it remembers document numbers to catch duplicates)."""
 
@@ -193,6 +223,10 @@ class RowValidator:
         self.unknown_headers: dict[str, None] = {}  # insertion-ordered set
         self._seen_documents: dict[str, int] = {}
         self._enum_cache: dict[tuple[str, Any], Any] = {}
+        self._layouts: dict[tuple[str, ...], _Layout] = {}
+        self._kinds: dict[tuple[str, str], str] = {}
+        self._handlers = {code: self._handler(spec) for code, spec in self.fields.items()}
+        self._dates: dict[str, date | None] = {}
 
     def _enum(self, spec: FieldSpec, value: Any) -> str | list[str] | None:
         # Enumerated values repeat across a file: normalise each distinct one once.
@@ -205,7 +239,48 @@ class RowValidator:
             hit = self._enum_cache[key] = normalise_enum(spec, value)
         return list(hit) if isinstance(hit, list) else hit
 
+    def _date(self, value: Any) -> date | None:
+        if type(value) is not str:
+            return parse_date(value)
+        hit = self._dates.get(value, _MISS)
+        if hit is _MISS:
+            hit = parse_date(value)
+            if len(self._dates) < _MAX_MEMO:
+                self._dates[value] = hit
+        return hit  # type: ignore[return-value]
+
     # headers -----------------------------------------------------------------------------------
+    def _layout(self, values: dict[str, Any]) -> _Layout:
+        """Which columns feed which field, worked out once per distinct header row (a file has
+        one; API batches a few) instead of once per row. Registers the unknown headers."""
+        keys = tuple(values)
+        layout = self._layouts.get(keys)
+        if layout is not None:
+            return layout
+        by_field: dict[str, list[str]] = {}
+        unnamed: list[str] = []
+        for header in keys:
+            code = self.resolve(header)
+            if code is None:
+                if header.startswith("#"):
+                    unnamed.append(header)  # reported once a row puts a value in it
+                    if _is_blank(values[header]):
+                        continue
+                if header not in self.unknown_headers:
+                    self.unknown_headers[header] = None
+                continue
+            by_field.setdefault(code, []).append(header)
+        layout = _Layout(
+            fields=[
+                (spec, tuple(by_field.get(code, ())), self._handlers[code])
+                for code, spec in self.fields.items()
+            ],
+            unnamed=tuple(unnamed),
+        )
+        if len(self._layouts) < _MAX_LAYOUTS:
+            self._layouts[keys] = layout
+        return layout
+
     def resolve(self, header: str) -> str | None:
         if header not in self._resolved:
             code = self.catalog.resolve_header(self.item.code, header)
@@ -222,20 +297,21 @@ class RowValidator:
         if raw.error is not None:
             out.errors.append({"row": raw.number, "field": None, "header": None, "value": None, **raw.error})
             return out
-        by_field: dict[str, list[tuple[str, Any]]] = {}
-        for header, value in raw.values.items():
-            code = self.resolve(header)
-            if code is None:
-                # An unnamed, empty column (a trailing delimiter) is noise, not an ignored column.
-                if header not in self.unknown_headers and not (header.startswith("#") and _is_blank(value)):
-                    self.unknown_headers[header] = None
-                continue
-            if not _is_blank(value):
-                by_field.setdefault(code, []).append((header, value))
+        values = raw.values
+        layout = self._layout(values)
+        for header in layout.unnamed:
+            # An unnamed, empty column (a trailing delimiter) is noise, not an ignored column.
+            if header not in self.unknown_headers and not _is_blank(values[header]):
+                self.unknown_headers[header] = None
 
         placeholders: dict[str, tuple[str, Any]] = {}
-        for code, spec in self.fields.items():
-            entries = by_field.get(code)
+        for spec, headers, handler in layout.fields:
+            entries: list[tuple[str, Any]] | None
+            if len(headers) == 1:  # the usual case: one column per field
+                value = values[headers[0]]
+                entries = None if _is_blank(value) else [(headers[0], value)]
+            else:
+                entries = [(h, values[h]) for h in headers if not _is_blank(values[h])]
             if not entries:
                 if spec.required:
                     self._problem(
@@ -267,11 +343,78 @@ class RowValidator:
                             f"Column {other_header!r} differs from {header!r}; the first was used",
                             f"“{other_header}”与“{header}”的值不一致，已采用“{header}”",
                         )
-            self._convert(out, spec, header, value, placeholders)
+            handler(out, spec, header, value, placeholders)
 
         self._identity(out, placeholders)
         self._document(out)
         return out
+
+    def _handler(self, spec: FieldSpec) -> _Handler:
+        """``_convert`` specialised for one field, for the common types: the happy path inline,
+        anything unusual (a problem to report) through ``_convert`` itself."""
+        code, t = spec.code, spec.type
+        if t in ("string", "text") and code != DOCUMENT_NUMBER:
+            multiline, limit = t == "text", spec.max_length
+            lift = {SUBJECT_NAME: "subject_name", LEGAL_REPRESENTATIVE: "legal_representative"}.get(code)
+
+            def string(out: RowCheck, spec: FieldSpec, header: str, value: Any, ph: _Placeholders) -> None:
+                text = clean_text(value, multiline=multiline)
+                if not text or (limit is not None and len(text) > limit):
+                    self._convert(out, spec, header, value, ph)
+                    return
+                out.data[code] = text
+                if lift is not None:
+                    setattr(out, lift, text)
+
+            return string
+        if t == "date":
+            decision = code == DECISION_DATE
+
+            def date_(out: RowCheck, spec: FieldSpec, header: str, value: Any, ph: _Placeholders) -> None:
+                d = self._date(value)
+                if d is None or (decision and d > self.today):
+                    self._convert(out, spec, header, value, ph)
+                    return
+                out.data[code] = d.isoformat()
+                if decision:
+                    out.decision_date = d
+
+            return date_
+        if t in ("enum", "enum_multi") and code != OPERATION:
+
+            def enum(out: RowCheck, spec: FieldSpec, header: str, value: Any, ph: _Placeholders) -> None:
+                result = self._enum(spec, value)
+                if not result:
+                    self._convert(out, spec, header, value, ph)
+                    return
+                out.data[code] = result
+
+            return enum
+        if t == "uscc":
+            # Authority and source-unit codes repeat on every row of a department's file: a code
+            # that converted cleanly is remembered (one that reported anything is checked again).
+            known: dict[str, str] = {}
+
+            def uscc(out: RowCheck, spec: FieldSpec, header: str, value: Any, ph: _Placeholders) -> None:
+                hit = known.get(value) if type(value) is str else None
+                if hit is not None:
+                    out.data[code] = hit
+                    if code == USCC:
+                        out.uscc = hit
+                    return
+                errors, warnings = len(out.errors), len(out.warnings)
+                self._convert(out, spec, header, value, ph)
+                if (
+                    type(value) is str
+                    and code in out.data
+                    and len(out.errors) == errors
+                    and len(out.warnings) == warnings
+                    and len(known) < _MAX_MEMO
+                ):
+                    known[value] = out.data[code]
+
+            return uscc
+        return self._convert
 
     def _convert(
         self,
@@ -284,7 +427,7 @@ class RowValidator:
         n, errors = out.number, out.errors
         t = spec.type
         if t in ("date",):
-            d = parse_date(value)
+            d = self._date(value)
             if d is None:
                 self._problem(
                     errors,
@@ -419,7 +562,7 @@ class RowValidator:
                     out.uscc = code_value
                 return
             # id_number: GB 11643 applies to 居民身份证 only; other document types are kept as sent.
-            if self._is_resident_id(out):
+            if self._is_resident_id(out, spec.id_type_field or ID_TYPE):
                 res = identifiers.check_ric(code_value, today=self.today)
                 if not res.valid:
                     self._problem(
@@ -477,19 +620,26 @@ class RowValidator:
             return False
         return True
 
-    def _is_resident_id(self, out: RowCheck) -> bool:
-        id_type = out.data.get(ID_TYPE)
+    def _is_resident_id(self, out: RowCheck, type_field: str) -> bool:
+        id_type = out.data.get(type_field)
         if not id_type:
             return True
-        label = _enum_label(self.fields.get(ID_TYPE), id_type)
+        label = _enum_label(self.fields.get(type_field), id_type)
         return label in _RESIDENT_ID or str(id_type) in _RESIDENT_ID
 
     def _identity(self, out: RowCheck, placeholders: dict[str, tuple[str, Any]]) -> None:
         """A row must name its subject: USCC, or the ID number when the category says 自然人."""
         category = out.data.get(SUBJECT_CATEGORY)
         if category is not None or out.uscc is not None:
-            label = _enum_label(self.fields.get(SUBJECT_CATEGORY), category) if category is not None else None
-            out.subject_kind = subjects_service.kind_from_category(label, out.uscc)
+            # The kind depends on the category and the code's first two characters only.
+            key = (category if isinstance(category, str) else repr(category), (out.uscc or "")[:2])
+            kind = self._kinds.get(key)
+            if kind is None:
+                label = (
+                    _enum_label(self.fields.get(SUBJECT_CATEGORY), category) if category is not None else None
+                )
+                kind = self._kinds[key] = subjects_service.kind_from_category(label, out.uscc)
+            out.subject_kind = kind
         elif out.id_number is not None or ID_NUMBER in placeholders:
             out.subject_kind = NATURAL_PERSON
         needed = ID_NUMBER if out.subject_kind == NATURAL_PERSON else USCC

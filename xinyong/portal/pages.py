@@ -6,16 +6,22 @@ a bad value falls back to its default.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.deps import current_principal
+from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
-from xinyong.core.errors import NotFound
+from xinyong.core.errors import DomainError, NotFound
 from xinyong.portal import service
 from xinyong.portal.strings import t
 from xinyong.portal.templating import SECURITY_HEADERS, STATIC_DIR, STATIC_URL, render, render_fragment
+from xinyong.querylog import service as querylog
+from xinyong.subjects import service as subjects_service
 
 router = APIRouter(include_in_schema=False)
 router.mount(STATIC_URL, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
@@ -59,24 +65,79 @@ def suggest(q: str = "", kind: str = "", session: Session = Depends(get_session)
     )
 
 
+@dataclass
+class PurposeForm:
+    """The purpose select a signed-in government user sees on a subject page (查询用途)."""
+
+    options: list[tuple[str, str]]  # (code, Chinese name)
+    chosen: str | None  # the purpose code in effect
+    chosen_zh: str | None
+    error: str | None
+
+
+def _subject_response(
+    request: Request, session: Session, principal: Principal, *, code: str | None, subject_id: int | None
+) -> HTMLResponse:
+    """A subject page in the view the caller may see: public, or, with a purpose chosen on the
+    page, the subject's own file or the government view; such a view is written to the query log."""
+    subject = service.find_subject(session, code=code, subject_id=subject_id)
+    purpose = request.query_params.get("purpose") or None
+    error = None
+    try:
+        access = querylog.access_for(session, principal, subject.id, purpose, optional=True)
+    except DomainError as exc:
+        access, error = querylog.public_access(principal), exc.message_zh
+    id_number = subjects_service.reveal_id_number(session, subject.id) if access.reveal_id_number else None
+    page = service.subject_page(session, subject_id=subject.id, viewer=access.viewer, id_number=id_number)
+    returned = [*page.item_codes, *(["id_number"] if id_number else [])]
+    querylog.log_access(
+        session,
+        access,
+        subject.id,
+        returned,
+        action="subject.page",
+        channel="portal",
+        result_count=page.record_count,
+        reference=f"subject:{subject.id}",
+    )
+    form = None
+    if principal.role in querylog.GOVERNMENT_VIEW_ROLES:
+        options = [(p.code, p.name_zh) for p in querylog.purposes_for_role(principal.role)]
+        chosen = access.purpose
+        form = PurposeForm(
+            options, chosen.code if chosen else None, chosen.name_zh if chosen else None, error
+        )
+    elif access.purpose is not None:
+        form = PurposeForm([], access.purpose.code, access.purpose.name_zh, None)
+    return render(request, "subject.html", {"page": page, "purpose_form": form, "full_id": bool(id_number)})
+
+
 @router.get("/subjects/id/{subject_id}", response_class=HTMLResponse)
-def subject_by_id(request: Request, subject_id: str, session: Session = Depends(get_session)) -> HTMLResponse:
+def subject_by_id(
+    request: Request,
+    subject_id: str,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
     if not subject_id.isdigit():
         return not_found_page(request)
     try:
-        page = service.subject_page(session, subject_id=int(subject_id))
+        return _subject_response(request, session, principal, code=None, subject_id=int(subject_id))
     except NotFound:
         return not_found_page(request)
-    return render(request, "subject.html", {"page": page})
 
 
 @router.get("/subjects/{code}", response_class=HTMLResponse)
-def subject(request: Request, code: str, session: Session = Depends(get_session)) -> HTMLResponse:
+def subject(
+    request: Request,
+    code: str,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
     try:
-        page = service.subject_page(session, code=code)
+        return _subject_response(request, session, principal, code=code, subject_id=None)
     except NotFound:
         return not_found_page(request, t("error.404.subject", code=code[:40]))
-    return render(request, "subject.html", {"page": page})
 
 
 @router.get("/publicity", response_class=HTMLResponse)

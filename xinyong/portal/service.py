@@ -32,6 +32,7 @@ from xinyong.ingest import service as ingest_service
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
 from xinyong.records.schemas import RecordView
+from xinyong.records.visibility import Viewer
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.common import SubjectView
 
@@ -274,6 +275,8 @@ class Entry:
     publicity_end: date | None
     rows: list[FieldRow]
     subject: SubjectLink | None = None
+    # Outside the public view a page also lists ended and withdrawn records (the subject's own file).
+    status: str = "in_force"
 
 
 @dataclass
@@ -303,6 +306,10 @@ class SubjectPage:
     sections: list[Section]
     relations: list[RelationRow]
     is_person: bool
+    # The view the page was built for (records.visibility) and what it returned (for the query log).
+    visibility: str = "public"
+    item_codes: list[str] = field(default_factory=list)
+    record_count: int = 0
 
 
 def find_subject(session: Session, *, code: str | None = None, subject_id: int | None = None) -> SubjectView:
@@ -374,13 +381,35 @@ def _entry(
         publicity_end=view.publicity_end,
         rows=rows,
         subject=subject,
+        status=view.status,
     )
 
 
+def display_value(spec: FieldSpec | None, value: Any) -> str:
+    """A field value as a person reads it (enumeration codes become their labels)."""
+    return _display(spec, value)
+
+
+def entry_of(view: RecordView, items: dict[str, CatalogItem], providers: dict[int, str]) -> Entry:
+    """One record as the pages show it (title, department, dates, visible fields)."""
+    return _entry(view, items, providers, view.provider_id)
+
+
 def subject_page(
-    session: Session, *, code: str | None = None, subject_id: int | None = None, today: date | None = None
+    session: Session,
+    *,
+    code: str | None = None,
+    subject_id: int | None = None,
+    today: date | None = None,
+    viewer: Viewer | None = None,
+    id_number: str | None = None,
 ) -> SubjectPage:
+    """A subject's page in the view ``viewer`` (default: public). Outside the public view the
+    page shows full names, natural persons' penalties and the other catalog items too, as
+    ``records.visibility`` allows; ``id_number``: the full number, when the caller may see it."""
     subject = find_subject(session, code=code, subject_id=subject_id)
+    viewer = viewer or Viewer("public")
+    public = viewer.public
     today = today or records_service.today_china()
     items = {i.code: i for i in catalog_service.get_catalog().items()}
     providers = _provider_names(session)
@@ -389,8 +418,13 @@ def subject_page(
     sections: list[Section] = []
     plan = [("licences", positive, "subject.licences.empty")]
     # Natural persons' penalties are not public: the section is not even offered.
-    if not is_person:
+    if not is_person or not public:
         plan.append(("penalties", negative, "subject.penalties.empty"))
+    if not public:
+        others = sorted({i.category for i in items.values()} - set(positive) - set(negative))
+        plan.append(("other_records", others, "subject.other_records.empty"))
+    returned: set[str] = set()
+    count = 0
     for key, categories, empty_key in plan:
         entries: list[Entry] = []
         total = 0
@@ -398,11 +432,13 @@ def subject_page(
             page = records_service.list_subject_records(
                 session,
                 subject.id,
-                visibility="public",
+                visibility=viewer,
                 today=today,
                 category=category,
                 per_page=ENTRIES_PER_SECTION,
             )
+            returned.update(v.item_code for v in page.items)
+            count += len(page.items)
             total += page.total
             entries += [_entry(v, items, providers, v.provider_id) for v in page.items]
         entries.sort(key=lambda e: (e.decision_date or date.min, e.id), reverse=True)
@@ -418,14 +454,18 @@ def subject_page(
         for r in subjects_service.list_relations(session, subject.id)
         if r.other.merged_into_id is None
     ]
+    shown_name = public_name if public else (lambda name, _kind: name)
     return SubjectPage(
         subject=subject,
-        name=public_name(subject.name, subject.kind),
-        display_code=subject.uscc or subject.id_number_masked or "",
-        former_names=[public_name(n, subject.kind) for n in subject.former_names if n != subject.name],
+        name=shown_name(subject.name, subject.kind),
+        display_code=id_number or subject.uscc or subject.id_number_masked or "",
+        former_names=[shown_name(n, subject.kind) for n in subject.former_names if n != subject.name],
         sections=sections,
         relations=relations,
         is_person=is_person,
+        visibility=viewer.visibility,
+        item_codes=sorted(returned),
+        record_count=count,
     )
 
 

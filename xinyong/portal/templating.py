@@ -6,7 +6,7 @@ is sent with every page: nothing may load from anywhere but the platform itself.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from xinyong import __version__
+from xinyong.accounts.deps import request_principal
+from xinyong.accounts.principal import Principal
 from xinyong.portal.strings import DEFAULT_LANG, t, t_or
 
 PORTAL_DIR = Path(__file__).resolve().parent
@@ -61,6 +63,18 @@ def fmt_amount(value: Decimal | float | int | str | None) -> str:
     return text
 
 
+CHINA = timezone(timedelta(hours=8))
+
+
+def fmt_china_time(value: datetime | None) -> str:
+    """A moment in China Standard Time, to the minute (naive values are UTC, as stored)."""
+    if value is None:
+        return t("subject.none")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
 def static_url(path: str) -> str:
     # The version in the query string busts caches after an upgrade.
     return f"{STATIC_URL}/{path}?v={__version__}"
@@ -72,6 +86,49 @@ def query(base: str, **params: Any) -> str:
     return f"{base}?{urlencode(clean)}" if clean else base
 
 
+# Roles that work in the staff console (/console); a provider sees its own department's parts.
+CONSOLE_ROLES: tuple[str, ...] = ("provider", "credit_office", "admin")
+
+
+def signed_in_user() -> Principal | None:
+    """The signed-in portal user of the request being rendered (None: anonymous or an API key);
+    only for the navigation, never for access decisions."""
+    principal = request_principal()
+    return principal if principal is not None and principal.kind == "user" else None
+
+
+def nav_links(request_path: str) -> list[tuple[str, str, bool]]:
+    """(href, string key, current) of the site navigation for the user of this request."""
+    links = [
+        ("/", "nav.home"),
+        ("/search", "nav.search"),
+        ("/publicity", "nav.publicity"),
+        ("/lists", "nav.lists"),
+        ("/catalog", "nav.catalog"),
+    ]
+    user = signed_in_user()
+    if user is None:
+        links.append(("/login", "nav.login"))
+    else:
+        if user.role == "subject":
+            links.append(("/me", "nav.me"))
+        if user.role in CONSOLE_ROLES:
+            links.append(("/console", "nav.console"))
+        links.append(("/account", "nav.account"))
+    out = []
+    for href, key in links:
+        current = (
+            request_path == href
+            or (href not in ("/", "/lists") and request_path.startswith(href + "/"))
+            or (href == "/lists" and request_path.startswith("/lists/") and request_path != "/lists/queue")
+            or (href == "/search" and request_path.startswith("/subjects/"))
+            or (href == "/console" and request_path == "/lists/queue")
+            or (href == "/me" and request_path == "/my/viewers")
+        )
+        out.append((href, key, current))
+    return out
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -81,14 +138,20 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(t=t, t_or=t_or, static_url=static_url, query=query, lang=DEFAULT_LANG)
-    env.filters.update(date=fmt_date, amount=fmt_amount)
+    env.globals.update(
+        t=t, t_or=t_or, static_url=static_url, query=query, lang=DEFAULT_LANG, nav_links=nav_links
+    )
+    env.filters.update(date=fmt_date, amount=fmt_amount, china_time=fmt_china_time)
     return env
 
 
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200, *, private: bool = False
+) -> HTMLResponse:
+    """A page; ``private``: a signed-in user's page, never stored by a cache."""
     html = environment().get_template(template).render(request_path=request.url.path, **context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"} if private else SECURITY_HEADERS
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def render_fragment(template: str, context: dict[str, Any]) -> HTMLResponse:

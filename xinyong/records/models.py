@@ -22,7 +22,8 @@ class Record(Base):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     item_code: Mapped[str] = mapped_column(String(64), index=True)
     category: Mapped[str] = mapped_column(String(32), index=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    # No index of its own: the unique key (provider_id, item_code, document_number) serves it.
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
     document_number: Mapped[str] = mapped_column(String(200))
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(20), default="in_force", index=True)
@@ -44,7 +45,7 @@ class RecordVersion(Base):
     __table_args__ = (UniqueConstraint("record_id", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))  # unique (record_id, version)
     version: Mapped[int] = mapped_column(Integer)
     change: Mapped[str] = mapped_column(String(20))  # created|corrected|withdrawn|publicity_ended
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)  # catalog field code -> normalised value
@@ -74,4 +75,7 @@ class CreditState(Base):
     model_code: Mapped[str | None] = mapped_column(String(64))
     model_version: Mapped[str | None] = mapped_column(String(32))
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Written ONLY by the lists consumer (xinyong.lists, migration 0008) through
+    # ``set_list_memberships``: the subject's current list memberships and liabilities.
+    lists: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

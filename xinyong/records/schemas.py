@@ -10,11 +10,13 @@ from pydantic import BaseModel
 
 
 class VersionInfo(BaseModel):
-    """One version as listed publicly: number, what changed, when."""
+    """One version as listed publicly: number, what changed, when; outside the public view also
+    the fields of that version the viewer may see (``None`` in the public view)."""
 
     version: int
     change: str  # created | corrected | withdrawn | publicity_ended
     date: date
+    fields: dict[str, Any] | None = None
 
 
 class RecordVersionDetail(BaseModel):

@@ -14,22 +14,23 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
-from sqlalchemy import func, insert, select, text, tuple_, update
+from sqlalchemy import Table, event, func, insert, select, text, tuple_, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
 from xinyong.core import ledger
+from xinyong.core.bulk import insert_rows, select_rows
 from xinyong.core.errors import InvalidInput, NotFound
-from xinyong.core.events import Event, pending
+from xinyong.core.events import Event, EventCursor
 from xinyong.records import visibility as vis
 from xinyong.records.models import CreditState, Record, RecordVersion
 from xinyong.records.schemas import (
@@ -46,6 +47,12 @@ Outcome = Literal["created", "corrected", "withdrawn", "unchanged"]
 CONSUMER = "credit_state"
 # Rows handled per statement batch: bounds memory and the size of IN (...) lists.
 _CHUNK = 1000
+# Deferred ledger entries appended per ``append_many`` call (bounds one statement's size).
+_LEDGER_BATCH = 10_000
+_RECORDS = cast(Table, Record.__table__)
+_VERSIONS = cast(Table, RecordVersion.__table__)
+_EVENTS = cast(Table, Event.__table__)
+_STATES = cast(Table, CreditState.__table__)
 # How long the credit-state consumer waits for in-flight outbox writers on PostgreSQL before
 # leaving the events for its next run (an operational knob, not a legal number).
 _OUTBOX_LOCK_TIMEOUT = "2s"
@@ -134,8 +141,30 @@ def _jsonable(value: Any) -> Any:
 def content_hash(data: dict[str, Any]) -> str:
     """sha256 of the canonical JSON (sorted keys, normalised values) of a record's content.
     操作类型 (``operation``) is an instruction, not content: it does not count."""
-    content = {k: v for k, v in data.items() if k != OPERATION}
-    return hashlib.sha256(orjson.dumps(_canonical(content), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    # ``_canonical(content)`` with the plain strings validation produces handled inline (bulk ingest).
+    content: dict[str, Any] = {}
+    for k, v in data.items():
+        if k == OPERATION:
+            continue
+        if type(v) is str:
+            v = v.strip()
+            if v:
+                content[k] = unicodedata.normalize("NFC", v)
+        elif not _empty(v):
+            content[str(k)] = _canonical(v)
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _version_data(data: dict[str, Any]) -> dict[str, Any]:
+    """``_jsonable(data)`` with plain strings handled inline (bulk ingest)."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if type(v) is str:
+            if v.strip():
+                out[k] = v
+        elif not _empty(v):
+            out[str(k)] = _jsonable(v)
+    return out
 
 
 def _as_date(value: Any) -> date | None:
@@ -189,22 +218,30 @@ def store(
 
 
 def store_many(
-    session: Session, *, item: CatalogItem, requests: Sequence[StoreRequest]
+    session: Session,
+    *,
+    item: CatalogItem,
+    requests: Sequence[StoreRequest],
+    defer_ledger: bool = False,
 ) -> list[RecordOutcome]:
     """``store`` for many rows of one item with a handful of statements per thousand rows
-    (bulk ingest). Outcomes are in input order; the same key twice is applied in order."""
+    (bulk ingest). Outcomes are in input order; the same key twice is applied in order.
+
+    ``defer_ledger``: the ledger entries of the new versions are kept in the session and written
+    by ``write_deferred_ledger`` (or, at the latest, when the transaction commits), so a long
+    submission takes the ledger's lock once, at its end, instead of at its first chunk."""
     outcomes: list[RecordOutcome] = []
     chunk: list[StoreRequest] = []
     keys: set[tuple[int, str]] = set()
     for req in requests:
         key = (req.provider_id, req.document_number)
         if key in keys or len(chunk) >= _CHUNK:
-            outcomes.extend(_store_chunk(session, item, chunk))
+            outcomes.extend(_store_chunk(session, item, chunk, defer_ledger))
             chunk, keys = [], set()
         chunk.append(req)
         keys.add(key)
     if chunk:
-        outcomes.extend(_store_chunk(session, item, chunk))
+        outcomes.extend(_store_chunk(session, item, chunk, defer_ledger))
     return outcomes
 
 
@@ -219,7 +256,9 @@ class _Current:
     severity: str | None
 
 
-def _store_chunk(session: Session, item: CatalogItem, chunk: list[StoreRequest]) -> list[RecordOutcome]:
+def _store_chunk(
+    session: Session, item: CatalogItem, chunk: list[StoreRequest], defer_ledger: bool = False
+) -> list[RecordOutcome]:
     catalog = catalog_service.get_catalog()
     now = datetime.now(UTC)
     existing = _lookup(session, item.code, chunk)
@@ -272,7 +311,7 @@ def _store_chunk(session: Session, item: CatalogItem, chunk: list[StoreRequest])
             "publicity_end": window.end if window else None,
             "updated_at": now,
         }
-        data = _jsonable(req.data)
+        data = _version_data(req.data)
         if cur is None:
             record = {
                 **derived,
@@ -334,11 +373,18 @@ def _store_chunk(session: Session, item: CatalogItem, chunk: list[StoreRequest])
             outcomes[i] = RecordOutcome("withdrawn", cur.id, version)
 
     if new_rows:
-        ids = session.execute(
-            insert(Record).returning(Record.id, sort_by_parameter_order=True), [r for _, r, _, _ in new_rows]
-        ).scalars()
-        for (i, record, data, digest), record_id in zip(new_rows, list(ids), strict=True):
+        # RETURNING rows may come back in any order (asking SQLAlchemy to sort them makes it send
+        # SQLite one INSERT per row): map them back by the key, unique within a chunk.
+        returned = insert_rows(
+            session,
+            _RECORDS,
+            [r for _, r, _, _ in new_rows],
+            returning=("id", "provider_id", "document_number"),
+        )
+        by_key = {(provider_id, doc): rid for rid, provider_id, doc in returned}
+        for i, record, data, digest in new_rows:
             req = chunk[i]
+            record_id = by_key[(req.provider_id, req.document_number)]
             versions.append(_version_row(record_id, 1, "created", data, digest, req.submission_id, now))
             payload = _payload(
                 item,
@@ -357,10 +403,10 @@ def _store_chunk(session: Session, item: CatalogItem, chunk: list[StoreRequest])
         session.execute(update(Record), updates)
         _expire(session, [u["id"] for u in updates])
     if versions:
-        session.execute(insert(RecordVersion), versions)
-        _ledger_versions(session, versions)
+        insert_rows(session, _VERSIONS, versions)
+        _ledger_versions(session, versions, defer=defer_ledger)
     if events:
-        session.execute(insert(Event), events)
+        insert_rows(session, _EVENTS, events)
 
     result = [o for o in outcomes if o is not None]
     assert len(result) == len(chunk)
@@ -390,7 +436,8 @@ _PG_LOOKUP = text(
 def _lookup(session: Session, item_code: str, chunk: list[StoreRequest]) -> dict[tuple[int, str], _Current]:
     if _dialect(session) == "postgresql":
         keys = sorted({(r.provider_id, r.document_number) for r in chunk})
-        rows: Iterable[Any] = session.execute(
+        rows: Iterable[Any] = select_rows(
+            session,
             _PG_LOOKUP,
             {
                 "providers": [k[0] for k in keys],
@@ -399,7 +446,8 @@ def _lookup(session: Session, item_code: str, chunk: list[StoreRequest]) -> dict
             },
         )
     else:
-        rows = session.execute(
+        rows = select_rows(
+            session,
             select(
                 Record.id,
                 Record.provider_id,
@@ -495,24 +543,62 @@ def _payload(
     return payload
 
 
-def _ledger_versions(session: Session, versions: list[dict[str, Any]]) -> None:
+_LedgerVersion = tuple[int, int, str, str, str | None]  # record_id, version, change, hash, submission
+_DEFERRED = "xinyong.records.deferred_ledger"
+
+
+def _ledger_versions(session: Session, versions: list[dict[str, Any]], *, defer: bool = False) -> None:
     """Every record version goes into the tamper-evident ledger in the same transaction. The
     payload carries the content hash, not the content, so the public ledger leaks nothing."""
+    entries = [
+        (v["record_id"], v["version"], v["change"], v["content_hash"], v["submission_id"]) for v in versions
+    ]
+    if not defer:
+        _append_versions(session, entries)
+        return
+    pending: list[_LedgerVersion] | None = session.info.get(_DEFERRED)
+    if pending is None:
+        pending = session.info[_DEFERRED] = []
+        if not session.info.get(_DEFERRED + ".hooked"):
+            session.info[_DEFERRED + ".hooked"] = True
+            # Never lost: written before any commit, dropped with a rollback.
+            event.listen(session, "before_commit", write_deferred_ledger)
+            event.listen(session, "after_rollback", _drop_deferred_ledger)
+    pending.extend(entries)
+
+
+def write_deferred_ledger(session: Session) -> int:
+    """Append the ledger entries ``store_many(..., defer_ledger=True)`` kept, in the order of
+    their versions; returns how many. Called before the transaction commits (automatically at
+    the latest), so the entries commit with the versions."""
+    pending: list[_LedgerVersion] | None = session.info.pop(_DEFERRED, None)
+    if not pending:
+        return 0
+    for start in range(0, len(pending), _LEDGER_BATCH):
+        _append_versions(session, pending[start : start + _LEDGER_BATCH])
+    return len(pending)
+
+
+def _drop_deferred_ledger(session: Session) -> None:
+    session.info.pop(_DEFERRED, None)
+
+
+def _append_versions(session: Session, entries: Sequence[_LedgerVersion]) -> None:
     ledger.append_many(
         session,
         (
             (
                 "record.version",
-                f"record:{v['record_id']}/v{v['version']}",
+                f"record:{record_id}/v{version}",
                 {
-                    "record_id": v["record_id"],
-                    "version": v["version"],
-                    "change": v["change"],
-                    "content_hash": v["content_hash"],
-                    "submission_id": v["submission_id"],
+                    "record_id": record_id,
+                    "version": version,
+                    "change": change,
+                    "content_hash": digest,
+                    "submission_id": submission_id,
                 },
             )
-            for v in versions
+            for record_id, version, change, digest, submission_id in entries
         ),
     )
 
@@ -615,28 +701,46 @@ def process_events(session: Session, limit: int = 10_000) -> int:
     catalog = catalog_service.get_catalog()
     consumed = 0
     while True:
-        cursor, events = pending(session, CONSUMER, limit)
+        cursor, events = _pending(session, limit)
         if not events:
             return consumed
         affected: dict[int, tuple[int, datetime]] = {}
-        for ev in events:
-            for sid in _subjects_named(ev):
-                affected[sid] = (ev.id, ev.created_at)  # events come in id order: the last wins
+        for event_id, subject_id, payload, created_at in events:
+            for sid in _subjects_named(subject_id, payload):
+                affected[sid] = (event_id, created_at)  # events come in id order: the last wins
         _recompute(session, catalog, affected)
-        cursor.last_event_id = events[-1].id
+        cursor.last_event_id = events[-1][0]
         session.flush()
         consumed += len(events)
         if len(events) < limit:
             return consumed
 
 
-def _subjects_named(ev: Event) -> set[int]:
+def _pending(session: Session, limit: int) -> tuple[EventCursor, list[tuple[Any, ...]]]:
+    """``events.pending`` for this consumer, reading only the columns it needs (a submission
+    leaves one event per row: loading them as ORM objects cost more than the recomputation)."""
+    cursor = session.get(EventCursor, CONSUMER)
+    if cursor is None:
+        cursor = EventCursor(consumer=CONSUMER, last_event_id=0)
+        session.add(cursor)
+        session.flush()
+    rows = select_rows(
+        session,
+        select(Event.id, Event.subject_id, Event.payload, Event.created_at)
+        .where(Event.id > cursor.last_event_id)
+        .order_by(Event.id)
+        .limit(limit),
+    )
+    return cursor, [tuple(r) for r in rows]
+
+
+def _subjects_named(subject_id: int | None, payload: dict[str, Any] | None) -> set[int]:
     """The subject of the event plus any other subject its payload names (a record moved
     away from ``previous_subject_id``, a merge's ``from_subject_id`` ...)."""
     ids: set[int] = set()
-    if ev.subject_id is not None:
-        ids.add(ev.subject_id)
-    for key, value in (ev.payload or {}).items():
+    if subject_id is not None:
+        ids.add(subject_id)
+    for key, value in (payload or {}).items():
         if key.endswith("subject_id") and isinstance(value, int) and not isinstance(value, bool):
             ids.add(value)
         elif key.endswith("subject_ids") and isinstance(value, list):
@@ -674,14 +778,17 @@ def _polarity(catalog: catalog_service.Catalog, item_code: str, severity: str | 
 
 
 # As for ``_PG_LOOKUP``: one index lookup per subject, independent of stale statistics.
+# The status is grouped on, not filtered on: with ``status = 'in_force'`` in the WHERE clause
+# both stores (SQLite always, PostgreSQL with the statistics of a table still being loaded)
+# intersect with the status index, i.e. read every in-force record for each batch of subjects.
 _PG_AGGREGATE = text(
     """
-    SELECT s.subject_id, a.category, a.item_code, a.severity, a.n
+    SELECT s.subject_id, a.category, a.item_code, a.severity, a.status, a.n
     FROM unnest(CAST(:subjects AS integer[])) AS s(subject_id)
     JOIN LATERAL (
-        SELECT category, item_code, severity, count(*) AS n FROM records
-        WHERE records.subject_id = s.subject_id AND records.status = 'in_force'
-        GROUP BY category, item_code, severity
+        SELECT category, item_code, severity, status, count(*) AS n FROM records
+        WHERE records.subject_id = s.subject_id
+        GROUP BY category, item_code, severity, status
     ) AS a ON true
     """
 )
@@ -698,14 +805,24 @@ def _recompute(
         }
         rows: Iterable[Any]
         if _dialect(session) == "postgresql":
-            rows = session.execute(_PG_AGGREGATE, {"subjects": part})
+            rows = select_rows(session, _PG_AGGREGATE, {"subjects": part})
         else:
-            rows = session.execute(
-                select(Record.subject_id, Record.category, Record.item_code, Record.severity, func.count())
-                .where(Record.subject_id.in_(part), Record.status == "in_force")
-                .group_by(Record.subject_id, Record.category, Record.item_code, Record.severity)
+            rows = select_rows(
+                session,
+                select(
+                    Record.subject_id,
+                    Record.category,
+                    Record.item_code,
+                    Record.severity,
+                    Record.status,
+                    func.count(),
+                )
+                .where(Record.subject_id.in_(part))
+                .group_by(Record.subject_id, Record.category, Record.item_code, Record.severity, Record.status)
             )
-        for subject_id, category, item_code, severity, n in rows:
+        for subject_id, category, item_code, severity, status, n in rows:
+            if status != "in_force":
+                continue
             st = states[subject_id]
             st["counts"][category] += n
             if severity:
@@ -715,21 +832,37 @@ def _recompute(
                 st["negative"] += n
             if severity == "serious":
                 st["serious"] += n
+        # Only this consumer's columns are written (grades and lists belong to other steps), with
+        # one bulk INSERT for new rows and one bulk UPDATE by key for existing ones.
         existing = {
-            cs.subject_id: cs
-            for cs in session.scalars(select(CreditState).where(CreditState.subject_id.in_(part)))
+            sid for (sid,) in select_rows(session, select(CreditState.subject_id).where(CreditState.subject_id.in_(part)))
         }
+        now = datetime.now(UTC)
+        new: list[dict[str, Any]] = []
+        old: list[dict[str, Any]] = []
         for sid in part:
             st = states[sid]
-            row = existing.get(sid)
-            if row is None:
-                row = CreditState(subject_id=sid)
-                session.add(row)
-            row.counts = dict(sorted(st["counts"].items()))
-            row.records_in_force = st["records"]
-            row.negative_in_force = st["negative"]
-            row.serious_in_force = st["serious"]
-            row.last_event_id, row.last_change_at = affected[sid]
+            last_event_id, last_change_at = affected[sid]
+            (old if sid in existing else new).append(
+                {
+                    "subject_id": sid,
+                    "counts": dict(sorted(st["counts"].items())),
+                    "records_in_force": st["records"],
+                    "negative_in_force": st["negative"],
+                    "serious_in_force": st["serious"],
+                    "last_event_id": last_event_id,
+                    "last_change_at": last_change_at,
+                    "updated_at": now,
+                }
+            )
+        if new:
+            insert_rows(session, _STATES, new)
+        if old:
+            session.execute(update(CreditState), old)
+            for v in old:
+                obj = session.identity_map.get(Session.identity_key(CreditState, v["subject_id"]))
+                if obj is not None:
+                    session.expire(obj)
 
 
 # --- reassign -------------------------------------------------------------------------------
@@ -846,11 +979,13 @@ def get_record(session: Session, record_id: int) -> RecordDetail:
 
 
 def view_record(
-    session: Session, record_id: int, *, visibility: str = "public", today: date | None = None
+    session: Session, record_id: int, *, visibility: str | vis.Viewer = "public", today: date | None = None
 ) -> RecordView:
     """A record as ``visibility`` may see it: its visible fields of the current version and
-    the list of versions (number, change, date). ``NotFound`` when it may not see the record."""
+    the list of versions (number, change, date; outside the public view also each version's
+    visible fields). ``NotFound`` when it may not see the record."""
     vis.check_visibility(visibility)
+    viewer = vis.as_viewer(visibility)
     today = today or today_china()
     record = session.get(Record, record_id)
     if record is None:
@@ -864,10 +999,11 @@ def view_record(
         category=record.category,
         publicity_start=record.publicity_start,
         publicity_end=record.publicity_end,
+        provider_id=record.provider_id,
     ):
         raise _record_not_found(record_id)
     versions = session.execute(
-        select(RecordVersion.version, RecordVersion.change, RecordVersion.created_at)
+        select(RecordVersion.version, RecordVersion.change, RecordVersion.created_at, RecordVersion.data)
         .where(RecordVersion.record_id == record_id)
         .order_by(RecordVersion.version)
     ).all()
@@ -876,9 +1012,21 @@ def view_record(
             RecordVersion.record_id == record_id, RecordVersion.version == record.current_version
         )
     )
-    view = _view(record, data or {}, visibility, kind)
+    view = _view(record, data or {}, viewer, kind)
+    item = _catalog_item(record.item_code)
+    detailed = item is not None and viewer.level_for(record.provider_id) != "public"
     view.versions = [
-        VersionInfo(version=v.version, change=v.change, date=_china_date(v.created_at)) for v in versions
+        VersionInfo(
+            version=v.version,
+            change=v.change,
+            date=_china_date(v.created_at),
+            fields=vis.visible_fields(
+                item, v.data or {}, viewer, subject_kind=kind, provider_id=record.provider_id
+            )
+            if detailed and item is not None
+            else None,
+        )
+        for v in versions
     ]
     return view
 
@@ -887,16 +1035,18 @@ def list_subject_records(
     session: Session,
     subject_id: int,
     *,
-    visibility: str = "public",
+    visibility: str | vis.Viewer = "public",
     today: date | None = None,
     category: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    item_codes: Sequence[str] | None = None,
 ) -> RecordPage:
     """A subject's records that ``visibility`` may see, newest decision first, paginated.
 
     ``public``: only fields whose catalog disclosure is public, only records in force inside
-    their publicity window, never penalties of natural persons (see ``visibility``)."""
+    their publicity window, never penalties of natural persons (see ``visibility``). ``item_codes``:
+    only records of these catalog items (an API key limited to items)."""
     vis.check_visibility(visibility)
     if page < 1 or not 1 <= per_page <= 200:
         raise InvalidInput(
@@ -914,6 +1064,8 @@ def list_subject_records(
     ]
     if category:
         conditions.append(Record.category == category)
+    if item_codes is not None:
+        conditions.append(Record.item_code.in_(list(item_codes)))
     total = session.scalar(select(func.count()).select_from(Record).where(*conditions)) or 0
     rows = session.execute(
         select(Record, RecordVersion.data)
@@ -962,13 +1114,22 @@ def subject_summary(session: Session, subject_id: int) -> CreditSummary:
     )
 
 
-def _view(record: Record, data: dict[str, Any], visibility: str, subject_kind: str | None) -> RecordView:
-    catalog = catalog_service.get_catalog()
+def _catalog_item(code: str) -> CatalogItem | None:
     try:
-        item: CatalogItem | None = catalog.item(record.item_code)
+        return catalog_service.get_catalog().item(code)
     except NotFound:
-        item = None
-    fields = vis.visible_fields(item, data, visibility, subject_kind=subject_kind) if item else {}
+        return None
+
+
+def _view(
+    record: Record, data: dict[str, Any], visibility: str | vis.Viewer, subject_kind: str | None
+) -> RecordView:
+    item = _catalog_item(record.item_code)
+    fields = (
+        vis.visible_fields(item, data, visibility, subject_kind=subject_kind, provider_id=record.provider_id)
+        if item
+        else {}
+    )
     return RecordView(
         id=record.id,
         item_code=record.item_code,
@@ -1136,7 +1297,7 @@ class EvaluationState:
     evaluated_at: datetime
 
 
-def _fact_columns(facts: dict[str, Sequence[str]]) -> list[tuple[str, Any]]:
+def _fact_columns(facts: Mapping[str, Sequence[str]]) -> list[tuple[str, Any]]:
     """One text column per fact field, read from the version's JSON only for the items that
     declare it (JSON_EXTRACT on SQLite, ->> on PostgreSQL)."""
     by_field: dict[str, list[str]] = defaultdict(list)
@@ -1155,9 +1316,10 @@ def evaluation_records(
     session: Session,
     *,
     items: Sequence[str],
-    facts: dict[str, Sequence[str]] | None = None,
+    facts: Mapping[str, Sequence[str]] | None = None,
     subject_ids: Sequence[int] | None = None,
     at: datetime | None = None,
+    include_ended: bool = False,
 ) -> list[EvaluationRecord]:
     """The records of ``items`` in force at ``at`` (None: now, from the current status), with
     the content fields ``facts`` ({item: [field, ...]}) of the version current at that moment.
@@ -1165,7 +1327,8 @@ def evaluation_records(
     ``at`` in the past reads the versions: a record is in force at ``at`` when it existed then,
     its latest version by then is not a withdrawal or an end of publicity, and it had not been
     withdrawn before. Severity and decision date of a record corrected after ``at`` are derived
-    again from the content it had at ``at`` (the catalog's rules)."""
+    again from the content it had at ``at`` (the catalog's rules). ``include_ended`` (current
+    state only) adds the records whose publicity has ended (backtests look at the past)."""
     fact_cols = _fact_columns(facts or {})
     cols = [
         Record.id,
@@ -1184,7 +1347,10 @@ def evaluation_records(
                 RecordVersion,
                 (RecordVersion.record_id == Record.id) & (RecordVersion.version == Record.current_version),
             )
-            .where(Record.status == "in_force", Record.item_code.in_(list(items)))
+            .where(
+                Record.status.in_(("in_force", "publicity_ended") if include_ended else ("in_force",)),
+                Record.item_code.in_(list(items)),
+            )
         )
         later: set[int] = set()
     else:
@@ -1276,7 +1442,7 @@ def list_memberships(session: Session, subject_ids: Sequence[int] | None = None)
 def _list_codes(value: Any) -> list[str]:
     """List type codes from the memberships JSON, whichever of the plain shapes it takes:
     ``["blacklist"]``, ``{"blacklist": {...}}`` or ``[{"list_type": "blacklist", ...}]``."""
-    keys = ("list_type", "list", "type", "code")
+    keys = ("list_type", "list_code", "list", "type", "code")
     codes: list[str] = []
     if isinstance(value, dict):
         items: Iterable[Any] = [{"code": k, **(v if isinstance(v, dict) else {})} for k, v in value.items()]
@@ -1294,7 +1460,63 @@ def _list_codes(value: Any) -> list[str]:
     return sorted(set(codes))
 
 
-def evaluation_states(session: Session, subject_ids: Sequence[int]) -> dict[int, tuple[str | None, Decimal | None]]:
+def list_membership_entries(session: Session, subject_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The full list-membership entries of the credit state rows of ``subject_ids`` (kept by the
+    lists consumer; ``xinyong.lists.service`` documents their shape). Subjects on no list and
+    liable for no listing are left out."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    ids = sorted(set(subject_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(CreditState.subject_id, CreditState.lists).where(
+                CreditState.subject_id.in_(ids[start : start + _CHUNK])
+            )
+        )
+        out.update({sid: list(value) for sid, value in rows if value})
+    return out
+
+
+def set_list_memberships(session: Session, memberships: dict[int, list[dict[str, Any]]]) -> None:
+    """Write the ``lists`` column of the credit state rows (creating rows no consumer has made
+    yet); an empty list clears it. Called only by the lists consumer, in its transaction."""
+    items = sorted(memberships.items())
+    now = datetime.now(UTC)
+    for start in range(0, len(items), _CHUNK):
+        part = items[start : start + _CHUNK]
+        ids = [sid for sid, _ in part]
+        existing = set(session.scalars(select(CreditState.subject_id).where(CreditState.subject_id.in_(ids))))
+        new = [
+            {
+                "subject_id": sid,
+                "lists": entries,
+                "counts": {},
+                "records_in_force": 0,
+                "negative_in_force": 0,
+                "serious_in_force": 0,
+                "last_event_id": 0,
+                "updated_at": now,
+            }
+            for sid, entries in part
+            if sid not in existing
+        ]
+        old = [
+            {"subject_id": sid, "lists": entries, "updated_at": now}
+            for sid, entries in part
+            if sid in existing
+        ]
+        if new:
+            session.execute(insert(CreditState), new)
+        if old:
+            session.execute(update(CreditState), old)
+            for sid in ids:
+                obj = session.identity_map.get(Session.identity_key(CreditState, sid))
+                if obj is not None:
+                    session.expire(obj)
+
+
+def evaluation_states(
+    session: Session, subject_ids: Sequence[int]
+) -> dict[int, tuple[str | None, Decimal | None]]:
     """Current (grade, score) of the credit state rows of ``subject_ids`` that have one."""
     out: dict[int, tuple[str | None, Decimal | None]] = {}
     ids = sorted(set(subject_ids))
@@ -1311,7 +1533,9 @@ def evaluation_states(session: Session, subject_ids: Sequence[int]) -> dict[int,
 def all_evaluation_states(session: Session) -> dict[int, tuple[str | None, Decimal | None]]:
     """(grade, score) of every credit state row that has a grade (batch runs compare against it)."""
     rows = session.execute(
-        select(CreditState.subject_id, CreditState.grade, CreditState.score).where(CreditState.grade.is_not(None))
+        select(CreditState.subject_id, CreditState.grade, CreditState.score).where(
+            CreditState.grade.is_not(None)
+        )
     )
     return {sid: (grade, score) for sid, grade, score in rows}
 
@@ -1358,3 +1582,79 @@ def set_evaluations(session: Session, states: Sequence[EvaluationState]) -> None
                 obj = session.identity_map.get(Session.identity_key(CreditState, sid))
                 if obj is not None:
                     session.expire(obj)
+
+
+# --- the state row as the check API reads it (measures domain) -------------------------------
+
+
+@dataclass(frozen=True)
+class CheckState:
+    """One credit state row as the measures check reads it: never recomputed there."""
+
+    subject_id: int
+    counts: dict[str, int]
+    records_in_force: int
+    negative_in_force: int
+    serious_in_force: int
+    grade: str | None
+    score: Decimal | None
+    model_code: str | None
+    model_version: str | None
+    evaluated_at: datetime | None
+    # The list memberships exactly as the lists domain keeps them (``set_list_memberships``).
+    lists: Any
+    last_event_id: int
+    updated_at: datetime | None
+
+
+_CHECK_STATE_SQL: Any = None
+
+
+def _check_state_sql() -> Any:
+    """The statement, built once (the check API reads a state row per request)."""
+    global _CHECK_STATE_SQL
+    if _CHECK_STATE_SQL is None:
+        from sqlalchemy import bindparam
+
+        cols = [
+            CreditState.subject_id,
+            CreditState.counts,
+            CreditState.records_in_force,
+            CreditState.negative_in_force,
+            CreditState.serious_in_force,
+            CreditState.grade,
+            CreditState.score,
+            CreditState.model_code,
+            CreditState.model_version,
+            CreditState.evaluated_at,
+            CreditState.last_event_id,
+            CreditState.updated_at,
+            CreditState.lists,
+        ]
+        _CHECK_STATE_SQL = select(*cols).where(CreditState.subject_id.in_(bindparam("ids", expanding=True)))
+    return _CHECK_STATE_SQL
+
+
+def check_states(session: Session, subject_ids: Sequence[int]) -> dict[int, CheckState]:
+    """The state rows of ``subject_ids`` that exist, in one query per chunk."""
+    out: dict[int, CheckState] = {}
+    ids = sorted(set(subject_ids))
+    stmt = _check_state_sql()
+    for start in range(0, len(ids), _CHUNK):
+        for row in session.execute(stmt, {"ids": ids[start : start + _CHUNK]}):
+            out[row.subject_id] = CheckState(
+                subject_id=row.subject_id,
+                counts=dict(row.counts or {}),
+                records_in_force=row.records_in_force,
+                negative_in_force=row.negative_in_force,
+                serious_in_force=row.serious_in_force,
+                grade=row.grade,
+                score=row.score,
+                model_code=row.model_code,
+                model_version=row.model_version,
+                evaluated_at=row.evaluated_at,
+                lists=row.lists,
+                last_event_id=row.last_event_id,
+                updated_at=row.updated_at,
+            )
+    return out

@@ -1,49 +1,99 @@
 """Who may see which records and which of their fields: the rule lives here, in one place.
 
-Only ``public`` exists for now; the access-control issue adds the subject's own view,
-government sharing and authorised queries by extending ``VISIBILITIES`` and the two functions
-below, without touching the callers.
+Views (``Viewer.visibility``; who gets which is decided by ``xinyong.querylog.service.access_for``
+from the caller's role and purpose, see docs/security.md):
+
+* ``public``: only ``public`` fields of records in force inside their publicity window; never a
+  natural person's penalties; a natural person's name de-identified.
+* ``subject`` (a subject reading its own file): ``public`` + ``on_request`` fields of ALL its
+  records, ended and withdrawn included, with every version.
+* ``government`` (regulator, credit office, with a purpose): ``public`` + ``on_request`` +
+  ``government`` fields of the records in force (publicity window or not, natural persons'
+  penalties included). Ended and withdrawn records are no longer shared (Order 36: repair stops
+  sharing and use).
+* ``provider`` (a provider department, with a purpose): the government view of ITS OWN
+  department's records (``own_provider_id``), the public view of everything else.
+
+``confidential`` fields never leave the platform: no view lists them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, true
 
 from xinyong.catalog.service import SUBJECT_NAME, CatalogItem
 from xinyong.core.errors import InvalidInput
 from xinyong.core.identifiers import mask_id_number
 from xinyong.records.models import Record
 
-Visibility = Literal["public"]
-VISIBILITIES: tuple[str, ...] = ("public",)
+Visibility = Literal["public", "subject", "government", "provider"]
+VISIBILITIES: tuple[str, ...] = ("public", "subject", "government", "provider")
 
 # The subject kind whose personal information the public view protects (GLOSSARY: subject kinds).
 NATURAL_PERSON = "natural_person"
 # RULES.md (Shenzhen §38): penalties on individuals are not displayed publicly. The category
 # name is the catalog's own label for administrative penalties, not a legal number.
 PENALTY_CATEGORY = "行政处罚"
-# Field disclosure levels each visibility may see (catalog FieldSpec.disclosure).
-_DISCLOSURES: dict[str, frozenset[str]] = {"public": frozenset({"public"})}
+# Field disclosure levels each view may see (catalog FieldSpec.disclosure). "confidential" is in none.
+_DISCLOSURES: dict[str, frozenset[str]] = {
+    "public": frozenset({"public"}),
+    "subject": frozenset({"public", "on_request"}),
+    "government": frozenset({"public", "on_request", "government"}),
+}
 
 
-def check_visibility(visibility: str) -> None:
-    if visibility not in VISIBILITIES:
+@dataclass(frozen=True)
+class Viewer:
+    """A view of records: the visibility and, for ``provider``, the provider whose records it owns."""
+
+    visibility: str = "public"
+    own_provider_id: int | None = None
+
+    def level_for(self, provider_id: int | None) -> str:
+        """The effective level (public / subject / government) for a record of ``provider_id``."""
+        if self.visibility == "provider":
+            return (
+                "government" if provider_id is not None and provider_id == self.own_provider_id else "public"
+            )
+        return self.visibility
+
+    @property
+    def public(self) -> bool:
+        return self.visibility == "public"
+
+
+def as_viewer(visibility: str | Viewer) -> Viewer:
+    viewer = visibility if isinstance(visibility, Viewer) else Viewer(visibility)
+    check_visibility(viewer)
+    return viewer
+
+
+def check_visibility(visibility: str | Viewer) -> None:
+    value = visibility.visibility if isinstance(visibility, Viewer) else visibility
+    if value not in VISIBILITIES:
         raise InvalidInput(
-            f"Unknown visibility {visibility!r}",
-            f"不支持的可见范围：{visibility}",
+            f"Unknown visibility {value!r}",
+            f"不支持的可见范围：{value}",
             code="records.unknown_visibility",
             field="visibility",
-            value=visibility,
+            value=value,
             allowed=list(VISIBILITIES),
+        )
+    if value == "provider" and (not isinstance(visibility, Viewer) or visibility.own_provider_id is None):
+        raise InvalidInput(
+            "The provider view needs the provider's id",
+            "信息提供单位视图须指明本单位",
+            code="records.unknown_visibility",
+            field="visibility",
+            value=value,
         )
 
 
-def record_filter(visibility: str, *, subject_kind: str | None, today: date) -> list[ColumnElement[bool]]:
-    """SQL conditions a record must meet to be seen at ``visibility``."""
-    check_visibility(visibility)
+def _public_conditions(subject_kind: str | None, today: date) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [
         # Withdrawn records and records whose publicity ended are no longer public.
         Record.status == "in_force",
@@ -60,11 +110,27 @@ def record_filter(visibility: str, *, subject_kind: str | None, today: date) -> 
     ]
     if subject_kind == NATURAL_PERSON:
         conditions.append(Record.category != PENALTY_CATEGORY)
-    return [and_(*conditions)]
+    return and_(*conditions)
+
+
+def record_filter(
+    visibility: str | Viewer, *, subject_kind: str | None, today: date
+) -> list[ColumnElement[bool]]:
+    """SQL conditions a record must meet to be seen at ``visibility``."""
+    viewer = as_viewer(visibility)
+    if viewer.visibility == "subject":
+        return [true()]
+    if viewer.visibility == "government":
+        return [Record.status == "in_force"]
+    public = _public_conditions(subject_kind, today)
+    if viewer.visibility == "provider":
+        own = and_(Record.provider_id == viewer.own_provider_id, Record.status == "in_force")
+        return [or_(own, public)]
+    return [public]
 
 
 def record_visible(
-    visibility: str,
+    visibility: str | Viewer,
     *,
     subject_kind: str | None,
     today: date,
@@ -72,9 +138,14 @@ def record_visible(
     category: str,
     publicity_start: date | None,
     publicity_end: date | None,
+    provider_id: int | None = None,
 ) -> bool:
     """The same rule as ``record_filter``, for one record already loaded."""
-    check_visibility(visibility)
+    level = as_viewer(visibility).level_for(provider_id)
+    if level == "subject":
+        return True
+    if level == "government":
+        return status == "in_force"
     if status != "in_force" or publicity_start is None or publicity_start > today:
         return False
     if publicity_end is not None and (publicity_end < today or publicity_end <= publicity_start):
@@ -83,11 +154,17 @@ def record_visible(
 
 
 def visible_fields(
-    item: CatalogItem, data: dict[str, Any], visibility: str, *, subject_kind: str | None
+    item: CatalogItem,
+    data: dict[str, Any],
+    visibility: str | Viewer,
+    *,
+    subject_kind: str | None,
+    provider_id: int | None = None,
 ) -> dict[str, Any]:
-    """The fields of ``data`` that ``visibility`` may see; personal data de-identified."""
-    check_visibility(visibility)
-    allowed = _DISCLOSURES[visibility]
+    """The fields of ``data`` that ``visibility`` may see; personal data de-identified in the
+    public view. ID numbers in record data are stored masked already and stay masked."""
+    level = as_viewer(visibility).level_for(provider_id)
+    allowed = _DISCLOSURES[level]
     specs = {f.code: f for f in item.fields}
     out: dict[str, Any] = {}
     for code, value in data.items():
@@ -97,7 +174,7 @@ def visible_fields(
             continue
         if spec.type == "id_number":
             value = mask_id_number(str(value))
-        elif subject_kind == NATURAL_PERSON and code == SUBJECT_NAME:
+        elif level == "public" and subject_kind == NATURAL_PERSON and code == SUBJECT_NAME:
             # RULES.md (Shenzhen §38): published personal information is de-identified.
             value = mask_person_name(str(value))
         out[code] = value

@@ -5,7 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.deps import current_principal
+from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
+from xinyong.querylog import service as querylog
+from xinyong.querylog.deps import requested_purpose
 from xinyong.subjects import service
 from xinyong.subjects.schemas import (
     CaseOut,
@@ -37,8 +41,31 @@ def search_subjects(
 
 
 @router.get("/subjects/{code}", response_model=SubjectOut, summary="按统一社会信用代码或身份证号码查看主体")
-def subject_by_code(code: str, session: Session = Depends(get_session)) -> SubjectOut:
-    return SubjectOut.model_validate(service.get_by_code(session, code))
+def subject_by_code(
+    code: str,
+    purpose: str | None = Depends(requested_purpose),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> SubjectOut:
+    """The subject row in the caller's view (docs/security.md): the public sees a natural
+    person's name de-identified; the full ID number only goes to the person itself and to credit
+    office staff with a purpose. Reads at a non-public view are in the query log."""
+    subject = service.get_by_code(session, code)
+    # An organisation's row is public as a whole: without a purpose a caller gets it as the
+    # public does. A natural person's row is not (name, ID number): a purpose is required.
+    access = querylog.access_for(
+        session, principal, subject.id, purpose, optional=subject.kind != "natural_person"
+    )
+    out = SubjectOut.model_validate(service.public_subject_view(subject) if access.public else subject)
+    returned = ["subject_profile"]
+    if access.reveal_id_number:
+        out.id_number = service.reveal_id_number(session, subject.id)
+        if out.id_number:
+            returned.append("id_number")
+    querylog.log_access(
+        session, access, subject.id, returned, action="subject.view", reference=f"subject:{subject.id}"
+    )
+    return out
 
 
 @router.get("/subjects/{code}/relations", response_model=list[RelationOut], summary="主体的关联关系")

@@ -51,7 +51,8 @@ class SubjectName(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Exact-name lookups (merge candidates of a provisional subject); search uses FTS / pg_trgm.
+    name: Mapped[str] = mapped_column(String(200), index=True)
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     until: Mapped[date | None] = mapped_column(Date)
 

@@ -1,4 +1,5 @@
-"""Request and response shapes of the subjects API. ID numbers appear only masked."""
+"""Request and response shapes of the subjects API. ID numbers appear masked; the full number only
+in ``SubjectOut.id_number`` for the subject itself and credit-office staff with a purpose."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ class SubjectOut(_Out):
     name: str
     uscc: str | None = None
     id_number_masked: str | None = Field(None, description="身份证号码（脱敏）")
+    id_number: str | None = Field(
+        None, description="完整身份证号码：仅本人查询，或信用办按查询用途查询时提供（均记入查询记录）"
+    )
     former_names: list[str] = Field(description="曾用名")
     legal_representative: str | None = None
     address: str | None = None

@@ -1,0 +1,19 @@
+"""Fixtures of the lists tests: cheap argon2 parameters for the accounts the API tests create."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from xinyong.core.settings import reset_settings
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
+    monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
+    reset_settings()
+    yield

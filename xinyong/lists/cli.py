@@ -1,0 +1,366 @@
+"""CLI of the lists domain: ``xinyong lists ...`` — list types, the procedure steps (run as the
+credit office from the server's console), the overdue queue and the daily tick."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
+
+console = Console()
+err_console = Console(stderr=True)
+lists_app = typer.Typer(
+    help="红名单、重点关注名单、严重失信主体名单及其认定程序 (lists).", no_args_is_help=True
+)
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    err_console.print(f"[red]{exc.message_zh}[/red]  ({exc.code}: {exc.message})")
+    if exc.details:
+        err_console.print(json.dumps(exc.details, ensure_ascii=False, default=str))
+    return typer.Exit(2)
+
+
+def _day(value: str | None, name: str = "--on") -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[red]日期格式错误[/red] {name} {value} (expected YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+
+
+def _actor() -> Any:
+    from xinyong.lists.service import Actor
+
+    try:
+        who = getpass.getuser()
+    except Exception:  # no user name in some containers
+        who = "operator"
+    return Actor(f"cli:{who}"[:100], "credit_office")
+
+
+def _run(step: Callable[[Session], Any]) -> Any:
+    from xinyong.lists import service
+
+    with get_database().session() as session:
+        try:
+            result = step(session)
+        except DomainError as exc:
+            raise _fail(exc) from exc
+        service.settle(session)
+    return result
+
+
+def _print_procedure(view: Any) -> None:
+    table = Table(show_header=False, title=f"#{view.id} {view.list_name_zh} · {view.subject.name}")
+    rows = [
+        ("状态", view.status_zh),
+        ("决定部门", view.department_name),
+        ("理由", view.reasons),
+        ("依据", view.legal_basis),
+        ("提议", f"{view.proposed_on}（{view.proposed_by}）"),
+        ("告知", f"{view.noticed_on or '—'}（期限 {view.notice_due or '—'}）"),
+        ("陈述申辩", f"{view.statement_on or '—'}（期限 {view.statement_due or '—'}）"),
+        (
+            "决定",
+            f"{view.decided_on or '—'} {view.decision_document or ''}（期限 {view.decision_due or '—'}）",
+        ),
+        ("公布", f"{view.published_on or '—'}（期限 {view.publication_due or '—'}）"),
+        ("列入期间", f"{view.starts_on or '—'} 至 {view.ends_on or '—'}"),
+        (
+            "限期整改",
+            f"{view.rectification_due or '—'}；已整改 {view.rectified_on or '—'}；约谈 {view.interview_count} 次",
+        ),
+        ("移出", f"{view.exited_on or '—'} {view.exit_reason_zh or ''}"),
+        (
+            "下一环节",
+            f"{view.next_step_zh or '—'} {view.next_due or ''}{' [red]已逾期[/red]' if view.overdue else ''}",
+        ),
+    ]
+    for k, v in rows:
+        table.add_row(k, str(v))
+    console.print(table)
+
+
+@lists_app.command("types")
+def types() -> None:
+    """The list types of the ruleset with their legal basis and durations."""
+    from xinyong.lists import service
+
+    table = Table(title="名单类型")
+    for col in ("代码", "名称", "类别", "公布", "法律依据", "决定部门"):
+        table.add_column(col)
+    for lt in service.list_types():
+        table.add_row(
+            lt.code,
+            lt.name_zh,
+            {"red": "红名单", "watch": "重点关注", "black": "黑名单"}[lt.kind],
+            "是" if lt.procedure.publication else "否",
+            lt.basis_text,
+            lt.deciding_department.name_zh,
+        )
+    console.print(table)
+
+
+@lists_app.command("validate")
+def validate(
+    directory: Path = typer.Argument(None, help="ruleset directory (default: the configured one)"),
+) -> None:
+    """Check the list type files of a ruleset (exit 1 and name the file and problem if invalid)."""
+    from xinyong.catalog.ruleset import RulesetError
+    from xinyong.core.settings import get_settings
+    from xinyong.lists.rules import load_list_rules
+
+    target = directory or get_settings().ruleset_dir
+    try:
+        rules = load_list_rules(Path(target))
+    except RulesetError as exc:
+        err_console.print(f"[red]名单类型有误[/red] {exc.message_zh}")
+        for err in exc.details.get("errors", []):
+            err_console.print(f"  {err['loc']}: {err['message']}")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]名单类型有效[/green] {len(rules.types)} 个 ({target})")
+
+
+@lists_app.command("queue")
+def queue_cmd(
+    overdue: bool = typer.Option(False, "--overdue", help="only overdue steps"),
+    today: str = typer.Option(None, "--today", help="YYYY-MM-DD (default: today in China)"),
+) -> None:
+    """The procedures waiting for a step, overdue first."""
+    from xinyong.lists import service
+
+    with get_database().session() as session:
+        items = service.queue(
+            session, actor=service.SYSTEM, today=_day(today, "--today"), overdue_only=overdue
+        )
+    table = Table(title=f"名单认定待办 {len(items)} 件")
+    for col in ("程序", "名单", "主体", "部门", "环节", "期限", "逾期"):
+        table.add_column(col)
+    for q in items:
+        late = "—"
+        if q.overdue:
+            late = f"[red]逾期 {q.overdue_working_days if q.overdue_working_days is not None else '?'} 个工作日[/red]"
+        table.add_row(
+            str(q.procedure.id),
+            q.procedure.list_name_zh,
+            q.procedure.subject.name,
+            q.procedure.department_name,
+            q.step_zh,
+            str(q.due or "待定"),
+            late,
+        )
+    console.print(table)
+
+
+@lists_app.command("show")
+def show(procedure_id: int = typer.Argument(...)) -> None:
+    """One procedure with its steps."""
+    from xinyong.lists import service
+
+    view = _run(lambda s: service.get_procedure(s, procedure_id, actor=service.SYSTEM))
+    _print_procedure(view)
+    for step in view.steps:
+        console.print(
+            f"  {step.seq}. {step.on} {step.action_zh} → {step.to_status} ({step.actor}) {step.text[:80]}"
+        )
+
+
+@lists_app.command("propose")
+def propose_cmd(
+    list_type: str = typer.Argument(..., help="e.g. blacklist"),
+    code: str = typer.Argument(..., help="the subject's USCC or ID number"),
+    reasons: str = typer.Option(..., "--reasons"),
+    department: str = typer.Option(None, "--department", help="deciding department (provider code)"),
+    record: int = typer.Option(None, "--record", help="the record the proposal rests on"),
+    on: str = typer.Option(None, "--on"),
+) -> None:
+    """Propose a subject for a list (as the credit office)."""
+    from xinyong.lists import service
+    from xinyong.subjects import service as subjects_service
+
+    def step(s: Session) -> Any:
+        subject = subjects_service.get_by_code(s, code)
+        return service.propose(
+            s,
+            list_type=list_type,
+            subject_id=subject.id,
+            actor=_actor(),
+            reasons=reasons,
+            department_code=department,
+            basis_record_id=record,
+            on=_day(on),
+        )
+
+    _print_procedure(_run(step))
+
+
+@lists_app.command("notice")
+def notice_cmd(
+    procedure_id: int,
+    document: str = typer.Option(None, "--document"),
+    on: str = typer.Option(None, "--on"),
+) -> None:
+    """告知: notify the subject (the notice text follows the list type's template)."""
+    from xinyong.lists import service
+
+    _print_procedure(
+        _run(lambda s: service.notice(s, procedure_id, actor=_actor(), document_number=document, on=_day(on)))
+    )
+
+
+@lists_app.command("statement")
+def statement_cmd(
+    procedure_id: int,
+    text: str = typer.Option(..., "--text"),
+    hearing: bool = typer.Option(False, "--hearing"),
+    on: str = typer.Option(None, "--on"),
+) -> None:
+    """陈述申辩: record the subject's statement (received on paper)."""
+    from xinyong.lists import service
+
+    _print_procedure(
+        _run(
+            lambda s: service.file_statement(
+                s, procedure_id, actor=_actor(), text=text, hearing_requested=hearing, on=_day(on)
+            )
+        )
+    )
+
+
+@lists_app.command("decide")
+def decide_cmd(
+    procedure_id: int,
+    outcome: str = typer.Option("list", "--outcome", help="list | dismiss"),
+    reasons: str = typer.Option(..., "--reasons"),
+    document: str = typer.Option(None, "--document"),
+    signed_by: str = typer.Option(None, "--signed-by"),
+    on: str = typer.Option(None, "--on"),
+) -> None:
+    """认定决定: list or dismiss."""
+    from xinyong.lists import service
+
+    _print_procedure(
+        _run(
+            lambda s: service.decide(
+                s,
+                procedure_id,
+                actor=_actor(),
+                outcome=outcome,
+                reasons=reasons,
+                document_number=document,
+                signed_by=signed_by,
+                on=_day(on),
+            )
+        )
+    )
+
+
+@lists_app.command("publish")
+def publish_cmd(procedure_id: int, on: str = typer.Option(None, "--on")) -> None:
+    """公布 a listing."""
+    from xinyong.lists import service
+
+    _print_procedure(_run(lambda s: service.publish(s, procedure_id, actor=_actor(), on=_day(on))))
+
+
+@lists_app.command("interview")
+def interview_cmd(
+    procedure_id: int,
+    kind: str = typer.Option("prompt", "--kind", help="prompt | warning"),
+    summary: str = typer.Option(..., "--summary"),
+    on: str = typer.Option(None, "--on"),
+) -> None:
+    """约谈 record (a new rectification deadline runs from it)."""
+    from xinyong.lists import service
+
+    _print_procedure(
+        _run(
+            lambda s: service.record_interview(
+                s, procedure_id, actor=_actor(), kind=kind, summary=summary, on=_day(on)
+            )
+        )
+    )
+
+
+@lists_app.command("rectify")
+def rectify_cmd(
+    procedure_id: int, text: str = typer.Option(..., "--text"), on: str = typer.Option(None, "--on")
+) -> None:
+    """Record that the subject has rectified."""
+    from xinyong.lists import service
+
+    _print_procedure(
+        _run(lambda s: service.record_rectification(s, procedure_id, actor=_actor(), text=text, on=_day(on)))
+    )
+
+
+@lists_app.command("exit")
+def exit_cmd(
+    procedure_id: int,
+    reason: str = typer.Option(
+        ..., "--reason", help="repaired | court_revoked | reconsideration_revoked | ..."
+    ),
+    text: str = typer.Option(..., "--text"),
+    document: str = typer.Option(None, "--document"),
+    on: str = typer.Option(None, "--on"),
+) -> None:
+    """移出 a listing."""
+    from xinyong.lists import service
+
+    _print_procedure(
+        _run(
+            lambda s: service.exit_list(
+                s,
+                procedure_id,
+                actor=_actor(),
+                reason=reason,
+                text=text,
+                document_number=document,
+                on=_day(on),
+            )
+        )
+    )
+
+
+@lists_app.command("withdraw")
+def withdraw_cmd(
+    procedure_id: int, text: str = typer.Option(..., "--text"), on: str = typer.Option(None, "--on")
+) -> None:
+    """撤回 a proposal before the decision."""
+    from xinyong.lists import service
+
+    _print_procedure(
+        _run(lambda s: service.withdraw(s, procedure_id, actor=_actor(), text=text, on=_day(on)))
+    )
+
+
+@lists_app.command("tick")
+def tick_cmd(today: str = typer.Option(None, "--today", help="YYYY-MM-DD (default: today in China)")) -> None:
+    """Daily job: consume events (automatic proposals, memberships), end listings whose period is
+    over, propose escalations, fill deadlines."""
+    from xinyong.lists.worker import run_once
+
+    result = run_once(get_database(), _day(today, "--today"))
+    console.print(
+        f"事件 events consumed: {result.consumed}; 期满移出 ended: {result.exited}; "
+        f"升级提议 escalations: {result.escalated}; 期限补算 deadlines filled: {result.deadlines_refreshed}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``xinyong lists ...`` to the main CLI."""
+    app.add_typer(lists_app, name="lists")

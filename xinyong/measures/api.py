@@ -1,0 +1,311 @@
+"""HTTP API of the measures domain (thin: it calls the services). Access rules per route are in
+``xinyong/accounts/policy.py``; the handlers pass the caller's plain values to the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.deps import current_principal
+from xinyong.accounts.principal import Principal
+from xinyong.core.deps import get_db, get_session
+from xinyong.core.errors import TooLarge
+from xinyong.core.settings import get_settings
+from xinyong.measures import checklog, push, service
+from xinyong.measures.schemas import (
+    BatchAnswer,
+    BatchCheckRequest,
+    CaseOut,
+    CatalogOut,
+    CheckAnswer,
+    CheckPage,
+    CheckRequest,
+    DeliveryOut,
+    DeliveryPage,
+    FeedbackOut,
+    FeedbackRequest,
+    FeedbackStats,
+    MatterOut,
+    MeasureOut,
+    SubscriptionOut,
+    SubscriptionRequest,
+    TypicalCaseRequest,
+    VerifyRequest,
+    VerifyResult,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["measures"])
+
+
+def caller_of(principal: Principal) -> service.Caller:
+    """The caller as plain values: its label, role and department (a provider's department is
+    its provider code when no accounts department is linked)."""
+    return service.Caller(
+        label=principal.label,
+        role=principal.role,
+        department_code=principal.department_code or principal.provider_code,
+    )
+
+
+# --- catalog (public: only published measures may be applied) --------------------------------
+
+
+@router.get("/measures", response_model=CatalogOut, summary="联合奖惩措施清单")
+def measures(
+    kind: str | None = Query(
+        None, pattern="^(reward|punishment)$", description="reward 激励 / punishment 惩戒"
+    ),
+    matter: str | None = Query(None, description="只看适用于该事项的措施"),
+) -> CatalogOut:
+    return CatalogOut(
+        version=service.catalog_version(), measures=service.list_measures(kind=kind, matter=matter)
+    )
+
+
+@router.get("/measures/matters", response_model=list[MatterOut], summary="核查事项")
+def matters() -> list[MatterOut]:
+    return service.list_matters()
+
+
+@router.get("/measures/cases", response_model=list[CaseOut], summary="联合奖惩典型案例")
+def cases(limit: int = Query(100, ge=1, le=500), session: Session = Depends(get_session)) -> list[CaseOut]:
+    return service.typical_cases(session, limit=limit)
+
+
+@router.get("/measures/{code}", response_model=MeasureOut, summary="一项措施")
+def measure(code: str) -> MeasureOut:
+    return service.get_measure(code)
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+@router.post("/checks", response_model=CheckAnswer, summary="联合奖惩核查（查询式、嵌入式）")
+def check(
+    req: CheckRequest,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> CheckAnswer:
+    """Which rewards and punishments apply to the subject for the matter, why (list entries,
+    records, grade), on which legal basis, until when; with a signed receipt. Logged."""
+    answer = service.check(
+        session,
+        subject_code=req.subject,
+        matter_code=req.matter,
+        purpose=req.purpose,
+        caller=caller_of(principal),
+        log=checklog.writer_for(get_db(request)).write,
+    )
+    # Built and validated by the service: serialised once, without a second validation pass
+    # (the hot path of embedded checks, 嵌入式).
+    return Response(answer.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
+
+
+@router.post("/checks/batch", response_model=BatchAnswer, summary="批量核查（JSON）")
+def check_batch(
+    req: BatchCheckRequest,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> BatchAnswer:
+    return service.check_many(
+        session,
+        subject_codes=req.subjects,
+        matter_code=req.matter,
+        purpose=req.purpose,
+        caller=caller_of(principal),
+    )
+
+
+@router.post("/checks/batch/file", response_model=BatchAnswer, summary="批量核查（上传 CSV / XLSX）")
+def check_batch_file(
+    file: UploadFile = File(
+        ..., description="CSV（UTF-8 或 GBK）或 XLSX；一列“统一社会信用代码”或“证件号码”"
+    ),
+    matter: str = Form(..., max_length=64),
+    purpose: str = Form(..., max_length=200),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> BatchAnswer:
+    limit = get_settings().max_upload_bytes
+    content = file.file.read(limit + 1)
+    if len(content) > limit:
+        raise TooLarge("The file is too large", "文件过大", code="measures.file_too_large", limit=limit)
+    codes = service.parse_subject_file(file.filename or "", content)
+    return service.check_many(
+        session, subject_codes=codes, matter_code=matter, purpose=purpose, caller=caller_of(principal)
+    )
+
+
+@router.post("/checks/verify", response_model=VerifyResult, summary="核查回执验真")
+def verify(req: VerifyRequest, session: Session = Depends(get_session)) -> VerifyResult:
+    """Anyone may check a receipt: its Ed25519 signature (public key at /api/v1/ledger/public-key)
+    and, if the answer is given, that its measures match ``answer_sha256``."""
+    return service.verify_receipt(session, req.receipt, req.answer)
+
+
+@router.get("/checks", response_model=CheckPage, summary="核查记录（本部门；信用办可看全部）")
+def checks(
+    overdue: bool = Query(False, description="只看逾期未反馈的核查"),
+    department: str | None = Query(None, description="信用办：只看某部门"),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> CheckPage:
+    return service.list_checks(
+        session,
+        caller_of(principal),
+        overdue_only=overdue,
+        department_code=department,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/checks/{check_id}", summary="一次核查（回执与措施）")
+def get_check(
+    check_id: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    return service.get_check(session, check_id, caller_of(principal))
+
+
+# --- feedback ----------------------------------------------------------------------------
+
+
+@router.post("/feedback", response_model=FeedbackOut, status_code=201, summary="反馈奖惩措施实施情况")
+def report_feedback(
+    req: FeedbackRequest,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> FeedbackOut:
+    return service.report_feedback(session, req, caller_of(principal))
+
+
+@router.get("/feedback", response_model=list[FeedbackOut], summary="反馈记录")
+def list_feedback(
+    measure: str | None = Query(None),
+    typical: bool | None = Query(None),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> list[FeedbackOut]:
+    return service.list_feedback(
+        session, caller_of(principal), measure=measure, typical=typical, limit=limit, offset=offset
+    )
+
+
+@router.get("/feedback/stats", response_model=FeedbackStats, summary="反馈统计（按部门、按措施）")
+def feedback_stats(
+    principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> FeedbackStats:
+    return service.feedback_stats(session, caller_of(principal))
+
+
+@router.post("/feedback/{feedback_id}/typical", response_model=FeedbackOut, summary="标记为典型案例")
+def mark_typical(
+    feedback_id: int,
+    req: TypicalCaseRequest,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> FeedbackOut:
+    return service.mark_typical(session, feedback_id, req.text, caller_of(principal))
+
+
+# --- push subscriptions --------------------------------------------------------------------
+
+
+@router.post(
+    "/subscriptions", response_model=SubscriptionOut, status_code=201, summary="登记推送订阅（触发式）"
+)
+def create_subscription(
+    req: SubscriptionRequest,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> SubscriptionOut:
+    """The response carries the signing secret (``whsec_…``) ONCE: keep it to verify deliveries."""
+    caller = caller_of(principal)
+    return push.create_subscription(
+        session,
+        department_code=caller.department_code or "",
+        name=req.name,
+        url=req.url,
+        events=req.events,
+        lists=req.lists,
+        items=req.items,
+        grades=req.grades,
+        by=caller.label,
+    )
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionOut], summary="本部门的推送订阅")
+def subscriptions(
+    principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+) -> list[SubscriptionOut]:
+    return push.list_subscriptions(session, caller_of(principal))
+
+
+@router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut, summary="一个推送订阅")
+def subscription(
+    subscription_id: int,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> SubscriptionOut:
+    return push.get_subscription(session, subscription_id, caller_of(principal))
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/deactivate", response_model=SubscriptionOut, summary="停用推送订阅"
+)
+def deactivate(
+    subscription_id: int,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> SubscriptionOut:
+    return push.deactivate_subscription(session, subscription_id, caller_of(principal))
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/deliveries", response_model=DeliveryPage, summary="推送投递记录"
+)
+def deliveries(
+    subscription_id: int,
+    status: str | None = Query(None, pattern="^(pending|sending|delivered|dead)$"),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> DeliveryPage:
+    return push.list_deliveries(
+        session,
+        caller=caller_of(principal),
+        subscription_id=subscription_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/push/dead-letters", response_model=DeliveryPage, summary="死信队列（信用办）")
+def dead_letters(
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    session: Session = Depends(get_session),
+) -> DeliveryPage:
+    return push.list_deliveries(session, status="dead", limit=limit, offset=offset)
+
+
+@router.post(
+    "/push/dead-letters/{delivery_id}/replay",
+    response_model=list[DeliveryOut],
+    summary="重新投递死信（信用办）",
+)
+def replay(
+    delivery_id: int,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> list[DeliveryOut]:
+    return push.replay(session, [delivery_id], by=principal.label)

@@ -1,0 +1,228 @@
+"""CLI of the measures domain: ``xinyong measures validate|list|check|overdue`` and
+``xinyong push run|dead-letters|replay``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+measures_app = typer.Typer(
+    help="联合奖惩 joint measures: the measure catalog, checks, feedback.", no_args_is_help=True
+)
+push_app = typer.Typer(
+    help="推送（触发式）push: deliver subscribed changes, dead letters, replay.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``xinyong measures ...`` and ``xinyong push ...`` to the main CLI."""
+    app.add_typer(measures_app, name="measures")
+    app.add_typer(push_app, name="push")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Domain errors as one line (Chinese, then English) and exit code 1, never a traceback."""
+    from xinyong.core.errors import DomainError
+
+    try:
+        yield
+    except DomainError as exc:
+        console.print(f"[red]{exc.message_zh}[/red]\n{exc.message}")
+        raise typer.Exit(1) from None
+
+
+@measures_app.command("validate")
+def validate(
+    directory: Path = typer.Argument(None, help="a measures directory (default: the ruleset's)"),
+) -> None:
+    """Check the measure catalog: legal basis present, known matters/lists/grades, and every
+    trigger within what its basis allows (过惩相当)."""
+    from xinyong.measures.catalog import load_measures, measures_dir
+
+    with _errors():
+        cat = load_measures(directory or measures_dir())
+    kinds = {k: sum(1 for m in cat.measures.values() if m.kind == k) for k in ("reward", "punishment")}
+    console.print(
+        f"[green]ok[/green] {cat.version}: {kinds['reward']} 激励 rewards, {kinds['punishment']} 惩戒 punishments, "
+        f"{len(cat.matters)} 事项 matters, {len(cat.bases)} 依据 bases"
+    )
+
+
+@measures_app.command("list")
+def list_cmd(
+    kind: str = typer.Option(None, help="reward | punishment"),
+    matter: str = typer.Option(None, help="only measures for this matter"),
+) -> None:
+    """The published measure catalog (措施清单)."""
+    from xinyong.measures import service
+
+    with _errors():
+        items = service.list_measures(kind=kind, matter=matter)
+    table = Table(title="联合奖惩措施清单")
+    for col in ("code", "措施", "类别", "依据", "实施单位", "事项"):
+        table.add_column(col, overflow="fold")
+    for m in items:
+        table.add_row(
+            m.code,
+            m.name_zh,
+            "激励" if m.kind == "reward" else "惩戒",
+            "；".join(f"{b.law}{b.article}" for b in m.bases),
+            m.department,
+            ", ".join(m.matters),
+        )
+    console.print(table)
+
+
+@measures_app.command("check")
+def check_cmd(
+    subject: str = typer.Argument(..., help="统一社会信用代码 or 身份证号码"),
+    matter: str = typer.Option(..., help="matter code, e.g. government_procurement"),
+    purpose: str = typer.Option(..., help="查询用途"),
+    department: str = typer.Option(None, help="the checking department's code (for the log)"),
+) -> None:
+    """Check one subject from the command line (logged as the CLI operator); prints JSON."""
+    from xinyong.core.db import get_database
+    from xinyong.measures import service
+
+    caller = service.Caller(label="cli", role="credit_office", department_code=department)
+    with _errors(), get_database().session() as session:
+        answer = service.check(
+            session, subject_code=subject, matter_code=matter, purpose=purpose, caller=caller
+        )
+    console.print_json(answer.model_dump_json())
+
+
+@measures_app.command("overdue")
+def overdue(department: str = typer.Option(None, help="only this department")) -> None:
+    """Checks with measures and no feedback after the feedback deadline (working days)."""
+    from xinyong.core.db import get_database
+    from xinyong.measures import service
+
+    caller = service.Caller(label="cli", role="credit_office")
+    with _errors(), get_database().session() as session:
+        page = service.list_checks(session, caller, overdue_only=True, department_code=department, limit=500)
+    table = Table(title=f"逾期未反馈的核查 overdue checks: {page.total}")
+    for col in ("check", "issued", "department", "subject", "matter", "measures", "due"):
+        table.add_column(col, overflow="fold")
+    for c in page.items:
+        table.add_row(
+            c.check_id,
+            f"{c.issued_at:%Y-%m-%d}",
+            c.department_code or "",
+            str(c.subject_id),
+            c.matter,
+            ", ".join(c.measures),
+            str(c.feedback_due_on),
+        )
+    console.print(table)
+
+
+@push_app.command("run")
+def run(
+    loop: bool = typer.Option(False, "--loop", help="keep running (every push_poll_seconds)"),
+) -> None:
+    """Fan new events out to subscriptions and deliver what is due (retries with backoff)."""
+    from xinyong.core.db import get_database
+    from xinyong.core.settings import get_settings
+    from xinyong.measures import push
+
+    db = get_database()
+    while True:
+        with _errors():
+            r = push.run_once(db)
+        console.print(
+            f"events {r.events_consumed} · new deliveries {r.deliveries_created} · delivered {r.delivered} · "
+            f"retry {r.retried} · dead {r.dead}"
+        )
+        if not loop:
+            return
+        time.sleep(max(get_settings().push_poll_seconds, 0.5))
+
+
+@push_app.command("dead-letters")
+def dead_letters(limit: int = typer.Option(100)) -> None:
+    """The dead-letter queue: deliveries that failed every try."""
+    from xinyong.core.db import get_database
+    from xinyong.measures import push
+
+    with get_database().session() as session:
+        page = push.list_deliveries(session, status="dead", limit=limit)
+    console.print(json.dumps(page.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+@push_app.command("replay")
+def replay(
+    delivery_ids: list[int] = typer.Argument(None, help="delivery ids (default: see --all)"),
+    all_: bool = typer.Option(False, "--all", help="replay every dead letter"),
+    subscription: int = typer.Option(None, help="with --all: only this subscription's"),
+) -> None:
+    """Put dead letters back in the queue (same webhook-id: receivers drop duplicates)."""
+    from xinyong.core.db import get_database
+    from xinyong.measures import push
+
+    with _errors(), get_database().session() as session:
+        if all_:
+            n = push.replay_all_dead(session, by="cli", subscription_id=subscription)
+        else:
+            n = len(push.replay(session, delivery_ids or [], by="cli"))
+    console.print(f"replayed {n}")
+
+
+@push_app.command("receive")
+def receive(
+    port: int = typer.Option(8090, help="port to listen on"),
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    secret: str = typer.Option(None, help="the subscription's whsec_ secret"),
+    subscription: int = typer.Option(None, help="or: read the secret of this subscription from the store"),
+) -> None:
+    """A small webhook receiver for trying push out: prints each delivery and whether its
+    Standard Webhooks signature verifies (the demo subscriber points at 127.0.0.1:8090)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from xinyong.measures import push
+
+    if not secret and subscription is not None:
+        from xinyong.core import crypto
+        from xinyong.core.db import get_database
+        from xinyong.measures.models import PushSubscription
+
+        with get_database().session() as session:
+            sub = session.get(PushSubscription, subscription)
+            if sub is None:
+                console.print(f"[red]没有该推送订阅[/red]: {subscription}")
+                raise typer.Exit(1)
+            secret = crypto.decrypt(sub.secret_encrypted)
+    if not secret:
+        console.print("[red]请提供 --secret 或 --subscription[/red]")
+        raise typer.Exit(2)
+    key = secret
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode("utf-8")
+            ok = push.verify_signature(key, dict(self.headers.items()), body)
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+            mark = "[green]签名有效[/green]" if ok else "[red]签名无效[/red]"
+            console.print(f"{mark} {self.headers.get('webhook-id')} {body}", soft_wrap=True)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    console.print(f"listening on http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

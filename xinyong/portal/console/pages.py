@@ -1,0 +1,549 @@
+"""Staff console pages (``/console``): for the credit office and administrators (every
+department) and providers (their own department's parts). Who may open which page is declared in
+``xinyong/accounts/policy.py``; the service narrows the data to the caller's department. Forms
+carry the session's CSRF token (checked by the access middleware)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.deps import current_principal
+from xinyong.accounts.principal import Principal
+from xinyong.core.deps import get_session
+from xinyong.core.errors import DomainError, NotFound
+from xinyong.portal.console import service
+from xinyong.portal.console.service import Desk
+from xinyong.portal.strings import t
+from xinyong.portal.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# Sections of the console (href, string key, who sees them: "all" console roles or "staff").
+SECTIONS = (
+    ("/console", "console.nav.dashboard", "all"),
+    ("/console/ingest", "console.nav.ingest", "all"),
+    ("/console/quarantine", "console.nav.quarantine", "all"),
+    ("/console/upload", "console.nav.upload", "provider"),
+    ("/console/governance", "console.nav.governance", "staff"),
+    ("/lists/queue", "console.nav.lists", "all"),
+    ("/console/measures", "console.nav.measures", "all"),
+    ("/console/evaluation", "console.nav.evaluation", "staff"),
+    ("/console/rules", "console.nav.rules", "all"),
+)
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10_000))
+    except ValueError:
+        return 1
+
+
+def _sections(desk: Desk) -> list[tuple[str, str]]:
+    def shown(who: str) -> bool:
+        return who == "all" or (who == "staff" and desk.is_staff) or (who == "provider" and desk.is_provider)
+
+    return [(href, key) for href, key, who in SECTIONS if shown(who)]
+
+
+def _render(
+    request: Request, desk: Desk, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    principal = request.scope.get("state", {}).get("principal")
+    ctx = {
+        "desk": desk,
+        "sections": _sections(desk),
+        "csrf_token": getattr(principal, "csrf_token", None) or "",
+        **context,
+    }
+    return render(request, template, ctx, status_code, private=True)
+
+
+def _message(request: Request, desk: Desk, exc: DomainError) -> HTMLResponse:
+    """A refused or failed console request, as a page in Chinese (never a JSON error)."""
+    return _render(request, desk, "console/message.html", {"message": exc.message_zh}, exc.status_code)
+
+
+def _desk(session: Session, principal: Principal) -> Desk:
+    return service.desk_of(session, principal)
+
+
+async def posted_form(request: Request) -> dict[str, str]:
+    """Every text field of a posted form (the correction form's fields are named by the row's headers)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --- dashboard ----------------------------------------------------------------------------
+
+
+@router.get("/console", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    try:
+        view = service.dashboard(session, desk)
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, "console/dashboard.html", {"view": view})
+
+
+# --- ingestion monitor --------------------------------------------------------------------
+
+
+@router.get("/console/ingest", response_class=HTMLResponse)
+def ingest(
+    request: Request,
+    provider: str = "",
+    status: str = "",
+    page: str | None = None,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    try:
+        view = service.ingest_view(session, desk, provider=provider, status=status, page=_page_number(page))
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, "console/ingest.html", {"view": view})
+
+
+@router.get("/console/submissions/{submission_id}", response_class=HTMLResponse)
+def submission(
+    request: Request,
+    submission_id: str,
+    page: str | None = None,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    try:
+        view = service.submission_view(session, desk, submission_id[:64], page=_page_number(page))
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, "console/submission.html", {"view": view})
+
+
+# --- quarantine ---------------------------------------------------------------------------
+
+
+@router.get("/console/quarantine", response_class=HTMLResponse)
+def quarantine(
+    request: Request,
+    status: str = "open",
+    provider: str = "",
+    page: str | None = None,
+    done: str = "",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    try:
+        view = service.quarantine_view(
+            session, desk, status=status, provider=provider, page=_page_number(page)
+        )
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    notice = t("console.quarantine.discarded") if done == "discarded" else None
+    return _render(request, desk, "console/quarantine.html", {"view": view, "notice": notice})
+
+
+def _quarantine_page(
+    request: Request,
+    session: Session,
+    desk: Desk,
+    quarantine_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+    links: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        view = service.quarantine_detail(session, desk, quarantine_id, values=values, errors=errors)
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(
+        request,
+        desk,
+        "console/quarantine_row.html",
+        {
+            "view": view,
+            "error": error,
+            "notice": notice,
+            "links": links or [],
+            "prefix": service.VALUE_PREFIX,
+        },
+        status_code,
+    )
+
+
+@router.get("/console/quarantine/{quarantine_id}", response_class=HTMLResponse)
+def quarantine_row(
+    request: Request,
+    quarantine_id: str,
+    done: str = "",
+    submission: str = "",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    if not quarantine_id.isdigit():
+        return _message(request, desk, NotFound("No such row", "隔离区中没有该条记录"))
+    notice = None
+    links: list[tuple[str, str]] = []
+    if done == "resubmitted" and submission:
+        notice = t("console.quarantine.resubmitted")
+        try:
+            links = service.resubmitted_links(session, desk, submission[:64])
+        except DomainError:
+            links = []
+    return _quarantine_page(request, session, desk, int(quarantine_id), notice=notice, links=links)
+
+
+@router.post("/console/quarantine/{quarantine_id}/resubmit", response_class=HTMLResponse)
+def quarantine_resubmit(
+    request: Request,
+    quarantine_id: str,
+    form: dict[str, str] = Depends(posted_form),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    desk = _desk(session, principal)
+    if not quarantine_id.isdigit():
+        return _message(request, desk, NotFound("No such row", "隔离区中没有该条记录"))
+    qid = int(quarantine_id)
+    values = service.form_values(form)
+    try:
+        result = service.resubmit(session, desk, qid, values)
+    except DomainError as exc:
+        session.rollback()
+        errors = exc.details.get("errors") if exc.code == "ingest.still_invalid" else None
+        return _quarantine_page(
+            request,
+            session,
+            desk,
+            qid,
+            values=values,
+            errors=list(errors) if isinstance(errors, list) else None,
+            error=exc.message_zh,
+            status_code=exc.status_code,
+        )
+    return _see_other(f"/console/quarantine/{qid}?done=resubmitted&submission={quote(result.id)}")
+
+
+@router.post("/console/quarantine/{quarantine_id}/discard", response_class=HTMLResponse)
+def quarantine_discard(
+    request: Request,
+    quarantine_id: str,
+    note: str = Form(""),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    desk = _desk(session, principal)
+    if not quarantine_id.isdigit():
+        return _message(request, desk, NotFound("No such row", "隔离区中没有该条记录"))
+    try:
+        service.discard(session, desk, int(quarantine_id), note[:2000])
+    except DomainError as exc:
+        session.rollback()
+        return _quarantine_page(
+            request, session, desk, int(quarantine_id), error=exc.message_zh, status_code=exc.status_code
+        )
+    return _see_other("/console/quarantine?done=discarded")
+
+
+# --- upload -------------------------------------------------------------------------------
+
+
+@router.get("/console/upload", response_class=HTMLResponse)
+def upload_form(
+    request: Request,
+    item: str = "",
+    submission: str = "",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    try:
+        view = service.upload_view(session, desk, item=item, submission_id=submission[:64])
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, "console/upload.html", {"view": view, "error": None})
+
+
+@router.post("/console/upload", response_class=HTMLResponse)
+def upload_submit(
+    request: Request,
+    item: str = Form(""),
+    file: UploadFile | None = File(None),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    desk = _desk(session, principal)
+    filename = file.filename if file is not None else None
+    try:
+        result = service.upload(session, desk, item, filename, file.file if file is not None else None)
+    except DomainError as exc:
+        submission_id = exc.details.get("submission_id")
+        if isinstance(submission_id, str):
+            # The file was refused as a whole; the failed submission keeps the reason.
+            return _see_other(f"/console/upload?submission={quote(submission_id)}")
+        session.rollback()
+        try:
+            view = service.upload_view(session, desk, item=item)
+        except DomainError as inner:
+            return _message(request, desk, inner)
+        return _render(
+            request, desk, "console/upload.html", {"view": view, "error": exc.message_zh}, exc.status_code
+        )
+    return _see_other(f"/console/upload?submission={quote(result.id)}")
+
+
+# --- 重错码 governance ----------------------------------------------------------------------
+
+
+def _governance_page(
+    request: Request,
+    session: Session,
+    desk: Desk,
+    *,
+    status: str = "open",
+    kind: str = "",
+    page: int = 1,
+    notice: str | None = None,
+    error: str | None = None,
+    error_case: int | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        view = service.governance_view(session, status=status, kind=kind, page=page)
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(
+        request,
+        desk,
+        "console/governance.html",
+        {"view": view, "notice": notice, "error": error, "error_case": error_case},
+        status_code,
+    )
+
+
+@router.get("/console/governance", response_class=HTMLResponse)
+def governance(
+    request: Request,
+    status: str = "open",
+    kind: str = "",
+    page: str | None = None,
+    done: str = "",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    notice = t("console.governance.resolved", case=done) if done.isdigit() else None
+    return _governance_page(
+        request, session, desk, status=status, kind=kind, page=_page_number(page), notice=notice
+    )
+
+
+@router.post("/console/governance/{case_id}/resolve", response_class=HTMLResponse)
+def governance_resolve(
+    request: Request,
+    case_id: str,
+    resolution: str = Form(""),
+    note: str = Form(""),
+    target_subject_id: str = Form(""),
+    corrected_code: str = Form(""),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    desk = _desk(session, principal)
+    if not case_id.isdigit():
+        return _message(request, desk, NotFound("No such case", "未找到该治理事项"))
+    try:
+        service.resolve_case(
+            session,
+            desk,
+            int(case_id),
+            resolution=resolution,
+            note=note[:2000],
+            target_subject_id=target_subject_id[:20],
+            corrected_code=corrected_code[:40],
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _governance_page(
+            request, session, desk, error=exc.message_zh, error_case=int(case_id), status_code=exc.status_code
+        )
+    return _see_other(f"/console/governance?done={case_id}")
+
+
+# --- catalog and rule tables ------------------------------------------------------------------
+
+
+def _rules_page(
+    request: Request,
+    session: Session,
+    desk: Desk,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    view = service.rules_view(session)
+    return _render(
+        request,
+        desk,
+        "console/rules.html",
+        {"view": view, "notice": notice, "error": error, "values": values or {}},
+        status_code,
+    )
+
+
+@router.get("/console/rules", response_class=HTMLResponse)
+def rules(
+    request: Request,
+    done: str = "",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    notice = t("console.rules.override_added", day=done[:10]) if done else None
+    return _rules_page(request, session, desk, notice=notice)
+
+
+@router.post("/console/rules/calendar", response_class=HTMLResponse)
+def rules_calendar(
+    request: Request,
+    day: str = Form(""),
+    kind: str = Form(""),
+    name: str = Form(""),
+    source: str = Form(""),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    desk = _desk(session, principal)
+    values = {"day": day[:10], "kind": kind[:10], "name": name[:100], "source": source[:500]}
+    try:
+        override = service.add_calendar_override(
+            session, desk, day=day[:20], kind=kind, name=name[:200], source=source[:500]
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _rules_page(
+            request, session, desk, error=exc.message_zh, values=values, status_code=exc.status_code
+        )
+    return _see_other(f"/console/rules?done={override.day.isoformat()}#calendar")
+
+
+# --- list procedures: one step at a time ------------------------------------------------------
+
+
+def _procedure_page(
+    request: Request,
+    session: Session,
+    desk: Desk,
+    procedure_id: int,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        view = service.procedure_page(session, desk, procedure_id)
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(
+        request, desk, "console/procedure.html", {"view": view, "notice": notice, "error": error}, status_code
+    )
+
+
+@router.get("/console/lists/{procedure_id}", response_class=HTMLResponse)
+def procedure(
+    request: Request,
+    procedure_id: str,
+    done: str = "",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    if not procedure_id.isdigit():
+        return _message(request, desk, NotFound("No such procedure", "未找到该名单认定程序"))
+    notice = t("console.lists.step_done", step=t_action(done)) if done else None
+    return _procedure_page(request, session, desk, int(procedure_id), notice=notice)
+
+
+def t_action(action: str) -> str:
+    from xinyong.lists.service import ACTION_ZH
+
+    return ACTION_ZH.get(action, action)[:20]
+
+
+@router.post("/console/lists/{procedure_id}/step", response_class=HTMLResponse)
+def procedure_step(
+    request: Request,
+    procedure_id: str,
+    form: dict[str, str] = Depends(posted_form),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Response:
+    desk = _desk(session, principal)
+    if not procedure_id.isdigit():
+        return _message(request, desk, NotFound("No such procedure", "未找到该名单认定程序"))
+    action = (form.get("action") or "")[:20]
+    clipped = {k: v[:5000] for k, v in form.items()}
+    try:
+        service.procedure_step(session, desk, int(procedure_id), action, clipped)
+    except DomainError as exc:
+        session.rollback()
+        return _procedure_page(
+            request, session, desk, int(procedure_id), error=exc.message_zh, status_code=exc.status_code
+        )
+    return _see_other(f"/console/lists/{procedure_id}?done={quote(action)}")
+
+
+# --- checks and feedback; evaluation ------------------------------------------------------------
+
+
+@router.get("/console/measures", response_class=HTMLResponse)
+def measures(
+    request: Request,
+    overdue: str = "",
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    try:
+        view = service.measures_view(session, desk, overdue_only=overdue in ("1", "on", "true"))
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, "console/measures.html", {"view": view})
+
+
+@router.get("/console/evaluation", response_class=HTMLResponse)
+def evaluation(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    desk = _desk(session, principal)
+    try:
+        view = service.evaluation_view(session)
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, "console/evaluation.html", {"view": view})
