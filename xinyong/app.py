@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from swagger_ui_bundle import swagger_ui_path
 
 from xinyong import __version__
 from xinyong.accounts.middleware import AccessMiddleware, policy_guard
@@ -128,8 +127,8 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.add_middleware(AccessMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
 
-    # Swagger UI assets come from the swagger-ui-bundle package: the docs work offline.
-    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    # Swagger UI 5 is vendored under core/static/swagger (OpenAPI 3.1 support): docs work offline.
+    app.mount("/static/swagger", StaticFiles(directory=str(_STATIC_DIR / "swagger")), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:

@@ -9,83 +9,24 @@ Screenshots go to a temporary folder; with ``XINYONG_SCREENSHOTS=1`` they refres
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
+from tests.portal.live import serve
 from tests.portal.seed import COMPANY, ECOLOGY, PENALTY_DOC, PERSON_PENALTY_DOC, City
 from xinyong.core.db import Database
-from xinyong.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def live_server(db: Database, city: City) -> Iterator[str]:
     """The platform served by uvicorn on a free loopback port, on the test store."""
-    from xinyong.app import create_app
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    # Refresh the committed screenshots only when asked, and from one backend.
-    if os.environ.get("XINYONG_SCREENSHOTS") == "1" and "sqlite" in request.node.name:
-        out = PROJECT_ROOT / "docs" / "screenshots"
-        out.mkdir(parents=True, exist_ok=True)
-        return out
-    return tmp_path
+    with serve(db) as url:
+        yield url
 
 
 def test_search_to_subject_page_with_public_penalty(
@@ -171,3 +112,18 @@ def test_pages_read_without_javascript(browser: object, live_server: str, city: 
     page.goto(f"{live_server}/subjects/91330000000000000X")
     expect(page.locator("h1")).to_have_text("未找到该页面")
     context.close()
+
+
+def test_api_docs_render_offline_in_the_browser(browser: object, live_server: str) -> None:
+    """/docs (Swagger UI, vendored) renders the OpenAPI 3.1 schema with no outside request."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_context(locale="zh-CN").new_page()
+    hosts: set[str] = set()
+    page.on("request", lambda req: hosts.add(urlsplit(req.url).hostname or req.url))
+    page.goto(f"{live_server}/docs")
+    expect(page.locator(".opblock").first).to_be_visible(timeout=15000)
+    expect(page.locator("body")).not_to_contain_text("Unable to render")
+    expect(page.locator("body")).to_contain_text("/api/v1/health")
+    assert hosts <= {"127.0.0.1"}, hosts

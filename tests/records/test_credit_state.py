@@ -168,7 +168,11 @@ def test_consumer_waits_for_outbox_writers_still_in_flight(db: Database) -> None
         sid = h.enterprise(s, 1)
     slow = db.sessionmaker()
     try:
-        h.store(slow, sid, pid, h.penalty_row("罚慢"))
+        # A long submission (bulk ingest): its ledger entries wait for its end, so it holds no
+        # ledger lock and another writer can commit meanwhile.
+        row = h.penalty_row("罚慢")
+        request = records.StoreRequest(sid, pid, "罚慢", row, None, row["decision_date"])
+        records.store_many(slow, item=h.item(), requests=[request], defer_ledger=True)
         slow.flush()  # its event id is taken, not yet committed
         with db.session() as s:
             h.store(s, sid, pid, h.penalty_row("罚快"))

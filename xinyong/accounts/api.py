@@ -52,7 +52,7 @@ def me(principal: Principal = Depends(current_principal)) -> PrincipalOut:
 def list_users(
     role: str | None = None,
     department: str | None = Query(None, description="department code"),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[UserOut]:
     return [
         UserOut.model_validate(u) for u in service.list_users(session, role=role, department_code=department)
@@ -61,7 +61,7 @@ def list_users(
 
 @router.post("/accounts/users", response_model=UserOut, status_code=201, summary="创建用户")
 def create_user(
-    body: UserIn, principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    body: UserIn, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> UserOut:
     """Administrators create any account; credit office staff create subject accounts."""
     if principal.role != "admin" and body.role != "subject":
@@ -71,37 +71,41 @@ def create_user(
             code="auth.role_denied",
             role=principal.role,
         )
-    return UserOut.model_validate(
-        service.create_user(
-            session,
-            username=body.username,
-            display_name=body.display_name,
-            role=body.role,
-            password=body.password,
-            department_code=body.department_code,
-            provider_code=body.provider_code,
-            subject_code=body.subject_code,
-            by=principal.label,
-        )
+    user = service.create_user(
+        session,
+        username=body.username,
+        display_name=body.display_name,
+        role=body.role,
+        password=body.password,
+        department_code=body.department_code,
+        provider_code=body.provider_code,
+        subject_code=body.subject_code,
+        by=principal.label,
     )
+    session.commit()  # before the answer goes out (the request-scoped session commits after it)
+    return UserOut.model_validate(user)
 
 
 @router.post("/accounts/users/{username}/lock", response_model=UserOut, summary="停用（锁定）用户")
 def lock_user(
-    username: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    username: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> UserOut:
-    return UserOut.model_validate(service.lock_user(session, username, by=principal.label))
+    user = service.lock_user(session, username, by=principal.label)
+    session.commit()
+    return UserOut.model_validate(user)
 
 
 @router.post("/accounts/users/{username}/unlock", response_model=UserOut, summary="解锁用户")
 def unlock_user(
-    username: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    username: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> UserOut:
-    return UserOut.model_validate(service.unlock_user(session, username, by=principal.label))
+    user = service.unlock_user(session, username, by=principal.label)
+    session.commit()
+    return UserOut.model_validate(user)
 
 
 @router.get("/accounts/departments", response_model=list[DepartmentOut], summary="部门列表")
-def list_departments(session: Session = Depends(get_session)) -> list[DepartmentOut]:
+def list_departments(session: Session = Depends(get_session, scope="function")) -> list[DepartmentOut]:
     return [DepartmentOut.model_validate(d) for d in service.list_departments(session)]
 
 
@@ -109,20 +113,20 @@ def list_departments(session: Session = Depends(get_session)) -> list[Department
 def create_department(
     body: DepartmentIn,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> DepartmentOut:
-    return DepartmentOut.model_validate(
-        service.create_department(
-            session, body.code, body.name, provider_code=body.provider_code, by=principal.label
-        )
+    department = service.create_department(
+        session, body.code, body.name, provider_code=body.provider_code, by=principal.label
     )
+    session.commit()
+    return DepartmentOut.model_validate(department)
 
 
 @router.get("/accounts/keys", response_model=list[ApiKeyOut], summary="API 密钥列表（不含密钥本身）")
 def list_keys(
     department: str | None = Query(None, description="department code"),
     include_revoked: bool = False,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[ApiKeyOut]:
     return [
         _key_out(k)
@@ -134,7 +138,7 @@ def list_keys(
     "/accounts/keys", response_model=ApiKeyCreated, status_code=201, summary="签发 API 密钥（仅显示一次）"
 )
 def create_key(
-    body: ApiKeyIn, principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    body: ApiKeyIn, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> ApiKeyCreated:
     info, key = service.create_api_key(
         session,
@@ -149,14 +153,17 @@ def create_key(
         expires_in_days=body.expires_in_days,
         by=principal.label,
     )
+    session.commit()  # the key is shown once: it must exist when the caller reads it
     return ApiKeyCreated(**_key_out(info).model_dump(), key=key)
 
 
 @router.post("/accounts/keys/{key_id}/revoke", response_model=ApiKeyOut, summary="吊销 API 密钥")
 def revoke_key(
-    key_id: int, principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    key_id: int, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> ApiKeyOut:
-    return _key_out(service.revoke_api_key(session, key_id, by=principal.label))
+    info = service.revoke_api_key(session, key_id, by=principal.label)
+    session.commit()
+    return _key_out(info)
 
 
 @router.post(
@@ -168,9 +175,10 @@ def rotate_key(
     key_id: int,
     body: RotateIn | None = None,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> ApiKeyCreated:
     info, key = service.rotate_api_key(
         session, key_id, by=principal.label, grace_minutes=body.grace_minutes if body else 0
     )
+    session.commit()
     return ApiKeyCreated(**_key_out(info).model_dump(), key=key)

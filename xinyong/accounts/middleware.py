@@ -42,6 +42,7 @@ SESSION_COOKIE = "xinyong_session"
 CSRF_COOKIE = "xinyong_csrf"  # double-submit token of forms shown before login
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
+DENIED_HEADER = "X-Access-Denied"  # set on every refusal by the access policy
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -169,16 +170,24 @@ def _deny(
     if template is not None:
         details["route"] = f"{scope['method']} {template}"
     path = scope["path"]
+    response: Response
     if _is_page(path) and principal.kind != "api_key":
         if code == policy.LOGIN_REQUIRED:
             query = scope.get("query_string", b"").decode("latin-1")
             target = path + (f"?{query}" if query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        from xinyong.accounts.pages import denied_page
+            response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        else:
+            from xinyong.accounts.pages import denied_page
 
-        return denied_page(status, message_zh)
-    headers = {"WWW-Authenticate": 'Bearer realm="xinyong"'} if status == 401 else None
-    return JSONResponse(error_body(code, message, message_zh, **details), status_code=status, headers=headers)
+            response = denied_page(status, message_zh)
+    else:
+        headers = {"WWW-Authenticate": 'Bearer realm="xinyong"'} if status == 401 else None
+        response = JSONResponse(
+            error_body(code, message, message_zh, **details), status_code=status, headers=headers
+        )
+    # Which rule refused the call, for clients and operators (the JSON body says it too).
+    response.headers[DENIED_HEADER] = code
+    return response
 
 
 def _error_response(scope: Scope, exc: DomainError) -> Response:

@@ -128,7 +128,7 @@ def login_submit(
     username: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     outcome = service.login(
         session,
@@ -137,6 +137,9 @@ def login_submit(
         client_ip=client_ip(request.scope),
         user_agent=request.headers.get("user-agent"),
     )
+    # Commit now: the request-scoped session would commit only after the response is sent, and
+    # the browser follows the redirect at once (the failure counter must stick as well).
+    session.commit()
     if not outcome.ok or outcome.token is None:
         return _login_page(
             request,
@@ -147,14 +150,16 @@ def login_submit(
         )
     # A new session on every login (no fixation); the old one, if any, ends.
     service.end_session(session, request.cookies.get(SESSION_COOKIE))
+    session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     _set_session_cookie(request, response, outcome.token)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+def logout(request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
     service.end_session(session, request.cookies.get(SESSION_COOKIE))
+    session.commit()
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(request.scope)
@@ -200,7 +205,7 @@ def _account_page(
 def account(
     request: Request,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _account_page(request, session, principal)
 
@@ -212,7 +217,7 @@ def change_password(
     new: str = Form(""),
     confirm: str = Form(""),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     if new != confirm:
         return _account_page(request, session, principal, error="两次输入的新密码不一致", status_code=422)
@@ -223,6 +228,7 @@ def change_password(
     except DomainError as exc:
         session.rollback()
         return _account_page(request, session, principal, error=exc.message_zh, status_code=exc.status_code)
+    session.commit()
     return _account_page(request, session, principal, notice="密码已修改，其他设备上的登录已退出。")
 
 
@@ -258,7 +264,7 @@ def register_submit(
     display_name: str = Form(""),
     password: str = Form(""),
     confirm: str = Form(""),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     # Echo back what was typed, except the ID number and passwords.
     values = {
@@ -289,6 +295,7 @@ def register_submit(
     except DomainError as exc:
         session.rollback()
         return _register_page(request, values, error=exc.message_zh, status_code=exc.status_code)
+    session.commit()
     response = RedirectResponse("/account", status_code=303)
     _set_session_cookie(request, response, token)
     return response

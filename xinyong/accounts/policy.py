@@ -295,7 +295,8 @@ def lookup(method: str, template: str) -> Rule | None:
 def scopes_for_role(role: str) -> set[str]:
     """Every scope that opens at least one route to ``role`` (what a key of that role may hold)."""
     found = {r.scope for r in POLICY.values() if role in r.roles and r.scope not in (None, ANY_KEY)}
-    return {s for s in found if s is not None} | set(ROLE_DEFAULT_SCOPES.get(role, ())) & set(SCOPES)
+    defaults = set(ROLE_DEFAULT_SCOPES.get(role, ()))
+    return {s for s in found | defaults if s is not None and s in SCOPES}
 
 
 # ---------------------------------------------------------------------------------------------

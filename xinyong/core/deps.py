@@ -16,6 +16,9 @@ def get_db(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the handler returns without error."""
+    """One session per request, committed when the handler returns without error.
+
+    Routers declare it with ``Depends(get_session, scope="function")`` so the commit happens
+    before the response is sent: a client never reads a success its own write did not make."""
     with get_db(request).session() as session:
         yield session

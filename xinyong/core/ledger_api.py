@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 def checkpoints(
     after_id: int = Query(0, ge=0, description="list checkpoints with a larger id"),
     limit: int = Query(100, ge=1, le=1000),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     items = ledger.list_checkpoints(session, after_id=after_id, limit=limit)
     return {
@@ -37,13 +37,13 @@ def public_key() -> dict[str, Any]:
 
 
 @router.get("/proof/{seq}", response_model=ProofOut, summary="账本条目的包含证明")
-def proof_by_seq(seq: int, session: Session = Depends(get_session)) -> dict[str, Any]:
+def proof_by_seq(seq: int, session: Session = Depends(get_session, scope="function")) -> dict[str, Any]:
     return ledger.inclusion_proof(session, seq).to_dict()
 
 
 @router.get("/proof", response_model=ProofOut, summary="按引用（如 record:123/v2）取最新条目的包含证明")
 def proof_by_ref(
     ref: str = Query(..., min_length=1, max_length=200, examples=["record:123/v2"]),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     return ledger.proof_for_ref(session, ref).to_dict()

@@ -45,7 +45,7 @@ def _own(principal: Principal, subject_id: int) -> None:
 @router.get("/subjects/{subject_id}", response_model=SubjectResult, summary="主体的评价等级及原因")
 def subject_grade(
     subject_id: int,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> SubjectResult:
     """The subject's current grade, score, dimension scores and the reasons (veto, cap, the
@@ -57,7 +57,7 @@ def subject_grade(
 @router.get("/subjects/{subject_id}/history", response_model=list[HistoryEntry], summary="主体的评价历史")
 def subject_history(
     subject_id: int,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> list[HistoryEntry]:
     _own(principal, subject_id)
@@ -67,7 +67,7 @@ def subject_history(
 @router.get("/subjects/{subject_id}/whatif", response_model=WhatIf, summary="信用修复或公示期届满后的等级")
 def subject_whatif(
     subject_id: int,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> WhatIf:
     """Which negative records, if repaired or expired, would change the grade, and the day each
@@ -80,20 +80,20 @@ def subject_whatif(
     "/subjects/{subject_id}/under/{model_id}", response_model=SubjectResult, summary="草稿模型下的等级"
 )
 def subject_under_model(
-    subject_id: int, model_id: int, session: Session = Depends(get_session)
+    subject_id: int, model_id: int, session: Session = Depends(get_session, scope="function")
 ) -> SubjectResult:
     """What the subject's grade would be under another stored model version (a draft), today."""
     return service.subject_under_model(session, subject_id, model_id)
 
 
 @router.get("/models", response_model=list[ModelInfo], summary="已发布的评价模型")
-def models(session: Session = Depends(get_session)) -> list[ModelInfo]:
+def models(session: Session = Depends(get_session, scope="function")) -> list[ModelInfo]:
     """Published model versions (the rules are public: 评价规则公开)."""
     return service.list_models(session, status="published")
 
 
 @router.get("/models/{model_id}", response_model=ModelDetail, summary="评价模型内容")
-def model(model_id: int, session: Session = Depends(get_session)) -> ModelDetail:
+def model(model_id: int, session: Session = Depends(get_session, scope="function")) -> ModelDetail:
     detail = service.get_model(session, model_id)
     if detail.status != "published":
         from xinyong.core.errors import NotFound
@@ -107,13 +107,13 @@ def model(model_id: int, session: Session = Depends(get_session)) -> ModelDetail
 
 
 @router.get("/drafts", response_model=list[ModelInfo], summary="草稿模型")
-def drafts(session: Session = Depends(get_session)) -> list[ModelInfo]:
+def drafts(session: Session = Depends(get_session, scope="function")) -> list[ModelInfo]:
     return service.list_models(session, status="draft")
 
 
 @router.post("/drafts", response_model=ModelInfo, status_code=201, summary="上传草稿模型")
 def create_draft(
-    body: DraftIn, session: Session = Depends(get_session), principal: Principal = Depends(current_principal)
+    body: DraftIn, session: Session = Depends(get_session, scope="function"), principal: Principal = Depends(current_principal)
 ) -> ModelInfo:
     """Validate and store a draft model (YAML text or JSON content)."""
     return service.create_draft(
@@ -122,13 +122,13 @@ def create_draft(
 
 
 @router.get("/drafts/{model_id}", response_model=ModelDetail, summary="草稿模型内容")
-def draft(model_id: int, session: Session = Depends(get_session)) -> ModelDetail:
+def draft(model_id: int, session: Session = Depends(get_session, scope="function")) -> ModelDetail:
     return service.get_model(session, model_id)
 
 
 @router.post("/drafts/{model_id}/preview", response_model=DraftPreview, summary="草稿模型试算")
 def preview(
-    model_id: int, body: RunIn | None = None, session: Session = Depends(get_session)
+    model_id: int, body: RunIn | None = None, session: Session = Depends(get_session, scope="function")
 ) -> DraftPreview:
     """Evaluate every applicable subject under the draft without changing any grade."""
     body = body or RunIn()
@@ -139,13 +139,13 @@ def preview(
 def runs(
     kind: str | None = Query(None, description="batch | incremental | draft"),
     limit: int = Query(50, ge=1, le=500),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[RunInfo]:
     return service.list_runs(session, kind=kind, limit=limit)
 
 
 @router.post("/runs", response_model=list[RunInfo], status_code=201, summary="运行批量评价")
-def run(body: RunIn | None = None, session: Session = Depends(get_session)) -> list[RunInfo]:
+def run(body: RunIn | None = None, session: Session = Depends(get_session, scope="function")) -> list[RunInfo]:
     """Evaluate the whole city with the models in force (one run per model)."""
     body = body or RunIn()
     return service.run_batch(session, engine=body.engine, as_of=body.as_of)
@@ -155,7 +155,7 @@ def run(body: RunIn | None = None, session: Session = Depends(get_session)) -> l
 def run_report(
     run_id: int,
     compare_to: int | None = Query(None, description="another run: migration matrix and PSI"),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> RunReport:
     """Grade distribution against the target; with ``compare_to`` the migration matrix and the
     PSI of each dimension."""
@@ -166,6 +166,6 @@ def run_report(
 def backtest(
     model: str = Query("enterprise"),
     cutoff: date | None = Query(None),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Backtest:
     return service.backtest(session, model_code=model, cutoff=cutoff)

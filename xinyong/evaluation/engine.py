@@ -225,6 +225,14 @@ def spark_session() -> Any:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.sql.ansi.enabled", "true")
+                # The compiled query is one wide expression tree: generating and compiling Java
+                # for it costs more than it saves on a city's rows. A province on a real
+                # cluster may turn it back on (XINYONG_SPARK_WHOLESTAGE_CODEGEN=true).
+                .config(
+                    "spark.sql.codegen.wholeStage",
+                    os.environ.get("XINYONG_SPARK_WHOLESTAGE_CODEGEN", "false"),
+                )
+                .config("spark.sql.adaptive.enabled", "false")
                 .getOrCreate()
             )
             _spark.sparkContext.setLogLevel("ERROR")

@@ -30,10 +30,14 @@ Kind = Literal["numeric", "categorical"]
 DEC = "DECIMAL(18,4)"
 
 
-def dec(value: Decimal | int | str) -> str:
+POINTS = "DECIMAL(9,4)"  # points 0..100 and dimension scores: narrow decimals compute fast
+WEIGHT = "DECIMAL(5,4)"  # weights 0..1
+
+
+def dec(value: Decimal | int | str, type_: str = DEC) -> str:
     """A DECIMAL literal both engines read the same way."""
     text = format(Decimal(str(value)).normalize(), "f")
-    return f"CAST('{text}' AS {DEC})"
+    return f"CAST('{text}' AS {type_})"
 
 
 def text_literal(value: str) -> str:

@@ -15,7 +15,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +31,8 @@ from xinyong.evaluation import features as F
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 SUBJECT_KINDS = ("enterprise", "organisation", "individual_business", "natural_person")
 _TOLERANCE = Decimal("0.0001")
+# Bits of the per-record citation mask (record ids are packed as id * 2^CITE_BITS + mask).
+CITE_BITS = 24
 
 
 class ModelError(DomainError):
@@ -216,6 +218,7 @@ def parse_model(raw: Any, where: str = "(draft)", catalog: Any | None = None) ->
         listing = "; ".join(f"{e['loc'] or '(root)'}: {e['message']}" for e in errors[:10])
         raise _error(where, listing, listing, "schema", errors=errors) from exc
     _check(spec, where, catalog)
+    compile_model(spec, spec.effective_from)  # what cannot compile is refused now, not at run time
     return spec
 
 
@@ -327,6 +330,13 @@ def _check_scoring(where: str, feature: F.Feature, s: Scoring) -> None:
         if not Decimal(0) <= s.floor <= s.ceiling <= Decimal(100):
             raise _error(
                 where, "need 0 ≤ floor ≤ ceiling ≤ 100", "须满足 0 ≤ floor ≤ ceiling ≤ 100", "linear"
+            )
+        if s.slope == 0 or not Decimal("0.0001") <= abs(s.slope) < 10_000 or abs(s.intercept) >= 10_000:
+            raise _error(
+                where,
+                "linear scoring needs 0.0001 ≤ |slope| < 10000 and |intercept| < 10000",
+                "线性计分须满足 0.0001 ≤ |slope| < 10000 且 |intercept| < 10000",
+                "linear",
             )
         return
     bins = s.bins or []
@@ -457,12 +467,19 @@ def _check(spec: ModelSpec, where: str, catalog: Any | None) -> None:
 def _points_sql(column: str, s: Scoring) -> str:
     if s.type == "table":
         assert s.points is not None and s.default is not None
-        table = " ".join(f"WHEN {column} = {F.text_literal(k)} THEN {F.dec(v)}" for k, v in s.points.items())
-        return f"CASE {table} ELSE {F.dec(s.default)} END"
+        table = " ".join(
+            f"WHEN {column} = {F.text_literal(k)} THEN {F.dec(v, F.POINTS)}" for k, v in s.points.items()
+        )
+        return f"CASE {table} ELSE {F.dec(s.default, F.POINTS)} END"
     if s.type == "linear":
         assert s.intercept is not None and s.slope is not None
-        raw = f"ROUND({F.dec(s.intercept)} + {F.dec(s.slope)} * {column}, 4)"
-        return f"LEAST({F.dec(s.ceiling)}, GREATEST({F.dec(s.floor)}, {raw}))"
+        # Values beyond where the line leaves [floor, ceiling] score the same: clamp the value
+        # there first, so the arithmetic stays in narrow (64-bit) decimals on every engine.
+        lo, hi = sorted([(s.floor - s.intercept) / s.slope, (s.ceiling - s.intercept) / s.slope])
+        lo, hi = lo.quantize(Decimal("0.0001"), ROUND_FLOOR), hi.quantize(Decimal("0.0001"), ROUND_CEILING)
+        x = f"CAST(LEAST({F.dec(hi)}, GREATEST({F.dec(lo)}, {column})) AS DECIMAL(10,4))"
+        raw = f"ROUND({F.dec(s.intercept, 'DECIMAL(8,4)')} + {F.dec(s.slope, 'DECIMAL(8,4)')} * {x}, 4)"
+        return f"LEAST({F.dec(s.ceiling, F.POINTS)}, GREATEST({F.dec(s.floor, F.POINTS)}, {raw}))"
     cases = []
     for b in s.bins or []:
         tests = []
@@ -470,8 +487,8 @@ def _points_sql(column: str, s: Scoring) -> str:
             tests.append(f"{column} >= {F.dec(b.min)}")
         if b.max is not None:
             tests.append(f"{column} < {F.dec(b.max)}")
-        cases.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {F.dec(b.points)}")
-    default = F.dec(s.default) if s.default is not None else "NULL"
+        cases.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {F.dec(b.points, F.POINTS)}")
+    default = F.dec(s.default, F.POINTS) if s.default is not None else "NULL"
     return f"CASE {' '.join(cases)} ELSE {default} END"
 
 
@@ -515,7 +532,30 @@ class Compiled:
     as_of: date
     query: exp.Expr
     feature_columns: dict[str, str]  # indicator code → column
-    cite_columns: dict[str, str]  # indicator code → column (sorted record ids)
+    cite_columns: dict[str, str]  # indicator code → feature column prefix (i__code, v__code, k__code)
+    cite_bits: dict[str, int]  # feature column → its bit in the packed ``cites`` list
+
+    def cites(self, row: dict[str, Any]) -> dict[str, list[int]]:
+        """Record ids each feature rests on, by feature column (``i__code``, ``v__code`` ...)."""
+        out: dict[str, list[int]] = {}
+        for packed in row.get("cites") or []:
+            record_id, mask = divmod(int(packed), 1 << CITE_BITS)
+            for column, bit in self.cite_bits.items():
+                if mask >> bit & 1:
+                    out.setdefault(column, []).append(record_id)
+        for column in self.latest_columns:
+            value = row.get(f"c_{column}")
+            if value is not None:
+                out[column] = [int(value)]
+        return out
+
+    @property
+    def latest_columns(self) -> list[str]:
+        return [
+            c.removeprefix("c_")
+            for c in self.cite_columns.values()
+            if c.removeprefix("c_") not in self.cite_bits
+        ]
 
     def sql(self, dialect: str) -> str:
         """The query in an engine's dialect (rendered once per dialect)."""
@@ -536,6 +576,11 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
     total, the grade by score, the veto and cap that applied and the final grade."""
     ctx = F.Context(as_of=as_of)
     rec_cols: list[str] = []
+    # Which records each record-based feature rests on: one bit per feature in a per-record mask,
+    # aggregated once per subject as sorted ``record_id * 2^CITE_BITS + mask`` numbers (one list
+    # instead of one list per indicator).
+    mask_terms: list[str] = []
+    cite_bits: dict[str, int] = {}
     feat_cols: list[str] = ["s.subject_id AS subject_id"]
     feature_columns: dict[str, str] = {}
     cite_columns: dict[str, str] = {}
@@ -549,18 +594,28 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
             agg = feature.record(params, ctx)
             key = "CAST(decision_ymd AS BIGINT) * 10000000000 + record_id"
             if agg.how == "sum":
-                rec_cols.append(
-                    f"SUM(CASE WHEN {agg.condition} THEN {agg.value} ELSE {F.dec(0)} END) AS f_{column}"
-                )
-                rec_cols.append(
-                    f"ARRAY_SORT(ARRAY_AGG(record_id) FILTER (WHERE {agg.condition}"
-                    f" AND ({agg.value}) > {F.dec(0)})) AS c_{column}"
+                if agg.value == F.dec(1):  # a plain count
+                    rec_cols.append(f"COUNT(*) FILTER (WHERE {agg.condition}) AS f_{column}")
+                else:
+                    rec_cols.append(f"SUM({agg.value}) FILTER (WHERE {agg.condition}) AS f_{column}")
+                bit = len(cite_bits)
+                if bit >= CITE_BITS:
+                    raise ModelError(
+                        f"Evaluation model {spec.code}: more than {CITE_BITS} record-based indicators, vetoes and caps",
+                        f"评价模型 {spec.code}：基于记录的指标、否决和封顶条件超过 {CITE_BITS} 个",
+                        rule="too_many_record_features",
+                    )
+                cite_bits[column] = bit
+                mask_terms.append(
+                    f"CASE WHEN {agg.condition} AND ({agg.value}) > {F.dec(0)} THEN {1 << bit} ELSE 0 END"
                 )
             else:
                 rec_cols.append(f"ARG_MAX({agg.value}, {key}) FILTER (WHERE {agg.condition}) AS f_{column}")
                 rec_cols.append(f"ARG_MAX(record_id, {key}) FILTER (WHERE {agg.condition}) AS c_{column}")
-            feat_cols.append(f"COALESCE(r.f_{column}, {default}) AS f_{column}")
-            feat_cols.append(f"r.c_{column} AS c_{column}")
+                feat_cols.append(f"r.c_{column} AS c_{column}")
+            # Counts and (wide, 128-bit) sums come back as DECIMAL(18,4) before anything else.
+            value = f"CAST(r.f_{column} AS {F.DEC})" if feature.kind == "numeric" else f"r.f_{column}"
+            feat_cols.append(f"COALESCE({value}, {default}) AS f_{column}")
             if isinstance(use, Indicator):
                 cite_columns[use.code] = f"c_{column}"
         else:
@@ -570,15 +625,15 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
             feature_columns[use.code] = f"f_{column}"
 
     pts = [
-        f"CAST({_points_sql(f'f_i__{i.code}', i.scoring)} AS {F.DEC}) AS p__{i.code}"
+        f"CAST({_points_sql(f'f_i__{i.code}', i.scoring)} AS {F.POINTS}) AS p__{i.code}"
         for _, i in spec.indicators()
     ]
     dims = [
-        f"CAST(ROUND({' + '.join(f'{F.dec(i.weight)} * p__{i.code}' for i in d.indicators)}, 4) AS {F.DEC}) AS d__{d.code}"
+        f"CAST(ROUND({' + '.join(f'{F.dec(i.weight, F.WEIGHT)} * p__{i.code}' for i in d.indicators)}, 4) AS {F.POINTS}) AS d__{d.code}"
         for d in spec.dimensions
     ]
     factor = {d.code: d.weight * spec.scale / 100 for d in spec.dimensions}
-    total = " + ".join(f"{F.dec(factor[d.code])} * d__{d.code}" for d in spec.dimensions)
+    total = " + ".join(f"{F.dec(factor[d.code], F.POINTS)} * d__{d.code}" for d in spec.dimensions)
     ranks = {g.code: n + 1 for n, g in enumerate(spec.grades)}
     by_score = " ".join(f"WHEN total >= {F.dec(g.min_score)} THEN {ranks[g.code]}" for g in spec.grades)
     caps = [
@@ -601,9 +656,15 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
     score_grade_of = " ".join(f"WHEN score_rank = {ranks[g]} THEN {F.text_literal(g)}" for g in ranks)
     kinds = ", ".join(F.text_literal(k) for k in spec.subject_kinds)
     statuses = ", ".join(F.text_literal(k) for k in spec.subject_statuses)
+    mask = " + ".join(mask_terms) if mask_terms else "0"
     rec_sql = ", ".join(rec_cols) if rec_cols else "COUNT(*) AS n_records"
     sql = f"""
     WITH r AS (SELECT subject_id, {rec_sql} FROM records GROUP BY subject_id),
+    rc AS (
+        SELECT subject_id, ARRAY_SORT(ARRAY_AGG(record_id * {1 << CITE_BITS} + cite_mask)) AS cites
+        FROM (SELECT subject_id, record_id, CAST({mask} AS BIGINT) AS cite_mask FROM records) AS m
+        WHERE cite_mask > 0 GROUP BY subject_id
+    ),
     feat AS (
         SELECT {", ".join(feat_cols)} FROM subjects AS s LEFT JOIN r ON r.subject_id = s.subject_id
         WHERE s.kind IN ({kinds}) AND s.status IN ({statuses})
@@ -623,8 +684,8 @@ def compile_model(spec: ModelSpec, as_of: date) -> Compiled:
         SELECT capped.*, CASE WHEN veto_rank > 0 THEN veto_rank ELSE capped_rank END AS final_rank FROM capped
     )
     SELECT graded.*, CASE {score_grade_of} END AS score_grade, CASE {grade_of} END AS grade,
-      CASE WHEN veto_rank > 0 THEN NULL ELSE cap END AS binding_cap
-    FROM graded ORDER BY subject_id
+      CASE WHEN veto_rank > 0 THEN NULL ELSE cap END AS binding_cap, rc.cites AS cites
+    FROM graded LEFT JOIN rc ON rc.subject_id = graded.subject_id
     """
     query = sqlglot.parse_one(sql, read="duckdb")
-    return Compiled(spec, as_of, query, feature_columns, cite_columns)
+    return Compiled(spec, as_of, query, feature_columns, cite_columns, cite_bits)

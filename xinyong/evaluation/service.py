@@ -394,26 +394,18 @@ def _cites(value: Any) -> list[int]:
     return [int(value)]
 
 
-def _decode(spec: ModelSpec, table: pa.Table) -> list[_Row]:
+def _decode(compiled: Compiled, table: pa.Table) -> list[_Row]:
     """Turn the engine's output into result rows with their reason codes."""
+    spec = compiled.spec
     neutral = {i.code: points_for(i.scoring, F.FEATURES[i.feature].default) for _, i in spec.indicators()}
     maximum = {i.code: max_points(i.scoring) for _, i in spec.indicators()}
+    names = {f"i__{i.code}": i.code for _, i in spec.indicators()}
+    names |= {f"v__{v.code}": f"veto:{v.code}" for v in spec.vetoes}
+    names |= {f"k__{c.code}": f"cap:{c.code}" for c in spec.caps}
     rows = []
     for r in table.to_pylist():
         points = {i.code: Decimal(r[f"p__{i.code}"]) for _, i in spec.indicators()}
-        cites: dict[str, list[int]] = {}
-        for _, i in spec.indicators():
-            ids = _cites(r.get(f"c_i__{i.code}"))
-            if ids:
-                cites[i.code] = ids
-        for v in spec.vetoes:
-            ids = _cites(r.get(f"c_v__{v.code}"))
-            if ids:
-                cites[f"veto:{v.code}"] = ids
-        for c in spec.caps:
-            ids = _cites(r.get(f"c_k__{c.code}"))
-            if ids:
-                cites[f"cap:{c.code}"] = ids
+        cites = {names[column]: ids for column, ids in compiled.cites(r).items()}
         feats = {i.code: _text(r[f"f_i__{i.code}"]) for _, i in spec.indicators()}
         reasons = _reasons(spec, points, neutral, maximum, feats, cites, r.get("veto"), r.get("binding_cap"))
         rows.append(
@@ -695,7 +687,7 @@ def run_batch(
     out = []
     for spec in specs:
         table = eng.run(compiled_for(spec, as_of), inputs, engine)
-        rows = _decode(spec, table)
+        rows = _decode(compiled_for(spec, as_of), table)
         run = _store_run(
             session,
             spec,
@@ -728,7 +720,7 @@ def evaluate_subjects(
     for spec in specs:
         if not kinds & set(spec.subject_kinds):
             continue
-        rows = _decode(spec, eng.run_duckdb(compiled_for(spec, as_of), inputs))
+        rows = _decode(compiled_for(spec, as_of), eng.run_duckdb(compiled_for(spec, as_of), inputs))
         if not rows:
             continue
         run = _store_run(
@@ -925,7 +917,7 @@ def reproduce(session: Session, run_id: int, subject_ids: Sequence[int] | None =
             session.scalars(select(EvaluationResult.subject_id).where(EvaluationResult.run_id == run_id))
         )
     inputs = _inputs(session, [spec], run.as_of, subject_ids=ids, snapshot_at=run.snapshot_at)
-    rows = _decode(spec, eng.run_duckdb(compiled_for(spec, run.as_of), inputs))
+    rows = _decode(compiled_for(spec, run.as_of), eng.run_duckdb(compiled_for(spec, run.as_of), inputs))
     return [_subject_result(spec, r, run_id=None, as_of=run.as_of, snapshot_at=run.snapshot_at) for r in rows]
 
 
@@ -950,7 +942,7 @@ def _spec_for_subject(session: Session, subject_id: int, as_of: date) -> ModelSp
 
 
 def _evaluate_one(spec: ModelSpec, inputs: eng.Inputs, as_of: date, subject_id: int) -> _Row | None:
-    rows = _decode(spec, eng.run_duckdb(compiled_for(spec, as_of), inputs))
+    rows = _decode(compiled_for(spec, as_of), eng.run_duckdb(compiled_for(spec, as_of), inputs))
     return next((r for r in rows if r.subject_id == subject_id), None)
 
 
@@ -1077,7 +1069,7 @@ def preview_draft(
     as_of = as_of or _today()
     started = datetime.now(UTC)
     inputs = _inputs(session, [spec], as_of)
-    rows = _decode(spec, eng.run(compiled_for(spec, as_of), inputs, engine))
+    rows = _decode(compiled_for(spec, as_of), eng.run(compiled_for(spec, as_of), inputs, engine))
     run = _store_run(
         session,
         spec,
@@ -1276,7 +1268,7 @@ def backtest(session: Session, *, model_code: str = "enterprise", cutoff: date |
         ),
     )
     at_cutoff = eng.Inputs(subjects, rec.filter(pc.fill_null(keep, False)), cutoff, None)
-    rows = _decode(spec, eng.run_duckdb(compiled_for(spec, cutoff), at_cutoff))
+    rows = _decode(compiled_for(spec, cutoff), eng.run_duckdb(compiled_for(spec, cutoff), at_cutoff))
     hit = {
         r.subject_id
         for r in known

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
 def current_provider(
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> service.ProviderInfo:
     """The provider the caller acts for (the access policy already required the provider role)."""
     if principal.provider_code is None:
@@ -73,7 +73,7 @@ def submit_batch(
     body: BatchIn,
     provider: service.ProviderInfo = Depends(current_provider),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubmissionCreated:
     """Submit a JSON batch ``{"item": ..., "rows": [{header: value}, ...]}``."""
     principal.require_item(body.item)  # an API key may be limited to some catalog items
@@ -86,7 +86,7 @@ def submit_file(
     item: str = Form(..., description="catalog item code"),
     provider: service.ProviderInfo = Depends(current_provider),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubmissionCreated:
     """Upload a file (multipart: ``file`` and ``item``)."""
     principal.require_item(item)  # an API key may be limited to some catalog items
@@ -100,7 +100,7 @@ def list_submissions(
     page: int = Query(1, ge=1),
     per_page: int = Query(50, ge=1, le=500),
     provider: service.ProviderInfo = Depends(current_provider),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubmissionPage:
     """The calling provider's own submissions, newest first."""
     result = service.list_submissions(
@@ -122,7 +122,7 @@ def get_submission(
     page: int = Query(1, ge=1),
     per_page: int = Query(100, ge=1, le=1000),
     provider: service.ProviderInfo = Depends(current_provider),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubmissionDetail:
     """Status, counters and per-row results (row, field, value, rule code, Chinese message)."""
     result = service.get_submission(session, submission_id, provider_id=provider.id)
@@ -154,7 +154,7 @@ def list_quarantine(
     page: int = Query(1, ge=1),
     per_page: int = Query(50, ge=1, le=500),
     provider: service.ProviderInfo = Depends(current_provider),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> QuarantinePage:
     """The calling provider's quarantined rows with their reasons."""
     result = service.list_quarantine(
@@ -178,7 +178,7 @@ def list_quarantine(
 def get_quarantine(
     quarantine_id: int,
     provider: service.ProviderInfo = Depends(current_provider),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> QuarantineOut:
     return QuarantineOut.model_validate(
         service.get_quarantine(session, quarantine_id, provider_id=provider.id)
@@ -190,7 +190,7 @@ def resubmit(
     quarantine_id: int,
     body: ResubmitIn,
     provider: service.ProviderInfo = Depends(current_provider),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubmissionCreated:
     """Correct a quarantined row and store it as a new submission (channel ``resubmit``)."""
     return _created(
@@ -203,7 +203,7 @@ def discard(
     quarantine_id: int,
     body: DiscardIn,
     provider: service.ProviderInfo = Depends(current_provider),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> QuarantineOut:
     """Close a quarantined row without storing it; the note is kept."""
     return QuarantineOut.model_validate(
@@ -215,7 +215,7 @@ def discard(
 def metrics(
     code: str,
     provider: service.ProviderInfo = Depends(current_provider),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> ProviderMetricsOut:
     """Submissions, rows accepted / rejected by rule, late rows, error rate, median delay."""
     if code != provider.code:

@@ -67,7 +67,7 @@ def members(
     kind: str | None = Query(None, description="red | watch | black"),
     page: int = Query(1, ge=1),
     per_page: int = Query(20, ge=1, le=200),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> MemberPage:
     """Members of the published lists: name (de-identified for natural persons), code (masked
     ID number), deciding department, decision document and dates, reasons and legal basis."""
@@ -75,7 +75,7 @@ def members(
 
 
 @router.get("/announcements/{procedure_id}", response_model=Announcement, summary="名单公告")
-def announcement(procedure_id: int, session: Session = Depends(get_session)) -> Announcement:
+def announcement(procedure_id: int, session: Session = Depends(get_session, scope="function")) -> Announcement:
     return service.announcement(session, procedure_id)
 
 
@@ -89,7 +89,7 @@ def procedures(
     subject_code: str | None = Query(None, description="主体的统一社会信用代码或身份证号码"),
     page: int = Query(1, ge=1),
     per_page: int = Query(50, ge=1, le=200),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedurePage:
     """The procedures the caller may see: a provider its department's, staff and regulators all."""
@@ -111,7 +111,7 @@ def procedures(
 
 @router.post("/procedures", response_model=ProcedureView, status_code=201, summary="提议列入")
 def propose(
-    body: ProposalIn, session: Session = Depends(get_session), actor: service.Actor = Depends(_actor)
+    body: ProposalIn, session: Session = Depends(get_session, scope="function"), actor: service.Actor = Depends(_actor)
 ) -> ProcedureView:
     from xinyong.subjects import service as subjects_service
 
@@ -133,7 +133,7 @@ def propose(
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureView, summary="一个名单认定程序及其各环节")
 def procedure(
-    procedure_id: int, session: Session = Depends(get_session), actor: service.Actor = Depends(_actor)
+    procedure_id: int, session: Session = Depends(get_session, scope="function"), actor: service.Actor = Depends(_actor)
 ) -> ProcedureView:
     return service.get_procedure(session, procedure_id, actor=actor)
 
@@ -142,7 +142,7 @@ def procedure(
 def notice(
     procedure_id: int,
     body: NoticeIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.notice(
@@ -156,7 +156,7 @@ def notice(
 def statement(
     procedure_id: int,
     body: StatementIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.file_statement(
@@ -175,7 +175,7 @@ def statement(
 def decision(
     procedure_id: int,
     body: DecisionIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.decide(
@@ -200,7 +200,7 @@ def decision(
 def publication(
     procedure_id: int,
     body: PublicationIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.publish(
@@ -214,7 +214,7 @@ def publication(
 def interview(
     procedure_id: int,
     body: InterviewIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.record_interview(
@@ -228,7 +228,7 @@ def interview(
 def rectification(
     procedure_id: int,
     body: RectificationIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.record_rectification(session, procedure_id, actor=actor, text=body.text, on=body.on)
@@ -240,7 +240,7 @@ def rectification(
 def exit_list(
     procedure_id: int,
     body: ExitIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.exit_list(
@@ -260,7 +260,7 @@ def exit_list(
 def withdrawal(
     procedure_id: int,
     body: WithdrawalIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     view = service.withdraw(session, procedure_id, actor=actor, text=body.text, on=body.on)
@@ -272,7 +272,7 @@ def withdrawal(
 def queue(
     overdue_only: bool = Query(False, description="只看逾期"),
     list_type: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> list[QueueItem]:
     """Procedures waiting for a step with their working-day deadlines, overdue first."""
@@ -281,7 +281,7 @@ def queue(
 
 @router.get("/my/procedures", response_model=list[ProcedureView], summary="本主体的名单认定程序")
 def my_procedures(
-    session: Session = Depends(get_session), principal: Principal = Depends(current_principal)
+    session: Session = Depends(get_session, scope="function"), principal: Principal = Depends(current_principal)
 ) -> list[ProcedureView]:
     """A subject account's own procedures (notices to answer, decisions, listings)."""
     if principal.subject_id is None:

@@ -58,7 +58,7 @@ def _pages(total: int) -> int:
 
 
 @router.get("/lists", response_class=HTMLResponse)
-def lists_home(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+def lists_home(request: Request, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     counts = service.public_counts(session)
     types = [t for t in service.list_types() if t.procedure.publication]
     return render(request, "lists_home.html", {"types": types, "counts": counts})
@@ -90,7 +90,7 @@ def red_list(
     request: Request,
     list_type: str = Query("", alias="type"),
     page: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     return _members_page(request, session, "red", list_type, page)
 
@@ -100,7 +100,7 @@ def watch_list(
     request: Request,
     list_type: str = Query("", alias="type"),
     page: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     return _members_page(request, session, "watch", list_type, page)
 
@@ -110,14 +110,14 @@ def black_list(
     request: Request,
     list_type: str = Query("", alias="type"),
     page: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     return _members_page(request, session, "black", list_type, page)
 
 
 @router.get("/lists/announcements", response_class=HTMLResponse)
 def announcements(
-    request: Request, page: str | None = None, session: Session = Depends(get_session)
+    request: Request, page: str | None = None, session: Session = Depends(get_session, scope="function")
 ) -> HTMLResponse:
     number = _page(page)
     total, items = service.announcements(session, page=number, per_page=PER_PAGE)
@@ -130,7 +130,7 @@ def announcements(
 
 @router.get("/lists/announcements/{procedure_id}", response_class=HTMLResponse)
 def announcement(
-    request: Request, procedure_id: str, session: Session = Depends(get_session)
+    request: Request, procedure_id: str, session: Session = Depends(get_session, scope="function")
 ) -> HTMLResponse:
     from xinyong.portal.pages import not_found_page
 
@@ -147,7 +147,7 @@ def announcement(
 def staff_queue(
     request: Request,
     overdue: str = "",
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> HTMLResponse:
     """The staff queue: procedures waiting for a step, overdue first (a provider sees its own)."""

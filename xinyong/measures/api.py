@@ -70,7 +70,7 @@ def matters() -> list[MatterOut]:
 
 
 @router.get("/measures/cases", response_model=list[CaseOut], summary="联合奖惩典型案例")
-def cases(limit: int = Query(100, ge=1, le=500), session: Session = Depends(get_session)) -> list[CaseOut]:
+def cases(limit: int = Query(100, ge=1, le=500), session: Session = Depends(get_session, scope="function")) -> list[CaseOut]:
     return service.typical_cases(session, limit=limit)
 
 
@@ -87,7 +87,7 @@ def check(
     req: CheckRequest,
     request: Request,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CheckAnswer:
     """Which rewards and punishments apply to the subject for the matter, why (list entries,
     records, grade), on which legal basis, until when; with a signed receipt. Logged."""
@@ -108,7 +108,7 @@ def check(
 def check_batch(
     req: BatchCheckRequest,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> BatchAnswer:
     return service.check_many(
         session,
@@ -127,7 +127,7 @@ def check_batch_file(
     matter: str = Form(..., max_length=64),
     purpose: str = Form(..., max_length=200),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> BatchAnswer:
     limit = get_settings().max_upload_bytes
     content = file.file.read(limit + 1)
@@ -140,7 +140,7 @@ def check_batch_file(
 
 
 @router.post("/checks/verify", response_model=VerifyResult, summary="核查回执验真")
-def verify(req: VerifyRequest, session: Session = Depends(get_session)) -> VerifyResult:
+def verify(req: VerifyRequest, session: Session = Depends(get_session, scope="function")) -> VerifyResult:
     """Anyone may check a receipt: its Ed25519 signature (public key at /api/v1/ledger/public-key)
     and, if the answer is given, that its measures match ``answer_sha256``."""
     return service.verify_receipt(session, req.receipt, req.answer)
@@ -153,7 +153,7 @@ def checks(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CheckPage:
     return service.list_checks(
         session,
@@ -167,7 +167,7 @@ def checks(
 
 @router.get("/checks/{check_id}", summary="一次核查（回执与措施）")
 def get_check(
-    check_id: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    check_id: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> dict[str, Any]:
     return service.get_check(session, check_id, caller_of(principal))
 
@@ -179,7 +179,7 @@ def get_check(
 def report_feedback(
     req: FeedbackRequest,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> FeedbackOut:
     return service.report_feedback(session, req, caller_of(principal))
 
@@ -191,7 +191,7 @@ def list_feedback(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[FeedbackOut]:
     return service.list_feedback(
         session, caller_of(principal), measure=measure, typical=typical, limit=limit, offset=offset
@@ -200,7 +200,7 @@ def list_feedback(
 
 @router.get("/feedback/stats", response_model=FeedbackStats, summary="反馈统计（按部门、按措施）")
 def feedback_stats(
-    principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> FeedbackStats:
     return service.feedback_stats(session, caller_of(principal))
 
@@ -210,7 +210,7 @@ def mark_typical(
     feedback_id: int,
     req: TypicalCaseRequest,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> FeedbackOut:
     return service.mark_typical(session, feedback_id, req.text, caller_of(principal))
 
@@ -224,7 +224,7 @@ def mark_typical(
 def create_subscription(
     req: SubscriptionRequest,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubscriptionOut:
     """The response carries the signing secret (``whsec_…``) ONCE: keep it to verify deliveries."""
     caller = caller_of(principal)
@@ -243,7 +243,7 @@ def create_subscription(
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut], summary="本部门的推送订阅")
 def subscriptions(
-    principal: Principal = Depends(current_principal), session: Session = Depends(get_session)
+    principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
 ) -> list[SubscriptionOut]:
     return push.list_subscriptions(session, caller_of(principal))
 
@@ -252,7 +252,7 @@ def subscriptions(
 def subscription(
     subscription_id: int,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubscriptionOut:
     return push.get_subscription(session, subscription_id, caller_of(principal))
 
@@ -263,7 +263,7 @@ def subscription(
 def deactivate(
     subscription_id: int,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubscriptionOut:
     return push.deactivate_subscription(session, subscription_id, caller_of(principal))
 
@@ -277,7 +277,7 @@ def deliveries(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> DeliveryPage:
     return push.list_deliveries(
         session,
@@ -293,7 +293,7 @@ def deliveries(
 def dead_letters(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> DeliveryPage:
     return push.list_deliveries(session, status="dead", limit=limit, offset=offset)
 
@@ -306,6 +306,6 @@ def dead_letters(
 def replay(
     delivery_id: int,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[DeliveryOut]:
     return push.replay(session, [delivery_id], by=principal.label)

@@ -40,7 +40,7 @@ def not_found_page(request: Request, message: str | None = None) -> HTMLResponse
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = Depends(get_session)) -> HTMLResponse:
+def home(request: Request, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     return render(request, "home.html", {"view": service.home_view(session), "q": "", "kind": ""})
 
 
@@ -50,14 +50,14 @@ def search(
     q: str = "",
     kind: str = "",
     page: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     view = service.search_view(session, q, kind, _page_number(page))
     return render(request, "search.html", {"view": view, "q": view.q, "kind": view.kind})
 
 
 @router.get("/search/suggest", response_class=HTMLResponse)
-def suggest(q: str = "", kind: str = "", session: Session = Depends(get_session)) -> HTMLResponse:
+def suggest(q: str = "", kind: str = "", session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     """Suggestions while typing (an htmx fragment; the plain form works without it)."""
     view = service.suggest_view(session, q, kind)
     return render_fragment(
@@ -117,7 +117,7 @@ def subject_by_id(
     request: Request,
     subject_id: str,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     if not subject_id.isdigit():
         return not_found_page(request)
@@ -132,7 +132,7 @@ def subject(
     request: Request,
     code: str,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     try:
         return _subject_response(request, session, principal, code=code, subject_id=None)
@@ -148,7 +148,7 @@ def publicity(
     date_from: str = Query("", alias="from"),
     date_to: str = Query("", alias="to"),
     page: str | None = None,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     view = service.publicity_view(
         session, item=item, provider=provider, date_from=date_from, date_to=date_to, page=_page_number(page)

@@ -35,7 +35,7 @@ def my_viewers(
     page: int = Query(1, ge=1),
     per_page: int = Query(20, ge=1, le=200),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> ViewingPageOut:
     """Who read the caller's non-public information: organisation, role, purpose, time."""
     if principal.subject_id is None:
@@ -57,7 +57,7 @@ def _filter(
     item: str | None = Query(None, description="返回了该目录项的记录"),
     date_from: date | None = Query(None, alias="from", description="起始日期（含，北京时间）"),
     date_to: date | None = Query(None, alias="to", description="截止日期（含，北京时间）"),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> service.LogFilter:
     return service.LogFilter(
         subject_id=service.subject_ref(session, subject) if subject else None,
@@ -78,7 +78,7 @@ def search_log(
     page: int = Query(1, ge=1),
     per_page: int = Query(50, ge=1, le=500),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> LogPageOut:
     out = service.search(session, f, page=page, per_page=per_page)
     service.log_audit(session, principal, f, action="query_log.search", result_count=len(out.items))
@@ -89,7 +89,7 @@ def search_log(
 def export_log(
     f: service.LogFilter = Depends(_filter),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     text, n = service.export_csv(session, f)
     service.log_audit(session, principal, f, action="query_log.export", result_count=n)
@@ -104,7 +104,7 @@ def export_log(
 def volume_flags(
     day: date | None = Query(None, alias="date", description="哪一天（北京时间），默认今天"),
     all_users: bool = Query(False, alias="all", description="列出当天所有查询人（含未超阈值的）"),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[VolumeFlagOut]:
     return [
         VolumeFlagOut.model_validate(f)

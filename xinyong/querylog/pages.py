@@ -61,7 +61,7 @@ def my_viewers(
     request: Request,
     page: str | None = None,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """Who looked at the signed-in subject's non-public information (organisation, purpose, time)."""
     from xinyong.portal.service import Pager

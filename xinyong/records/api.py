@@ -42,7 +42,7 @@ def subject_records(
     per_page: int = Query(20, ge=1, le=200),
     purpose: str | None = Depends(requested_purpose),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> RecordPage:
     """A subject's records in the view the caller may see: the public view (public fields, in
     force, inside the window), the subject's own file, or the government view with a purpose."""
@@ -74,7 +74,7 @@ def record(
     record_id: int,
     purpose: str | None = Depends(requested_purpose),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> RecordView:
     """The visible fields of the current version and the list of versions."""
     owner = service.get_record(session, record_id)
@@ -98,7 +98,7 @@ def credit_state(
     code: str,
     purpose: str | None = Depends(requested_purpose),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CreditSummary:
     """The credit state row. A natural person's state (it counts penalties) is not public."""
     subject_id, kind = _subject(session, code)

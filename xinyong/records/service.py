@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 import orjson
-from sqlalchemy import Table, event, func, insert, select, text, tuple_, update
+from sqlalchemy import Table, case, event, func, insert, null, select, text, tuple_, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -724,9 +724,12 @@ def _pending(session: Session, limit: int) -> tuple[EventCursor, list[tuple[Any,
         cursor = EventCursor(consumer=CONSUMER, last_event_id=0)
         session.add(cursor)
         session.flush()
+    # A record.created payload names no subject but the event's own (``_event_row``): it is not
+    # read, which spares decoding one JSON document per ingested row.
+    payload = case((Event.type == "record.created", null()), else_=Event.payload)
     rows = select_rows(
         session,
-        select(Event.id, Event.subject_id, Event.payload, Event.created_at)
+        select(Event.id, Event.subject_id, payload, Event.created_at)
         .where(Event.id > cursor.last_event_id)
         .order_by(Event.id)
         .limit(limit),

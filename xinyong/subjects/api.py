@@ -35,7 +35,7 @@ def search_subjects(
     ),
     page: int = Query(1, ge=1),
     per_page: int = Query(20, ge=1, le=100),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SearchPageOut:
     return SearchPageOut.model_validate(service.search(session, q, kind=kind, page=page, per_page=per_page))
 
@@ -45,7 +45,7 @@ def subject_by_code(
     code: str,
     purpose: str | None = Depends(requested_purpose),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SubjectOut:
     """The subject row in the caller's view (docs/security.md): the public sees a natural
     person's name de-identified; the full ID number only goes to the person itself and to credit
@@ -69,7 +69,7 @@ def subject_by_code(
 
 
 @router.get("/subjects/{code}/relations", response_model=list[RelationOut], summary="主体的关联关系")
-def subject_relations(code: str, session: Session = Depends(get_session)) -> list[RelationOut]:
+def subject_relations(code: str, session: Session = Depends(get_session, scope="function")) -> list[RelationOut]:
     subject = service.get_by_code(session, code)
     return [RelationOut.model_validate(r) for r in service.list_relations(session, subject.id)]
 
@@ -85,7 +85,7 @@ def governance_cases(
     ),
     page: int = Query(1, ge=1),
     per_page: int = Query(20, ge=1, le=100),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CasePageOut:
     return CasePageOut.model_validate(
         service.list_cases(
@@ -97,7 +97,7 @@ def governance_cases(
 @router.get(
     "/governance/cases/{case_id}", response_model=CaseOut, summary="一个治理事项", tags=["governance"]
 )
-def governance_case(case_id: int, session: Session = Depends(get_session)) -> CaseOut:
+def governance_case(case_id: int, session: Session = Depends(get_session, scope="function")) -> CaseOut:
     return CaseOut.model_validate(service.get_case(session, case_id))
 
 
@@ -105,7 +105,7 @@ def governance_case(case_id: int, session: Session = Depends(get_session)) -> Ca
     "/governance/cases/{case_id}/resolve", response_model=CaseOut, summary="处理治理事项", tags=["governance"]
 )
 def resolve_governance_case(
-    case_id: int, body: ResolveCaseIn, session: Session = Depends(get_session)
+    case_id: int, body: ResolveCaseIn, session: Session = Depends(get_session, scope="function")
 ) -> CaseOut:
     return CaseOut.model_validate(
         service.resolve_case(
@@ -123,7 +123,7 @@ def resolve_governance_case(
 @router.post(
     "/governance/detect", response_model=DetectOut, summary="扫描重错码与临时主体", tags=["governance"]
 )
-def governance_detect(session: Session = Depends(get_session)) -> DetectOut:
+def governance_detect(session: Session = Depends(get_session, scope="function")) -> DetectOut:
     return DetectOut(opened=service.detect_cases(session))
 
 
@@ -133,5 +133,5 @@ def governance_detect(session: Session = Depends(get_session)) -> DetectOut:
     summary="重错码治理报告（重错码率）",
     tags=["governance"],
 )
-def governance_report(session: Session = Depends(get_session)) -> GovernanceReportOut:
+def governance_report(session: Session = Depends(get_session, scope="function")) -> GovernanceReportOut:
     return GovernanceReportOut.model_validate(service.governance_report(session))

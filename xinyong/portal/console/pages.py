@@ -90,7 +90,7 @@ def _see_other(url: str) -> RedirectResponse:
 def dashboard(
     request: Request,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     try:
@@ -110,7 +110,7 @@ def ingest(
     status: str = "",
     page: str | None = None,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     try:
@@ -126,7 +126,7 @@ def submission(
     submission_id: str,
     page: str | None = None,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     try:
@@ -147,7 +147,7 @@ def quarantine(
     page: str | None = None,
     done: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     try:
@@ -199,7 +199,7 @@ def quarantine_row(
     done: str = "",
     submission: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     if not quarantine_id.isdigit():
@@ -221,7 +221,7 @@ def quarantine_resubmit(
     quarantine_id: str,
     form: dict[str, str] = Depends(posted_form),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not quarantine_id.isdigit():
@@ -252,7 +252,7 @@ def quarantine_discard(
     quarantine_id: str,
     note: str = Form(""),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not quarantine_id.isdigit():
@@ -276,7 +276,7 @@ def upload_form(
     item: str = "",
     submission: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     try:
@@ -292,7 +292,7 @@ def upload_submit(
     item: str = Form(""),
     file: UploadFile | None = File(None),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     filename = file.filename if file is not None else None
@@ -351,7 +351,7 @@ def governance(
     page: str | None = None,
     done: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     notice = t("console.governance.resolved", case=done) if done.isdigit() else None
@@ -369,7 +369,7 @@ def governance_resolve(
     target_subject_id: str = Form(""),
     corrected_code: str = Form(""),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not case_id.isdigit():
@@ -420,7 +420,7 @@ def rules(
     request: Request,
     done: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     notice = t("console.rules.override_added", day=done[:10]) if done else None
@@ -435,7 +435,7 @@ def rules_calendar(
     name: str = Form(""),
     source: str = Form(""),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     values = {"day": day[:10], "kind": kind[:10], "name": name[:100], "source": source[:500]}
@@ -479,7 +479,7 @@ def procedure(
     procedure_id: str,
     done: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     if not procedure_id.isdigit():
@@ -500,7 +500,7 @@ def procedure_step(
     procedure_id: str,
     form: dict[str, str] = Depends(posted_form),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not procedure_id.isdigit():
@@ -525,7 +525,7 @@ def measures(
     request: Request,
     overdue: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     try:
@@ -539,7 +539,7 @@ def measures(
 def evaluation(
     request: Request,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     try:

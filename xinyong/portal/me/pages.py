@@ -49,7 +49,7 @@ def _unbound(request: Request) -> HTMLResponse:
 def me_overview(
     request: Request,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     try:
         view = service.overview(session, principal)
@@ -64,7 +64,7 @@ def me_records(
     page: str | None = None,
     category: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     try:
         view = service.my_file(session, principal, page=_page_number(page), category=category)
@@ -77,7 +77,7 @@ def me_records(
 def me_grade(
     request: Request,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     try:
         view = service.my_grade(session, principal)
@@ -122,7 +122,7 @@ def me_lists(
     request: Request,
     done: str = "",
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     notice = t("me.lists.statement_filed") if done == "statement" else None
     return _lists_page(request, session, principal, notice=notice)
@@ -135,7 +135,7 @@ def me_statement(
     text: str = Form(""),
     hearing: str = Form(""),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     if not procedure_id.isdigit():
         return not_found_page(request)

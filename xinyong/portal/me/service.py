@@ -73,9 +73,12 @@ class Overview:
 
 
 def _grade(session: Session, subject_id: int) -> tuple[SubjectResult | None, str | None]:
+    """The latest grade, or why there is none (None: not evaluated yet, the page says so)."""
     try:
         return evaluation_service.explain(session, subject_id), None
-    except DomainError as exc:  # not evaluated yet
+    except NotFound:  # not evaluated yet
+        return None, None
+    except DomainError as exc:  # e.g. not in the scope of any model
         return None, exc.message_zh
 
 
@@ -94,7 +97,10 @@ def overview(session: Session, principal: Principal) -> Overview:
         grade_note=note,
         open_procedures=procedures,
         viewers=querylog.viewers_of(session, sid, page=1, per_page=RECENT_VIEWERS),
-        categories=sorted(summary.counts.items(), key=lambda kv: (-kv[1], kv[0])),
+        # The state row also counts per category and severity ("行政处罚:general"): categories only.
+        categories=sorted(
+            ((k, n) for k, n in summary.counts.items() if ":" not in k and n), key=lambda kv: (-kv[1], kv[0])
+        ),
     )
 
 
