@@ -151,8 +151,15 @@ def test_ingest_provider_keys_are_provider_principals(client: TestClient, accoun
         "provider",
         accounts.provider_code,
     )
-    assert set(body["scopes"]) == {"submissions:read", "submissions:write"}
+    # Changed from submissions only: a provider also runs its department's list procedures and
+    # checks / queries with a purpose (issues 4 and 6), so old ingest keys carry the provider
+    # role's default scopes (policy.ROLE_DEFAULT_SCOPES) and are not locked out of those routes.
+    assert set(body["scopes"]) == set(ROLE_DEFAULT_SCOPES["provider"])
+    assert {"submissions:read", "submissions:write", "lists:read", "lists:write", "checks:read"} <= set(
+        body["scopes"]
+    )
     assert client.get("/api/v1/submissions", headers={"X-Api-Key": accounts.provider_key}).status_code == 200
+    assert client.get("/api/v1/lists/queue", headers={"X-Api-Key": accounts.provider_key}).status_code == 200
     # ... and nothing beyond a provider's routes.
     r = client.get("/api/v1/governance/cases", headers={"X-Api-Key": accounts.provider_key})
     assert r.status_code == 403

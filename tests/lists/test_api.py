@@ -209,3 +209,26 @@ def test_the_staff_queue_page_highlights_overdue_steps(client: TestClient, keys:
     page = client.get("/lists/queue")
     assert page.status_code == 200
     assert 'class="overdue"' in page.text and "待告知" in page.text and "逾期" in page.text
+
+
+def test_an_ingest_provider_key_runs_its_department_procedures(client: TestClient, db: Database) -> None:
+    """Old-style provider keys (``xinyong provider add``, the demo) carry the provider role's
+    default scopes: they propose and decide listings of their department, not only submit."""
+    from xinyong.ingest import service as ingest_service
+
+    with db.session() as s:
+        h.build_city(s)
+        _, key = ingest_service.create_provider(s, "TZJT", "台州市交通运输局", None, [rh.PENALTY])
+        s.commit()
+    headers = {"X-Api-Key": key}
+    r = client.post(
+        "/api/v1/lists/procedures",
+        json={"list_type": "blacklist", "subject_code": rh.uscc(2), "reasons": "拒不履行", "on": "2026-03-02"},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["department_code"] == "TZJT"
+    pid = r.json()["id"]
+    r = client.post(f"/api/v1/lists/procedures/{pid}/notice", json={"on": "2026-03-02"}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert client.get("/api/v1/lists/queue", headers=headers).status_code == 200

@@ -28,7 +28,7 @@ def _check(
     headers: dict[str, str],
     code: str,
     matter: str,
-    purpose: str = "某某项目政府采购资格审查",
+    purpose: str = "public_resource_trading",
 ) -> dict:
     r = client.post(
         "/api/v1/checks", json={"subject": code, "matter": matter, "purpose": purpose}, headers=headers
@@ -69,7 +69,7 @@ def test_punishments_with_reasons_basis_and_valid_until(
     assert by_code["P02"]["valid_until"] == min(record["publicity_end"], "2029-03-01")
     assert answer["state"]["grade"] == "D" and answer["state"]["lists"] == ["blacklist"]
     # The grade D alone triggers nothing for procurement; for daily supervision it does (P07).
-    sup = _check(client, auth_headers("regulator"), city.bad_code, "daily_supervision", "双随机抽查对象确定")
+    sup = _check(client, auth_headers("regulator"), city.bad_code, "daily_supervision", "supervision")
     kinds = {r["type"] for m in sup["punishments"] if m["code"] == "P07" for r in m["reasons"]}
     assert kinds == {"record", "list", "grade"}
 
@@ -79,7 +79,7 @@ def test_rewards_exclusions_and_answers_follow_the_state_row(
 ) -> None:
     city = build_city(session)
     headers = auth_headers("provider")
-    answer = _check(client, headers, city.good_code, LICENSING, "食品经营许可申请受理")
+    answer = _check(client, headers, city.good_code, LICENSING, "administrative_approval")
     codes = [m["code"] for m in answer["rewards"]]
     assert codes == ["R01", "R02"] and answer["punishments"] == []
     r01 = answer["rewards"][0]
@@ -95,7 +95,7 @@ def test_rewards_exclusions_and_answers_follow_the_state_row(
         ],
     )
     session.commit()
-    answer = _check(client, headers, city.good_code, LICENSING, "食品经营许可申请受理")
+    answer = _check(client, headers, city.good_code, LICENSING, "administrative_approval")
     assert [m["code"] for m in answer["rewards"]] == []
     excluded = {e["code"]: e for e in answer["excluded"]}
     assert set(excluded) == {"R01", "R02"}
@@ -103,13 +103,13 @@ def test_rewards_exclusions_and_answers_follow_the_state_row(
     assert excluded["R01"]["basis"][0]["article"] == "第五十九条第（四）项"
     assert [m["code"] for m in answer["punishments"]] == ["P08"]
     # A subject with nothing on its state row: nothing applies, still a signed receipt.
-    plain = _check(client, headers, city.plain_code, LICENSING, "受理")
+    plain = _check(client, headers, city.plain_code, LICENSING, "administrative_approval")
     assert plain["rewards"] == plain["punishments"] == [] and plain["feedback_due_on"] is None
     assert plain["receipt"]["signature"]
     # The grade moves (evaluation writes the state row): the answer follows, nothing recomputed.
     set_grade(session, city.plain, "A", "900")
     session.commit()
-    plain = _check(client, headers, city.plain_code, LICENSING, "受理")
+    plain = _check(client, headers, city.plain_code, LICENSING, "administrative_approval")
     assert [m["code"] for m in plain["rewards"]] == ["R01", "R02"]
     assert plain["rewards"][0]["reasons"][0]["score"] == "900.00"
 
@@ -170,26 +170,26 @@ def test_errors_access_and_the_check_log(
     regulator = auth_headers("regulator")
     r = client.post(
         "/api/v1/checks",
-        json={"subject": city.bad_code, "matter": "no_such", "purpose": "x"},
+        json={"subject": city.bad_code, "matter": "no_such", "purpose": "supervision"},
         headers=regulator,
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "measures.unknown_matter"
     r = client.post(
         "/api/v1/checks",
-        json={"subject": "91331002000000099X", "matter": PROCUREMENT, "purpose": "x"},
+        json={"subject": "91331002000000099X", "matter": PROCUREMENT, "purpose": "supervision"},
         headers=regulator,
     )
     assert r.status_code == 404 and r.json()["error"]["code"] == "subject.not_found"
     assert (
         client.post(
-            "/api/v1/checks", json={"subject": city.bad_code, "matter": PROCUREMENT, "purpose": "x"}
+            "/api/v1/checks", json={"subject": city.bad_code, "matter": PROCUREMENT, "purpose": "supervision"}
         ).status_code
         == 401
     )
     assert (
         client.post(
             "/api/v1/checks",
-            json={"subject": city.bad_code, "matter": PROCUREMENT, "purpose": "x"},
+            json={"subject": city.bad_code, "matter": PROCUREMENT, "purpose": "supervision"},
             headers=auth_headers("bank"),
         ).status_code
         == 403
@@ -203,7 +203,7 @@ def test_errors_access_and_the_check_log(
     assert answer["feedback_due_on"] == due.isoformat()
     mine = client.get("/api/v1/checks", headers=regulator).json()
     assert mine["total"] == 1 and mine["items"][0]["measures"] == ["P01", "P02"]
-    assert mine["items"][0]["purpose"] == "某某项目政府采购资格审查"
+    assert mine["items"][0]["purpose"] == "public_resource_trading"
     assert client.get("/api/v1/checks", headers=auth_headers("credit_office")).json()["total"] == 2
     logged = client.get(f"/api/v1/checks/{answer['check_id']}", headers=regulator).json()
     assert logged["receipt"] == answer["receipt"]
@@ -219,7 +219,7 @@ def test_batch_check_by_json_csv_and_xlsx(
     codes = [city.bad_code, city.good_code, city.plain_code, "91331002000000099X"]
     r = client.post(
         "/api/v1/checks/batch",
-        json={"subjects": codes, "matter": PROCUREMENT, "purpose": "某工程招标全部投标人"},
+        json={"subjects": codes, "matter": PROCUREMENT, "purpose": "public_resource_trading"},
         headers=headers,
     )
     assert r.status_code == 200, r.text
@@ -240,7 +240,7 @@ def test_batch_check_by_json_csv_and_xlsx(
     r = client.post(
         "/api/v1/checks/batch/file",
         files={"file": ("bidders.csv", csv_bytes, "text/csv")},
-        data={"matter": "bidding", "purpose": "某工程招标"},
+        data={"matter": "bidding", "purpose": "public_resource_trading"},
         headers=headers,
     )
     assert r.status_code == 200, r.text
@@ -264,7 +264,7 @@ def test_batch_check_by_json_csv_and_xlsx(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
         },
-        data={"matter": "land_transfer", "purpose": "国有土地挂牌出让竞买人资格审查"},
+        data={"matter": "land_transfer", "purpose": "public_resource_trading"},
         headers=headers,
     )
     assert r.status_code == 200, r.text
@@ -275,7 +275,7 @@ def test_batch_check_by_json_csv_and_xlsx(
     r = client.post(
         "/api/v1/checks/batch/file",
         files={"file": ("x.csv", "名称\n甲\n".encode(), "text/csv")},
-        data={"matter": "bidding", "purpose": "x"},
+        data={"matter": "bidding", "purpose": "supervision"},
         headers=headers,
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "measures.batch_no_code_column"
@@ -322,7 +322,7 @@ def test_liable_person_of_a_listed_enterprise(
         ],
     )
     session.commit()
-    answer = _check(client, auth_headers("regulator"), rh.ric(5), "appointment", "法定代表人任职资格审查")
+    answer = _check(client, auth_headers("regulator"), rh.ric(5), "appointment", "administrative_approval")
     (p10,) = answer["punishments"]
     assert p10["code"] == "P10" and p10["valid_until"] == "2029-03-19"
     reason = p10["reasons"][0]
@@ -334,4 +334,4 @@ def test_liable_person_of_a_listed_enterprise(
     )
     assert answer["subject"]["code"] != rh.ric(5) and "*" in answer["subject"]["code"]  # masked
     # The enterprise itself is not a natural person: P10 never applies to it.
-    assert _check(client, auth_headers("regulator"), city.bad_code, "appointment", "x")["punishments"] == []
+    assert _check(client, auth_headers("regulator"), city.bad_code, "appointment", "supervision")["punishments"] == []

@@ -39,7 +39,7 @@ def test_report_stats_and_typical_cases(
     regulator = auth_headers("regulator")
     check = client.post(
         "/api/v1/checks",
-        json={"subject": city.bad_code, "matter": PROCUREMENT, "purpose": "采购资格审查"},
+        json={"subject": city.bad_code, "matter": PROCUREMENT, "purpose": "public_resource_trading"},
         headers=regulator,
     ).json()
     r = client.post("/api/v1/feedback", json=_feedback(check["check_id"], city.bad_code), headers=regulator)
@@ -124,15 +124,15 @@ def test_checks_without_feedback_are_flagged_after_the_deadline(
     past = datetime.now(UTC) - timedelta(days=31)
     with db.session() as s:
         old = service.check(
-            s, subject_code=city.bad_code, matter_code=PROCUREMENT, purpose="采购", caller=caller, now=past
+            s, subject_code=city.bad_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller, now=past
         )
         old2 = service.check(
-            s, subject_code=city.good_code, matter_code=PROCUREMENT, purpose="采购", caller=caller, now=past
+            s, subject_code=city.good_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller, now=past
         )
         service.check(
-            s, subject_code=city.plain_code, matter_code=PROCUREMENT, purpose="采购", caller=caller, now=past
+            s, subject_code=city.plain_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller, now=past
         )
-        service.check(s, subject_code=city.bad_code, matter_code=PROCUREMENT, purpose="采购", caller=caller)
+        service.check(s, subject_code=city.bad_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller)
     regulator = auth_headers("regulator")
     overdue = client.get("/api/v1/checks", params={"overdue": "true"}, headers=regulator).json()
     assert {c["check_id"] for c in overdue["items"]} == {old.check_id, old2.check_id}

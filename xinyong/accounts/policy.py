@@ -269,7 +269,22 @@ POLICY: dict[tuple[str, str], Rule] = {
 # Scopes a new API key gets when none are given, per role.
 ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
     "subject": ("records:read", "lists:read", "lists:statement"),
-    "provider": ("submissions:write", "submissions:read"),
+    # A provider submits its department's records, runs the list procedures of its department
+    # (propose, notice, decide, publish, interview, exit; lists:*), queries with a purpose of
+    # purposes.yaml (subjects, records, checks) and reports back the measures it applied.
+    # Legacy ingest keys (`xinyong provider add`, the demo) get these too.
+    "provider": (
+        "submissions:write",
+        "submissions:read",
+        "subjects:read",
+        "records:read",
+        "checks:read",
+        "feedback:read",
+        "feedback:write",
+        "lists:read",
+        "lists:write",
+        "lists:statement",
+    ),
     "regulator": ("subjects:read", "records:read", "checks:read", "evaluation:read"),
     "credit_office": (
         "subjects:read",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, select
+from sqlalchemy import BigInteger, DateTime, Integer, String, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
@@ -62,3 +63,31 @@ def pending(session: Session, consumer: str, limit: int = 10_000) -> tuple[Event
         session.scalars(select(Event).where(Event.id > cursor.last_event_id).order_by(Event.id).limit(limit))
     )
     return cursor, events
+
+
+# How long a consumer waits for in-flight outbox writers on PostgreSQL before leaving the events
+# for its next run (an operational knob, not a legal number).
+WRITER_WAIT_TIMEOUT = "2s"
+
+
+def wait_for_writers(session: Session, timeout: str = WRITER_WAIT_TIMEOUT) -> bool:
+    """Call at the start of a consumer's transaction; False means "try again next run".
+
+    On PostgreSQL, event ids are taken when a row is inserted but become visible when its
+    transaction commits, so a long submission can commit ids BELOW a cursor that already moved
+    on, and those events would never be consumed. This lock waits for every in-flight outbox
+    writer to finish first and keeps new ones out until the consumer commits; being
+    self-exclusive it also serialises consumers. If writers are still busy after ``timeout``,
+    the events wait for the next run. SQLite has a single writer: no such gap."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    previous = session.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
+    session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": timeout})
+    try:
+        with session.begin_nested():
+            session.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
+        return True
+    except OperationalError:
+        return False
+    finally:
+        session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})

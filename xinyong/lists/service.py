@@ -45,8 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
@@ -54,7 +53,7 @@ from xinyong.catalog.ruleset import add_months
 from xinyong.core import ledger
 from xinyong.core.calendar import WorkCalendar, load_calendar
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
-from xinyong.core.events import Event, emit, pending
+from xinyong.core.events import Event, emit, pending, wait_for_writers
 from xinyong.lists.models import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -93,7 +92,6 @@ CONSUMER = "lists"
 # them (evaluation's on_list feature, push) look again.
 MEMBERSHIPS_CHANGED = "list.memberships_changed"
 _CHINA = timezone(timedelta(hours=8))
-_OUTBOX_LOCK_TIMEOUT = "2s"  # as the credit-state consumer: an operational knob, not a legal number
 
 STATUS_ZH = {
     "proposed": "已提议",
@@ -1581,29 +1579,12 @@ def _event_day(ev: Event) -> date:
     return moment.astimezone(_CHINA).date()
 
 
-def _wait_for_outbox_writers(session: Session) -> bool:
-    """As ``records.service``: on PostgreSQL wait for in-flight outbox writers so no event id
-    below the cursor can still appear (SQLite has one writer)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    previous = session.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
-    session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": _OUTBOX_LOCK_TIMEOUT})
-    try:
-        with session.begin_nested():
-            session.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
-        return True
-    except OperationalError:
-        return False
-    finally:
-        session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})
-
-
 def process_events(session: Session, limit: int = 10_000) -> int:
     """Consume outbox events: automatic proposals (record and grade criteria), exits when a
     basis record is withdrawn or a red-listed subject gets negative information, and the list
     memberships of every subject a ``list.*`` event names. Idempotent; the cursor moves in the
     caller's transaction. Returns how many events were consumed."""
-    if not _wait_for_outbox_writers(session):
+    if not wait_for_writers(session):
         return 0
     ctx = _Context(rules=get_list_rules())
     consumed = 0

@@ -46,6 +46,7 @@ def caller_of(principal: Principal) -> service.Caller:
         label=principal.label,
         role=principal.role,
         department_code=principal.department_code or principal.provider_code,
+        principal=principal,
     )
 
 
@@ -107,6 +108,7 @@ def check(
 @router.post("/checks/batch", response_model=BatchAnswer, summary="批量核查（JSON）")
 def check_batch(
     req: BatchCheckRequest,
+    request: Request,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> BatchAnswer:
@@ -116,16 +118,18 @@ def check_batch(
         matter_code=req.matter,
         purpose=req.purpose,
         caller=caller_of(principal),
+        log=checklog.writer_for(get_db(request)).write,
     )
 
 
 @router.post("/checks/batch/file", response_model=BatchAnswer, summary="批量核查（上传 CSV / XLSX）")
 def check_batch_file(
+    request: Request,
     file: UploadFile = File(
         ..., description="CSV（UTF-8 或 GBK）或 XLSX；一列“统一社会信用代码”或“证件号码”"
     ),
     matter: str = Form(..., max_length=64),
-    purpose: str = Form(..., max_length=200),
+    purpose: str | None = Form(None, max_length=64, description="查询用途代码（见 /api/v1/purposes）"),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> BatchAnswer:
@@ -135,7 +139,12 @@ def check_batch_file(
         raise TooLarge("The file is too large", "文件过大", code="measures.file_too_large", limit=limit)
     codes = service.parse_subject_file(file.filename or "", content)
     return service.check_many(
-        session, subject_codes=codes, matter_code=matter, purpose=purpose, caller=caller_of(principal)
+        session,
+        subject_codes=codes,
+        matter_code=matter,
+        purpose=purpose,
+        caller=caller_of(principal),
+        log=checklog.writer_for(get_db(request)).write,
     )
 
 

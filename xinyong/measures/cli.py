@@ -86,14 +86,23 @@ def list_cmd(
 def check_cmd(
     subject: str = typer.Argument(..., help="统一社会信用代码 or 身份证号码"),
     matter: str = typer.Option(..., help="matter code, e.g. government_procurement"),
-    purpose: str = typer.Option(..., help="查询用途"),
+    purpose: str = typer.Option(..., help="purpose code of purposes.yaml (credit office), e.g. supervision"),
     department: str = typer.Option(None, help="the checking department's code (for the log)"),
 ) -> None:
-    """Check one subject from the command line (logged as the CLI operator); prints JSON."""
+    """Check one subject from the command line (logged as the CLI operator, role credit office,
+    in the check log and the query log); prints JSON."""
+    import getpass
+
+    from xinyong.accounts.principal import Principal
     from xinyong.core.db import get_database
     from xinyong.measures import service
 
-    caller = service.Caller(label="cli", role="credit_office", department_code=department)
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in this environment
+        user = ""
+    who = Principal(role="credit_office", kind="cli", username=user, department_code=department)
+    caller = service.Caller(label="cli", role="credit_office", department_code=department, principal=who)
     with _errors(), get_database().session() as session:
         answer = service.check(
             session, subject_code=subject, matter_code=matter, purpose=purpose, caller=caller

@@ -26,17 +26,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from sqlalchemy import CursorResult, func, or_, select, text, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.core import crypto, ledger
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
-from xinyong.core.events import Event, pending
+from xinyong.core.events import Event, pending, wait_for_writers
 from xinyong.core.settings import get_settings
 from xinyong.measures.catalog import get_measures
 from xinyong.measures.models import PushDelivery, PushSubscription
@@ -61,7 +60,6 @@ _FROM_OUTBOX = {src: push for push, srcs in PUSH_EVENTS.items() for src in srcs}
 _LIST_KEYS = ("list_type", "list", "list_code", "code")
 # Payload fields never pushed (internal bookkeeping).
 _PRIVATE_KEYS = frozenset({"submission_id", "provider_id"})
-_OUTBOX_LOCK_TIMEOUT = "2s"
 
 
 # ============================================================================================
@@ -289,23 +287,6 @@ def matches(sub: PushSubscription, push_type: str, payload: dict[str, Any]) -> b
     return True
 
 
-def _wait_for_outbox_writers(session: Session) -> bool:
-    """PostgreSQL: let in-flight outbox writers commit first so no event id can appear below
-    the cursor later (as the records consumer does); SQLite has a single writer."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    previous = session.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
-    session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": _OUTBOX_LOCK_TIMEOUT})
-    try:
-        with session.begin_nested():
-            session.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
-        return True
-    except OperationalError:
-        return False
-    finally:
-        session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})
-
-
 def _subject_ref(
     session: Session, subject_id: int | None, cache: dict[int, dict[str, Any] | None]
 ) -> dict[str, Any] | None:
@@ -337,7 +318,7 @@ def message_body(push_type: str, ev: Event, subject: dict[str, Any] | None) -> s
 def fan_out(session: Session, limit: int = 5_000) -> tuple[int, int]:
     """Consume outbox events: one delivery per (event, matching active subscription). Returns
     (events consumed, deliveries created). The caller commits (cursor and rows together)."""
-    if not _wait_for_outbox_writers(session):
+    if not wait_for_writers(session):
         return 0, 0
     consumed = created = 0
     subs = list(session.scalars(select(PushSubscription).where(PushSubscription.active.is_(True))))

@@ -62,7 +62,12 @@ class CheckRequest(BaseModel):
 
     subject: str = Field(min_length=1, max_length=64, description="统一社会信用代码或身份证号码")
     matter: str = Field(min_length=1, max_length=64, description="事项代码，如 government_procurement")
-    purpose: str = Field(min_length=1, max_length=200, description="查询用途，如 某某项目政府采购资格审查")
+    purpose: str | None = Field(
+        None,
+        max_length=64,
+        description="查询用途代码（purposes.yaml，须为本角色可用的用途，见 /api/v1/purposes），"
+        "如 public_resource_trading 公共资源交易、administrative_approval 行政审批；也接受中文名称",
+    )
 
 
 class BatchCheckRequest(BaseModel):
@@ -72,7 +77,7 @@ class BatchCheckRequest(BaseModel):
         min_length=1, description="统一社会信用代码或身份证号码列表（如一次招标的全部投标人）"
     )
     matter: str = Field(min_length=1, max_length=64)
-    purpose: str = Field(min_length=1, max_length=200)
+    purpose: str | None = Field(None, max_length=64, description="查询用途代码（同单个核查）")
 
 
 class SubjectRef(BaseModel):

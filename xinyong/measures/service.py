@@ -26,6 +26,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months, as_date
 from xinyong.core import calendar as work_calendar
@@ -33,6 +34,7 @@ from xinyong.core import ledger
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger, get_measures
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
+from xinyong.querylog import service as querylog_service
 from xinyong.measures.schemas import (
     AppliedMeasure,
     BasisOut,
@@ -85,15 +87,29 @@ STAFF_ROLES = frozenset({"credit_office", "admin"})
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks, as plain values (the router takes them from the principal)."""
+    """Who asks, as plain values (the router takes them from the principal). ``principal`` is
+    the whole caller for the query log (who, organisation, role, IP); a caller built without one
+    (the CLI) is logged as a command-line user of ``role``."""
 
     label: str
     role: str
     department_code: str | None = None
+    principal: Principal | None = None
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    def who(self) -> Principal:
+        if self.principal is not None:
+            return self.principal
+        return Principal(
+            role=self.role, kind="cli", username=self.label, department_code=self.department_code
+        )
+
+
+# Writes one check's (or one batch's) log rows: the check-log rows and their query-log entries.
+LogWriter = Callable[[list[dict[str, Any]], list[dict[str, Any]]], None]
 
 
 def today_china() -> date:
@@ -627,15 +643,20 @@ def check(
     purpose: str,
     caller: Caller,
     now: datetime | None = None,
-    log: Callable[[list[dict[str, Any]]], None] | None = None,
+    log: LogWriter | None = None,
 ) -> CheckAnswer:
     """Which measures apply to the subject for the matter, why, until when, with a signed
-    receipt; the check is logged. ``NotFound`` for an unknown subject, ``InvalidInput`` for an
-    unknown matter. ``log`` writes the log rows (the API's group-commit writer, which returns
-    once they are committed); without it they go into the caller's transaction."""
+    receipt; the check is logged twice: in the check log (``measure_checks``, for feedback) and
+    in the query log (who asked, for which purpose, what the answer used; the subject sees it
+    under "who viewed my file"). ``purpose`` is a purpose code (or Chinese name) of
+    ``purposes.yaml`` allowed for the caller's role (``purpose.required`` / ``purpose.unknown``
+    / ``purpose.not_allowed`` otherwise). ``NotFound`` for an unknown subject, ``InvalidInput``
+    for an unknown matter. ``log`` writes the log rows (the API's group-commit writer, which
+    returns once they are committed); without it they go into the caller's transaction."""
     cat = get_measures()
     matter = _matter(cat, matter_code)
-    purpose = _purpose(purpose)
+    chosen = _purpose(caller, purpose)
+    purpose = chosen.code
     subject = subjects_service.get_brief_by_code(session, subject_code)
     now = now or datetime.now(UTC)
     today = now.astimezone(_CHINA).date()
@@ -643,18 +664,51 @@ def check(
     facts = _gather(session, cat, [subject], measures)[subject.id]
     due = _due_on(session, cat, today)
     answer, row = _build(cat, measures, facts, matter, purpose, caller, today, now, due, None)
-    _log(session, [row], log)
+    _log(session, [row], [_query_entry(caller, chosen, answer, facts, now, "check")], log)
     return answer
 
 
+def _query_entry(
+    caller: Caller,
+    purpose: querylog_service.Purpose,
+    answer: CheckAnswer,
+    facts: _Facts,
+    now: datetime,
+    action: str,
+) -> dict[str, Any]:
+    """The query-log entry of one check answer: the items are what the answer used, i.e. the
+    measures it names (applied and excluded), ``list:<code>`` for each list membership and
+    ``record:<id>`` for each record read (the same references as the receipt's data version)."""
+    who = caller.who()
+    items = [a.code for a in [*answer.rewards, *answer.punishments]]
+    items += [e.code for e in answer.excluded]
+    items += [f"list:{code}" for code in facts.lists]
+    items += [f"record:{r.record_id}" for r in facts.records]
+    return querylog_service.entry_values(
+        who,
+        purpose,
+        facts.subject.id,
+        items,
+        action=action,
+        channel="cli" if who.kind == "cli" else "api",
+        result_count=len(answer.rewards) + len(answer.punishments),
+        reference=f"check:{answer.check_id}",
+        at=now,
+    )
+
+
 def _log(
-    session: Session, rows: list[dict[str, Any]], log: Callable[[list[dict[str, Any]]], None] | None
+    session: Session,
+    rows: list[dict[str, Any]],
+    query_rows: list[dict[str, Any]],
+    log: LogWriter | None,
 ) -> None:
     if log is not None:
-        log(rows)
+        log(rows, query_rows)
         return
     for start in range(0, len(rows), 500):
         session.execute(_CHECKS.insert(), rows[start : start + 500])
+    querylog_service.append_entries(session, query_rows)
 
 
 _by_matter: dict[tuple[str, str, date], list[Measure]] = {}
@@ -671,13 +725,10 @@ def _for_matter(cat: MeasureCatalog, matter: str, today: date) -> list[Measure]:
     return found
 
 
-def _purpose(purpose: str) -> str:
-    text = (purpose or "").strip()
-    if not text:
-        raise InvalidInput(
-            "A purpose is required", "须说明查询用途", code="measures.purpose_required", field="purpose"
-        )
-    return text[:200]
+def _purpose(caller: Caller, purpose: str | None) -> querylog_service.Purpose:
+    """The purpose of a check: a code of ``purposes.yaml`` allowed for the caller's role (the
+    query log's purpose limitation; same errors as every other non-public query)."""
+    return querylog_service.require_purpose(caller.who(), purpose)
 
 
 def check_many(
@@ -688,13 +739,14 @@ def check_many(
     purpose: str,
     caller: Caller,
     now: datetime | None = None,
-    log: Callable[[list[dict[str, Any]]], None] | None = None,
+    log: LogWriter | None = None,
 ) -> BatchAnswer:
     """A batch check (e.g. every bidder of a tender): one answer and one receipt per subject,
     all under one ``batch_id``; unknown codes are reported per row, not as a failure."""
     cat = get_measures()
     matter = _matter(cat, matter_code)
-    purpose = _purpose(purpose)
+    chosen = _purpose(caller, purpose)
+    purpose = chosen.code
     codes = [str(c).strip() for c in subject_codes if str(c or "").strip()]
     if not codes:
         raise InvalidInput(
@@ -726,14 +778,16 @@ def check_many(
     batch_id = _new_id("bat")
     results: list[BatchItem] = []
     rows: list[dict[str, Any]] = []
+    query_rows: list[dict[str, Any]] = []
     for shown, hit, error in resolved:
         if hit is None:
             results.append(BatchItem(subject=shown, ok=False, error=error))
             continue
         answer, row = _build(cat, measures, facts[hit.id], matter, purpose, caller, today, now, due, batch_id)
         rows.append(row)
+        query_rows.append(_query_entry(caller, chosen, answer, facts[hit.id], now, "check.batch"))
         results.append(BatchItem(subject=shown, ok=True, check=answer))
-    _log(session, rows, log)
+    _log(session, rows, query_rows, log)
     ok = [r.check for r in results if r.check is not None]
     return BatchAnswer(
         batch_id=batch_id,

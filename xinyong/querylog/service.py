@@ -30,9 +30,10 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from typing import cast as typing_cast
 
 from pydantic import Field
-from sqlalchemy import Select, String, cast, delete, func, insert, select
+from sqlalchemy import Connection, Select, String, Table, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH, Principal
@@ -319,6 +320,38 @@ def log_query(
     item codes returned (or measure codes for a check answer). ``action``: what was read, e.g.
     ``records.list``, ``record.view``, ``subject.view``, ``check``, ``report``, ``query_log.export``.
     ``reference``: what to find the answer by (``record:12``, ``check:7`` ...)."""
+    values = entry_values(
+        principal,
+        purpose,
+        subject_id,
+        items,
+        action=action,
+        channel=channel,
+        result_count=result_count,
+        reference=reference,
+        client_ip=client_ip,
+        at=at,
+    )
+    result = session.execute(insert(QueryLogEntry).values(**values).returning(QueryLogEntry.id))
+    return int(result.scalar_one())
+
+
+def entry_values(
+    principal: Principal,
+    purpose: str | Purpose,
+    subject_id: int | None,
+    items: Iterable[str],
+    *,
+    action: str,
+    channel: str = "api",
+    result_count: int | None = None,
+    reference: str | None = None,
+    client_ip: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """One query-log entry as column values, checked like :func:`log_query` but not written:
+    for callers that write many entries at once with :func:`append_entries` (the check API's
+    group-commit writer)."""
     if channel not in CHANNELS:
         raise InvalidInput(
             f"Unknown channel {channel!r}",
@@ -329,29 +362,36 @@ def log_query(
     chosen = purpose if isinstance(purpose, Purpose) else require_purpose(principal, purpose)
     codes = list(items)
     actor, kind = _label(principal)
-    result = session.execute(
-        insert(QueryLogEntry)
-        .values(
-            logged_at=(at or utcnow()).astimezone(UTC),
-            actor=actor[:120],
-            actor_kind=kind,
-            user_id=principal.user_id,
-            api_key_id=principal.api_key_id,
-            department_id=principal.department_id,
-            organisation=(principal.organisation or "")[:200],
-            role=principal.role,
-            purpose=chosen.code,
-            subject_id=subject_id,
-            action=action[:64],
-            channel=channel,
-            items=sorted(set(codes)),
-            result_count=len(codes) if result_count is None else result_count,
-            reference=reference[:200] if reference else None,
-            client_ip=(client_ip or principal.client_ip or None),
-        )
-        .returning(QueryLogEntry.id)
-    )
-    return int(result.scalar_one())
+    return {
+        "logged_at": (at or utcnow()).astimezone(UTC),
+        "actor": actor[:120],
+        "actor_kind": kind,
+        "user_id": principal.user_id,
+        "api_key_id": principal.api_key_id,
+        "department_id": principal.department_id,
+        "organisation": (principal.organisation or "")[:200],
+        "role": principal.role,
+        "purpose": chosen.code,
+        "subject_id": subject_id,
+        "action": action[:64],
+        "channel": channel,
+        "items": sorted(set(codes)),
+        "result_count": len(codes) if result_count is None else result_count,
+        "reference": reference[:200] if reference else None,
+        "client_ip": (client_ip or principal.client_ip or None),
+    }
+
+
+# Entries per INSERT statement in :func:`append_entries` (an operational knob).
+_APPEND_CHUNK = 500
+
+
+def append_entries(conn: Session | Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Append many entries made by :func:`entry_values` in the transaction of ``conn`` (a
+    session, or the connection of a group-commit writer): one multi-row INSERT per chunk."""
+    table = typing_cast(Table, QueryLogEntry.__table__)
+    for start in range(0, len(rows), _APPEND_CHUNK):
+        conn.execute(table.insert(), list(rows[start : start + _APPEND_CHUNK]))
 
 
 def log_access(

@@ -22,7 +22,6 @@ from typing import Any, Literal, cast
 
 import orjson
 from sqlalchemy import Table, case, event, func, insert, null, select, text, tuple_, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
@@ -30,7 +29,7 @@ from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
 from xinyong.core import ledger
 from xinyong.core.bulk import insert_rows, select_rows
 from xinyong.core.errors import InvalidInput, NotFound
-from xinyong.core.events import Event, EventCursor
+from xinyong.core.events import Event, EventCursor, wait_for_writers
 from xinyong.records import visibility as vis
 from xinyong.records.models import CreditState, Record, RecordVersion
 from xinyong.records.schemas import (
@@ -53,9 +52,6 @@ _RECORDS = cast(Table, Record.__table__)
 _VERSIONS = cast(Table, RecordVersion.__table__)
 _EVENTS = cast(Table, Event.__table__)
 _STATES = cast(Table, CreditState.__table__)
-# How long the credit-state consumer waits for in-flight outbox writers on PostgreSQL before
-# leaving the events for its next run (an operational knob, not a legal number).
-_OUTBOX_LOCK_TIMEOUT = "2s"
 # China has one time zone and no daylight saving: dates of publicity are Beijing dates.
 _CHINA = timezone(timedelta(hours=8))
 
@@ -467,7 +463,7 @@ def _lookup(session: Session, item_code: str, chunk: list[StoreRequest]) -> dict
                 Record.item_code == item_code,
                 Record.provider_id.in_({r.provider_id for r in chunk}),
                 Record.document_number.in_({r.document_number for r in chunk}),
-            )
+            ),
         )
     return {
         (r.provider_id, r.document_number): _Current(
@@ -696,7 +692,7 @@ def process_events(session: Session, limit: int = 10_000) -> int:
     and duplicates are harmless), one aggregate query per batch of subjects; the cursor moves
     in the caller's transaction. Returns how many events were consumed. Call it at the start
     of a transaction (after committing the writes it should see)."""
-    if not _wait_for_outbox_writers(session):
+    if not wait_for_writers(session):
         return 0
     catalog = catalog_service.get_catalog()
     consumed = 0
@@ -751,27 +747,6 @@ def _subjects_named(subject_id: int | None, payload: dict[str, Any] | None) -> s
     return ids
 
 
-def _wait_for_outbox_writers(session: Session) -> bool:
-    """On PostgreSQL, event ids are taken when a row is inserted but become visible when its
-    transaction commits, so a long submission can commit ids BELOW a cursor that already moved
-    on, and those events would never be consumed. This lock waits for every in-flight outbox
-    writer to finish first and keeps new ones out until the consumer commits; being
-    self-exclusive it also serialises consumers. Briefly: if writers are still busy after the
-    timeout, the events wait for the next run. (SQLite has a single writer: no such gap.)"""
-    if _dialect(session) != "postgresql":
-        return True
-    previous = session.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
-    session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": _OUTBOX_LOCK_TIMEOUT})
-    try:
-        with session.begin_nested():
-            session.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
-        return True
-    except OperationalError:
-        return False
-    finally:
-        session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})
-
-
 def _polarity(catalog: catalog_service.Catalog, item_code: str, severity: str | None) -> str:
     try:
         return catalog.item(item_code).polarity
@@ -821,7 +796,9 @@ def _recompute(
                     func.count(),
                 )
                 .where(Record.subject_id.in_(part))
-                .group_by(Record.subject_id, Record.category, Record.item_code, Record.severity, Record.status)
+                .group_by(
+                    Record.subject_id, Record.category, Record.item_code, Record.severity, Record.status
+                ),
             )
         for subject_id, category, item_code, severity, status, n in rows:
             if status != "in_force":
@@ -838,7 +815,10 @@ def _recompute(
         # Only this consumer's columns are written (grades and lists belong to other steps), with
         # one bulk INSERT for new rows and one bulk UPDATE by key for existing ones.
         existing = {
-            sid for (sid,) in select_rows(session, select(CreditState.subject_id).where(CreditState.subject_id.in_(part)))
+            sid
+            for (sid,) in select_rows(
+                session, select(CreditState.subject_id).where(CreditState.subject_id.in_(part))
+            )
         }
         now = datetime.now(UTC)
         new: list[dict[str, Any]] = []
