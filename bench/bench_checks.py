@@ -248,7 +248,7 @@ request = function()
   local c = codes[math.random(#codes)]
   local m = matters[math.random(#matters)]
   return wrk.format(nil, "/api/v1/checks", nil,
-    '{"subject":"' .. c .. '","matter":"' .. m .. '","purpose":"bench"}')
+    '{"subject":"' .. c .. '","matter":"' .. m .. '","purpose":"public_resource_trading"}')
 end
 """
 
@@ -295,7 +295,11 @@ async def _pyload(url: str, seconds: int, key: str, codes: list[str] | None) -> 
                 if codes is None:
                     r = await client.get(url)
                 else:
-                    body = {"subject": rng.choice(codes), "matter": rng.choice(MATTERS), "purpose": "bench"}
+                    body = {
+                        "subject": rng.choice(codes),
+                        "matter": rng.choice(MATTERS),
+                        "purpose": "public_resource_trading",
+                    }
                     r = await client.post(url, json=body)
                 latencies.append(time.perf_counter() - t)
                 bad += r.status_code >= 300
@@ -331,7 +335,7 @@ def run() -> list[Row]:
 
             httpx.post(
                 f"{base}/api/v1/checks",
-                json={"subject": code, "matter": MATTERS[0], "purpose": "warm-up"},
+                json={"subject": code, "matter": MATTERS[0], "purpose": "public_resource_trading"},
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=10,
             ).raise_for_status()

@@ -454,7 +454,10 @@ def test_legal_representative_id_number_is_checked_and_stored_masked(
     assert row.outcome == "created"
     stored = records_service.get_record(session, row.record_id).versions[-1].data  # type: ignore[arg-type]
     assert stored["legal_representative_id_number"] != good
-    assert stored["legal_representative_id_number"].startswith(good[:6]) and "*" in stored["legal_representative_id_number"]
+    assert (
+        stored["legal_representative_id_number"].startswith(good[:6])
+        and "*" in stored["legal_representative_id_number"]
+    )
 
     bad = _submit(session, provider, [penalty_row(2, CF_FR_ZJLX="身份证", CF_FR_ZJHM=_BAD_RIC)])
     (bad_row,) = _rows(session, bad)

@@ -223,7 +223,12 @@ def test_an_ingest_provider_key_runs_its_department_procedures(client: TestClien
     headers = {"X-Api-Key": key}
     r = client.post(
         "/api/v1/lists/procedures",
-        json={"list_type": "blacklist", "subject_code": rh.uscc(2), "reasons": "拒不履行", "on": "2026-03-02"},
+        json={
+            "list_type": "blacklist",
+            "subject_code": rh.uscc(2),
+            "reasons": "拒不履行",
+            "on": "2026-03-02",
+        },
         headers=headers,
     )
     assert r.status_code == 201, r.text

@@ -95,7 +95,9 @@ def test_the_purpose_of_a_check_is_limited_by_role(
     regulator = auth_headers("regulator")
 
     def post(body: dict[str, object], headers: dict[str, str]) -> tuple[int, dict]:
-        r = client.post("/api/v1/checks", json={"subject": city.bad_code, "matter": PROCUREMENT, **body}, headers=headers)
+        r = client.post(
+            "/api/v1/checks", json={"subject": city.bad_code, "matter": PROCUREMENT, **body}, headers=headers
+        )
         return r.status_code, r.json()
 
     status, body = post({}, regulator)

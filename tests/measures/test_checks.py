@@ -334,4 +334,7 @@ def test_liable_person_of_a_listed_enterprise(
     )
     assert answer["subject"]["code"] != rh.ric(5) and "*" in answer["subject"]["code"]  # masked
     # The enterprise itself is not a natural person: P10 never applies to it.
-    assert _check(client, auth_headers("regulator"), city.bad_code, "appointment", "supervision")["punishments"] == []
+    assert (
+        _check(client, auth_headers("regulator"), city.bad_code, "appointment", "supervision")["punishments"]
+        == []
+    )

@@ -124,15 +124,36 @@ def test_checks_without_feedback_are_flagged_after_the_deadline(
     past = datetime.now(UTC) - timedelta(days=31)
     with db.session() as s:
         old = service.check(
-            s, subject_code=city.bad_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller, now=past
+            s,
+            subject_code=city.bad_code,
+            matter_code=PROCUREMENT,
+            purpose="public_resource_trading",
+            caller=caller,
+            now=past,
         )
         old2 = service.check(
-            s, subject_code=city.good_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller, now=past
+            s,
+            subject_code=city.good_code,
+            matter_code=PROCUREMENT,
+            purpose="public_resource_trading",
+            caller=caller,
+            now=past,
         )
         service.check(
-            s, subject_code=city.plain_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller, now=past
+            s,
+            subject_code=city.plain_code,
+            matter_code=PROCUREMENT,
+            purpose="public_resource_trading",
+            caller=caller,
+            now=past,
         )
-        service.check(s, subject_code=city.bad_code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=caller)
+        service.check(
+            s,
+            subject_code=city.bad_code,
+            matter_code=PROCUREMENT,
+            purpose="public_resource_trading",
+            caller=caller,
+        )
     regulator = auth_headers("regulator")
     overdue = client.get("/api/v1/checks", params={"overdue": "true"}, headers=regulator).json()
     assert {c["check_id"] for c in overdue["items"]} == {old.check_id, old2.check_id}

@@ -173,3 +173,15 @@ def test_pages_render_on_an_empty_store(client: TestClient) -> None:
     for url in ("/", "/search?q=鑫达", "/publicity", "/catalog"):
         assert client.get(url).status_code == 200, url
     assert "没有符合条件的公示信息" in client.get("/publicity").text
+
+
+def test_search_and_suggest_mask_natural_persons_names(client: TestClient, city: City) -> None:
+    """The public search page and the suggestions name a natural person de-identified (王**),
+    like the public API (GET /api/v1/subjects)."""
+    html = _html(client, f"/search?q={PERSON}")
+    # The query itself is echoed (title, search box); the result names the person masked.
+    assert "王**" in html and f">{PERSON}<" not in html
+    html = _html(client, f"/search/suggest?q={PERSON}")
+    assert "王**" in html and PERSON not in html
+    api = client.get("/api/v1/subjects", params={"q": PERSON}).json()
+    assert [x["subject"]["name"] for x in api["items"]] == ["王**"]

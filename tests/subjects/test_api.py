@@ -43,10 +43,43 @@ def test_subject_by_uscc_and_relations(client: TestClient, db: Database) -> None
     body = r.json()
     assert body["id"] == ids["company"] and body["former_names"] == ["鑫达机械厂"]
     rel = client.get(f"/api/v1/subjects/{uscc(1)}/relations").json()
+    # The public sees a related natural person's name de-identified (as the portal shows it).
     assert [(x["direction"], x["role"], x["other"]["name"]) for x in rel] == [
-        ("outgoing", "legal_representative", "陈一")
+        ("outgoing", "legal_representative", "陈*")
     ]
     assert rel[0]["other"]["id_number_masked"].startswith("331002****")
+
+
+def test_public_search_and_relations_mask_person_names_staff_see_them(
+    client: TestClient, db: Database, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    from xinyong.querylog import service as querylog
+
+    ids = _seed(db)
+    found = client.get("/api/v1/subjects", params={"q": "陈一"}).json()["items"]
+    assert [(x["subject"]["name"], x["matched_name"]) for x in found] == [("陈*", "陈*")]
+    assert "陈一" not in client.get("/api/v1/subjects", params={"q": "陈一"}).text
+    # Organisations keep their names.
+    company = client.get("/api/v1/subjects", params={"q": "鑫达"}).json()["items"]
+    assert company[0]["subject"]["name"] == "台州市椒江区鑫达机械制造有限公司"
+    # A regulator without a purpose gets the public view; with one, the names in full (logged).
+    regulator = auth_headers("regulator")
+    r = client.get(f"/api/v1/subjects/{uscc(1)}/relations", headers=regulator)
+    assert r.json()[0]["other"]["name"] == "陈*"
+    r = client.get(f"/api/v1/subjects/{uscc(1)}/relations", headers={**regulator, "X-Purpose": "supervision"})
+    assert r.status_code == 200 and r.json()[0]["other"]["name"] == "陈一"
+    r = client.get("/api/v1/subjects", params={"q": "陈一", "purpose": "supervision"}, headers=regulator)
+    assert r.json()["items"][0]["subject"]["name"] == "陈一"
+    r = client.get("/api/v1/subjects", params={"q": "陈一", "purpose": "credit_lending"}, headers=regulator)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "purpose.not_allowed"
+    with db.session() as s:
+        actions = {e.action for e in querylog.search(s).items}
+        assert {"subject.relations", "subjects.search"} <= actions
+        assert querylog.search(s, querylog.LogFilter(subject_id=ids["company"])).total == 1
+    # The company's own account sees its legal representative in full.
+    own = auth_headers("subject", subject_code=uscc(1))
+    r = client.get(f"/api/v1/subjects/{uscc(1)}/relations", headers=own)
+    assert r.json()[0]["other"]["name"] == "陈一"
 
 
 def test_id_numbers_never_leave_unmasked(client: TestClient, db: Database) -> None:

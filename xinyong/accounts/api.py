@@ -61,7 +61,9 @@ def list_users(
 
 @router.post("/accounts/users", response_model=UserOut, status_code=201, summary="创建用户")
 def create_user(
-    body: UserIn, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    body: UserIn,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> UserOut:
     """Administrators create any account; credit office staff create subject accounts."""
     if principal.role != "admin" and body.role != "subject":
@@ -88,7 +90,9 @@ def create_user(
 
 @router.post("/accounts/users/{username}/lock", response_model=UserOut, summary="停用（锁定）用户")
 def lock_user(
-    username: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    username: str,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> UserOut:
     user = service.lock_user(session, username, by=principal.label)
     session.commit()
@@ -97,7 +101,9 @@ def lock_user(
 
 @router.post("/accounts/users/{username}/unlock", response_model=UserOut, summary="解锁用户")
 def unlock_user(
-    username: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    username: str,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> UserOut:
     user = service.unlock_user(session, username, by=principal.label)
     session.commit()
@@ -138,7 +144,9 @@ def list_keys(
     "/accounts/keys", response_model=ApiKeyCreated, status_code=201, summary="签发 API 密钥（仅显示一次）"
 )
 def create_key(
-    body: ApiKeyIn, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    body: ApiKeyIn,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> ApiKeyCreated:
     info, key = service.create_api_key(
         session,
@@ -159,7 +167,9 @@ def create_key(
 
 @router.post("/accounts/keys/{key_id}/revoke", response_model=ApiKeyOut, summary="吊销 API 密钥")
 def revoke_key(
-    key_id: int, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    key_id: int,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> ApiKeyOut:
     info = service.revoke_api_key(session, key_id, by=principal.label)
     session.commit()

@@ -113,7 +113,9 @@ def drafts(session: Session = Depends(get_session, scope="function")) -> list[Mo
 
 @router.post("/drafts", response_model=ModelInfo, status_code=201, summary="上传草稿模型")
 def create_draft(
-    body: DraftIn, session: Session = Depends(get_session, scope="function"), principal: Principal = Depends(current_principal)
+    body: DraftIn,
+    session: Session = Depends(get_session, scope="function"),
+    principal: Principal = Depends(current_principal),
 ) -> ModelInfo:
     """Validate and store a draft model (YAML text or JSON content)."""
     return service.create_draft(
@@ -145,7 +147,9 @@ def runs(
 
 
 @router.post("/runs", response_model=list[RunInfo], status_code=201, summary="运行批量评价")
-def run(body: RunIn | None = None, session: Session = Depends(get_session, scope="function")) -> list[RunInfo]:
+def run(
+    body: RunIn | None = None, session: Session = Depends(get_session, scope="function")
+) -> list[RunInfo]:
     """Evaluate the whole city with the models in force (one run per model)."""
     body = body or RunIn()
     return service.run_batch(session, engine=body.engine, as_of=body.as_of)

@@ -26,15 +26,14 @@ from typing import Any
 
 import pyarrow as pa
 import yaml
-from sqlalchemy import insert, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months
 from xinyong.core import ledger
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
-from xinyong.core.events import Event, pending
+from xinyong.core.events import Event, pending, wait_for_writers
 from xinyong.core.settings import get_settings
 from xinyong.evaluation import engine as eng
 from xinyong.evaluation import features as F
@@ -72,7 +71,6 @@ CONSUMER = "evaluation"
 GRADE_CHANGED = "evaluation.grade_changed"
 # Statement batch sizes (memory and IN-list bounds; operational knobs, not rules).
 _CHUNK = 2000
-_OUTBOX_LOCK_TIMEOUT = "2s"
 _NEGATIVE_ITEMS_POLARITY = "negative"
 
 __all__ = [
@@ -753,28 +751,11 @@ def _subjects_named(ev: Event) -> set[int]:
 _RELEVANT = ("record.", "subject.", "list.")
 
 
-def _wait_for_outbox_writers(session: Session) -> bool:
-    """PostgreSQL: wait for in-flight outbox writers so no event id can commit below the cursor
-    (see ``records.service``); SQLite has a single writer."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    previous = session.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
-    session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": _OUTBOX_LOCK_TIMEOUT})
-    try:
-        with session.begin_nested():
-            session.execute(text("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"))
-        return True
-    except OperationalError:
-        return False
-    finally:
-        session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})
-
-
 def process_events(session: Session, limit: int = 10_000) -> int:
     """The outbox consumer ``evaluation``: re-evaluate every subject named by record, subject or
     list events since its cursor, in the caller's transaction. Returns events consumed. Call it
     at the start of a transaction; the caller commits."""
-    if not _wait_for_outbox_writers(session):
+    if not wait_for_writers(session):
         return 0
     consumed = 0
     while True:

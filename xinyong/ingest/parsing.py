@@ -280,8 +280,7 @@ def open_csv(stream: IO[bytes], resolve: HeaderResolver, max_bytes: int) -> Tabl
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
         try:
-            for n, cells in enumerate(reader, start=1):
-                yield n, cells  # a new list per record already
+            yield from enumerate(reader, start=1)  # a new list per record already
         except csv.Error as exc:
             raise file_error(
                 "ingest.bad_format",

@@ -75,7 +75,9 @@ def members(
 
 
 @router.get("/announcements/{procedure_id}", response_model=Announcement, summary="名单公告")
-def announcement(procedure_id: int, session: Session = Depends(get_session, scope="function")) -> Announcement:
+def announcement(
+    procedure_id: int, session: Session = Depends(get_session, scope="function")
+) -> Announcement:
     return service.announcement(session, procedure_id)
 
 
@@ -111,7 +113,9 @@ def procedures(
 
 @router.post("/procedures", response_model=ProcedureView, status_code=201, summary="提议列入")
 def propose(
-    body: ProposalIn, session: Session = Depends(get_session, scope="function"), actor: service.Actor = Depends(_actor)
+    body: ProposalIn,
+    session: Session = Depends(get_session, scope="function"),
+    actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     from xinyong.subjects import service as subjects_service
 
@@ -133,7 +137,9 @@ def propose(
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureView, summary="一个名单认定程序及其各环节")
 def procedure(
-    procedure_id: int, session: Session = Depends(get_session, scope="function"), actor: service.Actor = Depends(_actor)
+    procedure_id: int,
+    session: Session = Depends(get_session, scope="function"),
+    actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
     return service.get_procedure(session, procedure_id, actor=actor)
 
@@ -281,7 +287,8 @@ def queue(
 
 @router.get("/my/procedures", response_model=list[ProcedureView], summary="本主体的名单认定程序")
 def my_procedures(
-    session: Session = Depends(get_session, scope="function"), principal: Principal = Depends(current_principal)
+    session: Session = Depends(get_session, scope="function"),
+    principal: Principal = Depends(current_principal),
 ) -> list[ProcedureView]:
     """A subject account's own procedures (notices to answer, decisions, listings)."""
     if principal.subject_id is None:

@@ -71,7 +71,9 @@ def matters() -> list[MatterOut]:
 
 
 @router.get("/measures/cases", response_model=list[CaseOut], summary="联合奖惩典型案例")
-def cases(limit: int = Query(100, ge=1, le=500), session: Session = Depends(get_session, scope="function")) -> list[CaseOut]:
+def cases(
+    limit: int = Query(100, ge=1, le=500), session: Session = Depends(get_session, scope="function")
+) -> list[CaseOut]:
     return service.typical_cases(session, limit=limit)
 
 
@@ -176,7 +178,9 @@ def checks(
 
 @router.get("/checks/{check_id}", summary="一次核查（回执与措施）")
 def get_check(
-    check_id: str, principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    check_id: str,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     return service.get_check(session, check_id, caller_of(principal))
 
@@ -209,7 +213,8 @@ def list_feedback(
 
 @router.get("/feedback/stats", response_model=FeedbackStats, summary="反馈统计（按部门、按措施）")
 def feedback_stats(
-    principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> FeedbackStats:
     return service.feedback_stats(session, caller_of(principal))
 
@@ -252,7 +257,8 @@ def create_subscription(
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut], summary="本部门的推送订阅")
 def subscriptions(
-    principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function")
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[SubscriptionOut]:
     return push.list_subscriptions(session, caller_of(principal))
 

@@ -34,7 +34,6 @@ from xinyong.core import ledger
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger, get_measures
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
-from xinyong.querylog import service as querylog_service
 from xinyong.measures.schemas import (
     AppliedMeasure,
     BasisOut,
@@ -57,6 +56,7 @@ from xinyong.measures.schemas import (
     TriggerOut,
     VerifyResult,
 )
+from xinyong.querylog import service as querylog_service
 from xinyong.records import service as records_service
 from xinyong.subjects import service as subjects_service
 
@@ -640,7 +640,7 @@ def check(
     *,
     subject_code: str,
     matter_code: str,
-    purpose: str,
+    purpose: str | None,
     caller: Caller,
     now: datetime | None = None,
     log: LogWriter | None = None,
@@ -736,7 +736,7 @@ def check_many(
     *,
     subject_codes: Sequence[str],
     matter_code: str,
-    purpose: str,
+    purpose: str | None,
     caller: Caller,
     now: datetime | None = None,
     log: LogWriter | None = None,

@@ -57,7 +57,9 @@ def search(
 
 
 @router.get("/search/suggest", response_class=HTMLResponse)
-def suggest(q: str = "", kind: str = "", session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
+def suggest(
+    q: str = "", kind: str = "", session: Session = Depends(get_session, scope="function")
+) -> HTMLResponse:
     """Suggestions while typing (an htmx fragment; the plain form works without it)."""
     view = service.suggest_view(session, q, kind)
     return render_fragment(

@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[red]日期格式错误[/red]: {today} (expected YYYY-MM-DD)")
                 raise typer.Exit(2) from None
         r = run_daily(get_database(), day)
-        console.print(f"公示期届满 publicity ended: {r.records_ended}; 信用状态事件 events consumed: {r.state_events}")
+        console.print(
+            f"公示期届满 publicity ended: {r.records_ended}; 信用状态事件 events consumed: {r.state_events}"
+        )
         console.print(
             f"名单 lists: {r.lists_exited} exited, {r.lists_escalated} escalations proposed; "
             f"评价 evaluation events: {r.evaluation_events}; 账本检查点 ledger checkpoints: {r.checkpoints}"

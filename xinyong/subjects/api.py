@@ -35,9 +35,32 @@ def search_subjects(
     ),
     page: int = Query(1, ge=1),
     per_page: int = Query(20, ge=1, le=100),
+    purpose: str | None = Depends(requested_purpose),
+    principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> SearchPageOut:
-    return SearchPageOut.model_validate(service.search(session, q, kind=kind, page=page, per_page=per_page))
+    """Public callers (and government callers without a purpose) see natural persons' names
+    de-identified (张**), as on the portal; a government caller with a purpose sees them in full
+    and the search is in the query log."""
+    found = service.search(session, q, kind=kind, page=page, per_page=per_page)
+    access = querylog.access_for(session, principal, None, purpose, optional=True)
+    if access.public:
+        return SearchPageOut.model_validate(service.public_search_page(found))
+    querylog.log_access(
+        session,
+        access,
+        None,
+        ["subject_profile"],
+        action="subjects.search",
+        result_count=len(found.items),
+        reference=f"q={q}"[:200] if not _is_id_number(q) else "q=<身份证号码>",
+    )
+    return SearchPageOut.model_validate(found)
+
+
+def _is_id_number(q: str) -> bool:
+    # A full ID number never goes into the log's reference text.
+    return len(q.strip()) == 18 and q.strip()[:17].isdigit()
 
 
 @router.get("/subjects/{code}", response_model=SubjectOut, summary="按统一社会信用代码或身份证号码查看主体")
@@ -69,9 +92,30 @@ def subject_by_code(
 
 
 @router.get("/subjects/{code}/relations", response_model=list[RelationOut], summary="主体的关联关系")
-def subject_relations(code: str, session: Session = Depends(get_session, scope="function")) -> list[RelationOut]:
+def subject_relations(
+    code: str,
+    purpose: str | None = Depends(requested_purpose),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
+) -> list[RelationOut]:
+    """Related natural persons' names are de-identified for public callers (张**); the subject
+    itself and government callers with a purpose see them in full (logged)."""
     subject = service.get_by_code(session, code)
-    return [RelationOut.model_validate(r) for r in service.list_relations(session, subject.id)]
+    relations = service.list_relations(session, subject.id)
+    access = querylog.access_for(session, principal, subject.id, purpose, optional=True)
+    if access.public:
+        relations = service.public_relations(relations)
+    else:
+        querylog.log_access(
+            session,
+            access,
+            subject.id,
+            ["subject_relations"],
+            action="subject.relations",
+            result_count=len(relations),
+            reference=f"subject:{subject.id}",
+        )
+    return [RelationOut.model_validate(r) for r in relations]
 
 
 @router.get(

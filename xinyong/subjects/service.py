@@ -11,7 +11,7 @@ Identity: legal persons and other organisations by USCC, natural persons by ID n
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -710,23 +710,51 @@ def reencrypt_id_numbers(session: Session, *, batch: int = 500) -> int:
     return len(rows)
 
 
+def public_person_name(name: str) -> str:
+    """张三丰 → 张**: the surname stays, the given name is hidden (as the portal shows it)."""
+    name = name.strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else name
+
+
 def public_subject_view(view: SubjectView) -> SubjectView:
     """The subject row as the public sees it: a natural person's name (and former names)
     de-identified and address left out (RULES.md, Shenzhen §38); organisations unchanged."""
     if view.kind != "natural_person":
         return view
-    from dataclasses import replace
-
-    def masked(name: str) -> str:
-        name = name.strip()
-        return name[:1] + "*" * max(len(name) - 1, 1) if name else name
-
     return replace(
         view,
-        name=masked(view.name),
-        former_names=[masked(n) for n in view.former_names],
+        name=public_person_name(view.name),
+        former_names=[public_person_name(n) for n in view.former_names],
         address=None,
     )
+
+
+def public_brief(brief: SubjectBrief) -> SubjectBrief:
+    """A subject brief as the public sees it: a natural person's name de-identified."""
+    if brief.kind != "natural_person":
+        return brief
+    return replace(brief, name=public_person_name(brief.name))
+
+
+def public_search_page(page: SearchPage) -> SearchPage:
+    """Search results as the public sees them: natural persons' names (and the former name that
+    matched) de-identified, like the portal's search and suggest."""
+    items = [
+        replace(
+            hit,
+            subject=public_brief(hit.subject),
+            matched_name=public_person_name(hit.matched_name)
+            if hit.matched_name and hit.subject.kind == "natural_person"
+            else hit.matched_name,
+        )
+        for hit in page.items
+    ]
+    return replace(page, items=items)
+
+
+def public_relations(relations: list[RelationView]) -> list[RelationView]:
+    """Relations as the public sees them: related natural persons' names de-identified."""
+    return [replace(r, other=public_brief(r.other)) for r in relations]
 
 
 def rename_subject(

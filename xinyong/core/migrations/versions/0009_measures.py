@@ -42,9 +42,14 @@ def upgrade() -> None:
     op.create_index(op.f("ix_measure_checks_issued_at"), "measure_checks", ["issued_at"], unique=False)
     op.create_index(op.f("ix_measure_checks_subject_id"), "measure_checks", ["subject_id"], unique=False)
     op.create_index(op.f("ix_measure_checks_batch_id"), "measure_checks", ["batch_id"], unique=False)
-    op.create_index(op.f("ix_measure_checks_feedback_due_on"), "measure_checks", ["feedback_due_on"], unique=False)
     op.create_index(
-        "ix_measure_checks_department_issued", "measure_checks", ["department_code", "issued_at"], unique=False
+        op.f("ix_measure_checks_feedback_due_on"), "measure_checks", ["feedback_due_on"], unique=False
+    )
+    op.create_index(
+        "ix_measure_checks_department_issued",
+        "measure_checks",
+        ["department_code", "issued_at"],
+        unique=False,
     )
     op.create_table(
         "measure_feedback",
@@ -137,7 +142,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_push_deliveries_subscription_id"), "push_deliveries", ["subscription_id"], unique=False
     )
-    op.create_index("ix_push_deliveries_status_next", "push_deliveries", ["status", "next_attempt_at"], unique=False)
+    op.create_index(
+        "ix_push_deliveries_status_next", "push_deliveries", ["status", "next_attempt_at"], unique=False
+    )
 
 
 def downgrade() -> None:
