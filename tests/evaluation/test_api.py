@@ -50,7 +50,9 @@ def test_grade_access_runs_drafts_and_public_models(client: TestClient, session:
     own = client.get(f"/api/v1/evaluation/subjects/{mine}", headers=subject)
     assert own.status_code == 200 and own.json()["grade"] == "B"
     assert client.get(f"/api/v1/evaluation/subjects/{other}", headers=subject).status_code == 403
-    seen = client.get(f"/api/v1/evaluation/subjects/{other}", headers=regulator).json()
+    seen = client.get(
+        f"/api/v1/evaluation/subjects/{other}", params={"purpose": "supervision"}, headers=regulator
+    ).json()
     assert seen["cap"] == "serious_penalty" or seen["grade"] == "D"
     assert any(rid in r["record_ids"] for r in seen["reasons"])
     assert client.get(f"/api/v1/evaluation/subjects/{other}", headers=bank).status_code == 403
@@ -58,7 +60,9 @@ def test_grade_access_runs_drafts_and_public_models(client: TestClient, session:
     assert (
         client.get(f"/api/v1/evaluation/subjects/{mine}/history", headers=subject).json()[0]["grade"] == "B"
     )
-    whatif = client.get(f"/api/v1/evaluation/subjects/{other}/whatif", headers=office).json()
+    whatif = client.get(
+        f"/api/v1/evaluation/subjects/{other}/whatif", params={"purpose": "supervision"}, headers=office
+    ).json()
     assert whatif["records"][0]["record_id"] == rid and whatif["records"][0]["ends_on"]
 
     # Published models are public rules; drafts are the credit office's.
@@ -84,7 +88,11 @@ def test_grade_access_runs_drafts_and_public_models(client: TestClient, session:
     assert client.get(f"/api/v1/evaluation/models/{draft_id}").status_code == 404  # not public
     preview = client.post(f"/api/v1/evaluation/drafts/{draft_id}/preview", json={}, headers=office)
     assert preview.status_code == 200 and preview.json()["run"]["kind"] == "draft"
-    under = client.get(f"/api/v1/evaluation/subjects/{mine}/under/{draft_id}", headers=office)
+    under = client.get(
+        f"/api/v1/evaluation/subjects/{mine}/under/{draft_id}",
+        params={"purpose": "data_maintenance"},
+        headers=office,
+    )
     assert under.status_code == 200 and under.json()["model_version"] == "draft-1"
     run_id = by_model["enterprise"]["id"]
     report = client.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.subjects.util import ric, uscc, uscc_inner_mismatch
+from xinyong.core import ledger
 from xinyong.core.errors import Conflict, InvalidInput
 from xinyong.core.events import Event
 from xinyong.subjects import service as subjects
@@ -201,6 +203,16 @@ def test_distinct_is_kept_and_not_reopened(session: Session, messy: dict[str, in
     assert subjects.list_cases(session, kind="name_multiple_codes").total == 0
     kept = subjects.get_case(session, case.id)
     assert (kept.resolution, kept.note, kept.status) == ("distinct", "两家不同企业，异地同名", "resolved")
+    # The decision is in the tamper-evident ledger, with who decided and why.
+    ledger.checkpoint_pending(session)
+    proof = ledger.proof_for_ref(session, f"governance_case:{case.id}", include_payload=True)
+    payload = json.loads(proof.entry["payload"])
+    assert (proof.entry["kind"], payload["resolution"], payload["by"]) == (
+        "governance.resolved",
+        "distinct",
+        "张科员",
+    )
+    assert ledger.verify(session).ok
     # New evidence after the decision (a third subject with that name) opens a fresh case.
     subjects.create_subject(session, kind="enterprise", name="台州市同名科技有限公司", uscc=uscc(32))
     assert subjects.detect_cases(session) == 1

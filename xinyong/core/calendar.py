@@ -318,8 +318,11 @@ def load_calendar(session: Session) -> WorkCalendar:
     return _cached(_ruleset_fingerprint(), tuple(list_overrides(session)))
 
 
-def add_override(session: Session, day: date, is_workday: bool, name: str, source: str = "") -> Override:
-    """Record (or replace) a city's correction of one day; the caller commits."""
+def add_override(
+    session: Session, day: date, is_workday: bool, name: str, source: str = "", *, by: str = ""
+) -> Override:
+    """Record (or replace) a city's correction of one day; the caller commits. A rule-table
+    change, so it is appended to the ledger in the same transaction."""
     name, source = name.strip(), source.strip()
     if not name:
         raise InvalidInput(
@@ -337,6 +340,14 @@ def add_override(session: Session, day: date, is_workday: bool, name: str, sourc
     else:
         row.is_workday, row.name, row.source = is_workday, name, source
     session.flush()
+    from xinyong.core import ledger  # the ledger imports settings only; kept local for start-up
+
+    ledger.append(
+        session,
+        "calendar.override",
+        f"calendar:{day.isoformat()}",
+        {"day": day.isoformat(), "is_workday": is_workday, "name": name, "source": source, "by": by},
+    )
     return Override(day=day, is_workday=is_workday, name=name, source=source)
 
 
@@ -347,4 +358,9 @@ def remove_override(session: Session, day: date) -> bool:
         return False
     session.delete(row)
     session.flush()
+    from xinyong.core import ledger
+
+    ledger.append(
+        session, "calendar.override_removed", f"calendar:{day.isoformat()}", {"day": day.isoformat()}
+    )
     return True

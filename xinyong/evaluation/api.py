@@ -1,7 +1,12 @@
 """HTTP API of the evaluation domain (thin: it calls the service).
 
 Who may call what is declared in ``xinyong/accounts/policy.py``; on top of that a subject
-account sees only its own grade (checked here: the table cannot say "own")."""
+account sees only its own grade (checked here: the table cannot say "own").
+
+A subject's grade, reasons, history and what-if are non-public: a regulator or credit office
+caller names an allowed purpose (``X-Purpose`` header or ``purpose`` parameter; the subject
+itself uses ``self_query`` implicitly), and every read leaves one query-log entry (who,
+organisation, role, purpose, subject, the items returned). See docs/security.md."""
 
 from __future__ import annotations
 
@@ -28,11 +33,16 @@ from xinyong.evaluation.schemas import (
     SubjectResult,
     WhatIf,
 )
+from xinyong.querylog import service as querylog
+from xinyong.querylog.deps import requested_purpose
 
 router = APIRouter(prefix="/api/v1/evaluation", tags=["evaluation"])
 
 
-def _own(principal: Principal, subject_id: int) -> None:
+def _access(session: Session, principal: Principal, subject_id: int, purpose: str | None) -> querylog.Access:
+    """The caller's access to ``subject_id``'s evaluation: its own (a subject account), or the
+    government view with an allowed purpose (``purpose.required`` / ``purpose.not_allowed``
+    otherwise). An evaluation has no public view."""
     if principal.role == "subject" and principal.subject_id != subject_id:
         raise Forbidden(
             "A subject account sees only its own evaluation",
@@ -40,50 +50,79 @@ def _own(principal: Principal, subject_id: int) -> None:
             code="evaluation.not_own_subject",
             subject_id=subject_id,
         )
+    access = querylog.access_for(session, principal, subject_id, purpose)
+    if access.public:
+        raise Forbidden(
+            "A subject's evaluation is not public",
+            "主体的公共信用综合评价结果不予公开",
+            code="evaluation.not_public",
+            subject_id=subject_id,
+        )
+    return access
+
+
+def _log(session: Session, access: querylog.Access, subject_id: int, items: list[str], action: str) -> None:
+    querylog.log_access(session, access, subject_id, items, action=action, reference=f"subject:{subject_id}")
 
 
 @router.get("/subjects/{subject_id}", response_model=SubjectResult, summary="主体的评价等级及原因")
 def subject_grade(
     subject_id: int,
+    purpose: str | None = Depends(requested_purpose),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> SubjectResult:
     """The subject's current grade, score, dimension scores and the reasons (veto, cap, the
     indicators that cost or gained most, each citing records and the rule)."""
-    _own(principal, subject_id)
-    return service.explain(session, subject_id)
+    access = _access(session, principal, subject_id, purpose)
+    out = service.explain(session, subject_id)
+    _log(session, access, subject_id, service.items_returned(session, out), "evaluation.view")
+    return out
 
 
 @router.get("/subjects/{subject_id}/history", response_model=list[HistoryEntry], summary="主体的评价历史")
 def subject_history(
     subject_id: int,
+    purpose: str | None = Depends(requested_purpose),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> list[HistoryEntry]:
-    _own(principal, subject_id)
-    return service.history(session, subject_id)
+    access = _access(session, principal, subject_id, purpose)
+    out = service.history(session, subject_id)
+    _log(session, access, subject_id, service.items_returned(session), "evaluation.history")
+    return out
 
 
 @router.get("/subjects/{subject_id}/whatif", response_model=WhatIf, summary="信用修复或公示期届满后的等级")
 def subject_whatif(
     subject_id: int,
+    purpose: str | None = Depends(requested_purpose),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> WhatIf:
     """Which negative records, if repaired or expired, would change the grade, and the day each
     publicity window ends by itself."""
-    _own(principal, subject_id)
-    return service.whatif(session, subject_id)
+    access = _access(session, principal, subject_id, purpose)
+    out = service.whatif(session, subject_id)
+    _log(session, access, subject_id, service.items_returned(session, out), "evaluation.whatif")
+    return out
 
 
 @router.get(
     "/subjects/{subject_id}/under/{model_id}", response_model=SubjectResult, summary="草稿模型下的等级"
 )
 def subject_under_model(
-    subject_id: int, model_id: int, session: Session = Depends(get_session, scope="function")
+    subject_id: int,
+    model_id: int,
+    purpose: str | None = Depends(requested_purpose),
+    session: Session = Depends(get_session, scope="function"),
+    principal: Principal = Depends(current_principal),
 ) -> SubjectResult:
     """What the subject's grade would be under another stored model version (a draft), today."""
-    return service.subject_under_model(session, subject_id, model_id)
+    access = _access(session, principal, subject_id, purpose)
+    out = service.subject_under_model(session, subject_id, model_id)
+    _log(session, access, subject_id, service.items_returned(session, out), "evaluation.under_model")
+    return out
 
 
 @router.get("/models", response_model=list[ModelInfo], summary="已发布的评价模型")

@@ -72,6 +72,9 @@ GRADE_CHANGED = "evaluation.grade_changed"
 # Statement batch sizes (memory and IN-list bounds; operational knobs, not rules).
 _CHUNK = 2000
 _NEGATIVE_ITEMS_POLARITY = "negative"
+# The query-log item code of a read of a subject's evaluation (grade, score, reasons, history):
+# derived information, not a catalog item; the cited records' items are logged beside it.
+EVALUATION_ITEM = "evaluation"
 
 __all__ = [
     "CONSUMER",
@@ -83,6 +86,7 @@ __all__ = [
     "get_model",
     "get_run",
     "history",
+    "items_returned",
     "list_models",
     "list_runs",
     "preview_draft",
@@ -1023,6 +1027,33 @@ def whatif(session: Session, subject_id: int, as_of: date | None = None) -> What
         all_repaired=all_repaired,
         timeline=timeline,
     )
+
+
+def items_returned(session: Session, answer: SubjectResult | WhatIf | None = None) -> list[str]:
+    """What a read of a subject's evaluation returns, as query-log item codes: ``evaluation``
+    (the grade, score and history) and the catalog items of the records the answer cites (in its
+    reasons and indicator citations, or its what-if rows), sorted."""
+    from xinyong.records import service as records_service
+
+    items = {EVALUATION_ITEM}
+    results: list[SubjectResult] = []
+    if isinstance(answer, WhatIf):
+        items.update(r.item_code for r in answer.records)
+        results = [answer.current] + ([answer.all_repaired] if answer.all_repaired else [])
+    elif answer is not None:
+        results = [answer]
+    cited: set[int] = set()
+    for result in results:
+        for ids in result.cites.values():
+            cited.update(ids)
+        for reason in result.reasons:
+            cited.update(reason.record_ids)
+    for record_id in sorted(cited):
+        try:
+            items.add(records_service.get_record(session, record_id).item_code)
+        except NotFound:  # a cited record id that no longer resolves cites nothing
+            continue
+    return sorted(items)
 
 
 def _polarity(catalog: catalog_service.Catalog, item_code: str) -> str:

@@ -4,14 +4,9 @@ suite turns it off). It keeps "record submitted → new grade visible" within ab
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-
+from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
 
@@ -26,27 +21,13 @@ def run_once(db: Database) -> int:
         return service.process_events(session)
 
 
-async def _loop(db: Database, interval: float) -> None:
-    while True:
-        try:
-            consumed = await asyncio.to_thread(run_once, db)
-            if consumed:
-                log.info("evaluation: %d events consumed", consumed)
-        except Exception:  # keep serving; the next round retries (the consumer is idempotent)
-            log.exception("evaluation consumer failed")
-        await asyncio.sleep(interval)
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    interval = get_settings().evaluation_poll_seconds
-    task: asyncio.Task[None] | None = None
-    if interval > 0:
-        task = asyncio.create_task(_loop(app.state.db, interval), name="xinyong-evaluation")
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+lifespan = periodic_lifespan(
+    PeriodicJob(
+        name="xinyong-evaluation",
+        interval=lambda: get_settings().evaluation_poll_seconds,
+        run_once=run_once,
+        log=log,
+        failure="evaluation consumer failed",
+        log_line=lambda consumed: f"evaluation: {consumed} events consumed" if consumed else None,
+    )
+)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
-from xinyong.core import identifiers
+from xinyong.core import identifiers, ledger
 from xinyong.core.bulk import insert_rows
 from xinyong.core.calendar import load_calendar
 from xinyong.core.db import utcnow
@@ -1141,7 +1141,21 @@ def discard(
     q.status = "discarded"
     q.note = note.strip()
     session.flush()
-    return _quarantine_info(q, _provider(session, q.provider_id).code)
+    provider_code = _provider(session, q.provider_id).code
+    # A row leaves quarantine without becoming a record: the decision is ledgered.
+    ledger.append(
+        session,
+        "quarantine.discarded",
+        f"quarantine:{q.id}",
+        {
+            "quarantine_id": q.id,
+            "submission_id": q.submission_id,
+            "row": q.row_number,
+            "provider": provider_code,
+            "note": q.note,
+        },
+    )
+    return _quarantine_info(q, provider_code)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -5,16 +5,11 @@ knob as the records tick; 0 = off)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from fastapi import FastAPI
-
+from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
 
@@ -44,32 +39,22 @@ def run_once(db: Database, today: date | None = None) -> RunResult:
     return RunResult(consumed, tick.exited, tick.escalated, tick.deadlines_refreshed)
 
 
-async def _loop(db: Database, interval: int) -> None:
-    while True:
-        try:
-            result = await asyncio.to_thread(run_once, db)
-            if result.consumed or result.exited or result.escalated:
-                log.info(
-                    "lists: %d events consumed, %d listings ended, %d escalations proposed",
-                    result.consumed,
-                    result.exited,
-                    result.escalated,
-                )
-        except Exception:  # keep serving; the next run retries (every step is idempotent)
-            log.exception("lists job failed")
-        await asyncio.sleep(interval)
+def _log_line(result: RunResult) -> str | None:
+    if not (result.consumed or result.exited or result.escalated):
+        return None
+    return (
+        f"lists: {result.consumed} events consumed, {result.exited} listings ended, "
+        f"{result.escalated} escalations proposed"
+    )
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    interval = get_settings().tick_interval_seconds
-    task: asyncio.Task[None] | None = None
-    if interval > 0:
-        task = asyncio.create_task(_loop(app.state.db, interval), name="xinyong-lists")
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+lifespan = periodic_lifespan(
+    PeriodicJob(
+        name="xinyong-lists",
+        interval=lambda: get_settings().tick_interval_seconds,
+        run_once=lambda db: run_once(db),
+        log=log,
+        failure="lists job failed",
+        log_line=_log_line,
+    )
+)

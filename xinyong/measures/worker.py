@@ -4,14 +4,9 @@ turns it off). ``xinyong push run`` does the same from the command line."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-
+from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
 
@@ -33,25 +28,13 @@ def run_once(db: Database) -> None:
         )
 
 
-async def _loop(db: Database, interval: float) -> None:
-    while True:
-        try:
-            await asyncio.to_thread(run_once, db)
-        except Exception:  # keep serving; the next round retries (deliveries are at-least-once)
-            log.exception("push worker failed")
-        await asyncio.sleep(interval)
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    interval = get_settings().push_poll_seconds
-    task: asyncio.Task[None] | None = None
-    if interval > 0:
-        task = asyncio.create_task(_loop(app.state.db, interval), name="xinyong-push")
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+# run_once logs what it did itself.
+lifespan = periodic_lifespan(
+    PeriodicJob(
+        name="xinyong-push",
+        interval=lambda: get_settings().push_poll_seconds,
+        run_once=run_once,
+        log=log,
+        failure="push worker failed",
+    )
+)

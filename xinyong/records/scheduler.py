@@ -3,15 +3,10 @@ lifespan. ``settings.tick_interval_seconds`` = 0 turns it off (the test suite do
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 
-from fastapi import FastAPI
-
+from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
 
@@ -31,28 +26,21 @@ def run_once(db: Database, today: date | None = None) -> tuple[int, int]:
     return ended, consumed
 
 
-async def _loop(db: Database, interval: int) -> None:
-    while True:
-        try:
-            ended, consumed = await asyncio.to_thread(run_once, db)
-            if ended or consumed:
-                log.info("tick: %d records ended publicity, %d events consumed", ended, consumed)
-        except Exception:  # keep serving; the next run retries (tick is idempotent)
-            log.exception("tick failed")
-        await asyncio.sleep(interval)
+def _log_line(result: tuple[int, int]) -> str | None:
+    ended, consumed = result
+    if not (ended or consumed):
+        return None
+    return f"tick: {ended} records ended publicity, {consumed} events consumed"
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the periodic tick when the app starts (if enabled) and stop it on shutdown."""
-    interval = get_settings().tick_interval_seconds
-    task: asyncio.Task[None] | None = None
-    if interval > 0:
-        task = asyncio.create_task(_loop(app.state.db, interval), name="xinyong-tick")
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+# Start the periodic tick when the app starts (if enabled) and stop it on shutdown.
+lifespan = periodic_lifespan(
+    PeriodicJob(
+        name="xinyong-tick",
+        interval=lambda: get_settings().tick_interval_seconds,
+        run_once=lambda db: run_once(db),
+        log=log,
+        failure="tick failed",
+        log_line=_log_line,
+    )
+)

@@ -18,6 +18,7 @@ import yaml
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.core import ledger
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import emit
@@ -240,12 +241,16 @@ def _decide(
     case.resolved_at = utcnow()
     case.note = note
     session.flush()
+    payload = {"case_id": case.id, "kind": case.kind, "resolution": resolution, "by": by, "detail": detail}
     emit(
         session,
         "governance.resolved",
         subject_id=case.subject_ids[0] if case.subject_ids else None,
-        payload={"case_id": case.id, "kind": case.kind, "resolution": resolution, "by": by, "detail": detail},
+        payload=payload,
     )
+    # Every governance decision is traceable in the tamper-evident ledger (DESIGN: nothing
+    # silently changed), in the same transaction as the decision.
+    ledger.append(session, "governance.resolved", f"governance_case:{case.id}", {**payload, "note": note})
 
 
 def close_provisional_case(session: Session, subject_id: int, *, by: str, note: str) -> None:

@@ -22,7 +22,6 @@ from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import CatalogItem
 from xinyong.core import calendar as work_calendar
-from xinyong.core import ledger
 from xinyong.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.evaluation import service as evaluation_service
@@ -777,20 +776,7 @@ def add_calendar_override(
             code="console.source_required",
             field="source",
         )
-    override = work_calendar.add_override(session, when, kind == "workday", name, source)
-    ledger.append(
-        session,
-        "calendar.override",
-        f"calendar:{when.isoformat()}",
-        {
-            "day": when.isoformat(),
-            "is_workday": override.is_workday,
-            "name": override.name,
-            "source": override.source,
-            "by": desk.label,
-        },
-    )
-    return override
+    return work_calendar.add_override(session, when, kind == "workday", name, source, by=desk.label)
 
 
 # --- list procedures -------------------------------------------------------------------------
