@@ -6,6 +6,10 @@ acts for its own department, a subject sees and answers its own procedures."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
@@ -46,6 +50,28 @@ def actor_of(principal: Principal) -> service.Actor:
 
 def _actor(principal: Principal = Depends(current_principal)) -> service.Actor:
     return actor_of(principal)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """The session and caller of a request that takes a procedure step."""
+
+    session: Session
+    actor: service.Actor
+
+    def run(self, action: Callable[..., ProcedureView], *args: Any, **fields: Any) -> ProcedureView:
+        """Take the step (``action(session, *args, actor=..., **fields)``), settle it and
+        answer with the procedure."""
+        view = action(self.session, *args, actor=self.actor, **fields)
+        service.settle(self.session)
+        return view
+
+
+def _step(
+    session: Session = Depends(get_session, scope="function"),
+    actor: service.Actor = Depends(_actor),
+) -> _Step:
+    return _Step(session, actor)
 
 
 # --- list types and the public lists -----------------------------------------------------------
@@ -114,25 +140,21 @@ def procedures(
 @router.post("/procedures", response_model=ProcedureView, status_code=201, summary="提议列入")
 def propose(
     body: ProposalIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
     from xinyong.subjects import service as subjects_service
 
-    subject = subjects_service.get_by_code(session, body.subject_code)
-    view = service.propose(
-        session,
+    subject = subjects_service.get_by_code(step.session, body.subject_code)
+    return step.run(
+        service.propose,
         list_type=body.list_type,
         subject_id=subject.id,
-        actor=actor,
         reasons=body.reasons,
         legal_basis=body.legal_basis,
         basis_record_id=body.basis_record_id,
         department_code=body.department_code,
         on=body.on,
     )
-    service.settle(session)
-    return view
 
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureView, summary="一个名单认定程序及其各环节")
@@ -148,46 +170,37 @@ def procedure(
 def notice(
     procedure_id: int,
     body: NoticeIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.notice(
-        session, procedure_id, actor=actor, text=body.text, document_number=body.document_number, on=body.on
+    return step.run(
+        service.notice, procedure_id, text=body.text, document_number=body.document_number, on=body.on
     )
-    service.settle(session)
-    return view
 
 
 @router.post("/procedures/{procedure_id}/statement", response_model=ProcedureView, summary="陈述申辩")
 def statement(
     procedure_id: int,
     body: StatementIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.file_statement(
-        session,
+    return step.run(
+        service.file_statement,
         procedure_id,
-        actor=actor,
         text=body.text,
         hearing_requested=body.hearing_requested,
         on=body.on,
     )
-    service.settle(session)
-    return view
 
 
 @router.post("/procedures/{procedure_id}/decision", response_model=ProcedureView, summary="认定决定")
 def decision(
     procedure_id: int,
     body: DecisionIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.decide(
-        session,
+    return step.run(
+        service.decide,
         procedure_id,
-        actor=actor,
         outcome=body.outcome,
         reasons=body.reasons,
         legal_basis=body.legal_basis,
@@ -198,80 +211,58 @@ def decision(
         else None,
         on=body.on,
     )
-    service.settle(session)
-    return view
 
 
 @router.post("/procedures/{procedure_id}/publication", response_model=ProcedureView, summary="公布")
 def publication(
     procedure_id: int,
     body: PublicationIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.publish(
-        session, procedure_id, actor=actor, document_number=body.document_number, on=body.on
-    )
-    service.settle(session)
-    return view
+    return step.run(service.publish, procedure_id, document_number=body.document_number, on=body.on)
 
 
 @router.post("/procedures/{procedure_id}/interviews", response_model=ProcedureView, summary="约谈记录")
 def interview(
     procedure_id: int,
     body: InterviewIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.record_interview(
-        session, procedure_id, actor=actor, kind=body.kind, summary=body.summary, on=body.on
-    )
-    service.settle(session)
-    return view
+    return step.run(service.record_interview, procedure_id, kind=body.kind, summary=body.summary, on=body.on)
 
 
 @router.post("/procedures/{procedure_id}/rectification", response_model=ProcedureView, summary="整改完成")
 def rectification(
     procedure_id: int,
     body: RectificationIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.record_rectification(session, procedure_id, actor=actor, text=body.text, on=body.on)
-    service.settle(session)
-    return view
+    return step.run(service.record_rectification, procedure_id, text=body.text, on=body.on)
 
 
 @router.post("/procedures/{procedure_id}/exit", response_model=ProcedureView, summary="移出")
 def exit_list(
     procedure_id: int,
     body: ExitIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.exit_list(
-        session,
+    return step.run(
+        service.exit_list,
         procedure_id,
-        actor=actor,
         reason=body.reason,
         text=body.text,
         document_number=body.document_number,
         on=body.on,
     )
-    service.settle(session)
-    return view
 
 
 @router.post("/procedures/{procedure_id}/withdrawal", response_model=ProcedureView, summary="撤回提议")
 def withdrawal(
     procedure_id: int,
     body: WithdrawalIn,
-    session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    view = service.withdraw(session, procedure_id, actor=actor, text=body.text, on=body.on)
-    service.settle(session)
-    return view
+    return step.run(service.withdraw, procedure_id, text=body.text, on=body.on)
 
 
 @router.get("/queue", response_model=list[QueueItem], summary="待办与逾期")

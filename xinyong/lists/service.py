@@ -478,6 +478,14 @@ def _liable_subject_ids(session: Session, procedure_id: int) -> list[int]:
     )
 
 
+def _take_step(
+    session: Session, proc: ListProcedure, rules: ListRules, today: date, **step: Any
+) -> ProcedureView:
+    """Record the step (see :func:`_record_step`) and answer with the procedure as it now stands."""
+    _record_step(session, proc, **step)
+    return _view(session, proc, rules, today)
+
+
 def _record_step(
     session: Session,
     proc: ListProcedure,
@@ -706,9 +714,11 @@ def propose(
     session.add(proc)
     session.flush()
     _refresh_deadlines(proc, lt, cal)
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="propose",
         event_type="list.proposed",
         from_status=None,
@@ -717,7 +727,6 @@ def propose(
         text_=reasons,
         data={"origin": origin, "criterion": criterion, "basis_record_id": basis_record_id},
     )
-    return _view(session, proc, rules, today)
 
 
 def _begin(
@@ -824,9 +833,11 @@ def file_statement(
     proc.status = "heard"
     proc.statement_on = day
     _refresh_deadlines(proc, lt, cal)
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="statement",
         event_type="list.statement_filed",
         from_status="noticed",
@@ -835,7 +846,6 @@ def file_statement(
         text_=content,
         data={"hearing_requested": bool(hearing_requested)},
     )
-    return _view(session, proc, rules, today)
 
 
 def _liable_persons(
@@ -982,9 +992,11 @@ def decide(
         proc.decided_on = day
         proc.decision_document = (document_number or "").strip() or None
         _refresh_deadlines(proc, lt, cal)
-        _record_step(
+        return _take_step(
             session,
             proc,
+            rules,
+            today,
             action="decide",
             event_type="list.dismissed",
             from_status=from_status,
@@ -994,7 +1006,6 @@ def decide(
             document_number=proc.decision_document,
             data=data,
         )
-        return _view(session, proc, rules, today)
     doc = (document_number or "").strip()
     if not doc:
         raise InvalidInput(
@@ -1025,9 +1036,11 @@ def decide(
     session.flush()
     _refresh_deadlines(proc, lt, cal)
     data.update({"signed_by": signer or None, "ends_on": proc.ends_on.isoformat() if proc.ends_on else None})
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="decide",
         event_type="list.entered",
         from_status=from_status,
@@ -1037,7 +1050,6 @@ def decide(
         document_number=proc.decision_document,
         data=data,
     )
-    return _view(session, proc, rules, today)
 
 
 def publish(
@@ -1061,9 +1073,11 @@ def publish(
         )
     proc.status = "published"
     proc.published_on = day
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="publish",
         event_type="list.published",
         from_status="listed",
@@ -1071,7 +1085,6 @@ def publish(
         on=day,
         document_number=(document_number or "").strip() or None,
     )
-    return _view(session, proc, rules, today)
 
 
 def record_interview(
@@ -1112,9 +1125,11 @@ def record_interview(
     proc.last_interview_on = day
     proc.interview_count = (proc.interview_count or 0) + 1
     _refresh_deadlines(proc, lt, cal)
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="interview",
         event_type="list.interviewed",
         from_status=proc.status,
@@ -1127,7 +1142,6 @@ def record_interview(
             "rectification_due": proc.rectification_due.isoformat() if proc.rectification_due else None,
         },
     )
-    return _view(session, proc, rules, today)
 
 
 def record_rectification(
@@ -1156,9 +1170,11 @@ def record_rectification(
     cal = load_calendar(session)
     proc.rectified_on = day
     _refresh_deadlines(proc, lt, cal)
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="rectify",
         event_type="list.rectified",
         from_status=proc.status,
@@ -1166,7 +1182,6 @@ def record_rectification(
         on=day,
         text_=content,
     )
-    return _view(session, proc, rules, today)
 
 
 def exit_list(
@@ -1227,9 +1242,11 @@ def exit_list(
     proc.status = "exited"
     proc.exited_on = day
     proc.exit_reason = reason
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="exit",
         event_type="list.exited",
         from_status=from_status,
@@ -1239,7 +1256,6 @@ def exit_list(
         document_number=(document_number or "").strip() or None,
         data={"reason": reason, "reason_zh": EXIT_ZH[reason]},
     )
-    return _view(session, proc, rules, today)
 
 
 def withdraw(
@@ -1260,9 +1276,11 @@ def withdraw(
         )
     from_status = proc.status
     proc.status = "withdrawn"
-    _record_step(
+    return _take_step(
         session,
         proc,
+        rules,
+        today,
         action="withdraw",
         event_type="list.withdrawn",
         from_status=from_status,
@@ -1270,7 +1288,6 @@ def withdraw(
         on=day,
         text_=content,
     )
-    return _view(session, proc, rules, today)
 
 
 # ---------------------------------------------------------------------------------------------

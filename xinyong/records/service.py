@@ -22,6 +22,7 @@ from typing import Any, Literal, cast
 
 import orjson
 from sqlalchemy import Table, case, event, func, insert, null, select, text, tuple_, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
@@ -1014,6 +1015,37 @@ def view_record(
     return view
 
 
+def _check_page(page: int, per_page: int) -> None:
+    if page < 1 or not 1 <= per_page <= 200:
+        raise InvalidInput(
+            "page must be >= 1 and per_page between 1 and 200",
+            "页码须不小于1，每页条数须在1到200之间",
+            code="records.bad_page",
+            page=page,
+            per_page=per_page,
+        )
+
+
+def _record_page(
+    session: Session, conditions: list[Any], page: int, per_page: int
+) -> tuple[int, Sequence[Row[Record, Any]]]:
+    """The count of records matching ``conditions`` and one page of them with their current
+    version's data, newest decision first."""
+    total = session.scalar(select(func.count()).select_from(Record).where(*conditions)) or 0
+    rows = session.execute(
+        select(Record, RecordVersion.data)
+        .join(
+            RecordVersion,
+            (RecordVersion.record_id == Record.id) & (RecordVersion.version == Record.current_version),
+        )
+        .where(*conditions)
+        .order_by(Record.decision_date.desc().nulls_last(), Record.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return total, rows
+
+
 def list_subject_records(
     session: Session,
     subject_id: int,
@@ -1031,14 +1063,7 @@ def list_subject_records(
     their publicity window, never penalties of natural persons (see ``visibility``). ``item_codes``:
     only records of these catalog items (an API key limited to items)."""
     vis.check_visibility(visibility)
-    if page < 1 or not 1 <= per_page <= 200:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 200",
-            "页码须不小于1，每页条数须在1到200之间",
-            code="records.bad_page",
-            page=page,
-            per_page=per_page,
-        )
+    _check_page(page, per_page)
     today = today or today_china()
     kind = _subject_kind(session, subject_id)
     conditions = [
@@ -1049,18 +1074,7 @@ def list_subject_records(
         conditions.append(Record.category == category)
     if item_codes is not None:
         conditions.append(Record.item_code.in_(list(item_codes)))
-    total = session.scalar(select(func.count()).select_from(Record).where(*conditions)) or 0
-    rows = session.execute(
-        select(Record, RecordVersion.data)
-        .join(
-            RecordVersion,
-            (RecordVersion.record_id == Record.id) & (RecordVersion.version == Record.current_version),
-        )
-        .where(*conditions)
-        .order_by(Record.decision_date.desc().nulls_last(), Record.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    total, rows = _record_page(session, conditions, page, per_page)
     items = [_view(record, data, visibility, kind) for record, data in rows]
     return RecordPage(total=total, page=page, per_page=per_page, items=items)
 
@@ -1199,14 +1213,7 @@ def list_publicity(
     """Records of ``item_codes`` that ``visibility`` may see, across all subjects, newest
     decision first; optionally one provider's and decisions between two dates (inclusive)."""
     vis.check_visibility(visibility)
-    if page < 1 or not 1 <= per_page <= 200:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 200",
-            "页码须不小于1，每页条数须在1到200之间",
-            code="records.bad_page",
-            page=page,
-            per_page=per_page,
-        )
+    _check_page(page, per_page)
     today = today or today_china()
     conditions = [Record.item_code.in_(list(item_codes)), *_cross_subject_filter(visibility, today)]
     if provider_id is not None:
@@ -1215,18 +1222,7 @@ def list_publicity(
         conditions.append(Record.decision_date >= date_from)
     if date_to is not None:
         conditions.append(Record.decision_date <= date_to)
-    total = session.scalar(select(func.count()).select_from(Record).where(*conditions)) or 0
-    rows = session.execute(
-        select(Record, RecordVersion.data)
-        .join(
-            RecordVersion,
-            (RecordVersion.record_id == Record.id) & (RecordVersion.version == Record.current_version),
-        )
-        .where(*conditions)
-        .order_by(Record.decision_date.desc().nulls_last(), Record.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    total, rows = _record_page(session, conditions, page, per_page)
     kinds: dict[int, str | None] = {}
     items = []
     for record, data in rows:

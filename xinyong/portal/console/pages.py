@@ -5,6 +5,7 @@ carry the session's CSRF token (checked by the access middleware)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -73,6 +74,23 @@ def _desk(session: Session, principal: Principal) -> Desk:
     return service.desk_of(session, principal)
 
 
+def _view_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    template: str,
+    build: Callable[[Desk], Any],
+    **context: Any,
+) -> HTMLResponse:
+    """A console page showing the view ``build`` makes for the caller's desk (a refusal as a message page)."""
+    desk = _desk(session, principal)
+    try:
+        view = build(desk)
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, template, {"view": view, **context})
+
+
 async def posted_form(request: Request) -> dict[str, str]:
     """Every text field of a posted form (the correction form's fields are named by the row's headers)."""
     form = await request.form()
@@ -92,12 +110,9 @@ def dashboard(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = service.dashboard(session, desk)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/dashboard.html", {"view": view})
+    return _view_page(
+        request, session, principal, "console/dashboard.html", lambda desk: service.dashboard(session, desk)
+    )
 
 
 # --- ingestion monitor --------------------------------------------------------------------
@@ -112,12 +127,15 @@ def ingest(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = service.ingest_view(session, desk, provider=provider, status=status, page=_page_number(page))
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/ingest.html", {"view": view})
+    return _view_page(
+        request,
+        session,
+        principal,
+        "console/ingest.html",
+        lambda desk: service.ingest_view(
+            session, desk, provider=provider, status=status, page=_page_number(page)
+        ),
+    )
 
 
 @router.get("/console/submissions/{submission_id}", response_class=HTMLResponse)
@@ -128,12 +146,13 @@ def submission(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = service.submission_view(session, desk, submission_id[:64], page=_page_number(page))
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/submission.html", {"view": view})
+    return _view_page(
+        request,
+        session,
+        principal,
+        "console/submission.html",
+        lambda desk: service.submission_view(session, desk, submission_id[:64], page=_page_number(page)),
+    )
 
 
 # --- quarantine ---------------------------------------------------------------------------
@@ -149,15 +168,17 @@ def quarantine(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = service.quarantine_view(
-            session, desk, status=status, provider=provider, page=_page_number(page)
-        )
-    except DomainError as exc:
-        return _message(request, desk, exc)
     notice = t("console.quarantine.discarded") if done == "discarded" else None
-    return _render(request, desk, "console/quarantine.html", {"view": view, "notice": notice})
+    return _view_page(
+        request,
+        session,
+        principal,
+        "console/quarantine.html",
+        lambda desk: service.quarantine_view(
+            session, desk, status=status, provider=provider, page=_page_number(page)
+        ),
+        notice=notice,
+    )
 
 
 def _quarantine_page(
@@ -278,12 +299,14 @@ def upload_form(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = service.upload_view(session, desk, item=item, submission_id=submission[:64])
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/upload.html", {"view": view, "error": None})
+    return _view_page(
+        request,
+        session,
+        principal,
+        "console/upload.html",
+        lambda desk: service.upload_view(session, desk, item=item, submission_id=submission[:64]),
+        error=None,
+    )
 
 
 @router.post("/console/upload", response_class=HTMLResponse)
@@ -527,12 +550,13 @@ def measures(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = service.measures_view(session, desk, overdue_only=overdue in ("1", "on", "true"))
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/measures.html", {"view": view})
+    return _view_page(
+        request,
+        session,
+        principal,
+        "console/measures.html",
+        lambda desk: service.measures_view(session, desk, overdue_only=overdue in ("1", "on", "true")),
+    )
 
 
 @router.get("/console/evaluation", response_class=HTMLResponse)
@@ -541,9 +565,6 @@ def evaluation(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = service.evaluation_view(session)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/evaluation.html", {"view": view})
+    return _view_page(
+        request, session, principal, "console/evaluation.html", lambda _: service.evaluation_view(session)
+    )
