@@ -43,7 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -84,6 +84,9 @@ from xinyong.lists.schemas import (
     SubjectRef,
     TickResult,
 )
+
+if TYPE_CHECKING:
+    from xinyong.subjects.common import SubjectView
 
 log = logging.getLogger("xinyong.lists")
 
@@ -644,14 +647,13 @@ def propose(
             subject_kind=subject.kind,
             allowed=list(lt.subject_kinds),
         )
-    reasons = (reasons or "").strip()
-    if not reasons:
-        raise InvalidInput(
-            "A proposal needs its reasons",
-            "请填写提议列入的理由",
-            code="lists.reasons_required",
-            field="reasons",
-        )
+    reasons = _required_text(
+        reasons,
+        "A proposal needs its reasons",
+        "请填写提议列入的理由",
+        field="reasons",
+        code="lists.reasons_required",
+    )
     if _current_procedure(session, subject_id, lt.code) is not None:
         raise Conflict(
             "The subject already has an open or active procedure of this list",
@@ -729,6 +731,20 @@ def propose(
     )
 
 
+def _required_text(
+    value: str | None, message: str, message_zh: str, *, field: str, code: str = "lists.text_required"
+) -> str:
+    """``value`` stripped; refused (``InvalidInput``) when nothing is left."""
+    content = (value or "").strip()
+    if not content:
+        raise InvalidInput(message, message_zh, code=code, field=field)
+    return content
+
+
+def _step_not_applicable(lt: ListType, step: str, message: str, message_zh: str) -> Conflict:
+    return Conflict(message, message_zh, code="lists.step_not_applicable", step=step, list_type=lt.code)
+
+
 def _begin(
     session: Session, procedure_id: int, action: str, actor: Actor, on: date | None, today: date | None
 ) -> tuple[ListProcedure, ListType, ListRules, date, date]:
@@ -757,13 +773,7 @@ def notice(
     """告知: tell the subject the reasons and the basis and when its statement period ends."""
     proc, lt, rules, day, today = _begin(session, procedure_id, "notice", actor, on, today)
     if not lt.procedure.notice:
-        raise Conflict(
-            f"{lt.code} has no notice step",
-            f"{lt.name_zh}不设告知环节",
-            code="lists.step_not_applicable",
-            step="notice",
-            list_type=lt.code,
-        )
+        raise _step_not_applicable(lt, "notice", f"{lt.code} has no notice step", f"{lt.name_zh}不设告知环节")
     cal = load_calendar(session)
     from_status = proc.status
     proc.status = "noticed"
@@ -810,12 +820,8 @@ def file_statement(
     the department recording a statement received on paper)."""
     proc, lt, rules, day, today = _begin(session, procedure_id, "statement", actor, on, today)
     if not lt.procedure.statement:
-        raise Conflict(
-            f"{lt.code} has no statement step",
-            f"{lt.name_zh}不设陈述申辩环节",
-            code="lists.step_not_applicable",
-            step="statement",
-            list_type=lt.code,
+        raise _step_not_applicable(
+            lt, "statement", f"{lt.code} has no statement step", f"{lt.name_zh}不设陈述申辩环节"
         )
     if proc.statement_due is not None and day > proc.statement_due:
         raise Conflict(
@@ -824,11 +830,7 @@ def file_statement(
             code="lists.statement_period_over",
             statement_due=proc.statement_due.isoformat(),
         )
-    content = (text or "").strip()
-    if not content:
-        raise InvalidInput(
-            "A statement needs its text", "请填写陈述申辩内容", code="lists.text_required", field="text"
-        )
+    content = _required_text(text, "A statement needs its text", "请填写陈述申辩内容", field="text")
     cal = load_calendar(session)
     proc.status = "heard"
     proc.statement_on = day
@@ -978,11 +980,13 @@ def decide(
                 code="lists.statement_period_running",
                 statement_due=proc.statement_due.isoformat(),
             )
-    reasons = (reasons or "").strip()
-    if not reasons:
-        raise InvalidInput(
-            "A decision needs its reasons", "请填写决定理由", code="lists.reasons_required", field="reasons"
-        )
+    reasons = _required_text(
+        reasons,
+        "A decision needs its reasons",
+        "请填写决定理由",
+        field="reasons",
+        code="lists.reasons_required",
+    )
     basis = (legal_basis or "").strip() or proc.legal_basis or lt.basis_text
     cal = load_calendar(session)
     from_status = proc.status
@@ -992,57 +996,47 @@ def decide(
         proc.decided_on = day
         proc.decision_document = (document_number or "").strip() or None
         _refresh_deadlines(proc, lt, cal)
-        return _take_step(
-            session,
-            proc,
-            rules,
-            today,
-            action="decide",
-            event_type="list.dismissed",
-            from_status=from_status,
-            actor=actor,
-            on=day,
-            text_=reasons,
-            document_number=proc.decision_document,
-            data=data,
-        )
-    doc = (document_number or "").strip()
-    if not doc:
-        raise InvalidInput(
+        event_type = "list.dismissed"
+    else:
+        doc = _required_text(
+            document_number,
             "A listing decision needs its document number",
             "列入决定须制作决定书并填写文号",
-            code="lists.document_required",
             field="document_number",
+            code="lists.document_required",
         )
-    signer = (signed_by or "").strip()
-    if lt.procedure.signed_decision and not signer:
-        raise InvalidInput(
-            "The decision must be signed by the head of the agency",
-            "该名单的列入决定书应当由本机关负责人签发，请填写签发人",
-            code="lists.signature_required",
-            field="signed_by",
+        signer = (signed_by or "").strip()
+        if lt.procedure.signed_decision and not signer:
+            raise InvalidInput(
+                "The decision must be signed by the head of the agency",
+                "该名单的列入决定书应当由本机关负责人签发，请填写签发人",
+                code="lists.signature_required",
+                field="signed_by",
+            )
+        persons = _liable_persons(session, proc, lt, liable_persons, day)
+        duration = lt.duration_version(proc.duration_from, proc.proposed_on)
+        proc.status = "listed"
+        proc.decided_on = day
+        proc.decision_document = doc[:200]
+        proc.legal_basis = basis
+        proc.starts_on = day
+        proc.ends_on = add_months(day, duration.months) - timedelta(days=1) if duration.months else None
+        proc.min_end = add_months(day, duration.min_months) if duration.min_months else day
+        for p in persons:
+            session.add(p)
+        session.flush()
+        _refresh_deadlines(proc, lt, cal)
+        data.update(
+            {"signed_by": signer or None, "ends_on": proc.ends_on.isoformat() if proc.ends_on else None}
         )
-    persons = _liable_persons(session, proc, lt, liable_persons, day)
-    duration = lt.duration_version(proc.duration_from, proc.proposed_on)
-    proc.status = "listed"
-    proc.decided_on = day
-    proc.decision_document = doc[:200]
-    proc.legal_basis = basis
-    proc.starts_on = day
-    proc.ends_on = add_months(day, duration.months) - timedelta(days=1) if duration.months else None
-    proc.min_end = add_months(day, duration.min_months) if duration.min_months else day
-    for p in persons:
-        session.add(p)
-    session.flush()
-    _refresh_deadlines(proc, lt, cal)
-    data.update({"signed_by": signer or None, "ends_on": proc.ends_on.isoformat() if proc.ends_on else None})
+        event_type = "list.entered"
     return _take_step(
         session,
         proc,
         rules,
         today,
         action="decide",
-        event_type="list.entered",
+        event_type=event_type,
         from_status=from_status,
         actor=actor,
         on=day,
@@ -1064,12 +1058,8 @@ def publish(
     """公布: publish the listing on the public site (list types that are published)."""
     proc, lt, rules, day, today = _begin(session, procedure_id, "publish", actor, on, today)
     if not lt.procedure.publication:
-        raise Conflict(
-            f"{lt.code} is not published",
-            f"{lt.name_zh}不向社会公布",
-            code="lists.step_not_applicable",
-            step="publication",
-            list_type=lt.code,
+        raise _step_not_applicable(
+            lt, "publication", f"{lt.code} is not published", f"{lt.name_zh}不向社会公布"
         )
     proc.status = "published"
     proc.published_on = day
@@ -1109,18 +1099,10 @@ def record_interview(
             value=kind,
         )
     if lt.deadlines_version(proc.deadlines_from, proc.proposed_on).rectification_period is None:
-        raise Conflict(
-            f"{lt.code} sets no rectification deadline",
-            f"{lt.name_zh}未设限期整改环节",
-            code="lists.step_not_applicable",
-            step="interview",
-            list_type=lt.code,
+        raise _step_not_applicable(
+            lt, "interview", f"{lt.code} sets no rectification deadline", f"{lt.name_zh}未设限期整改环节"
         )
-    content = (summary or "").strip()
-    if not content:
-        raise InvalidInput(
-            "An interview needs its record", "请填写约谈记录", code="lists.text_required", field="summary"
-        )
+    content = _required_text(summary, "An interview needs its record", "请填写约谈记录", field="summary")
     cal = load_calendar(session)
     proc.last_interview_on = day
     proc.interview_count = (proc.interview_count or 0) + 1
@@ -1162,11 +1144,7 @@ def record_rectification(
             code="lists.already_rectified",
             rectified_on=proc.rectified_on.isoformat(),
         )
-    content = (text or "").strip()
-    if not content:
-        raise InvalidInput(
-            "Describe the rectification", "请填写整改情况", code="lists.text_required", field="text"
-        )
+    content = _required_text(text, "Describe the rectification", "请填写整改情况", field="text")
     cal = load_calendar(session)
     proc.rectified_on = day
     _refresh_deadlines(proc, lt, cal)
@@ -1233,11 +1211,7 @@ def exit_list(
             "尚未记录整改完成，不能以该理由移出",
             code="lists.not_rectified",
         )
-    content = (text or "").strip()
-    if not content:
-        raise InvalidInput(
-            "An exit needs its reasons", "请填写移出理由", code="lists.text_required", field="text"
-        )
+    content = _required_text(text, "An exit needs its reasons", "请填写移出理由", field="text")
     from_status = proc.status
     proc.status = "exited"
     proc.exited_on = day
@@ -1269,11 +1243,7 @@ def withdraw(
 ) -> ProcedureView:
     """撤回: drop a proposal before the decision."""
     proc, _lt, rules, day, today = _begin(session, procedure_id, "withdraw", actor, on, today)
-    content = (text or "").strip()
-    if not content:
-        raise InvalidInput(
-            "A withdrawal needs its reasons", "请填写撤回理由", code="lists.text_required", field="text"
-        )
+    content = _required_text(text, "A withdrawal needs its reasons", "请填写撤回理由", field="text")
     from_status = proc.status
     proc.status = "withdrawn"
     return _take_step(
@@ -1681,6 +1651,29 @@ def severity_zh(code: str | None) -> str:
     return {"minor": "轻微", "general": "一般", "serious": "严重"}.get(code or "", "")
 
 
+def _eligible_subject(
+    session: Session, subject_id: int, lt: ListType, crit: RecordCriterion | GradeCriterion
+) -> SubjectView | None:
+    """The subject an automatic proposal under ``crit`` of ``lt`` would concern, or None when it
+    has a procedure of the list already, sits on an excluding list, is unknown or merged, or is
+    of a kind the list type or the criterion does not take."""
+    from xinyong.subjects import service as subjects_service
+
+    if _current_procedure(session, subject_id, lt.code) is not None:
+        return None
+    if _active_types(session, subject_id) & set(lt.exclude_lists):
+        return None
+    try:
+        subject = subjects_service.get_subject(session, subject_id)
+    except NotFound:
+        return None
+    if subject.merged_into_id is not None or subject.kind not in lt.subject_kinds:
+        return None
+    if crit.subject_kinds and subject.kind not in crit.subject_kinds:
+        return None
+    return subject
+
+
 def _propose_from_record(
     session: Session,
     ctx: _Context,
@@ -1691,23 +1684,15 @@ def _propose_from_record(
     day: date,
 ) -> None:
     from xinyong.records import service as records_service
-    from xinyong.subjects import service as subjects_service
 
     dedup = f"{lt.code}:record:{record_id}"
     if session.scalar(select(ListProcedure.id).where(ListProcedure.dedup_key == dedup)) is not None:
         return
-    if _current_procedure(session, subject_id, lt.code) is not None:
-        return
-    if _active_types(session, subject_id) & set(lt.exclude_lists):
+    if _eligible_subject(session, subject_id, lt, crit) is None:
         return
     try:
-        subject = subjects_service.get_subject(session, subject_id)
         record = records_service.get_record(session, record_id)
     except NotFound:
-        return
-    if subject.merged_into_id is not None or subject.kind not in lt.subject_kinds:
-        return
-    if crit.subject_kinds and subject.kind not in crit.subject_kinds:
         return
     if record.status != "in_force" or record.subject_id != subject_id:
         return
@@ -1814,7 +1799,6 @@ def _on_record_withdrawn(session: Session, ev: Event, ctx: _Context) -> None:
 
 def _on_grade(session: Session, ev: Event, ctx: _Context) -> None:
     from xinyong.records import service as records_service
-    from xinyong.subjects import service as subjects_service
 
     payload = ev.payload or {}
     grade, subject_id = payload.get("to_grade"), ev.subject_id
@@ -1825,17 +1809,7 @@ def _on_grade(session: Session, ev: Event, ctx: _Context) -> None:
         for crit in lt.criteria:
             if not isinstance(crit, GradeCriterion) or grade not in crit.grades:
                 continue
-            if _current_procedure(session, subject_id, lt.code) is not None:
-                continue
-            if _active_types(session, subject_id) & set(lt.exclude_lists):
-                continue
-            try:
-                subject = subjects_service.get_subject(session, subject_id)
-            except NotFound:
-                continue
-            if subject.merged_into_id is not None or subject.kind not in lt.subject_kinds:
-                continue
-            if crit.subject_kinds and subject.kind not in crit.subject_kinds:
+            if _eligible_subject(session, subject_id, lt, crit) is None:
                 continue
             state = records_service.subject_summary(session, subject_id)
             if (

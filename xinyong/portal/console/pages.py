@@ -6,7 +6,8 @@ carry the session's CSRF token (checked by the access middleware)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -23,6 +24,9 @@ from xinyong.portal.strings import t
 from xinyong.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 # Sections of the console (href, string key, who sees them: "all" console roles or "staff").
 SECTIONS = (
@@ -101,14 +105,37 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+class _RefusedPage(Protocol):
+    def __call__(self, *, error: str, status_code: int) -> HTMLResponse: ...
+
+
+def _post_step(session: Session, act: Callable[[], str], refused: _RefusedPage) -> Response:
+    """A form post: ``act`` does the step and names where to go next (a 303); a refusal rolls the
+    session back and answers with the ``refused`` page carrying the message."""
+    try:
+        url = act()
+    except DomainError as exc:
+        session.rollback()
+        return refused(error=exc.message_zh, status_code=exc.status_code)
+    return _see_other(url)
+
+
+def _no_row(request: Request, desk: Desk) -> HTMLResponse:
+    return _message(request, desk, NotFound("No such row", "隔离区中没有该条记录"))
+
+
+def _no_procedure(request: Request, desk: Desk) -> HTMLResponse:
+    return _message(request, desk, NotFound("No such procedure", "未找到该名单认定程序"))
+
+
 # --- dashboard ----------------------------------------------------------------------------
 
 
 @router.get("/console", response_class=HTMLResponse)
 def dashboard(
     request: Request,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
+    principal: CurrentPrincipal,
+    session: DbSession,
 ) -> HTMLResponse:
     return _view_page(
         request, session, principal, "console/dashboard.html", lambda desk: service.dashboard(session, desk)
@@ -121,11 +148,11 @@ def dashboard(
 @router.get("/console/ingest", response_class=HTMLResponse)
 def ingest(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     provider: str = "",
     status: str = "",
     page: str | None = None,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     return _view_page(
         request,
@@ -141,10 +168,10 @@ def ingest(
 @router.get("/console/submissions/{submission_id}", response_class=HTMLResponse)
 def submission(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     submission_id: str,
     page: str | None = None,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     return _view_page(
         request,
@@ -161,12 +188,12 @@ def submission(
 @router.get("/console/quarantine", response_class=HTMLResponse)
 def quarantine(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     status: str = "open",
     provider: str = "",
     page: str | None = None,
     done: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     notice = t("console.quarantine.discarded") if done == "discarded" else None
     return _view_page(
@@ -216,15 +243,15 @@ def _quarantine_page(
 @router.get("/console/quarantine/{quarantine_id}", response_class=HTMLResponse)
 def quarantine_row(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     quarantine_id: str,
     done: str = "",
     submission: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     if not quarantine_id.isdigit():
-        return _message(request, desk, NotFound("No such row", "隔离区中没有该条记录"))
+        return _no_row(request, desk)
     notice = None
     links: list[tuple[str, str]] = []
     if done == "resubmitted" and submission:
@@ -239,14 +266,14 @@ def quarantine_row(
 @router.post("/console/quarantine/{quarantine_id}/resubmit", response_class=HTMLResponse)
 def quarantine_resubmit(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     quarantine_id: str,
     form: dict[str, str] = Depends(posted_form),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not quarantine_id.isdigit():
-        return _message(request, desk, NotFound("No such row", "隔离区中没有该条记录"))
+        return _no_row(request, desk)
     qid = int(quarantine_id)
     values = service.form_values(form)
     try:
@@ -270,22 +297,21 @@ def quarantine_resubmit(
 @router.post("/console/quarantine/{quarantine_id}/discard", response_class=HTMLResponse)
 def quarantine_discard(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     quarantine_id: str,
     note: str = Form(""),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not quarantine_id.isdigit():
-        return _message(request, desk, NotFound("No such row", "隔离区中没有该条记录"))
-    try:
-        service.discard(session, desk, int(quarantine_id), note[:2000])
-    except DomainError as exc:
-        session.rollback()
-        return _quarantine_page(
-            request, session, desk, int(quarantine_id), error=exc.message_zh, status_code=exc.status_code
-        )
-    return _see_other("/console/quarantine?done=discarded")
+        return _no_row(request, desk)
+    qid = int(quarantine_id)
+
+    def act() -> str:
+        service.discard(session, desk, qid, note[:2000])
+        return "/console/quarantine?done=discarded"
+
+    return _post_step(session, act, partial(_quarantine_page, request, session, desk, qid))
 
 
 # --- upload -------------------------------------------------------------------------------
@@ -294,10 +320,10 @@ def quarantine_discard(
 @router.get("/console/upload", response_class=HTMLResponse)
 def upload_form(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     item: str = "",
     submission: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     return _view_page(
         request,
@@ -312,10 +338,10 @@ def upload_form(
 @router.post("/console/upload", response_class=HTMLResponse)
 def upload_submit(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     item: str = Form(""),
     file: UploadFile | None = File(None),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     filename = file.filename if file is not None else None
@@ -369,12 +395,12 @@ def _governance_page(
 @router.get("/console/governance", response_class=HTMLResponse)
 def governance(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     status: str = "open",
     kind: str = "",
     page: str | None = None,
     done: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     notice = t("console.governance.resolved", case=done) if done.isdigit() else None
@@ -386,33 +412,32 @@ def governance(
 @router.post("/console/governance/{case_id}/resolve", response_class=HTMLResponse)
 def governance_resolve(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     case_id: str,
     resolution: str = Form(""),
     note: str = Form(""),
     target_subject_id: str = Form(""),
     corrected_code: str = Form(""),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not case_id.isdigit():
         return _message(request, desk, NotFound("No such case", "未找到该治理事项"))
-    try:
+    cid = int(case_id)
+
+    def act() -> str:
         service.resolve_case(
             session,
             desk,
-            int(case_id),
+            cid,
             resolution=resolution,
             note=note[:2000],
             target_subject_id=target_subject_id[:20],
             corrected_code=corrected_code[:40],
         )
-    except DomainError as exc:
-        session.rollback()
-        return _governance_page(
-            request, session, desk, error=exc.message_zh, error_case=int(case_id), status_code=exc.status_code
-        )
-    return _see_other(f"/console/governance?done={case_id}")
+        return f"/console/governance?done={case_id}"
+
+    return _post_step(session, act, partial(_governance_page, request, session, desk, error_case=cid))
 
 
 # --- catalog and rule tables ------------------------------------------------------------------
@@ -441,9 +466,9 @@ def _rules_page(
 @router.get("/console/rules", response_class=HTMLResponse)
 def rules(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     done: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     notice = t("console.rules.override_added", day=done[:10]) if done else None
@@ -453,25 +478,23 @@ def rules(
 @router.post("/console/rules/calendar", response_class=HTMLResponse)
 def rules_calendar(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     day: str = Form(""),
     kind: str = Form(""),
     name: str = Form(""),
     source: str = Form(""),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     values = {"day": day[:10], "kind": kind[:10], "name": name[:100], "source": source[:500]}
-    try:
+
+    def act() -> str:
         override = service.add_calendar_override(
             session, desk, day=day[:20], kind=kind, name=name[:200], source=source[:500]
         )
-    except DomainError as exc:
-        session.rollback()
-        return _rules_page(
-            request, session, desk, error=exc.message_zh, values=values, status_code=exc.status_code
-        )
-    return _see_other(f"/console/rules?done={override.day.isoformat()}#calendar")
+        return f"/console/rules?done={override.day.isoformat()}#calendar"
+
+    return _post_step(session, act, partial(_rules_page, request, session, desk, values=values))
 
 
 # --- list procedures: one step at a time ------------------------------------------------------
@@ -499,14 +522,14 @@ def _procedure_page(
 @router.get("/console/lists/{procedure_id}", response_class=HTMLResponse)
 def procedure(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     procedure_id: str,
     done: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     if not procedure_id.isdigit():
-        return _message(request, desk, NotFound("No such procedure", "未找到该名单认定程序"))
+        return _no_procedure(request, desk)
     notice = t("console.lists.step_done", step=t_action(done)) if done else None
     return _procedure_page(request, session, desk, int(procedure_id), notice=notice)
 
@@ -520,24 +543,23 @@ def t_action(action: str) -> str:
 @router.post("/console/lists/{procedure_id}/step", response_class=HTMLResponse)
 def procedure_step(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     procedure_id: str,
     form: dict[str, str] = Depends(posted_form),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     desk = _desk(session, principal)
     if not procedure_id.isdigit():
-        return _message(request, desk, NotFound("No such procedure", "未找到该名单认定程序"))
+        return _no_procedure(request, desk)
     action = (form.get("action") or "")[:20]
     clipped = {k: v[:5000] for k, v in form.items()}
-    try:
-        service.procedure_step(session, desk, int(procedure_id), action, clipped)
-    except DomainError as exc:
-        session.rollback()
-        return _procedure_page(
-            request, session, desk, int(procedure_id), error=exc.message_zh, status_code=exc.status_code
-        )
-    return _see_other(f"/console/lists/{procedure_id}?done={quote(action)}")
+    pid = int(procedure_id)
+
+    def act() -> str:
+        service.procedure_step(session, desk, pid, action, clipped)
+        return f"/console/lists/{procedure_id}?done={quote(action)}"
+
+    return _post_step(session, act, partial(_procedure_page, request, session, desk, pid))
 
 
 # --- checks and feedback; evaluation ------------------------------------------------------------
@@ -546,9 +568,9 @@ def procedure_step(
 @router.get("/console/measures", response_class=HTMLResponse)
 def measures(
     request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
     overdue: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     return _view_page(
         request,
@@ -562,8 +584,8 @@ def measures(
 @router.get("/console/evaluation", response_class=HTMLResponse)
 def evaluation(
     request: Request,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
+    principal: CurrentPrincipal,
+    session: DbSession,
 ) -> HTMLResponse:
     return _view_page(
         request, session, principal, "console/evaluation.html", lambda _: service.evaluation_view(session)
