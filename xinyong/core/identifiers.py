@@ -20,12 +20,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.settings import get_settings
 
 Kind = Literal["uscc", "ric"]
@@ -271,7 +272,6 @@ def describe_uscc(code: str) -> tuple[str, str] | None:
 
 
 # --- resident ID number -------------------------------------------------------------------------
-_CHINA = timezone(timedelta(hours=8))
 
 
 def _ric_error(c: str, rule: str, message_zh: str) -> IdCheck:

@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import IO, Any, Generic, TypeVar, cast
 
 from sqlalchemy import Table as SqlTable
@@ -29,6 +29,7 @@ from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
 from xinyong.core import identifiers, ledger
 from xinyong.core.bulk import insert_rows
 from xinyong.core.calendar import load_calendar
+from xinyong.core.clock import CHINA_TZ
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
 from xinyong.core.settings import get_settings
@@ -40,8 +41,6 @@ from xinyong.subjects import service as subjects_service
 
 log = logging.getLogger("xinyong.ingest")
 
-# Receipt dates are counted in China Standard Time (no daylight saving), not UTC.
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 CHANNELS = ("api", "file", "resubmit")
 ACCEPTED = ("created", "corrected", "withdrawn", "unchanged")
 # Rows are written in batches: big files stay fast without holding every row in the session.

@@ -42,7 +42,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
@@ -52,6 +52,8 @@ from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months
 from xinyong.core import ledger
 from xinyong.core.calendar import WorkCalendar, load_calendar
+from xinyong.core.clock import CHINA_TZ as _CHINA
+from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
 from xinyong.core.events import Event, emit, pending, wait_for_writers
 from xinyong.lists.models import (
@@ -94,7 +96,6 @@ CONSUMER = "lists"
 # Emitted by the consumer after it rewrote a subject's memberships, so the consumers that read
 # them (evaluation's on_list feature, push) look again.
 MEMBERSHIPS_CHANGED = "list.memberships_changed"
-_CHINA = timezone(timedelta(hours=8))
 
 STATUS_ZH = {
     "proposed": "已提议",
@@ -174,10 +175,6 @@ class Actor:
 
 SYSTEM = Actor("system:lists", "system")
 _STAFF_ROLES = frozenset({"system", "credit_office", "admin"})
-
-
-def today_china() -> date:
-    return datetime.now(_CHINA).date()
 
 
 # ---------------------------------------------------------------------------------------------

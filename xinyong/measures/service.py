@@ -19,7 +19,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select
@@ -31,6 +31,8 @@ from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months, as_date
 from xinyong.core import calendar as work_calendar
 from xinyong.core import ledger
+from xinyong.core.clock import CHINA_TZ as _CHINA
+from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger, get_measures
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
@@ -64,7 +66,6 @@ RECEIPT_FORMAT = "xinyong-check-receipt/1"
 _CHECKS = cast(Table, MeasureCheck.__table__)
 # Operational limits (not legal numbers): subjects per batch check, bytes of an upload.
 MAX_BATCH = 2000
-_CHINA = timezone(timedelta(hours=8))
 # Header names of the subject-code column in an uploaded batch file (case-insensitive).
 CODE_HEADERS = (
     "统一社会信用代码",
@@ -110,10 +111,6 @@ class Caller:
 
 # Writes one check's (or one batch's) log rows: the check-log rows and their query-log entries.
 LogWriter = Callable[[list[dict[str, Any]], list[dict[str, Any]]], None]
-
-
-def today_china() -> date:
-    return datetime.now(_CHINA).date()
 
 
 def _ts(value: datetime) -> str:

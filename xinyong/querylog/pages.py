@@ -4,7 +4,6 @@ Rendered in the portal's frame (its base template and strings file)."""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
+from xinyong.core.clock import CHINA_TZ as CHINA
 from xinyong.core.deps import get_session
 from xinyong.core.hardening import SECURITY_HEADERS
 from xinyong.querylog import service
@@ -32,9 +32,6 @@ def environment() -> Environment:
     base = portal_environment()
     assert base.loader is not None
     return base.overlay(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR)), base.loader]))
-
-
-CHINA = timezone(timedelta(hours=8))
 
 
 def _item_names() -> dict[str, str]:

@@ -26,7 +26,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,14 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH, Principal
 from xinyong.catalog.ruleset import Sourced, Strict, read_yaml, validate_file
 from xinyong.core import ledger
+from xinyong.core.clock import CHINA_TZ as _CHINA
+from xinyong.core.clock import today_china
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Forbidden, InvalidInput, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.querylog.models import QueryLogEntry, QueryLogPurge
 from xinyong.records.visibility import Viewer
 
-_CHINA = timezone(timedelta(hours=8))
 CHANNELS: tuple[str, ...] = ("api", "portal", "cli")
 # The purpose a subject uses on its own file; implied when a subject reads its own file without
 # naming one (it is the only purpose the role may use there).
@@ -128,10 +129,6 @@ def _purposes_file(path: str, _mtime: float) -> _PurposesFile:
 def _querylog_file(path: str, _mtime: float) -> _QueryLogFile:
     p = Path(path)
     return validate_file(_QueryLogFile, p, read_yaml(p))
-
-
-def today_china() -> date:
-    return datetime.now(_CHINA).date()
 
 
 def list_purposes(today: date | None = None) -> list[Purpose]:

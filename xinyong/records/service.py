@@ -16,7 +16,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, cast
 
@@ -29,6 +29,8 @@ from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
 from xinyong.core import ledger
 from xinyong.core.bulk import insert_rows, select_rows
+from xinyong.core.clock import CHINA_TZ as _CHINA
+from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.events import Event, EventCursor, wait_for_writers
 from xinyong.records import visibility as vis
@@ -53,8 +55,6 @@ _RECORDS = cast(Table, Record.__table__)
 _VERSIONS = cast(Table, RecordVersion.__table__)
 _EVENTS = cast(Table, Event.__table__)
 _STATES = cast(Table, CreditState.__table__)
-# China has one time zone and no daylight saving: dates of publicity are Beijing dates.
-_CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -75,11 +75,6 @@ class StoreRequest:
     submission_id: str | None
     received_on: date
     withdraw: bool = False
-
-
-def today_china() -> date:
-    """Today's date in China (the server may run in UTC)."""
-    return datetime.now(_CHINA).date()
 
 
 # --- content ------------------------------------------------------------------------------

@@ -711,9 +711,11 @@ def reencrypt_id_numbers(session: Session, *, batch: int = 500) -> int:
 
 
 def public_person_name(name: str) -> str:
-    """张三丰 → 张**: the surname stays, the given name is hidden (as the portal shows it)."""
-    name = name.strip()
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else name
+    """张三丰 → 张**: the surname stays, the given name is hidden. The rule is the records
+    domain's disclosure rule (one place for every public view)."""
+    from xinyong.records import service as records_service
+
+    return records_service.public_person_name(name)
 
 
 def public_subject_view(view: SubjectView) -> SubjectView:
