@@ -8,7 +8,7 @@ penalty (``records`` + ``record_versions``) for 1 % of them: the state the evalu
 and records steps would have left. A regulator API key with ``checks:read`` is made through
 the accounts service.
 
-Measured: ``xinyong.app`` served by uvicorn (2 workers) on 127.0.0.1; 32 concurrent connections
+Measured: ``xinyong.app:server_app`` (as ``xinyong serve`` runs it) served by uvicorn (2 workers) on 127.0.0.1; 32 concurrent connections
 from ``wrk`` (Debian package; the Python load generator below when wrk is missing), each side
 for ``XINYONG_BENCH_SECONDS`` (default 15) seconds, interleaved ceiling / check / ceiling /
 check and the better round of each kept:
@@ -212,7 +212,7 @@ def _serve(db_path: Path, var_dir: Path, port: int) -> subprocess.Popen[bytes]:
         sys.executable,
         "-m",
         "uvicorn",
-        "xinyong.app:create_app",
+        "xinyong.app:server_app",
         "--factory",
         "--host",
         "127.0.0.1",

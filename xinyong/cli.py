@@ -30,14 +30,20 @@ def init() -> None:
 def serve(
     host: str = typer.Option(None, help="bind address (default from settings)"),
     port: int = typer.Option(None, help="port (default from settings)"),
+    workers: int = typer.Option(1, help="worker processes (one per CPU core for a busy API)"),
 ) -> None:
     """Serve the API and portal."""
     import uvicorn
 
-    from xinyong.app import create_app
-
     settings = get_settings()
-    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        "xinyong.app:server_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def _register_domains() -> None:

@@ -4,6 +4,7 @@ revocation, rotation; ingest's provider keys act as provider keys."""
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 
 import pytest
@@ -15,8 +16,10 @@ from tests.accounts.helpers import LICENCE, Accounts
 from xinyong.accounts import service
 from xinyong.accounts.models import ApiKey
 from xinyong.accounts.policy import ROLE_DEFAULT_SCOPES
-from xinyong.core.db import utcnow
+from xinyong.accounts.principal import Principal
+from xinyong.core.db import Database, utcnow
 from xinyong.core.errors import InvalidInput
+from xinyong.core.settings import reset_settings
 
 
 def _me(client: TestClient, key: str, header: str = "bearer") -> object:
@@ -186,3 +189,48 @@ def test_admin_api_issues_keys(client: TestClient, accounts: Accounts, session: 
     revoked = client.post(f"/api/v1/accounts/keys/{rotated.json()['id']}/revoke", headers=h)
     assert revoked.json()["status"] == "revoked"
     assert _me(client, rotated.json()["key"]).status_code == 401
+
+
+def test_a_resolved_key_is_reused_for_the_cache_ttl(
+    db: Database, accounts: Accounts, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changes made in this process apply at once (test_revoke_and_rotate); a change this process
+    cannot see (another worker process, a plain SQL statement) applies within
+    ``api_key_cache_seconds``."""
+    monkeypatch.setenv("XINYONG_API_KEY_CACHE_SECONDS", "1.5")
+    reset_settings()
+    from xinyong.app import create_app
+
+    info, key = service.create_api_key(session, name="x", role="bank", department_code="tz_bank")
+    session.commit()
+    with TestClient(create_app(db)) as client:
+        # The first use stamps the key's last use (a change to api_keys: not cached yet).
+        assert _me(client, key).status_code == 200
+        assert _me(client, key).status_code == 200
+        with db.engine.begin() as conn:  # as another process would: not through this process's ORM
+            conn.execute(
+                text("UPDATE api_keys SET revoked_at = :t WHERE id = :id"), {"t": utcnow(), "id": info.id}
+            )
+        assert _me(client, key).status_code == 200  # still the cached answer
+        time.sleep(1.6)
+        r = _me(client, key)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "auth.key_revoked"
+
+
+def test_the_cache_never_outlives_the_key() -> None:
+    cache = service.ApiKeyCache(3600)
+    soon = Principal(
+        role="bank", kind="api_key", api_key_id=1, credential_expires_at=utcnow() + timedelta(hours=1)
+    )
+    gone = Principal(
+        role="bank", kind="api_key", api_key_id=2, credential_expires_at=utcnow() - timedelta(seconds=1)
+    )
+    cache.put(1, "xy_a_1", soon, cache.generation())
+    cache.put(1, "xy_b_2", gone, cache.generation())
+    hit = cache.get(1, "xy_a_1", "10.0.0.9")
+    assert hit is not None and hit.api_key_id == 1 and hit.client_ip == "10.0.0.9"
+    assert cache.get(1, "xy_b_2", None) is None  # expired meanwhile: resolved (and refused) afresh
+    assert cache.get(2, "xy_a_1", None) is None  # another store
+    legacy = Principal(role="provider", kind="api_key")  # an ingest provider key: never cached
+    cache.put(1, "xy_c_3", legacy, cache.generation())
+    assert cache.get(1, "xy_c_3", None) is None

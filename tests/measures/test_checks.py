@@ -338,3 +338,51 @@ def test_liable_person_of_a_listed_enterprise(
         _check(client, auth_headers("regulator"), city.bad_code, "appointment", "supervision")["punishments"]
         == []
     )
+
+
+def test_concurrent_checks_are_each_logged_before_their_answer(
+    db: Database, session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    """Checks served at the same time on one event loop share group commits of the check log;
+    every answer's row (and its query-log entry) is committed when the answer arrives."""
+    import asyncio
+
+    import httpx
+
+    from xinyong.app import create_app
+
+    city = build_city(session)
+    regulator = auth_headers("regulator")
+    app = create_app(db)
+
+    async def run() -> list[dict]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+            async def one(code: str) -> dict:
+                r = await client.post(
+                    "/api/v1/checks",
+                    json={"subject": code, "matter": PROCUREMENT, "purpose": "public_resource_trading"},
+                    headers=regulator,
+                )
+                assert r.status_code == 200, r.text
+                answer = r.json()
+                # Committed before the answer left: another connection sees the row now.
+                with db.engine.connect() as conn:
+                    from sqlalchemy import text
+
+                    n = conn.execute(
+                        text("SELECT COUNT(*) FROM measure_checks WHERE id = :id"), {"id": answer["check_id"]}
+                    ).scalar_one()
+                assert n == 1
+                return answer
+
+            return await asyncio.gather(*(one(c) for c in [city.bad_code, city.good_code] * 10))
+
+    answers = asyncio.run(run())
+    assert len({a["check_id"] for a in answers}) == 20
+    with db.engine.connect() as conn:
+        from sqlalchemy import text
+
+        refs = conn.execute(text("SELECT reference FROM query_log WHERE action = 'check'")).scalars().all()
+    assert {f"check:{a['check_id']}" for a in answers} <= set(refs)

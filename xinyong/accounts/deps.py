@@ -29,7 +29,8 @@ def request_principal() -> Principal | None:
     return _REQUEST_PRINCIPAL.get()
 
 
-def current_principal(request: Request) -> Principal:
+def principal_of(request: Request) -> Principal:
+    """The principal the access middleware left on the request (``Unauthorized`` if none)."""
     principal = request.scope.get("state", {}).get("principal")
     if not isinstance(principal, Principal):
         # The access middleware did not run: fail closed.
@@ -39,9 +40,17 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
-def signed_in(request: Request) -> Principal:
+# The dependencies are ``async`` because they do no I/O: FastAPI runs a plain ``def`` dependency
+# on a worker thread, and that hand-off cost more than everything else some routes do.
+
+
+async def current_principal(request: Request) -> Principal:
+    return principal_of(request)
+
+
+async def signed_in(request: Request) -> Principal:
     """The principal, which must be authenticated (a user or an API key)."""
-    principal = current_principal(request)
+    principal = principal_of(request)
     if not principal.authenticated:
         raise Unauthorized(
             "Sign-in or an API key is required", "请先登录或提供 API 密钥", code="auth.login_required"

@@ -10,10 +10,11 @@ requests, and (7) leaves the principal in ``request.state.principal``.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -230,6 +231,10 @@ class AccessMiddleware:
         self._table_size = -1
         s = get_settings()
         self.limiter = TokenBucket(s.rate_limit_per_minute, s.rate_limit_burst)
+        from xinyong.accounts.service import ApiKeyCache
+
+        self.keys = ApiKeyCache(s.api_key_cache_seconds)
+        self._inflight: dict[tuple[int, str], asyncio.Future[Principal]] = {}
 
     def table(self, app: Any) -> RouteTable:
         size = len(app.routes)
@@ -267,11 +272,16 @@ class AccessMiddleware:
         api_key, token = _credentials(headers)
         stale = False
         principal = Principal(client_ip=ip)
-        if api_key or token:
+        db = scope["app"].state.db
+        cached = self.keys.get(id(db), api_key, ip) if api_key else None
+        if cached is not None:
+            principal = cached
+        elif api_key or token:
             try:
-                principal, stale = await anyio.to_thread.run_sync(
-                    _resolve, scope["app"].state.db, api_key, token, ip
-                )
+                if api_key:
+                    principal = await self._resolve_key(db, api_key, ip)
+                else:
+                    principal, stale = await anyio.to_thread.run_sync(_resolve, db, None, token, ip)
             except DomainError as exc:
                 # Guessing keys costs tokens from the caller's bucket, on every route.
                 wait = self.limiter.take(f"bad-credentials:{ip}")
@@ -319,6 +329,30 @@ class AccessMiddleware:
             await self.app(scope, receive, send_clearing)
             return
         await self.app(scope, receive, send)
+
+    async def _resolve_key(self, db: Database, api_key: str, ip: str) -> Principal:
+        """Resolve an API key once for all the requests that carry it meanwhile: when the cached
+        entry lapses under load, dozens of requests would otherwise each query (and each try to
+        stamp the key's last use) at the same moment."""
+        flight_key = (id(db), api_key)
+        pending = self._inflight.get(flight_key)
+        if pending is not None:
+            principal: Principal = await asyncio.shield(pending)
+            return replace(principal, client_ip=ip)
+        pending = asyncio.get_running_loop().create_future()
+        self._inflight[flight_key] = pending
+        try:
+            generation = self.keys.generation()
+            principal, _ = await anyio.to_thread.run_sync(_resolve, db, api_key, None, ip)
+            self.keys.put(id(db), api_key, principal, generation)
+            pending.set_result(principal)
+            return principal
+        except BaseException as exc:
+            pending.set_exception(exc)
+            pending.exception()  # retrieved: no "never retrieved" warning when nobody waited
+            raise
+        finally:
+            del self._inflight[flight_key]
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -442,7 +476,7 @@ async def _form_field(scope: Scope, body: bytes, name: str) -> str | None:
         await form.close()
 
 
-def policy_guard(request: Request) -> None:
+async def policy_guard(request: Request) -> None:
     """App-wide dependency, a second lock behind the middleware: the route that actually runs
     must be the one the middleware checked. If the middleware did not recognise it (a routing
     subtlety, the middleware missing), the call is refused (fail closed)."""

@@ -7,6 +7,7 @@ receive it from their router and pass the plain values it holds to their service
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from xinyong.core.errors import Forbidden
 
@@ -47,6 +48,8 @@ class Principal:
     session_id: int | None = None
     csrf_token: str | None = None  # portal sessions only
     client_ip: str | None = None
+    # API keys: when the key stops working by its own expiry (None: no expiry).
+    credential_expires_at: datetime | None = None
 
     @property
     def authenticated(self) -> bool:

@@ -15,10 +15,11 @@ import hmac
 import re
 import secrets
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -27,8 +28,8 @@ from typing import Any
 import yaml
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from xinyong.accounts.models import ApiKey, Department, User, UserSession
 from xinyong.accounts.policy import ROLE_DEFAULT_SCOPES, SCOPES, scopes_for_role
@@ -1091,6 +1092,7 @@ def resolve_api_key(session: Session, key: str, *, client_ip: str | None = None)
         scopes=frozenset(k.scopes or []),
         items=frozenset(k.items) if k.items else None,
         client_ip=client_ip,
+        credential_expires_at=_aware(k.expires_at) if k.expires_at is not None else None,
         **fields,
     )
 
@@ -1117,6 +1119,69 @@ def _legacy_provider_key(session: Session, key: str, client_ip: str | None) -> P
         client_ip=client_ip,
         **fields,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# API key cache: the hot path of embedded checks (嵌入式) must not spend three queries per call
+# on who is calling. A resolved key is reused for ``api_key_cache_seconds``; any change to an API
+# key, user or department made in this process (ORM flush or UPDATE/DELETE statement) empties
+# the cache at once, so revocation is immediate here and within the TTL in other processes.
+
+_generation = 0  # bumped by every change to the account tables seen in this process
+_ACCOUNT_TABLES = frozenset({"api_keys", "users", "departments"})
+
+
+@event.listens_for(Session, "after_flush")
+def _accounts_flushed(session: Session, _context: Any) -> None:
+    global _generation
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, ApiKey | User | Department):
+            _generation += 1
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _accounts_statement(state: ORMExecuteState) -> None:
+    global _generation
+    if state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _ACCOUNT_TABLES:
+            _generation += 1
+
+
+class ApiKeyCache:
+    """Principals of API keys seen in the last ``ttl`` seconds, by SHA-256 of the key and store.
+    Thread-safe enough for its use: entries are immutable tuples replaced whole."""
+
+    def __init__(self, ttl: float, *, max_keys: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_keys = max_keys
+        self._entries: dict[tuple[int, str], tuple[Principal, float, int]] = {}
+
+    def generation(self) -> int:
+        """Read before resolving a key and hand to ``put``: a change meanwhile voids the entry."""
+        return _generation
+
+    def get(self, store: int, key: str, client_ip: str | None) -> Principal | None:
+        if self.ttl <= 0:
+            return None
+        hit = self._entries.get((store, _sha256(key)))
+        if hit is None:
+            return None
+        principal, deadline, generation = hit
+        if generation != _generation or time.monotonic() > deadline:
+            return None
+        expires = principal.credential_expires_at
+        if expires is not None and expires <= utcnow():
+            return None
+        return replace(principal, client_ip=client_ip)
+
+    def put(self, store: int, key: str, principal: Principal, generation: int) -> None:
+        if self.ttl <= 0 or principal.api_key_id is None:
+            return  # legacy provider keys are not cached (their table belongs to ingest)
+        if len(self._entries) >= self.max_keys:
+            self._entries.clear()
+        self._entries[(store, _sha256(key))] = (principal, time.monotonic() + self.ttl, generation)
 
 
 def resolve_principal(

@@ -749,12 +749,17 @@ def _cross_check(
 
 
 _cache: dict[Path, Catalog] = {}
+_by_setting: dict[Path, Catalog] = {}  # the same catalogs by the configured (unresolved) path
 _cache_lock = threading.Lock()
 
 
 def get_catalog() -> Catalog:
     """The catalog of the configured ruleset directory (cached per directory)."""
-    directory = Path(get_settings().ruleset_dir).resolve()
+    configured = get_settings().ruleset_dir
+    catalog = _by_setting.get(configured)  # hot path: no filesystem call on a hit
+    if catalog is not None:
+        return catalog
+    directory = Path(configured).resolve()
     catalog = _cache.get(directory)
     if catalog is None:
         with _cache_lock:
@@ -762,6 +767,7 @@ def get_catalog() -> Catalog:
             if catalog is None:
                 catalog = load_catalog(directory)
                 _cache[directory] = catalog
+    _by_setting[configured] = catalog
     return catalog
 
 
@@ -769,6 +775,7 @@ def reset_catalog_cache() -> None:
     """Forget loaded rulesets (tests, or after a city edits its files)."""
     with _cache_lock:
         _cache.clear()
+        _by_setting.clear()
 
 
 def xlsx_template(item_code: str) -> bytes:

@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     database_url: str = Field(default=f"sqlite:///{PROJECT_ROOT / 'var' / 'xinyong.db'}")
     # A PostgreSQL schema to use (tests give each run its own); empty means the default.
     database_schema: str = ""
+    # Connections the store keeps open per process. The server runs sync routes on up to 40
+    # threads (anyio's default), so a smaller pool makes every busy request open (and, on
+    # SQLite, re-PRAGMA) a fresh connection and throw it away. Operational knob.
+    db_pool_size: int = 40
+    # SQLite only: bytes of the store read through a memory map (0 = off). Operational knob.
+    sqlite_mmap_bytes: int = 1 << 30
     ruleset_dir: Path = PROJECT_ROOT / "rulesets" / "default"
     var_dir: Path = PROJECT_ROOT / "var"
     # Secret for the keyed blind index and AES-GCM encryption of ID numbers. When empty a key
@@ -56,6 +62,10 @@ class Settings(BaseSettings):
     argon2_parallelism: int = 4
     # API keys expire after this many days unless an expiry is given (0 = never).
     api_key_default_days: int = 365
+    # A resolved API key is reused for this many seconds (0 = resolve every request). Changes made
+    # in the same process (revoke, rotate, lock) apply at once; other processes see them within
+    # this time. Operational knob (docs/security.md).
+    api_key_cache_seconds: float = 2.0
     # Rate limit of anonymous calls to public endpoints, per client IP (token bucket).
     # rate_limit_per_minute is the refill rate, rate_limit_burst the bucket size; 0 = off.
     rate_limit_per_minute: int = 300

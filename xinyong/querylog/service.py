@@ -133,10 +133,16 @@ def _querylog_file(path: str, _mtime: float) -> _QueryLogFile:
 
 def list_purposes(today: date | None = None) -> list[Purpose]:
     """Every purpose with a version in force ``today``, in file order."""
-    day = today or today_china()
     path = _ruleset_dir() / "purposes.yaml"
+    return list(_purposes_in_force(str(path), _mtime(path), today or today_china()))
+
+
+@lru_cache(maxsize=32)
+def _purposes_in_force(path: str, mtime: float, day: date) -> tuple[Purpose, ...]:
+    # Every non-public query asks this (the check API's hot path): computed once per file
+    # version and day.
     out = []
-    for code, entry in _purposes_file(str(path), _mtime(path)).purposes.items():
+    for code, entry in _purposes_file(path, mtime).purposes.items():
         live = [
             v
             for v in entry.versions
@@ -146,7 +152,7 @@ def list_purposes(today: date | None = None) -> list[Purpose]:
             continue
         v = max(live, key=lambda x: x.effective_from)
         out.append(Purpose(code, entry.name_zh, tuple(v.roles), v.description_zh, v.effective_from, v.source))
-    return out
+    return tuple(out)
 
 
 def purposes_for_role(role: str, today: date | None = None) -> list[Purpose]:

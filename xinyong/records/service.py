@@ -1614,8 +1614,9 @@ def check_states(session: Session, subject_ids: Sequence[int]) -> dict[int, Chec
     out: dict[int, CheckState] = {}
     ids = sorted(set(subject_ids))
     stmt = _check_state_sql()
+    conn = session.connection()  # Core, not the ORM's execution path: plain columns, hot path
     for start in range(0, len(ids), _CHUNK):
-        for row in session.execute(stmt, {"ids": ids[start : start + _CHUNK]}):
+        for row in conn.execute(stmt, {"ids": ids[start : start + _CHUNK]}):
             out[row.subject_id] = CheckState(
                 subject_id=row.subject_id,
                 counts=dict(row.counts or {}),

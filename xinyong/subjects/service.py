@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, event, insert, or_, select
+from sqlalchemy import Select, Table, bindparam, event, insert, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.core.bulk import insert_rows, select_rows
@@ -622,24 +622,41 @@ def find_by_code(session: Session, code: str) -> SubjectView | None:
     return _view(session, _follow_merges(session, rows[0]))
 
 
+_BRIEF_SQL: tuple[Any, Any] | None = None  # (by USCC, by ID number's blind index)
+
+
+def _brief_sql() -> tuple[Any, Any]:
+    """The two lookups of ``brief_by_code``, built once (statement construction costs more than
+    the indexed lookup itself on the check API's hot path)."""
+    global _BRIEF_SQL
+    if _BRIEF_SQL is None:
+        cols = (
+            Subject.id,
+            Subject.kind,
+            Subject.name,
+            Subject.uscc,
+            Subject.id_number_masked,
+            Subject.merged_into_id,
+            Subject.provisional,
+        )
+        _BRIEF_SQL = (
+            select(*cols).where(Subject.uscc == bindparam("code")),
+            select(*cols).where(Subject.id_number_hash == bindparam("code")),
+        )
+    return _BRIEF_SQL
+
+
 def brief_by_code(session: Session, code: str) -> SubjectBrief | None:
     """As ``find_by_code`` (same choice among several subjects on one code, merges followed),
     reading only the identifying columns in one light query (hot paths: the check API)."""
     c = clean_code(code or "")
     if not c:
         return None
-    cols = (
-        Subject.id,
-        Subject.kind,
-        Subject.name,
-        Subject.uscc,
-        Subject.id_number_masked,
-        Subject.merged_into_id,
-        Subject.provisional,
-    )
-    rows = list(session.execute(select(*cols).where(Subject.uscc == c)))
+    by_uscc, by_id_number = _brief_sql()
+    conn = session.connection()  # Core, not the ORM's execution path: plain columns, hot path
+    rows = list(conn.execute(by_uscc, {"code": c}))
     if not rows and len(c) == 18:
-        rows = list(session.execute(select(*cols).where(Subject.id_number_hash == blind_index(c))))
+        rows = list(conn.execute(by_id_number, {"code": blind_index(c)}))
     if not rows:
         return None
     rows.sort(key=lambda r: (r.merged_into_id is not None, bool(r.provisional), r.id))
