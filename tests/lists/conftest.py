@@ -1,11 +1,14 @@
-"""Fixtures of the lists tests: cheap argon2 parameters for the accounts the API tests create."""
+"""Fixtures of the lists tests: cheap argon2 parameters for the accounts the API tests create,
+and the small city most tests start from."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.orm import Session
 
+from tests.lists import helpers as h
 from xinyong.core.settings import reset_settings
 
 
@@ -17,3 +20,8 @@ def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
     reset_settings()
     yield
+
+
+@pytest.fixture
+def city(session: Session) -> h.City:
+    return h.build_city(session)

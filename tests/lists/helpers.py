@@ -14,6 +14,7 @@ from xinyong.core.events import Event
 from xinyong.core.ledger_models import LedgerEntry
 from xinyong.ingest import service as ingest_service
 from xinyong.lists import service
+from xinyong.lists.schemas import ProcedureView
 from xinyong.lists.service import Actor
 from xinyong.records import service as records
 from xinyong.subjects import service as subjects
@@ -58,6 +59,30 @@ def recent(days: int = 20) -> date:
     return records.today_china() - timedelta(days=days)
 
 
+def _penalty(
+    session: Session,
+    city: City,
+    doc: str,
+    types: list[str],
+    *,
+    subject: int | None,
+    decision: date | None,
+    provider: str,
+) -> int:
+    """A penalty of the given classes for ``subject`` (the company by default); returns the record id."""
+    sid = subject or city.company
+    row = rh.penalty_row(
+        doc,
+        decision=decision or recent(),
+        types=types,
+        name=subjects.get_subject(session, sid).name,
+        code=subjects.get_subject(session, sid).uscc,
+    )
+    out = rh.store(session, sid, city.providers[provider], row)
+    session.commit()
+    return out.record_id
+
+
 def serious_penalty(
     session: Session,
     city: City,
@@ -68,33 +93,16 @@ def serious_penalty(
     provider: str = SCJG,
 ) -> int:
     """A penalty whose class is serious (吊销许可证件) for the company; returns the record id."""
-    sid = subject or city.company
-    row = rh.penalty_row(
-        doc,
-        decision=decision or recent(),
-        types=["吊销许可证件"],
-        name=subjects.get_subject(session, sid).name,
-        code=subjects.get_subject(session, sid).uscc,
+    return _penalty(
+        session, city, doc, ["吊销许可证件"], subject=subject, decision=decision, provider=provider
     )
-    out = rh.store(session, sid, city.providers[provider], row)
-    session.commit()
-    return out.record_id
 
 
 def general_penalty(
     session: Session, city: City, doc: str, *, subject: int | None = None, decision: date | None = None
 ) -> int:
-    sid = subject or city.company
-    row = rh.penalty_row(
-        doc,
-        decision=decision or recent(),
-        types=["暂扣许可证件"],
-        name=subjects.get_subject(session, sid).name,
-        code=subjects.get_subject(session, sid).uscc,
-    )
-    out = rh.store(session, sid, city.providers[SCJG], row)
-    session.commit()
-    return out.record_id
+    """A general (not serious) penalty, 暂扣许可证件, by the market regulator; returns the record id."""
+    return _penalty(session, city, doc, ["暂扣许可证件"], subject=subject, decision=decision, provider=SCJG)
 
 
 def court_record(
@@ -124,6 +132,23 @@ def court_record(
     )
     session.commit()
     return out.record_id
+
+
+def propose(
+    session: Session,
+    subject_id: int,
+    on: date,
+    *,
+    list_type: str = "blacklist",
+    actor: Actor = SCJG_OFFICER,
+    reasons: str = "r",
+    today: date | None = None,
+) -> ProcedureView:
+    """A manual proposal by the market regulator's officer unless told otherwise (the tests'
+    usual first step); not committed."""
+    return service.propose(
+        session, list_type=list_type, subject_id=subject_id, actor=actor, reasons=reasons, on=on, today=today
+    )
 
 
 def consume(session: Session) -> int:

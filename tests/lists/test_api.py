@@ -191,16 +191,7 @@ def test_public_lists_and_types(client: TestClient, keys: Keys, db: Database) ->
 
 def test_the_staff_queue_page_highlights_overdue_steps(client: TestClient, keys: Keys, db: Database) -> None:
     with db.session() as s:
-        from xinyong.lists import service
-
-        service.propose(
-            s,
-            list_type="blacklist",
-            subject_id=keys.city.company,
-            actor=h.SCJG_OFFICER,
-            reasons="r",
-            on=date(2026, 3, 2),
-        )
+        h.propose(s, keys.city.company, date(2026, 3, 2))
     r = client.get("/lists/queue", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     with db.session() as s:

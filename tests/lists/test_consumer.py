@@ -125,14 +125,7 @@ def test_court_listings_are_mirrored_decided_and_published(db: Database) -> None
 def test_memberships_follow_manual_decisions_and_exits(db: Database) -> None:
     with db.session() as s:
         city = h.build_city(s)
-        v = service.propose(
-            s,
-            list_type="blacklist",
-            subject_id=city.company,
-            actor=h.SCJG_OFFICER,
-            reasons="r",
-            on=h.recent(60),
-        )
+        v = h.propose(s, city.company, h.recent(60))
         service.notice(s, v.id, actor=h.SCJG_OFFICER, on=h.recent(60))
         s.commit()
         h.consume(s)

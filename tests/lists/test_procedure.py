@@ -18,26 +18,9 @@ from xinyong.lists import service
 from xinyong.lists.models import ListStep
 
 
-@pytest.fixture
-def city(session: Session) -> h.City:
-    return h.build_city(session)
-
-
-def _propose(
-    session: Session,
-    city: h.City,
-    on: date,
-    list_type: str = "blacklist",
-    actor: service.Actor = h.SCJG_OFFICER,
-) -> int:
-    view = service.propose(
-        session,
-        list_type=list_type,
-        subject_id=city.company,
-        actor=actor,
-        reasons="无证生产经营被吊销许可证件，严重危害人身健康",
-        on=on,
-    )
+def _propose(session: Session, city: h.City, on: date) -> int:
+    """A committed blacklist proposal for the company; its id."""
+    view = h.propose(session, city.company, on, reasons="无证生产经营被吊销许可证件，严重危害人身健康")
     session.commit()
     return view.id
 
@@ -249,14 +232,7 @@ def test_departments_act_only_on_their_own_procedures(session: Session, city: h.
     assert service.list_procedures(session, actor=h.SCJG_OFFICER).total == 1
     # The red list is decided by the credit office: a provider cannot propose it.
     with pytest.raises(Forbidden) as exc:
-        service.propose(
-            session,
-            list_type="red_list",
-            subject_id=city.other,
-            actor=h.SCJG_OFFICER,
-            reasons="评价优秀",
-            on=date(2026, 3, 2),
-        )
+        h.propose(session, city.other, date(2026, 3, 2), list_type="red_list", reasons="评价优秀")
     assert exc.value.code == "lists.credit_office_decides"
 
 
@@ -271,26 +247,14 @@ def test_one_open_procedure_per_subject_and_list_and_withdrawal(session: Session
     assert again != pid
     # A natural person cannot be put on a list that is only for organisations.
     with pytest.raises(InvalidInput) as bad:
-        service.propose(
-            session,
-            list_type="watch_list",
-            subject_id=city.person,
-            actor=h.SCJG_OFFICER,
-            reasons="x",
-            on=date(2026, 3, 2),
-        )
+        h.propose(session, city.person, date(2026, 3, 2), list_type="watch_list", reasons="x")
     assert bad.value.code == "lists.subject_kind"
 
 
 def test_lists_without_notice_or_publication(session: Session, city: h.City) -> None:
     # The red list (credit office, no notice): proposal → decision → publication.
-    red = service.propose(
-        session,
-        list_type="red_list",
-        subject_id=city.other,
-        actor=h.OFFICE,
-        reasons="综合评价优秀",
-        on=date(2026, 3, 2),
+    red = h.propose(
+        session, city.other, date(2026, 3, 2), list_type="red_list", actor=h.OFFICE, reasons="综合评价优秀"
     )
     assert red.notice_due is None and red.next_step == "decision" and red.decision_due == date(2026, 3, 16)
     with pytest.raises(Conflict) as exc:
@@ -307,14 +271,7 @@ def test_lists_without_notice_or_publication(session: Session, city: h.City) -> 
     )
     assert v.ends_on == date(2027, 3, 2) and v.liable_persons == [] and v.next_step == "publication"
     # The watch list is never published.
-    w = service.propose(
-        session,
-        list_type="watch_list",
-        subject_id=city.company,
-        actor=h.SCJG_OFFICER,
-        reasons="多次一般失信",
-        on=date(2026, 3, 2),
-    )
+    w = h.propose(session, city.company, date(2026, 3, 2), list_type="watch_list", reasons="多次一般失信")
     service.notice(session, w.id, actor=h.SCJG_OFFICER, on=date(2026, 3, 2))
     v = service.decide(
         session,

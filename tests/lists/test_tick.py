@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,22 +17,10 @@ from xinyong.lists.worker import run_once
 from xinyong.records import service as records
 
 
-@pytest.fixture
-def city(session: Session) -> h.City:
-    return h.build_city(session)
-
-
 def test_a_listing_ends_by_itself_at_the_end_of_its_period(db: Database) -> None:
     with db.session() as s:
         city = h.build_city(s)
-        v = service.propose(
-            s,
-            list_type="blacklist",
-            subject_id=city.company,
-            actor=h.SCJG_OFFICER,
-            reasons="r",
-            on=date(2023, 6, 1),
-        )
+        v = h.propose(s, city.company, date(2023, 6, 1))
         service.notice(s, v.id, actor=h.SCJG_OFFICER, on=date(2023, 6, 1))
         service.decide(
             s,
@@ -69,13 +56,8 @@ def test_a_listing_ends_by_itself_at_the_end_of_its_period(db: Database) -> None
 def test_three_years_on_the_anomaly_directory_propose_the_serious_illegal_list(db: Database) -> None:
     with db.session() as s:
         city = h.build_city(s)
-        v = service.propose(
-            s,
-            list_type="business_anomaly",
-            subject_id=city.company,
-            actor=h.SCJG_OFFICER,
-            reasons="未按期公示2022年度报告",
-            on=date(2023, 7, 3),
+        v = h.propose(
+            s, city.company, date(2023, 7, 3), list_type="business_anomaly", reasons="未按期公示2022年度报告"
         )
         service.decide(
             s,
@@ -128,22 +110,8 @@ def test_three_years_on_the_anomaly_directory_propose_the_serious_illegal_list(d
 
 
 def test_the_overdue_queue_counts_working_days(session: Session, city: h.City) -> None:
-    late = service.propose(
-        session,
-        list_type="blacklist",
-        subject_id=city.company,
-        actor=h.SCJG_OFFICER,
-        reasons="r",
-        on=date(2026, 9, 25),
-    )
-    mine = service.propose(
-        session,
-        list_type="blacklist",
-        subject_id=city.other,
-        actor=h.STHJ_OFFICER,
-        reasons="r",
-        on=date(2026, 10, 9),
-    )
+    late = h.propose(session, city.company, date(2026, 9, 25))
+    mine = h.propose(session, city.other, date(2026, 10, 9), actor=h.STHJ_OFFICER)
     session.commit()
     assert late.notice_due == date(2026, 10, 9)  # 5 working days over the 2026 National Day break
     today = date(2026, 10, 14)
@@ -165,27 +133,12 @@ def test_the_overdue_queue_counts_working_days(session: Session, city: h.City) -
 
 def test_a_local_day_off_moves_deadlines(session: Session, city: h.City) -> None:
     add_override(session, date(2026, 3, 5), False, "台风停工")
-    v = service.propose(
-        session,
-        list_type="blacklist",
-        subject_id=city.company,
-        actor=h.SCJG_OFFICER,
-        reasons="r",
-        on=date(2026, 3, 2),
-    )
+    v = h.propose(session, city.company, date(2026, 3, 2))
     assert v.notice_due == date(2026, 3, 10)  # 3, 4, (5 off), 6, 9, 10
 
 
 def test_deadlines_in_an_unknown_year_are_left_open_never_guessed(session: Session, city: h.City) -> None:
-    v = service.propose(
-        session,
-        list_type="blacklist",
-        subject_id=city.company,
-        actor=h.SCJG_OFFICER,
-        reasons="r",
-        on=date(2026, 12, 28),
-        today=date(2026, 12, 28),
-    )
+    v = h.propose(session, city.company, date(2026, 12, 28), today=date(2026, 12, 28))
     assert v.notice_due is None  # 2027 is not in the working-day calendar yet
     (item,) = service.queue(session, actor=h.OFFICE, today=date(2026, 12, 28))
     assert (item.step, item.due, item.due_unknown, item.overdue) == ("notice", None, True, False)

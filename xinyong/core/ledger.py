@@ -305,6 +305,17 @@ def key_id(public: Ed25519PublicKey) -> str:
     return _sha256(_raw(public))[:16]
 
 
+_signing_key_ids: dict[int, tuple[Ed25519PrivateKey, str]] = {}
+
+
+def _signing_key_id(key: Ed25519PrivateKey) -> str:
+    """``key_id`` of a signing key's public half, remembered (every check receipt needs it)."""
+    hit = _signing_key_ids.get(id(key))
+    if hit is None or hit[0] is not key:
+        hit = _signing_key_ids[id(key)] = (key, key_id(key.public_key()))
+    return hit[1]
+
+
 def _retired_keys() -> list[Ed25519PublicKey]:
     folder = get_settings().var_dir / RETIRED_KEYS_DIR
     out: list[Ed25519PublicKey] = []
@@ -353,7 +364,7 @@ def sign_document(document: dict[str, Any]) -> dict[str, Any]:
     its own so it cannot be mistaken for another kind of signed document."""
     key = _signing_key()
     assert key is not None
-    body = {**document, "key_id": key_id(key.public_key())}
+    body = {**document, "key_id": _signing_key_id(key)}
     body.pop("signature", None)
     return {**body, "signature": key.sign(canonical_json(body).encode("utf-8")).hex()}
 

@@ -38,9 +38,11 @@ from xinyong.core.settings import get_settings
 from xinyong.evaluation import engine as eng
 from xinyong.evaluation import features as F
 from xinyong.evaluation.model import (
+    Cap,
     Compiled,
     ModelError,
     ModelSpec,
+    Veto,
     compile_model,
     load_model_file,
     max_points,
@@ -278,7 +280,8 @@ def list_models(session: Session, status: str | None = None) -> list[ModelInfo]:
     return [_model_info(r) for r in session.scalars(stmt)]
 
 
-def get_model(session: Session, model_id: int) -> ModelDetail:
+def _stored_model(session: Session, model_id: int) -> EvaluationModel:
+    """A stored model version by id (published or draft); a 404 when there is none."""
     row = session.get(EvaluationModel, model_id)
     if row is None:
         raise NotFound(
@@ -286,6 +289,11 @@ def get_model(session: Session, model_id: int) -> ModelDetail:
             f"未找到评价模型 {model_id}",
             code="evaluation.model_not_found",
         )
+    return row
+
+
+def get_model(session: Session, model_id: int) -> ModelDetail:
+    row = _stored_model(session, model_id)
     return ModelDetail(**_model_info(row).model_dump(), content=row.content)
 
 
@@ -428,6 +436,19 @@ def _decode(compiled: Compiled, table: pa.Table) -> list[_Row]:
     return rows
 
 
+def _rule_reason(kind: str, rule: Veto | Cap, cites: dict[str, list[int]]) -> dict[str, Any]:
+    """The reason a veto or binding cap gives (``kind`` is "veto" or "cap", also the prefix of
+    its citations)."""
+    return {
+        "kind": kind,
+        "code": rule.code,
+        "name_zh": rule.name_zh,
+        "record_ids": cites.get(f"{kind}:{rule.code}", []),
+        "rule_zh": rule.rule_zh,
+        "source": rule.source,
+    }
+
+
 def _reasons(
     spec: ModelSpec,
     points: dict[str, Decimal],
@@ -443,29 +464,9 @@ def _reasons(
     ``explain_top`` of each, with the records they rest on and the rule text."""
     out: list[dict[str, Any]] = []
     if veto:
-        v = next(x for x in spec.vetoes if x.code == veto)
-        out.append(
-            {
-                "kind": "veto",
-                "code": v.code,
-                "name_zh": v.name_zh,
-                "record_ids": cites.get(f"veto:{v.code}", []),
-                "rule_zh": v.rule_zh,
-                "source": v.source,
-            }
-        )
+        out.append(_rule_reason("veto", next(x for x in spec.vetoes if x.code == veto), cites))
     if cap:
-        c = next(x for x in spec.caps if x.code == cap)
-        out.append(
-            {
-                "kind": "cap",
-                "code": c.code,
-                "name_zh": c.name_zh,
-                "record_ids": cites.get(f"cap:{c.code}", []),
-                "rule_zh": c.rule_zh,
-                "source": c.source,
-            }
-        )
+        out.append(_rule_reason("cap", next(x for x in spec.caps if x.code == cap), cites))
     # Cost: points below what the indicator can give at most ("扣分/失分项"); gain: points above
     # what a subject with nothing on file gets ("加分项").
     scale = Decimal(spec.scale)
@@ -946,13 +947,7 @@ def subject_under_model(
     """What the subject's grade would be under a stored model version (e.g. a draft) today.
     Nothing is stored and no state changes."""
     as_of = as_of or _today()
-    row = session.get(EvaluationModel, model_id)
-    if row is None:
-        raise NotFound(
-            f"Evaluation model {model_id} not found",
-            f"未找到评价模型 {model_id}",
-            code="evaluation.model_not_found",
-        )
+    row = _stored_model(session, model_id)
     spec = _spec_of(row)
     inputs = _inputs(session, [spec], as_of, subject_ids=[subject_id])
     result = _evaluate_one(spec, inputs, as_of, subject_id)
@@ -1070,13 +1065,7 @@ def preview_draft(
     grade distribution, the published grades of the same subjects and the migration between."""
     from xinyong.records import service as records_service
 
-    row = session.get(EvaluationModel, model_id)
-    if row is None:
-        raise NotFound(
-            f"Evaluation model {model_id} not found",
-            f"未找到评价模型 {model_id}",
-            code="evaluation.model_not_found",
-        )
+    row = _stored_model(session, model_id)
     spec = _spec_of(row)
     as_of = as_of or _today()
     started = datetime.now(UTC)

@@ -4,6 +4,7 @@ Server-rendered in the portal's frame (its base template, strings and stylesheet
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -85,34 +86,25 @@ def _members_page(
     )
 
 
-@router.get("/lists/red", response_class=HTMLResponse)
-def red_list(
-    request: Request,
-    list_type: str = Query("", alias="type"),
-    page: str | None = None,
-    session: Session = Depends(get_session, scope="function"),
-) -> HTMLResponse:
-    return _members_page(request, session, "red", list_type, page)
+def _members_route(kind: str) -> Callable[..., HTMLResponse]:
+    """The endpoint of one kind's public list page: the three differ only in the kind."""
+
+    def endpoint(
+        request: Request,
+        list_type: str = Query("", alias="type"),
+        page: str | None = None,
+        session: Session = Depends(get_session, scope="function"),
+    ) -> HTMLResponse:
+        return _members_page(request, session, kind, list_type, page)
+
+    # Named as the per-kind functions were (the route's name comes from it).
+    endpoint.__name__ = endpoint.__qualname__ = f"{kind}_list"
+    return endpoint
 
 
-@router.get("/lists/watch", response_class=HTMLResponse)
-def watch_list(
-    request: Request,
-    list_type: str = Query("", alias="type"),
-    page: str | None = None,
-    session: Session = Depends(get_session, scope="function"),
-) -> HTMLResponse:
-    return _members_page(request, session, "watch", list_type, page)
-
-
-@router.get("/lists/black", response_class=HTMLResponse)
-def black_list(
-    request: Request,
-    list_type: str = Query("", alias="type"),
-    page: str | None = None,
-    session: Session = Depends(get_session, scope="function"),
-) -> HTMLResponse:
-    return _members_page(request, session, "black", list_type, page)
+red_list = router.get("/lists/red", response_class=HTMLResponse)(_members_route("red"))
+watch_list = router.get("/lists/watch", response_class=HTMLResponse)(_members_route("watch"))
+black_list = router.get("/lists/black", response_class=HTMLResponse)(_members_route("black"))
 
 
 @router.get("/lists/announcements", response_class=HTMLResponse)

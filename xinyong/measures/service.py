@@ -114,8 +114,9 @@ LogWriter = Callable[[list[dict[str, Any]], list[dict[str, Any]]], None]
 
 
 def _ts(value: datetime) -> str:
-    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    value = value.astimezone(UTC) if value.tzinfo else value
+    # The same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), several times cheaper (hot path).
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 # ============================================================================================

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time as _time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -133,8 +134,24 @@ def _querylog_file(path: str, _mtime: float) -> _QueryLogFile:
 
 def list_purposes(today: date | None = None) -> list[Purpose]:
     """Every purpose with a version in force ``today``, in file order."""
-    path = _ruleset_dir() / "purposes.yaml"
-    return list(_purposes_in_force(str(path), _mtime(path), today or today_china()))
+    return list(_purposes_in_force(*_purposes_version(), today or today_china()))
+
+
+_purposes_seen: dict[Path, tuple[str, float, float]] = {}  # ruleset dir → (file, mtime, looked at)
+# How often the purposes file is looked at for edits (seconds; every non-public query asks).
+_PURPOSES_RECHECK = 1.0
+
+
+def _purposes_version() -> tuple[str, float]:
+    """(path, mtime) of the purposes file in force, with the file system asked at most every
+    ``_PURPOSES_RECHECK`` seconds."""
+    directory = get_settings().ruleset_dir
+    now = _time.monotonic()
+    hit = _purposes_seen.get(directory)
+    if hit is None or now - hit[2] > _PURPOSES_RECHECK:
+        path = Path(directory) / "purposes.yaml"
+        hit = _purposes_seen[directory] = (str(path), _mtime(path), now)
+    return hit[0], hit[1]
 
 
 @lru_cache(maxsize=32)

@@ -78,6 +78,23 @@ def _desk(session: Session, principal: Principal) -> Desk:
     return service.desk_of(session, principal)
 
 
+def _view_or_message(
+    request: Request,
+    desk: Desk,
+    template: str,
+    build: Callable[[], Any],
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    """``template`` with the view ``build`` makes (as ``view``) and ``context``; a refusal while
+    building it answers as a message page instead."""
+    try:
+        view = build()
+    except DomainError as exc:
+        return _message(request, desk, exc)
+    return _render(request, desk, template, {"view": view, **context}, status_code)
+
+
 def _view_page(
     request: Request,
     session: Session,
@@ -88,11 +105,7 @@ def _view_page(
 ) -> HTMLResponse:
     """A console page showing the view ``build`` makes for the caller's desk (a refusal as a message page)."""
     desk = _desk(session, principal)
-    try:
-        view = build(desk)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, template, {"view": view, **context})
+    return _view_or_message(request, desk, template, lambda: build(desk), context)
 
 
 async def posted_form(request: Request) -> dict[str, str]:
@@ -221,16 +234,12 @@ def _quarantine_page(
     links: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        view = service.quarantine_detail(session, desk, quarantine_id, values=values, errors=errors)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(
+    return _view_or_message(
         request,
         desk,
         "console/quarantine_row.html",
+        lambda: service.quarantine_detail(session, desk, quarantine_id, values=values, errors=errors),
         {
-            "view": view,
             "error": error,
             "notice": notice,
             "links": links or [],
@@ -353,12 +362,13 @@ def upload_submit(
             # The file was refused as a whole; the failed submission keeps the reason.
             return _see_other(f"/console/upload?submission={quote(submission_id)}")
         session.rollback()
-        try:
-            view = service.upload_view(session, desk, item=item)
-        except DomainError as inner:
-            return _message(request, desk, inner)
-        return _render(
-            request, desk, "console/upload.html", {"view": view, "error": exc.message_zh}, exc.status_code
+        return _view_or_message(
+            request,
+            desk,
+            "console/upload.html",
+            lambda: service.upload_view(session, desk, item=item),
+            {"error": exc.message_zh},
+            exc.status_code,
         )
     return _see_other(f"/console/upload?submission={quote(result.id)}")
 
@@ -379,15 +389,12 @@ def _governance_page(
     error_case: int | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        view = service.governance_view(session, status=status, kind=kind, page=page)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(
+    return _view_or_message(
         request,
         desk,
         "console/governance.html",
-        {"view": view, "notice": notice, "error": error, "error_case": error_case},
+        lambda: service.governance_view(session, status=status, kind=kind, page=page),
+        {"notice": notice, "error": error, "error_case": error_case},
         status_code,
     )
 
@@ -510,12 +517,13 @@ def _procedure_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        view = service.procedure_page(session, desk, procedure_id)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(
-        request, desk, "console/procedure.html", {"view": view, "notice": notice, "error": error}, status_code
+    return _view_or_message(
+        request,
+        desk,
+        "console/procedure.html",
+        lambda: service.procedure_page(session, desk, procedure_id),
+        {"notice": notice, "error": error},
+        status_code,
     )
 
 
