@@ -38,6 +38,14 @@ _WAIT = 30.0
 _Item = tuple[list[dict[str, Any]], list[dict[str, Any]], Future[None]]
 
 
+def _insert(conn: Connection, rows: list[dict[str, Any]], query_rows: list[dict[str, Any]]) -> None:
+    """One batch of both writers: its check-log rows and query-log entries, in one transaction."""
+    with conn.begin():
+        if rows:
+            conn.execute(_CHECKS.insert(), rows)
+        querylog_service.append_entries(conn, query_rows)
+
+
 class CheckLogWriter:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -84,10 +92,7 @@ class CheckLogWriter:
             try:
                 if conn is None:
                     conn = self._db.engine.connect()
-                with conn.begin():
-                    if rows:
-                        conn.execute(_CHECKS.insert(), rows)
-                    querylog_service.append_entries(conn, query_rows)
+                _insert(conn, rows, query_rows)
             except Exception as exc:  # every waiting check fails with the cause
                 if conn is not None:
                     conn.invalidate()
@@ -179,10 +184,7 @@ class AsyncCheckLog:
         pause = 0.0002
         while True:
             try:
-                with conn.begin():
-                    if rows:
-                        conn.execute(_CHECKS.insert(), rows)
-                    querylog_service.append_entries(conn, query_rows)
+                _insert(conn, rows, query_rows)
                 return
             except OperationalError as exc:
                 message = str(exc.orig).lower()
