@@ -16,6 +16,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any, cast
 
@@ -44,6 +45,35 @@ def _insert(conn: Connection, rows: list[dict[str, Any]], query_rows: list[dict[
         if rows:
             conn.execute(_CHECKS.insert(), rows)
         querylog_service.append_entries(conn, query_rows)
+
+
+_Rows = list[dict[str, Any]]
+# A batch of either writer: each check's (or batch check's) rows and the future its caller awaits.
+_Batch = Sequence[tuple[_Rows, _Rows, "Future[None] | asyncio.Future[None]"]]
+
+
+def _rows_of(batch: _Batch) -> tuple[_Rows, _Rows]:
+    """The batch's check-log rows and query-log entries, each list in one piece."""
+    return [row for rows, _, _ in batch for row in rows], [row for _, rows, _ in batch for row in rows]
+
+
+def _settle(batch: _Batch, exc: Exception | None) -> None:
+    """Answer every waiting check: committed, or failed with the cause (a waiter that went away
+    meanwhile, e.g. a cancelled request, is skipped)."""
+    for _, _, done in batch:
+        if done.done():
+            continue
+        if exc is None:
+            done.set_result(None)
+        else:
+            done.set_exception(exc)
+
+
+def _discard(conn: Connection | None) -> None:
+    """Drop a writer's connection after a failed batch (the next batch opens a fresh one)."""
+    if conn is not None:
+        conn.invalidate()
+        conn.close()
 
 
 class CheckLogWriter:
@@ -87,22 +117,16 @@ class CheckLogWriter:
                     break
                 batch.append(item)
                 count += len(item[0]) + len(item[1])
-            rows = [row for rows, _, _ in batch for row in rows]
-            query_rows = [row for _, rows, _ in batch for row in rows]
             try:
                 if conn is None:
                     conn = self._db.engine.connect()
-                _insert(conn, rows, query_rows)
+                _insert(conn, *_rows_of(batch))
             except Exception as exc:  # every waiting check fails with the cause
-                if conn is not None:
-                    conn.invalidate()
-                    conn.close()
-                    conn = None
-                for _, _, done in batch:
-                    done.set_exception(exc)
+                _discard(conn)
+                conn = None
+                _settle(batch, exc)
             else:
-                for _, _, done in batch:
-                    done.set_result(None)
+                _settle(batch, None)
 
 
 _writers: dict[int, tuple[Database, CheckLogWriter]] = {}
@@ -155,22 +179,14 @@ class AsyncCheckLog:
         while self._pending:
             await asyncio.sleep(0)  # the checks already running join this batch
             batch, self._pending = self._pending[:_MAX_BATCH], self._pending[_MAX_BATCH:]
-            rows = [row for rows, _, _ in batch for row in rows]
-            query_rows = [row for _, rows, _ in batch for row in rows]
             try:
-                await self._commit(rows, query_rows)
+                await self._commit(*_rows_of(batch))
             except Exception as exc:  # every waiting check fails with the cause
-                if self._conn is not None:
-                    self._conn.invalidate()
-                    self._conn.close()
-                    self._conn = None
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
+                _discard(self._conn)
+                self._conn = None
+                _settle(batch, exc)
             else:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+                _settle(batch, None)
                 self._maybe_checkpoint()
 
     async def _commit(self, rows: list[dict[str, Any]], query_rows: list[dict[str, Any]]) -> None:
