@@ -61,6 +61,19 @@ def insert_rows(
     return out
 
 
+def insert_values(
+    session: Session, table: Table, keys: tuple[str, ...], rows: Sequence[Sequence[Any]]
+) -> None:
+    """``insert_rows`` for rows given as value sequences in the order of ``keys`` (the hot
+    paths build them directly: no dictionary per row). Same conversions and defaults."""
+    if not rows:
+        return
+    session.flush()
+    conn = session.connection()
+    plan = _cached_plan(conn.dialect, table, keys)
+    conn.exec_driver_sql(plan.sql, [plan.convert_values(row) for row in rows])
+
+
 def select_rows(
     session: Session, statement: Executable, params: Mapping[str, Any] | None = None
 ) -> list[Any]:
@@ -120,9 +133,12 @@ class _Plan:
         self.sql = self.head + self.group
 
     def convert(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        got: tuple[Any, ...] = self._get(row)
+        return self.convert_values(self._get(row))
+
+    def convert_values(self, got: Sequence[Any]) -> tuple[Any, ...]:
+        """The values of one row (in the order of ``keys``) as the driver takes them."""
         if not self._processors and not self._defaults:
-            return got
+            return got if type(got) is tuple else tuple(got)
         values = list(got)
         for factory in self._defaults:
             values.append(factory())

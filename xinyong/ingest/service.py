@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
 from xinyong.core import identifiers, ledger
-from xinyong.core.bulk import insert_rows
+from xinyong.core.bulk import insert_rows, insert_values
 from xinyong.core.calendar import load_calendar
 from xinyong.core.clock import CHINA_TZ
 from xinyong.core.db import utcnow
@@ -53,6 +53,17 @@ _INLINE_PROBLEMS = 1000
 _KEY_PREFIX_BYTES = 6
 _SUBMISSION_ROWS = cast(SqlTable, SubmissionRow.__table__)
 _QUARANTINE_ROWS = cast(SqlTable, QuarantineRow.__table__)
+_SUBMISSION_ROW_KEYS = (
+    "submission_id",
+    "row_number",
+    "outcome",
+    "record_id",
+    "document_number",
+    "late",
+    "delay_working_days",
+    "errors",
+    "warnings",
+)
 
 # Called every batch with (rows done, estimated total rows or None).
 ProgressCallback = Callable[[int, int | None], None]
@@ -781,30 +792,32 @@ class _RowWriter:
                     # Timeliness is about first publication; resends and corrections don't reset it.
                     results[i].late, results[i].delay_working_days = self.timeliness.judge(self.batch[i][1])
 
-        row_values: list[dict[str, Any]] = []
+        row_values: list[tuple[Any, ...]] = []
         quarantine: list[dict[str, Any]] = []
+        sub_id, counts = self.sub.id, self.counts
         for (raw, chk), res in zip(self.batch, results, strict=True):
             res.errors, res.warnings = chk.errors, chk.warnings
-            self.counts[res.outcome] += 1
+            counts[res.outcome] += 1
             self.late += res.late
+            # In the order of ``_SUBMISSION_ROW_KEYS``.
             row_values.append(
-                {
-                    "submission_id": self.sub.id,
-                    "row_number": res.row,
-                    "outcome": res.outcome,
-                    "record_id": res.record_id,
-                    "document_number": res.document_number,
-                    "late": res.late,
-                    "delay_working_days": res.delay_working_days,
-                    "errors": res.errors,
-                    "warnings": res.warnings,
-                }
+                (
+                    sub_id,
+                    res.row,
+                    res.outcome,
+                    res.record_id,
+                    res.document_number,
+                    res.late,
+                    res.delay_working_days,
+                    res.errors,
+                    res.warnings,
+                )
             )
             if res.outcome == "rejected":
                 quarantine.append(_quarantine_values(self.sub, raw, res))
             if (res.errors or res.warnings) and len(self.problems) < _INLINE_PROBLEMS:
                 self.problems.append(res)
-        insert_rows(self.session, _SUBMISSION_ROWS, row_values)
+        insert_values(self.session, _SUBMISSION_ROWS, _SUBMISSION_ROW_KEYS, row_values)
         if quarantine:
             insert_rows(self.session, _QUARANTINE_ROWS, quarantine)
         self.batch.clear()

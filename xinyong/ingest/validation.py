@@ -197,6 +197,8 @@ class _Layout:
 
     fields: list[tuple[FieldSpec, tuple[str, ...], _Handler]]
     unnamed: tuple[str, ...]
+    # ``fields`` as the row loop walks them: (spec, the one header or None, all headers, handler).
+    steps: tuple[tuple[FieldSpec, str | None, tuple[str, ...], _Handler], ...] = ()
 
 
 _Placeholders = dict[str, tuple[str, Any]]
@@ -206,6 +208,8 @@ _Handler = Callable[[RowCheck, FieldSpec, str, Any, _Placeholders], None]
 _MAX_LAYOUTS = 256
 # Distinct dates and codes remembered per submission (they repeat across a file).
 _MAX_MEMO = 100_000
+# Distinct cleaned texts remembered per text field and submission.
+_MAX_TEXT_MEMO = 20_000
 
 
 class RowValidator:
@@ -270,12 +274,18 @@ class RowValidator:
                     self.unknown_headers[header] = None
                 continue
             by_field.setdefault(code, []).append(header)
+        fields = [
+            (spec, tuple(by_field.get(code, ())), self._handlers[code]) for code, spec in self.fields.items()
+        ]
         layout = _Layout(
-            fields=[
-                (spec, tuple(by_field.get(code, ())), self._handlers[code])
-                for code, spec in self.fields.items()
-            ],
+            fields=fields,
             unnamed=tuple(unnamed),
+            # A field no column feeds matters only when it is required (every row misses it).
+            steps=tuple(
+                (spec, headers[0] if len(headers) == 1 else None, headers, handler)
+                for spec, headers, handler in fields
+                if headers or spec.required
+            ),
         )
         if len(self._layouts) < _MAX_LAYOUTS:
             self._layouts[keys] = layout
@@ -305,11 +315,13 @@ class RowValidator:
                 self.unknown_headers[header] = None
 
         placeholders: dict[str, tuple[str, Any]] = {}
-        for spec, headers, handler in layout.fields:
-            entries: list[tuple[str, Any]] | None
-            if len(headers) == 1:  # the usual case: one column per field
-                value = values[headers[0]]
-                entries = None if _is_blank(value) else [(headers[0], value)]
+        for spec, single, headers, handler in layout.steps:
+            if single is not None:  # the usual case: one column per field (``_is_blank`` inline)
+                value = values[single]
+                if value.strip(_BLANK) if type(value) is str else not (value is None or value == []):
+                    handler(out, spec, single, value, placeholders)
+                    continue
+                entries: list[tuple[str, Any]] | None = None
             else:
                 entries = [(h, values[h]) for h in headers if not _is_blank(values[h])]
             if not entries:
@@ -357,11 +369,23 @@ class RowValidator:
             multiline, limit = t == "text", spec.max_length
             lift = {SUBJECT_NAME: "subject_name", LEGAL_REPRESENTATIVE: "legal_representative"}.get(code)
 
+            # Authorities, bases, categories ... repeat down a file: each distinct value is
+            # cleaned once (bounded; a value that reports a problem goes through ``_convert``).
+            seen: dict[str, str] = {}
+
             def string(out: RowCheck, spec: FieldSpec, header: str, value: Any, ph: _Placeholders) -> None:
+                text = seen.get(value) if type(value) is str else None
+                if text is not None:
+                    out.data[code] = text
+                    if lift is not None:
+                        setattr(out, lift, text)
+                    return
                 text = clean_text(value, multiline=multiline)
                 if not text or (limit is not None and len(text) > limit):
                     self._convert(out, spec, header, value, ph)
                     return
+                if type(value) is str and len(seen) < _MAX_TEXT_MEMO:
+                    seen[value] = text
                 out.data[code] = text
                 if lift is not None:
                     setattr(out, lift, text)

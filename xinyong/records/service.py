@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import orjson
 from sqlalchemy import Table, case, event, func, insert, null, select, text, tuple_, update
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
 from xinyong.core import ledger
-from xinyong.core.bulk import insert_rows, select_rows
+from xinyong.core.bulk import insert_rows, insert_values, select_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound
@@ -56,6 +56,11 @@ _VERSIONS = cast(Table, RecordVersion.__table__)
 _EVENTS = cast(Table, Event.__table__)
 _STATES = cast(Table, CreditState.__table__)
 
+# Column order of the value tuples ``_store_chunk`` builds for versions and events.
+_VERSION_KEYS = ("record_id", "version", "change", "data", "content_hash", "submission_id", "created_at")
+_EVENT_KEYS = ("type", "subject_id", "record_id", "payload", "created_at")
+_VersionValues = tuple[int, int, str, dict[str, Any], str, str | None, datetime]
+_EventValues = tuple[str, int, int, dict[str, Any], datetime]
 
 @dataclass
 class RecordOutcome:
@@ -64,9 +69,9 @@ class RecordOutcome:
     version: int
 
 
-@dataclass(frozen=True)
-class StoreRequest:
-    """One validated row for ``store_many`` (the same arguments ``store`` takes)."""
+class StoreRequest(NamedTuple):
+    """One validated row for ``store_many`` (the same arguments ``store`` takes). A named tuple:
+    bulk ingest makes one per row, and a frozen dataclass costs several times more to build."""
 
     subject_id: int
     provider_id: int
@@ -258,11 +263,12 @@ def _store_chunk(
     outcomes: list[RecordOutcome | None] = [None] * len(chunk)
     new_rows: list[tuple[int, dict[str, Any], dict[str, Any], str]] = []  # (index, record, data, hash)
     updates: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    versions: list[_VersionValues] = []
+    events: list[_EventValues] = []
     withdrawals: list[tuple[int, _Current, StoreRequest]] = []
 
     for i, req in enumerate(chunk):
+    item_code, category, polarity = item.code, item.category, item.polarity
         cur = existing.get((req.provider_id, req.document_number))
         if req.withdraw:
             if cur is None:
@@ -305,17 +311,14 @@ def _store_chunk(
         }
         data = _version_data(req.data)
         if cur is None:
-            record = {
-                **derived,
-                "item_code": item.code,
-                "category": item.category,
-                "provider_id": req.provider_id,
-                "document_number": req.document_number,
-                "current_version": 1,
-                "status": "in_force",
-                "created_at": now,
-            }
-            new_rows.append((i, record, data, digest))
+            derived["item_code"] = item_code
+            derived["category"] = category
+            derived["provider_id"] = req.provider_id
+            derived["document_number"] = req.document_number
+            derived["current_version"] = 1
+            derived["status"] = "in_force"
+            derived["created_at"] = now
+            new_rows.append((i, derived, data, digest))
             continue
 
         # Correction: a new version; a withdrawn record stays withdrawn (only an explicit act
@@ -326,7 +329,7 @@ def _store_chunk(
             status = "in_force"
         version = cur.version + 1
         updates.append({"id": cur.id, **derived, "status": status, "current_version": version})
-        versions.append(_version_row(cur.id, version, "corrected", data, digest, req.submission_id, now))
+        versions.append((cur.id, version, "corrected", data, digest, req.submission_id, now))
         payload = _payload(
             item,
             cur.id,
@@ -339,7 +342,7 @@ def _store_chunk(
         )
         if cur.subject_id != req.subject_id:
             payload["previous_subject_id"] = cur.subject_id
-        events.append(_event_row("record.corrected", payload, now))
+        events.append(("record.corrected", req.subject_id, cur.id, payload, now))
         outcomes[i] = RecordOutcome("corrected", cur.id, version)
 
     if withdrawals:
@@ -350,18 +353,10 @@ def _store_chunk(
                 {"id": cur.id, "status": "withdrawn", "current_version": version, "updated_at": now}
             )
             versions.append(
-                _version_row(
-                    cur.id,
-                    version,
-                    "withdrawn",
-                    current_data[cur.id],
-                    cur.content_hash,
-                    req.submission_id,
-                    now,
-                )
+                (cur.id, version, "withdrawn", current_data[cur.id], cur.content_hash, req.submission_id, now)
             )
             payload = _payload(item, cur.id, cur.subject_id, cur.severity, version, "withdrawn", req)
-            events.append(_event_row("record.withdrawn", payload, now))
+            events.append(("record.withdrawn", cur.subject_id, cur.id, payload, now))
             outcomes[i] = RecordOutcome("withdrawn", cur.id, version)
 
     if new_rows:
@@ -377,28 +372,34 @@ def _store_chunk(
         for i, record, data, digest in new_rows:
             req = chunk[i]
             record_id = by_key[(req.provider_id, req.document_number)]
-            versions.append(_version_row(record_id, 1, "created", data, digest, req.submission_id, now))
-            payload = _payload(
-                item,
-                record_id,
-                req.subject_id,
-                record["severity"],
-                1,
-                "in_force",
-                req,
-                publicity_end=record["publicity_end"],
-            )
-            events.append(_event_row("record.created", payload, now))
+            versions.append((record_id, 1, "created", data, digest, req.submission_id, now))
+            end = record["publicity_end"]
+            # ``_payload(item, record_id, ..., req, publicity_end=end)``, inline (one per row).
+            payload = {
+                "subject_id": req.subject_id,
+                "record_id": record_id,
+                "item_code": item_code,
+                "category": category,
+                "polarity": polarity,
+                "severity": record["severity"],
+                "version": 1,
+                "status": "in_force",
+                "publicity_end": end.isoformat() if end else None,
+                "provider_id": req.provider_id,
+                "document_number": req.document_number,
+                "submission_id": req.submission_id,
+            }
+            events.append(("record.created", req.subject_id, record_id, payload, now))
             outcomes[i] = RecordOutcome("created", record_id, 1)
 
     if updates:
         session.execute(update(Record), updates)
         _expire(session, [u["id"] for u in updates])
     if versions:
-        insert_rows(session, _VERSIONS, versions)
-        _ledger_versions(session, versions, defer=defer_ledger)
+        insert_values(session, _VERSIONS, _VERSION_KEYS, versions)
+        _ledger_entries(session, [(v[0], v[1], v[2], v[4], v[5]) for v in versions], defer=defer_ledger)
     if events:
-        insert_rows(session, _EVENTS, events)
+        insert_values(session, _EVENTS, _EVENT_KEYS, events)
 
     result = [o for o in outcomes if o is not None]
     assert len(result) == len(chunk)
@@ -547,6 +548,11 @@ def _ledger_versions(session: Session, versions: list[dict[str, Any]], *, defer:
     ]
     if not defer:
         _append_versions(session, entries)
+    _ledger_entries(session, entries, defer=defer)
+
+
+def _ledger_entries(session: Session, entries: list[_LedgerVersion], *, defer: bool = False) -> None:
+    """``_ledger_versions`` for (record id, version, change, content hash, submission id)."""
         return
     pending: list[_LedgerVersion] | None = session.info.get(_DEFERRED)
     if pending is None:

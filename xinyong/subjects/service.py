@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, bindparam, event, insert, or_, select
 from sqlalchemy.orm import Session
@@ -922,9 +922,9 @@ def _plan(name: str, kind: str, uscc: str | None, id_number: str | None) -> _Pla
     return _Plan(name, name_key(name), kind, path, key, warnings)
 
 
-@dataclass(frozen=True)
-class SubjectRef:
-    """What one record says about its subject: the arguments of ``resolve_subject``."""
+class SubjectRef(NamedTuple):
+    """What one record says about its subject: the arguments of ``resolve_subject``. A named
+    tuple: bulk ingest makes one per row, and a frozen dataclass costs several times more."""
 
     name: str
     kind: str
