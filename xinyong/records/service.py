@@ -54,13 +54,13 @@ _LEDGER_BATCH = 10_000
 _RECORDS = cast(Table, Record.__table__)
 _VERSIONS = cast(Table, RecordVersion.__table__)
 _EVENTS = cast(Table, Event.__table__)
-_STATES = cast(Table, CreditState.__table__)
-
 # Column order of the value tuples ``_store_chunk`` builds for versions and events.
 _VERSION_KEYS = ("record_id", "version", "change", "data", "content_hash", "submission_id", "created_at")
 _EVENT_KEYS = ("type", "subject_id", "record_id", "payload", "created_at")
 _VersionValues = tuple[int, int, str, dict[str, Any], str, str | None, datetime]
 _EventValues = tuple[str, int, int, dict[str, Any], datetime]
+_STATES = cast(Table, CreditState.__table__)
+
 
 @dataclass
 class RecordOutcome:
@@ -266,9 +266,9 @@ def _store_chunk(
     versions: list[_VersionValues] = []
     events: list[_EventValues] = []
     withdrawals: list[tuple[int, _Current, StoreRequest]] = []
+    item_code, category, polarity = item.code, item.category, item.polarity
 
     for i, req in enumerate(chunk):
-    item_code, category, polarity = item.code, item.category, item.polarity
         cur = existing.get((req.provider_id, req.document_number))
         if req.withdraw:
             if cur is None:
@@ -546,13 +546,13 @@ def _ledger_versions(session: Session, versions: list[dict[str, Any]], *, defer:
     entries = [
         (v["record_id"], v["version"], v["change"], v["content_hash"], v["submission_id"]) for v in versions
     ]
-    if not defer:
-        _append_versions(session, entries)
     _ledger_entries(session, entries, defer=defer)
 
 
 def _ledger_entries(session: Session, entries: list[_LedgerVersion], *, defer: bool = False) -> None:
     """``_ledger_versions`` for (record id, version, change, content hash, submission id)."""
+    if not defer:
+        _append_versions(session, entries)
         return
     pending: list[_LedgerVersion] | None = session.info.get(_DEFERRED)
     if pending is None:
