@@ -20,7 +20,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Table
+from sqlalchemy import JSON, Column, Date, DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
@@ -72,6 +72,19 @@ def insert_values(
     conn = session.connection()
     plan = _cached_plan(conn.dialect, table, keys)
     conn.exec_driver_sql(plan.sql, [plan.convert_values(row) for row in rows])
+
+
+def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, key: str) -> None:
+    """``UPDATE table SET ... WHERE key = ?`` for each row (dicts with the same keys, ``key``
+    among them), with the driver's ``executemany`` and the columns' own bind processors. Loaded
+    ORM objects of those rows are not refreshed: the caller expires them."""
+    if not rows:
+        return
+    session.flush()
+    conn = session.connection()
+    keys = tuple(rows[0])
+    plan = _cached_update_plan(conn.dialect, table, keys, key)
+    conn.exec_driver_sql(plan.sql, [plan.convert(row) for row in rows])
 
 
 def select_rows(
@@ -147,6 +160,34 @@ class _Plan:
         return tuple(values)
 
 
+class _UpdatePlan:
+    """``UPDATE`` statement text and per-column converters for one (dialect, table, keys, key)."""
+
+    def __init__(self, dialect: Dialect, table: Table, keys: tuple[str, ...], key: str) -> None:
+        quote = dialect.identifier_preparer.quote
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        columns = (*(k for k in keys if k != key), key)
+        sets = ", ".join(f"{quote(c)} = {mark}" for c in columns[:-1])
+        self.sql = f"UPDATE {quote(table.name)} SET {sets} WHERE {quote(key)} = {mark}"
+        self._get = itemgetter(*columns)
+        self._processors = [
+            (index, proc)
+            for index, name in enumerate(columns)
+            if (proc := _processor(table.c[name], dialect)) is not None
+        ]
+
+    def convert(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = list(self._get(row))
+        for index, proc in self._processors:
+            values[index] = proc(values[index])
+        return tuple(values)
+
+
+@lru_cache(maxsize=64)
+def _cached_update_plan(dialect: Dialect, table: Table, keys: tuple[str, ...], key: str) -> _UpdatePlan:
+    return _UpdatePlan(dialect, table, keys, key)
+
+
 @lru_cache(maxsize=256)
 def _cached_plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Plan:
     return _Plan(dialect, table, keys)
@@ -173,6 +214,17 @@ def _default_factory(col: Column[Any]) -> Callable[[], Any]:
 def _processor(col: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     impl = col.type.dialect_impl(dialect)
     proc = impl.bind_processor(dialect)
+    if proc is not None and isinstance(col.type, JSON):
+        # Most per-row JSON values of a batch are empty (no errors, no warnings): convert that once.
+        json_proc = proc
+        empty_list = json_proc([])
+
+        def json_value(value: Any) -> Any:
+            if type(value) is list and not value:
+                return empty_list
+            return json_proc(value)
+
+        return json_value
     if proc is None or not isinstance(col.type, Date | DateTime):
         return proc
     # A batch mostly carries one timestamp (``now``) and few dates: convert each once.

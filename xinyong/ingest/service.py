@@ -747,25 +747,23 @@ class _RowWriter:
     def flush(self) -> None:
         if not self.batch:
             return
-        results = [
-            RowResult(row=chk.number, outcome="rejected", document_number=chk.document_number)
-            for _, chk in self.batch
-        ]
+        n = len(self.batch)
+        # Per row of the batch: outcome, record id, late, delay (a RowResult only for the rows
+        # with problems, which the submission's answer lists inline).
+        outcomes: list[str] = ["rejected"] * n
+        record_ids: list[int | None] = [None] * n
+        lates: list[bool] = [False] * n
+        delays: list[int | None] = [None] * n
         requests: list[records_service.StoreRequest] = []
         request_rows: list[int] = []
+        provider_id, sub_id, received_on = self.sub.provider_id, self.sub.id, self.received_on
         for i, subject_id in enumerate(self._subjects()):
             if subject_id is None:
                 continue
             chk = self.batch[i][1]
             assert chk.document_number is not None
             request = records_service.StoreRequest(
-                subject_id=subject_id,
-                provider_id=self.sub.provider_id,
-                document_number=chk.document_number,
-                data=chk.data,
-                submission_id=self.sub.id,
-                received_on=self.received_on,
-                withdraw=chk.withdraw,
+                subject_id, provider_id, chk.document_number, chk.data, sub_id, received_on, chk.withdraw
             )
             if chk.withdraw:
                 # Withdrawals are rare and may name an unknown record: one at a time, so the
@@ -777,7 +775,7 @@ class _RowWriter:
                 except DomainError as exc:
                     chk.errors.append(_problem(chk, exc))
                     continue
-                results[i].outcome, results[i].record_id = stored.outcome, stored.record_id
+                outcomes[i], record_ids[i] = stored.outcome, stored.record_id
             else:
                 requests.append(request)
                 request_rows.append(i)
@@ -786,37 +784,51 @@ class _RowWriter:
             stored_many = records_service.store_many(
                 self.session, item=self.item, requests=requests, defer_ledger=True
             )
+            judge = self.timeliness.judge
             for i, stored in zip(request_rows, stored_many, strict=True):
-                results[i].outcome, results[i].record_id = stored.outcome, stored.record_id
+                outcomes[i], record_ids[i] = stored.outcome, stored.record_id
                 if stored.outcome == "created":
                     # Timeliness is about first publication; resends and corrections don't reset it.
-                    results[i].late, results[i].delay_working_days = self.timeliness.judge(self.batch[i][1])
+                    lates[i], delays[i] = judge(self.batch[i][1])
 
         row_values: list[tuple[Any, ...]] = []
         quarantine: list[dict[str, Any]] = []
-        sub_id, counts = self.sub.id, self.counts
-        for (raw, chk), res in zip(self.batch, results, strict=True):
-            res.errors, res.warnings = chk.errors, chk.warnings
-            counts[res.outcome] += 1
-            self.late += res.late
+        counts = self.counts
+        for i, (raw, chk) in enumerate(self.batch):
+            outcome = outcomes[i]
+            counts[outcome] += 1
+            late = lates[i]
+            if late:
+                self.late += 1
             # In the order of ``_SUBMISSION_ROW_KEYS``.
             row_values.append(
                 (
                     sub_id,
-                    res.row,
-                    res.outcome,
-                    res.record_id,
-                    res.document_number,
-                    res.late,
-                    res.delay_working_days,
-                    res.errors,
-                    res.warnings,
+                    chk.number,
+                    outcome,
+                    record_ids[i],
+                    chk.document_number,
+                    late,
+                    delays[i],
+                    chk.errors,
+                    chk.warnings,
                 )
             )
-            if res.outcome == "rejected":
-                quarantine.append(_quarantine_values(self.sub, raw, res))
-            if (res.errors or res.warnings) and len(self.problems) < _INLINE_PROBLEMS:
-                self.problems.append(res)
+            if outcome == "rejected" or chk.errors or chk.warnings:
+                res = RowResult(
+                    row=chk.number,
+                    outcome=outcome,
+                    record_id=record_ids[i],
+                    document_number=chk.document_number,
+                    late=late,
+                    delay_working_days=delays[i],
+                    errors=chk.errors,
+                    warnings=chk.warnings,
+                )
+                if outcome == "rejected":
+                    quarantine.append(_quarantine_values(self.sub, raw, res))
+                if (chk.errors or chk.warnings) and len(self.problems) < _INLINE_PROBLEMS:
+                    self.problems.append(res)
         insert_values(self.session, _SUBMISSION_ROWS, _SUBMISSION_ROW_KEYS, row_values)
         if quarantine:
             insert_rows(self.session, _QUARANTINE_ROWS, quarantine)

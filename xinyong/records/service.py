@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
 from xinyong.core import ledger
-from xinyong.core.bulk import insert_rows, insert_values, select_rows
+from xinyong.core.bulk import insert_rows, insert_values, select_rows, update_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound
@@ -778,13 +778,15 @@ def _recompute(
     session: Session, catalog: catalog_service.Catalog, affected: dict[int, tuple[int, datetime]]
 ) -> None:
     subject_ids = sorted(affected)
+    polarity: dict[tuple[str, str | None], str] = {}  # (item, severity) -> polarity, per call
+    postgres = _dialect(session) == "postgresql"
     for start in range(0, len(subject_ids), _CHUNK):
         part = subject_ids[start : start + _CHUNK]
-        states: dict[int, dict[str, Any]] = {
-            sid: {"counts": defaultdict(int), "records": 0, "negative": 0, "serious": 0} for sid in part
-        }
+        # subject -> [counts, records, negative, serious]; subjects without in-force records
+        # get the empty state.
+        states: dict[int, tuple[defaultdict[str, int], list[int]]] = {}
         rows: Iterable[Any]
-        if _dialect(session) == "postgresql":
+        if postgres:
             rows = select_rows(session, _PG_AGGREGATE, {"subjects": part})
         else:
             rows = select_rows(
@@ -805,15 +807,21 @@ def _recompute(
         for subject_id, category, item_code, severity, status, n in rows:
             if status != "in_force":
                 continue
-            st = states[subject_id]
-            st["counts"][category] += n
+            st = states.get(subject_id)
+            if st is None:
+                st = states[subject_id] = (defaultdict(int), [0, 0, 0])
+            counts, totals = st
+            counts[category] += n
             if severity:
-                st["counts"][f"{category}:{severity}"] += n
-            st["records"] += n
-            if _polarity(catalog, item_code, severity) == "negative":
-                st["negative"] += n
+                counts[f"{category}:{severity}"] += n
+            totals[0] += n
+            pol = polarity.get((item_code, severity))
+            if pol is None:
+                pol = polarity[(item_code, severity)] = _polarity(catalog, item_code, severity)
+            if pol == "negative":
+                totals[1] += n
             if severity == "serious":
-                st["serious"] += n
+                totals[2] += n
         # Only this consumer's columns are written (grades and lists belong to other steps), with
         # one bulk INSERT for new rows and one bulk UPDATE by key for existing ones.
         existing = {
@@ -825,16 +833,17 @@ def _recompute(
         now = datetime.now(UTC)
         new: list[dict[str, Any]] = []
         old: list[dict[str, Any]] = []
+        empty: tuple[defaultdict[str, int], list[int]] = (defaultdict(int), [0, 0, 0])
         for sid in part:
-            st = states[sid]
+            counts, (records, negative, serious) = states.get(sid, empty)
             last_event_id, last_change_at = affected[sid]
             (old if sid in existing else new).append(
                 {
                     "subject_id": sid,
-                    "counts": dict(sorted(st["counts"].items())),
-                    "records_in_force": st["records"],
-                    "negative_in_force": st["negative"],
-                    "serious_in_force": st["serious"],
+                    "counts": dict(sorted(counts.items())),
+                    "records_in_force": records,
+                    "negative_in_force": negative,
+                    "serious_in_force": serious,
                     "last_event_id": last_event_id,
                     "last_change_at": last_change_at,
                     "updated_at": now,
@@ -843,7 +852,7 @@ def _recompute(
         if new:
             insert_rows(session, _STATES, new)
         if old:
-            session.execute(update(CreditState), old)
+            update_rows(session, _STATES, old, key="subject_id")
             for v in old:
                 obj = session.identity_map.get(Session.identity_key(CreditState, v["subject_id"]))
                 if obj is not None:

@@ -1057,14 +1057,17 @@ def resolve_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Resol
                 id_number=plan.key if plan.path == "ric" else None,
             )
             continue
-        matched = next(
-            (
-                c
-                for c in sorted(cands, key=lambda c: (c.provisional, c.id))
-                if not plan.name or plan.name_key in (c.keys or {name_key(c.name)})
-            ),
-            None,
-        )
+        if len(cands) == 1 and (not plan.name or cands[0].name == plan.name):
+            matched: _Candidate | None = cands[0]  # the usual case: one subject, same name
+        else:
+            matched = next(
+                (
+                    c
+                    for c in sorted(cands, key=lambda c: (c.provisional, c.id))
+                    if not plan.name or plan.name_key in (c.keys or {name_key(c.name)})
+                ),
+                None,
+            )
         if matched is None:
             one_by_one(i, ckey)  # a known code under another name: a 重码 case
             continue
@@ -1107,7 +1110,7 @@ def _load_name_keys(
         cands = known.get(ckey)
         if not cands:
             continue
-        if len(cands) == 1 and name_key(cands[0].name) == plan.name_key:
+        if len(cands) == 1 and (cands[0].name == plan.name or name_key(cands[0].name) == plan.name_key):
             continue
         need.update((c.id, c) for c in cands if c.keys is None)
     ids = sorted(need)
