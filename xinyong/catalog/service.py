@@ -337,6 +337,11 @@ class _HeaderIndex:
         return None
 
 
+_MISS = object()
+# Entries per memo of a Catalog (distinct enumerated values seen by the rules).
+_MEMO_LIMIT = 50_000
+
+
 class Catalog:
     """The loaded ruleset: items and rule tables."""
 
@@ -356,6 +361,11 @@ class Catalog:
         self.timeliness_rules = timeliness
         self._items = {i.code: i for i in items}
         self._headers = {i.code: _HeaderIndex(i) for i in items}
+        # The severity and publicity rules read a few enumerated values per record (sector,
+        # subject category, 处罚类别 ...) that repeat across a file: each distinct one is
+        # normalised once (bounded; keyed by item, field and the raw text).
+        self._enum_memo: dict[tuple[str, str, str], str | None] = {}
+        self._penalty_memo: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     def item(self, code: str) -> CatalogItem:
         """The item, or ``NotFound`` (code ``catalog.unknown_item``)."""
@@ -514,6 +524,17 @@ class Catalog:
         return _sev(threshold.classify(amount)), f"severity/fine_thresholds/{threshold.id}/{amount_field}"
 
     def _penalty_types(self, item: CatalogItem, value: Any) -> list[str]:
+        if isinstance(value, list) and all(type(v) is str for v in value):
+            key = (item.code, tuple(value))
+            hit = self._penalty_memo.get(key)
+            if hit is None:
+                hit = self._penalty_types_of(item, value)
+                if len(self._penalty_memo) < _MEMO_LIMIT:
+                    self._penalty_memo[key] = hit
+            return list(hit)
+        return self._penalty_types_of(item, value)
+
+    def _penalty_types_of(self, item: CatalogItem, value: Any) -> list[str]:
         if value is None or value == "" or not item.has_field(PENALTY_TYPES):
             return []
         codes = normalise_enum(item.field(PENALTY_TYPES), value)
@@ -534,6 +555,17 @@ class Catalog:
         return known
 
     def _enum_value(self, item: CatalogItem, code: str, value: Any) -> str | None:
+        if type(value) is str:
+            key = (item.code, code, value)
+            hit = self._enum_memo.get(key, _MISS)
+            if hit is _MISS:
+                hit = self._enum_value_of(item, code, value)
+                if len(self._enum_memo) < _MEMO_LIMIT:
+                    self._enum_memo[key] = hit
+            return hit  # type: ignore[return-value]
+        return self._enum_value_of(item, code, value)
+
+    def _enum_value_of(self, item: CatalogItem, code: str, value: Any) -> str | None:
         if value is None or value == "" or not item.has_field(code):
             return None
         result = normalise_enum(item.field(code), value)
