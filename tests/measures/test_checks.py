@@ -105,7 +105,7 @@ def test_rewards_exclusions_and_answers_follow_the_state_row(
     # A subject with nothing on its state row: nothing applies, still a signed receipt.
     plain = _check(client, headers, city.plain_code, LICENSING, "administrative_approval")
     assert plain["rewards"] == plain["punishments"] == [] and plain["feedback_due_on"] is None
-    assert plain["receipt"]["signature"]
+    assert plain["receipt"]["batch"]["signature"] and plain["receipt"]["proof"]["index"] >= 0
     # The grade moves (evaluation writes the state row): the answer follows, nothing recomputed.
     set_grade(session, city.plain, "A", "900")
     session.commit()
@@ -120,13 +120,14 @@ def test_receipt_verifies_online_and_offline_and_detects_tampering(
     city = build_city(session)
     answer = _check(client, auth_headers("credit_office"), city.bad_code, PROCUREMENT)
     receipt = answer["receipt"]
-    assert receipt["format"] == "xinyong-check-receipt/1"
+    assert receipt["format"] == "xinyong-check-receipt/2"
+    assert receipt["batch"]["format"] == "xinyong-check-batch/1" and receipt["batch"]["size"] >= 1
     assert receipt["id"] == answer["check_id"] and receipt["algorithm"] == "Ed25519"
     assert [m["code"] for m in receipt["measures"]] == ["P01", "P02"]
     assert receipt["rule_version"]["ruleset"] == "default 2026.1"
     assert receipt["data_version"]["lists"] == ["blacklist"] and receipt["data_version"]["records"]
     public_key = client.get("/api/v1/ledger/public-key").json()
-    assert receipt["key_id"] == public_key["key_id"]
+    assert receipt["batch"]["key_id"] == public_key["key_id"]
     # Anyone (no credentials) may verify; with the answer, the measures are checked too.
     full = {k: answer[k] for k in ("rewards", "punishments", "excluded")}
     r = client.post("/api/v1/checks/verify", json={"receipt": receipt, "answer": full})
@@ -143,6 +144,11 @@ def test_receipt_verifies_online_and_offline_and_detects_tampering(
     }
     forged = {**receipt, "measures": []}
     assert client.post("/api/v1/checks/verify", json={"receipt": forged}).json()["valid"] is False
+    # The seal belongs to this receipt only: another index or a changed path does not verify.
+    moved = {**receipt, "proof": {**receipt["proof"], "index": receipt["proof"]["index"] + 1}}
+    assert client.post("/api/v1/checks/verify", json={"receipt": moved}).json()["valid"] is False
+    resigned = {**receipt, "batch": {**receipt["batch"], "root": "00" * 32}}
+    assert client.post("/api/v1/checks/verify", json={"receipt": resigned}).json()["valid"] is False
     trimmed = {**full, "punishments": full["punishments"][:1]}
     bad = client.post("/api/v1/checks/verify", json={"receipt": receipt, "answer": trimmed}).json()
     assert bad["signature_valid"] is True and bad["answer_matches"] is False and bad["valid"] is False

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from xinyong.core.rawsql import RawReader
 from xinyong.core.settings import Settings, get_settings
 
 NAMING = {
@@ -111,6 +112,14 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, future=True)
+        self._reader: RawReader | None = None
+
+    @property
+    def reader(self) -> RawReader:
+        """Kept-open DB-API connections for hot single-row reads (``xinyong.core.rawsql``)."""
+        if self._reader is None:
+            self._reader = RawReader(self.engine)
+        return self._reader
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Database:

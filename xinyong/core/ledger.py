@@ -152,9 +152,11 @@ def _plain(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, UTF-8 text (not \\u escapes), dates as ISO strings."""
-    if _plain(value):
+def canonical_json(value: Any, *, plain: bool = False) -> str:
+    """Sorted keys, no whitespace, UTF-8 text (not \\u escapes), dates as ISO strings.
+    ``plain=True``: the caller built ``value`` from str-keyed dicts, lists, str, small ints, bools
+    and None only (the check on that, a walk over every value, is skipped: hot paths)."""
+    if plain or _plain(value):
         try:
             # 15x faster for the plain payloads bulk ingest appends (one per record version).
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
@@ -384,6 +386,77 @@ def verify_document(signed: dict[str, Any]) -> bool:
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+# ------------------------------------------------- batch signatures (one per Merkle tree of documents)
+
+
+def document_leaf(document: dict[str, Any], *, plain: bool = False) -> bytes:
+    """The RFC 6962 leaf of a document in a signed batch: H(0x00 || sha256(canonical JSON))."""
+    return _leaf(_sha256(canonical_json(document, plain=plain).encode("utf-8")))
+
+
+def sign_batch(leaves: Sequence[bytes], head: dict[str, Any]) -> tuple[dict[str, Any], list[list[str]]]:
+    """One Ed25519 signature for many documents: ``head`` (give it a ``format`` of its own) plus
+    ``root`` (the RFC 6962 Merkle tree hash of ``leaves``, from :func:`document_leaf`), ``size``
+    and ``key_id``, signed over its canonical JSON; and each leaf's audit path (hex). Whoever holds
+    a document, its index, the path and the signed head can check it with the public key alone
+    (:func:`verify_batch_member`). Group-committed check receipts are signed this way: one
+    signature per commit instead of one per check."""
+    key = _signing_key()
+    assert key is not None
+    root, paths = _tree(leaves, 0, len(leaves))
+    body = {**head, "root": root.hex(), "size": len(leaves), "key_id": _signing_key_id(key)}
+    body.pop("signature", None)
+    signed = {**body, "signature": key.sign(canonical_json(body).encode("utf-8")).hex()}
+    return signed, [[p.hex() for p in path] for path in paths]
+
+
+def _tree(leaves: Sequence[bytes], lo: int, hi: int) -> tuple[bytes, list[list[bytes]]]:
+    """(Merkle tree hash, every leaf's audit path) of leaves[lo:hi] in one pass: O(n) hashes,
+    where one ``_audit_path`` per leaf would be O(n) each."""
+    if hi - lo == 1:
+        return leaves[lo], [[]]
+    k = _split(hi - lo)
+    left, left_paths = _tree(leaves, lo, lo + k)
+    right, right_paths = _tree(leaves, lo + k, hi)
+    return _node(left, right), [*([*p, right] for p in left_paths), *([*p, left] for p in right_paths)]
+
+
+def inclusion_root(leaf: bytes, index: int, size: int, path: Sequence[str]) -> str | None:
+    """The root an audit path leads to from ``leaf`` at ``index`` of a tree of ``size`` leaves
+    (RFC 9162 §2.1.3.2), or None when the path cannot belong to such a tree."""
+    if not 0 <= index < size:
+        return None
+    r, fn, sn = leaf, index, size - 1
+    try:
+        for hexed in path:
+            p = bytes.fromhex(hexed)
+            if sn == 0:
+                return None
+            if fn & 1 or fn == sn:
+                r = _node(p, r)
+                while fn and not fn & 1:
+                    fn, sn = fn >> 1, sn >> 1
+            else:
+                r = _node(r, p)
+            fn, sn = fn >> 1, sn >> 1
+    except (ValueError, TypeError):
+        return None
+    return r.hex() if sn == 0 else None
+
+
+def verify_batch_member(document: dict[str, Any], index: Any, path: Any, head: Any) -> bool:
+    """Whether ``document`` is leaf ``index`` of the batch whose signed ``head`` (from
+    :func:`sign_batch`) carries a valid signature by a trusted (current or retired) key."""
+    if not isinstance(head, dict) or not isinstance(path, list) or type(index) is not int:
+        return False
+    size, root = head.get("size"), head.get("root")
+    if type(size) is not int or not isinstance(root, str):
+        return False
+    if inclusion_root(document_leaf(document), index, size, path) != root:
+        return False
+    return verify_document(head)
 
 
 # ---------------------------------------------------------------- appending

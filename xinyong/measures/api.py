@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
+from xinyong.accounts.deps import current_principal, principal_of
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_db, get_session
 from xinyong.core.errors import TooLarge
@@ -85,33 +87,49 @@ def measure(code: str) -> MeasureOut:
 # --- checks ------------------------------------------------------------------------------
 
 
-@router.post("/checks", response_model=CheckAnswer, summary="联合奖惩核查（查询式、嵌入式）")
-async def check(
-    req: CheckRequest,
-    request: Request,
-    principal: Principal = Depends(current_principal),
-) -> CheckAnswer:
+@router.post(
+    "/checks",
+    summary="联合奖惩核查（查询式、嵌入式）",
+    response_model=CheckAnswer,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CheckRequest.model_json_schema()}},
+        }
+    },
+)
+async def check(request: Request) -> Response:
     """Which rewards and punishments apply to the subject for the matter, why (list entries,
-    records, grade), on which legal basis, until when; with a signed receipt. Logged."""
+    records, grade), on which legal basis, until when; with a signed receipt. Logged.
+
+    The body is a ``CheckRequest``, validated here rather than by FastAPI's body machinery: this
+    is the call every other system makes before it acts, and that machinery (plus building and
+    re-serialising the answer model) cost more than the check itself."""
+    req = _check_request(await request.body())
+    principal = principal_of(request)
     db = get_db(request)
-    logged: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
-    # The hot path of embedded checks (嵌入式) runs on the event loop: its reads are a few indexed
-    # lookups (well under a millisecond), cheaper than hand-offs to worker threads, which under
-    # load each wait for the GIL. The log rows are group-committed on the loop too, and the
-    # answer leaves only after they are committed.
-    with db.session() as session:
-        answer = service.check(
-            session,
-            subject_code=req.subject,
-            matter_code=req.matter,
-            purpose=req.purpose,
-            caller=caller_of(principal),
-            log=lambda rows, query_rows: logged.append((rows, query_rows)),
-        )
-    for rows, query_rows in logged:
-        await checklog.async_log_for(db).write(rows, query_rows)
-    # Built and validated by the service: serialised once, without a second validation pass.
-    return Response(answer.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
+    # The hot path of embedded checks (嵌入式) runs on the event loop: its reads are two indexed
+    # lookups on a kept-open connection (tens of microseconds), cheaper than a hand-off to a
+    # worker thread, which under load waits for the GIL. The log rows are group-committed on the
+    # loop, and the answer leaves only after they are committed.
+    answer, rows, query_rows = service.check_fast(
+        db,
+        subject_code=req.subject,
+        matter_code=req.matter,
+        purpose=req.purpose,
+        caller=caller_of(principal),
+    )
+    await checklog.async_log_for(db).write(rows, query_rows)
+    return Response(service.answer_json(answer), media_type="application/json")
+
+
+def _check_request(body: bytes) -> CheckRequest:
+    """The body as a ``CheckRequest``; errors in the same shape as FastAPI's body validation."""
+    try:
+        return CheckRequest.model_validate_json(body)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors, body=body) from None
 
 
 @router.post("/checks/batch", response_model=BatchAnswer, summary="批量核查（JSON）")

@@ -14,14 +14,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import secrets
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -33,11 +34,12 @@ from xinyong.core import calendar as work_calendar
 from xinyong.core import ledger
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
+from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
+from xinyong.measures import receipts
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger, get_measures
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
 from xinyong.measures.schemas import (
-    AppliedMeasure,
     BasisOut,
     BatchAnswer,
     BatchItem,
@@ -45,7 +47,6 @@ from xinyong.measures.schemas import (
     CheckAnswer,
     CheckPage,
     CheckSummary,
-    ExcludedMeasure,
     FeedbackOut,
     FeedbackRequest,
     FeedbackStats,
@@ -54,7 +55,6 @@ from xinyong.measures.schemas import (
     MeasureOut,
     StateRef,
     StatRow,
-    SubjectRef,
     TriggerOut,
     VerifyResult,
 )
@@ -62,7 +62,6 @@ from xinyong.querylog import service as querylog_service
 from xinyong.records import service as records_service
 from xinyong.subjects import service as subjects_service
 
-RECEIPT_FORMAT = "xinyong-check-receipt/1"
 _CHECKS = cast(Table, MeasureCheck.__table__)
 # Operational limits (not legal numbers): subjects per batch check, bytes of an upload.
 MAX_BATCH = 2000
@@ -317,27 +316,36 @@ def _record_items_needed(
     return needed
 
 
+# Reads a subject's in-force records of some items: (items, subject ids) → records.
+_RecordReader = Callable[[list[str], list[int]], Iterable[records_service.EvaluationRecord]]
+
+
+def _session_records(session: Session) -> _RecordReader:
+    def read(items: list[str], subject_ids: list[int]) -> Iterable[records_service.EvaluationRecord]:
+        return records_service.evaluation_records(
+            session, items=items, facts={i: ["document_number"] for i in items}, subject_ids=subject_ids
+        )
+
+    return read
+
+
 def _gather(
-    session: Session,
     cat: MeasureCatalog,
     subjects: Sequence[subjects_service.SubjectBrief],
     measures: Sequence[Measure],
+    states: dict[int, records_service.CheckState],
+    read_records: _RecordReader,
 ) -> dict[int, _Facts]:
-    ids = [s.id for s in subjects]
-    states = records_service.check_states(session, ids)
+    """Each subject's facts: its state row and, only where the row's counts say a record
+    condition can hold, the records it points to."""
     by_items: dict[frozenset[str], list[int]] = defaultdict(list)
-    for sid in ids:
-        needed = _record_items_needed(cat, measures, states.get(sid))
+    for s in subjects:
+        needed = _record_items_needed(cat, measures, states.get(s.id))
         if needed:
-            by_items[frozenset(needed)].append(sid)
+            by_items[frozenset(needed)].append(s.id)
     records: dict[int, list[records_service.EvaluationRecord]] = defaultdict(list)
     for items, sids in by_items.items():
-        for r in records_service.evaluation_records(
-            session,
-            items=sorted(items),
-            facts={i: ["document_number"] for i in items},
-            subject_ids=sids,
-        ):
+        for r in read_records(sorted(items), sids):
             records[r.subject_id].append(r)
     out: dict[int, _Facts] = {}
     for s in subjects:
@@ -437,12 +445,42 @@ def _trigger_reasons(
     return out
 
 
+# The answer's parts that depend only on the catalog, as JSON-ready dicts (built once per catalog:
+# the check API builds an answer for every request, and model objects cost more than the check).
+_STATIC: dict[str, dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]] = {}
+
+
+def _static(cat: MeasureCatalog, m: Measure) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the applied measure's fixed fields in ``AppliedMeasure`` order, the exclusion bases)."""
+    by_code = _STATIC.get(cat.version)
+    if by_code is None:
+        _STATIC.clear()
+        by_code = _STATIC[cat.version] = {}
+    hit = by_code.get(m.code)
+    if hit is None:
+        fixed = {
+            "code": m.code,
+            "name_zh": m.name_zh,
+            "kind": m.kind,
+            "category": m.category,
+            "content_zh": m.content_zh,
+            "department": m.department,
+            "basis": [b.model_dump(mode="json") for b in _basis_out(cat, m.bases)],
+        }
+        hit = by_code[m.code] = (fixed, [b.model_dump(mode="json") for b in _basis_out(cat, m.unless_bases)])
+    return hit
+
+
+_Answer = dict[str, Any]  # one measure of an answer, JSON-ready (``AppliedMeasure`` / ``ExcludedMeasure``)
+
+
 def _evaluate(
     cat: MeasureCatalog, measures: Sequence[Measure], facts: _Facts, today: date
-) -> tuple[list[AppliedMeasure], list[AppliedMeasure], list[ExcludedMeasure]]:
-    rewards: list[AppliedMeasure] = []
-    punishments: list[AppliedMeasure] = []
-    excluded: list[ExcludedMeasure] = []
+) -> tuple[list[_Answer], list[_Answer], list[_Answer]]:
+    """(rewards, punishments, excluded) as the JSON of ``AppliedMeasure`` / ``ExcludedMeasure``."""
+    rewards: list[_Answer] = []
+    punishments: list[_Answer] = []
+    excluded: list[_Answer] = []
     for m in measures:
         if m.subject_kinds and facts.subject.kind not in m.subject_kinds:
             continue
@@ -455,44 +493,32 @@ def _evaluate(
         for t in m.unless:
             blockers += [r for r, _ in _trigger_reasons(cat, m, t, facts, today)]
         reasons = [r for r, _ in found]
+        fixed, unless_basis = _static(cat, m)
         if blockers:
             excluded.append(
-                ExcludedMeasure(
-                    code=m.code,
-                    name_zh=m.name_zh,
-                    kind=m.kind,
-                    reasons=reasons,
-                    excluded_by=blockers,
-                    basis=_basis_out(cat, m.unless_bases),
-                )
+                {
+                    "code": m.code,
+                    "name_zh": m.name_zh,
+                    "kind": m.kind,
+                    "reasons": reasons,
+                    "excluded_by": blockers,
+                    "basis": unless_basis,
+                }
             )
             continue
         ends = [end for _, end in found]
         valid_until = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
-        applied = AppliedMeasure(
-            code=m.code,
-            name_zh=m.name_zh,
-            kind=m.kind,
-            category=m.category,
-            content_zh=m.content_zh,
-            department=m.department,
-            basis=_basis_out(cat, m.bases),
-            reasons=reasons,
-            valid_until=valid_until,
-        )
+        applied = {
+            **fixed,
+            "reasons": reasons,
+            "valid_until": valid_until.isoformat() if valid_until else None,
+        }
         (rewards if m.kind == "reward" else punishments).append(applied)
     return rewards, punishments, excluded
 
 
-def _answer_digest(
-    rewards: list[AppliedMeasure], punishments: list[AppliedMeasure], excluded: list[ExcludedMeasure]
-) -> str:
-    doc = {
-        "rewards": [a.model_dump(mode="json") for a in rewards],
-        "punishments": [a.model_dump(mode="json") for a in punishments],
-        "excluded": [e.model_dump(mode="json") for e in excluded],
-    }
-    return hashlib.sha256(ledger.canonical_json(doc).encode("utf-8")).hexdigest()
+def _answer_digest(rewards: list[_Answer], punishments: list[_Answer], excluded: list[_Answer]) -> str:
+    return answer_digest({"rewards": rewards, "punishments": punishments, "excluded": excluded})
 
 
 def answer_digest(answer: dict[str, Any]) -> str:
@@ -502,21 +528,25 @@ def answer_digest(answer: dict[str, Any]) -> str:
     return hashlib.sha256(ledger.canonical_json(doc).encode("utf-8")).hexdigest()
 
 
-def _state_ref(facts: _Facts) -> StateRef:
+def _state_ref(facts: _Facts) -> dict[str, Any]:
+    """The answer's ``state`` (``StateRef``) from the state row read."""
     st = facts.state
     if st is None:
-        return StateRef()
-    return StateRef(
-        grade=st.grade,
-        model=f"{st.model_code}@{st.model_version}" if st.model_code else None,
-        evaluated_at=st.evaluated_at,
-        lists=sorted(facts.lists),
-        records_in_force=st.records_in_force,
-        negative_in_force=st.negative_in_force,
-        serious_in_force=st.serious_in_force,
-        last_event_id=st.last_event_id,
-        updated_at=st.updated_at,
-    )
+        return _NO_STATE
+    return {
+        "grade": st.grade,
+        "model": f"{st.model_code}@{st.model_version}" if st.model_code else None,
+        "evaluated_at": st.evaluated_at,
+        "lists": sorted(facts.lists),
+        "records_in_force": st.records_in_force,
+        "negative_in_force": st.negative_in_force,
+        "serious_in_force": st.serious_in_force,
+        "last_event_id": st.last_event_id,
+        "updated_at": st.updated_at,
+    }
+
+
+_NO_STATE: dict[str, Any] = StateRef().model_dump()
 
 
 def _code(subject: subjects_service.SubjectBrief) -> str | None:
@@ -525,7 +555,10 @@ def _code(subject: subjects_service.SubjectBrief) -> str | None:
 
 
 def _new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex}"
+    """``<prefix>_`` and 32 hex digits: the millisecond time (12) then 80 random bits, so ids
+    sort by issue time and the check log's primary-key index grows at its end (a random id
+    dirtied a random index page per check: most of the log's write volume)."""
+    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def _build(
@@ -539,31 +572,28 @@ def _build(
     now: datetime,
     due_on: date | None,
     batch_id: str | None,
-) -> tuple[CheckAnswer, dict[str, Any]]:
-    """The answer, its signed receipt and the check-log row."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The answer (the JSON of ``CheckAnswer``; datetimes as objects), with its signed receipt,
+    and the check-log row."""
     rewards, punishments, excluded = _evaluate(cat, measures, facts, today)
     check_id = _new_id("chk")
     subject = facts.subject
     st = facts.state
-    has_measures = bool(rewards or punishments)
-    feedback_due = due_on if has_measures else None
+    applied = [*rewards, *punishments]
+    feedback_due = due_on if applied else None
+    code = _code(subject)
     receipt: dict[str, Any] = {
-        "format": RECEIPT_FORMAT,
+        "format": receipts.RECEIPT_FORMAT,
         "id": check_id,
         "issued_at": _ts(now),
-        "subject": {"id": subject.id, "code": _code(subject), "name": subject.name},
+        "subject": {"id": subject.id, "code": code, "name": subject.name},
         "matter": matter.code,
         "purpose": purpose,
         "caller": {"label": caller.label, "role": caller.role, "department": caller.department_code},
         "measures": [
-            {
-                "code": a.code,
-                "kind": a.kind,
-                "valid_until": a.valid_until.isoformat() if a.valid_until else None,
-            }
-            for a in [*rewards, *punishments]
+            {"code": a["code"], "kind": a["kind"], "valid_until": a["valid_until"]} for a in applied
         ],
-        "excluded": [e.code for e in excluded],
+        "excluded": [e["code"] for e in excluded],
         "answer_sha256": _answer_digest(rewards, punishments, excluded),
         "data_version": {
             "state_event_id": st.last_event_id if st else 0,
@@ -576,20 +606,20 @@ def _build(
         "rule_version": {"ruleset": cat.ruleset, "measures": cat.digest},
         "algorithm": "Ed25519",
     }
-    receipt = ledger.sign_document(receipt)
-    answer = CheckAnswer(
-        check_id=check_id,
-        issued_at=now,
-        subject=SubjectRef(id=subject.id, code=_code(subject), name=subject.name, kind=subject.kind),
-        matter=matter,
-        purpose=purpose,
-        rewards=rewards,
-        punishments=punishments,
-        excluded=excluded,
-        state=_state_ref(facts),
-        feedback_due_on=feedback_due,
-        receipt=receipt,
-    )
+    # Signed later, with the other receipts of its commit or batch (``receipts.seal``).
+    answer = {
+        "check_id": check_id,
+        "issued_at": now,
+        "subject": {"id": subject.id, "code": code, "name": subject.name, "kind": subject.kind},
+        "matter": {"code": matter.code, "name_zh": matter.name_zh},
+        "purpose": purpose,
+        "rewards": rewards,
+        "punishments": punishments,
+        "excluded": excluded,
+        "state": _state_ref(facts),
+        "feedback_due_on": feedback_due.isoformat() if feedback_due else None,
+        "receipt": receipt,
+    }
     row = {
         "id": check_id,
         "issued_at": now,
@@ -600,14 +630,20 @@ def _build(
         "role": caller.role,
         "department_code": caller.department_code,
         "batch_id": batch_id,
-        "measure_codes": [a.code for a in [*rewards, *punishments]],
+        "measure_codes": [a["code"] for a in applied],
         "rewards": len(rewards),
         "punishments": len(punishments),
         "feedback_due_on": feedback_due,
         "receipt": receipt,
-        "answer": [a.model_dump(mode="json") for a in [*rewards, *punishments]],
+        "answer": applied,
     }
     return answer, row
+
+
+def answer_json(answer: dict[str, Any]) -> bytes:
+    """The response body of a check answer from ``_build``: the same JSON as ``CheckAnswer``
+    (datetimes ISO 8601, UTC as ``Z``), without building the model (tested equal)."""
+    return orjson.dumps(answer, option=orjson.OPT_UTC_Z)
 
 
 _calendar_cache: dict[str, tuple[float, work_calendar.WorkCalendar]] = {}
@@ -616,21 +652,98 @@ _calendar_cache: dict[str, tuple[float, work_calendar.WorkCalendar]] = {}
 _CALENDAR_TTL = 60.0
 
 
-def _calendar(session: Session) -> work_calendar.WorkCalendar:
-    key = str(session.get_bind().engine.url)
+def _calendar(key: str, load: Callable[[], work_calendar.WorkCalendar]) -> work_calendar.WorkCalendar:
     hit = _calendar_cache.get(key)
     now = time.monotonic()
     if hit is None or now - hit[0] > _CALENDAR_TTL:
-        hit = (now, work_calendar.load_calendar(session))
+        hit = (now, load())
         _calendar_cache[key] = hit
     return hit[1]
 
 
-def _due_on(session: Session, cat: MeasureCatalog, today: date) -> date | None:
+def _due_on(
+    calendar: Callable[[], work_calendar.WorkCalendar], cat: MeasureCatalog, today: date
+) -> date | None:
     try:
-        return _calendar(session).add_working_days(today, cat.feedback.due_working_days)
+        return calendar().add_working_days(today, cat.feedback.due_working_days)
     except UnknownCalendarYear:  # a year the calendar does not know: never guess a deadline
         return None
+
+
+def _session_calendar(session: Session) -> Callable[[], work_calendar.WorkCalendar]:
+    return lambda: _calendar(str(session.get_bind().engine.url), lambda: work_calendar.load_calendar(session))
+
+
+def _db_calendar(db: Database) -> Callable[[], work_calendar.WorkCalendar]:
+    def load() -> work_calendar.WorkCalendar:
+        with db.session() as session:
+            return work_calendar.load_calendar(session)
+
+    return lambda: _calendar(str(db.engine.url), load)
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """What a check asks, resolved against the catalog in force (before any read)."""
+
+    cat: MeasureCatalog
+    matter: MatterRef
+    purpose: querylog_service.Purpose
+    now: datetime
+    today: date
+    measures: list[Measure]
+
+
+def _ask(caller: Caller, matter_code: str, purpose: str | None, now: datetime | None) -> _Ask:
+    cat = get_measures()
+    matter = _matter(cat, matter_code)
+    chosen = _purpose(caller, purpose)
+    now = now or datetime.now(UTC)
+    today = now.astimezone(_CHINA).date()
+    return _Ask(cat, matter, chosen, now, today, _for_matter(cat, matter.code, today))
+
+
+def _one(
+    ask: _Ask,
+    caller: Caller,
+    facts: _Facts,
+    due: date | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    answer, row = _build(
+        ask.cat, ask.measures, facts, ask.matter, ask.purpose.code, caller, ask.today, ask.now, due, None
+    )
+    return answer, [row], [_query_entry(caller, ask.purpose, answer, facts, ask.now, "check")]
+
+
+def check_fast(
+    db: Database,
+    *,
+    subject_code: str,
+    matter_code: str,
+    purpose: str | None,
+    caller: Caller,
+    now: datetime | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`check` as the API's hot path runs it: (the answer as JSON-ready data, see
+    :func:`answer_json`; its check-log rows; its query-log rows) — the caller writes the rows
+    (group commit) before the answer leaves. The subject and its state row are read on the
+    store's kept-open reader; a session is opened only when the state row's counts say records
+    must be read (or the calendar is reloaded)."""
+    ask = _ask(caller, matter_code, purpose, now)
+    subject = subjects_service.brief_by_code_fast(db, subject_code)
+    if subject is None:
+        with db.session() as session:
+            subjects_service.get_by_code(session, subject_code)  # raises the same NotFound
+        raise AssertionError("unreachable")
+    state = records_service.check_state_fast(db, subject.id)
+    states = {subject.id: state} if state is not None else {}
+
+    def read_records(items: list[str], sids: list[int]) -> list[records_service.EvaluationRecord]:
+        with db.session() as session:
+            return list(_session_records(session)(items, sids))
+
+    facts = _gather(ask.cat, [subject], ask.measures, states, read_records)[subject.id]
+    return _one(ask, caller, facts, _due_on(_db_calendar(db), ask.cat, ask.today))
 
 
 def check(
@@ -651,25 +764,22 @@ def check(
     / ``purpose.not_allowed`` otherwise). ``NotFound`` for an unknown subject, ``InvalidInput``
     for an unknown matter. ``log`` writes the log rows (the API's group-commit writer, which
     returns once they are committed); without it they go into the caller's transaction."""
-    cat = get_measures()
-    matter = _matter(cat, matter_code)
-    chosen = _purpose(caller, purpose)
-    purpose = chosen.code
+    ask = _ask(caller, matter_code, purpose, now)
     subject = subjects_service.get_brief_by_code(session, subject_code)
-    now = now or datetime.now(UTC)
-    today = now.astimezone(_CHINA).date()
-    measures = _for_matter(cat, matter.code, today)
-    facts = _gather(session, cat, [subject], measures)[subject.id]
-    due = _due_on(session, cat, today)
-    answer, row = _build(cat, measures, facts, matter, purpose, caller, today, now, due, None)
-    _log(session, [row], [_query_entry(caller, chosen, answer, facts, now, "check")], log)
-    return answer
+    states = records_service.check_states(session, [subject.id])
+    facts = _gather(ask.cat, [subject], ask.measures, states, _session_records(session))[subject.id]
+    answer, rows, query_rows = _one(
+        ask, caller, facts, _due_on(_session_calendar(session), ask.cat, ask.today)
+    )
+    receipts.seal([answer["receipt"]], now=ask.now)
+    _log(session, rows, query_rows, log)
+    return CheckAnswer.model_validate(answer)
 
 
 def _query_entry(
     caller: Caller,
     purpose: querylog_service.Purpose,
-    answer: CheckAnswer,
+    answer: dict[str, Any],
     facts: _Facts,
     now: datetime,
     action: str,
@@ -678,8 +788,8 @@ def _query_entry(
     measures it names (applied and excluded), ``list:<code>`` for each list membership and
     ``record:<id>`` for each record read (the same references as the receipt's data version)."""
     who = caller.who()
-    items = [a.code for a in [*answer.rewards, *answer.punishments]]
-    items += [e.code for e in answer.excluded]
+    applied = [a["code"] for a in [*answer["rewards"], *answer["punishments"]]]
+    items = [*applied, *(e["code"] for e in answer["excluded"])]
     items += [f"list:{code}" for code in facts.lists]
     items += [f"record:{r.record_id}" for r in facts.records]
     return querylog_service.entry_values(
@@ -689,8 +799,8 @@ def _query_entry(
         items,
         action=action,
         channel="cli" if who.kind == "cli" else "api",
-        result_count=len(answer.rewards) + len(answer.punishments),
-        reference=f"check:{answer.check_id}",
+        result_count=len(applied),
+        reference=f"check:{answer['check_id']}",
         at=now,
     )
 
@@ -741,9 +851,15 @@ def check_many(
 ) -> BatchAnswer:
     """A batch check (e.g. every bidder of a tender): one answer and one receipt per subject,
     all under one ``batch_id``; unknown codes are reported per row, not as a failure."""
-    cat = get_measures()
-    matter = _matter(cat, matter_code)
-    chosen = _purpose(caller, purpose)
+    ask = _ask(caller, matter_code, purpose, now)
+    cat, matter, chosen, now, today, measures = (
+        ask.cat,
+        ask.matter,
+        ask.purpose,
+        ask.now,
+        ask.today,
+        ask.measures,
+    )
     purpose = chosen.code
     codes = [str(c).strip() for c in subject_codes if str(c or "").strip()]
     if not codes:
@@ -758,9 +874,6 @@ def check_many(
             limit=MAX_BATCH,
             given=len(codes),
         )
-    now = now or datetime.now(UTC)
-    today = now.astimezone(_CHINA).date()
-    measures = _for_matter(cat, matter.code, today)
     found: dict[int, subjects_service.SubjectBrief] = {}
     resolved: list[tuple[str, subjects_service.SubjectBrief | None, dict[str, Any] | None]] = []
     for code in codes:
@@ -771,20 +884,32 @@ def check_many(
             continue
         found[view.id] = view
         resolved.append((code if view.uscc else (_code(view) or code), view, None))
-    facts = _gather(session, cat, list(found.values()), measures)
-    due = _due_on(session, cat, today)
+    states = records_service.check_states(session, list(found))
+    facts = _gather(cat, list(found.values()), measures, states, _session_records(session))
+    due = _due_on(_session_calendar(session), cat, today)
     batch_id = _new_id("bat")
     results: list[BatchItem] = []
     rows: list[dict[str, Any]] = []
     query_rows: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     for shown, hit, error in resolved:
         if hit is None:
             results.append(BatchItem(subject=shown, ok=False, error=error))
             continue
+        results.append(BatchItem(subject=shown, ok=True))  # its answer once the batch is signed
         answer, row = _build(cat, measures, facts[hit.id], matter, purpose, caller, today, now, due, batch_id)
         rows.append(row)
         query_rows.append(_query_entry(caller, chosen, answer, facts[hit.id], now, "check.batch"))
-        results.append(BatchItem(subject=shown, ok=True, check=answer))
+        answers.append(answer)
+    # One signature for the whole batch (each receipt still verifies on its own).
+    receipts.seal([row["receipt"] for row in rows], now=now)
+    checked = iter(answers)
+    results = [
+        BatchItem(subject=shown, ok=True, check=CheckAnswer.model_validate(next(checked)))
+        if hit is not None
+        else item
+        for (shown, hit, _), item in zip(resolved, results, strict=True)
+    ]
     _log(session, rows, query_rows, log)
     ok = [r.check for r in results if r.check is not None]
     return BatchAnswer(
@@ -869,15 +994,15 @@ def verify_receipt(
     """Whether a receipt is genuine: its Ed25519 signature by a platform key (current or
     retired); if ``answer`` is given, whether its measures hash to ``answer_sha256``; and
     whether the platform's check log holds it."""
-    if not isinstance(receipt, dict) or receipt.get("format") != RECEIPT_FORMAT:
+    if not isinstance(receipt, dict) or receipt.get("format") not in receipts.FORMATS:
         return VerifyResult(
             valid=False,
             signature_valid=False,
             message="Not a Xinyong check receipt",
             message_zh="不是本平台的核查回执",
         )
-    kid = receipt.get("key_id")
-    ok = ledger.verify_document(receipt)
+    kid = receipts.key_id(receipt)
+    ok = receipts.verify(receipt)
     matches = None if answer is None else answer_digest(answer) == receipt.get("answer_sha256")
     check_id = receipt.get("id") if isinstance(receipt.get("id"), str) else None
     logged = None

@@ -31,8 +31,10 @@ from xinyong.core import ledger
 from xinyong.core.bulk import insert_rows, insert_values, select_rows, update_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
+from xinyong.core.db import Database
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.events import Event, EventCursor, wait_for_writers
+from xinyong.core.rawsql import RawQuery
 from xinyong.records import visibility as vis
 from xinyong.records.models import CreditState, Record, RecordVersion
 from xinyong.records.schemas import (
@@ -1622,6 +1624,42 @@ def _check_state_sql() -> Any:
         ]
         _CHECK_STATE_SQL = select(*cols).where(CreditState.subject_id.in_(bindparam("ids", expanding=True)))
     return _CHECK_STATE_SQL
+
+
+_CHECK_STATE_RAW: Any = None
+
+
+def check_state_fast(db: Database, subject_id: int) -> CheckState | None:
+    """As ``check_states`` for one subject, on the store's kept-open reader
+    (``xinyong.core.rawsql``): the check API's read of the state row."""
+    global _CHECK_STATE_RAW
+    if _CHECK_STATE_RAW is None:
+        from sqlalchemy import bindparam
+
+        stmt = _check_state_sql()
+        _CHECK_STATE_RAW = RawQuery(
+            select(*stmt.selected_columns).where(CreditState.subject_id == bindparam("id"))
+        )
+    with db.reader.connection() as raw:
+        rows = _CHECK_STATE_RAW.rows(raw, {"id": subject_id})
+    if not rows:
+        return None
+    r = rows[0]
+    return CheckState(
+        subject_id=r[0],
+        counts=dict(r[1] or {}),
+        records_in_force=r[2],
+        negative_in_force=r[3],
+        serious_in_force=r[4],
+        grade=r[5],
+        score=r[6],
+        model_code=r[7],
+        model_version=r[8],
+        evaluated_at=r[9],
+        last_event_id=r[10],
+        updated_at=r[11],
+        lists=r[12],
+    )
 
 
 def check_states(session: Session, subject_ids: Sequence[int]) -> dict[int, CheckState]:

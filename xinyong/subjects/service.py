@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from xinyong.core.bulk import insert_rows, select_rows
 from xinyong.core.crypto import blind_index, decrypt, encrypt
-from xinyong.core.db import utcnow
+from xinyong.core.db import Database, utcnow
 from xinyong.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from xinyong.core.events import emit
 from xinyong.core.identifiers import is_placeholder, mask_id_number
+from xinyong.core.rawsql import RawQuery
 from xinyong.subjects.common import (
     RESOLVE_CACHE,
     CasePage,
@@ -694,6 +695,35 @@ def get_by_code(session: Session, code: str) -> SubjectView:
             value=mask_id_number(c) if len(c) == 18 and c[:17].isdigit() else c,
         )
     return found
+
+
+_BRIEF_RAW: tuple[RawQuery, RawQuery] | None = None
+
+
+def brief_by_code_fast(db: Database, code: str) -> SubjectBrief | None:
+    """As ``brief_by_code`` (same choice, merges followed), on the store's kept-open reader
+    (``xinyong.core.rawsql``): the check API's lookup, about 6x cheaper than through a session.
+    A merged subject (rare) is followed through a session."""
+    global _BRIEF_RAW
+    c = clean_code(code or "")
+    if not c:
+        return None
+    if _BRIEF_RAW is None:
+        by_uscc, by_id_number = _brief_sql()
+        _BRIEF_RAW = (RawQuery(by_uscc), RawQuery(by_id_number))
+    with db.reader.connection() as raw:
+        rows = _BRIEF_RAW[0].rows(raw, {"code": c})
+        if not rows and len(c) == 18:
+            rows = _BRIEF_RAW[1].rows(raw, {"code": blind_index(c)})
+    if not rows:
+        return None
+    # (id, kind, name, uscc, id_number_masked, merged_into_id, provisional), as in brief_by_code
+    rows.sort(key=lambda r: (r[5] is not None, bool(r[6]), r[0]))
+    r = rows[0]
+    if r[5] is not None:
+        with db.session() as session:
+            return brief_by_code(session, c)
+    return SubjectBrief(r[0], r[1], r[2], r[3], r[4], bool(r[6]), None)
 
 
 # ---------------------------------------------------------------------------------------------
