@@ -467,6 +467,27 @@ def _fewer_collections() -> Iterator[None]:
                 _gc_saved = None
 
 
+@contextmanager
+def _larger_page_cache(session: Session) -> Iterator[None]:
+    """SQLite: a larger page cache for the submission's connection while it writes (setting
+    ``sqlite_ingest_cache_bytes``), set back before the transaction ends (the connection then
+    returns to the pool with its usual cache)."""
+    size = get_settings().sqlite_ingest_cache_bytes
+    if size <= 0 or session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    conn = session.connection()
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(size) // 1024}")
+    try:
+        yield
+    finally:
+        try:
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(previous or -2000)}")
+        except Exception:  # the connection broke with the submission: the pool discards it
+            log.debug("could not set the page cache back", exc_info=True)
+
+
 def _run(
     session: Session,
     provider: ProviderInfo | str | int,
@@ -538,9 +559,10 @@ def _run_submission(
                 )
         session.add(sub)
         session.flush()
-        result = _ingest_rows(session, sub, item, catalog, validator, table, received_on, progress)
-        if on_done is not None:
-            on_done(session, result)
+        with _larger_page_cache(session):
+            result = _ingest_rows(session, sub, item, catalog, validator, table, received_on, progress)
+            if on_done is not None:
+                on_done(session, result)
         session.commit()
     except DomainError as exc:
         session.rollback()
