@@ -351,9 +351,16 @@ def open_xlsx(stream: IO[bytes], resolve: HeaderResolver, max_bytes: int) -> Tab
     return table
 
 
+_PLAIN_JSON = (str, int, float, bool, type(None))
+
+
 def _row_from_json(number: int, obj: Any) -> RawRow:
     if isinstance(obj, dict):
-        return RawRow(number, {str(k): json_safe(v) for k, v in obj.items()})
+        # ``{str(k): json_safe(v)}``, with the usual cells (text, numbers) taken as they are.
+        values: dict[str, Any] = {}
+        for k, v in obj.items():
+            values[k if type(k) is str else str(k)] = v if type(v) in _PLAIN_JSON else json_safe(v)
+        return RawRow(number, values)
     return RawRow(
         number,
         {"_raw": json_safe(obj)},
@@ -431,7 +438,8 @@ def batch_table(rows: Iterable[Mapping[str, Any] | Any]) -> Table:
 
     def gen() -> Iterator[RawRow]:
         for n, obj in enumerate(rows, start=1):
-            yield _row_from_json(n, dict(obj) if isinstance(obj, Mapping) else obj)
+            # _row_from_json copies a dict: only other mappings need converting first.
+            yield _row_from_json(n, obj if type(obj) is dict or not isinstance(obj, Mapping) else dict(obj))
 
     return Table(format="json", rows=gen(), estimated_rows=estimated)
 
