@@ -1101,10 +1101,10 @@ def resolve_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Resol
         if matched is None:
             one_by_one(i, ckey)  # a known code under another name: a 重码 case
             continue
+        # Not memoised: a later row naming the subject finds it in ``known`` (or, in a later
+        # batch, with that batch's query) and gets the same answer, and a memo entry per row
+        # cost more to build and free than that lookup.
         warnings = [_provisional_warning(None)] if matched.provisional else []
-        cache[(plan.path, plan.key, plan.name_key)] = ResolvedSubject(
-            matched.id, False, matched.provisional, list(warnings)
-        )
         out[i] = ResolvedSubject(matched.id, False, matched.provisional, plan.warnings + warnings)
     materialise()
     assert all(r is not None for r in out)
