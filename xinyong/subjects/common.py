@@ -30,17 +30,21 @@ _CODE_JUNK = re.compile(r"[\s\-]")
 
 def clean_name(name: str) -> str:
     """The name as stored: trimmed, runs of (full-width) spaces collapsed."""
-    return _SPACES.sub(" ", name.replace("\u3000", " ")).strip()
+    # = _SPACES.sub(" ", name).strip(): ``str.split`` and ``\s`` know the same whitespace
+    # (U+3000 included), and this runs in C (bulk ingest normalises one name per row).
+    return " ".join(name.split())
 
 
 def name_key(name: str) -> str:
     """Comparison form of a name: full-width brackets/letters folded (NFKC), no spaces, upper case.
     Departments write （） and () interchangeably; that must not count as a different name."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", name)).upper()
+    return "".join(unicodedata.normalize("NFKC", name).split()).upper()  # = _SPACES.sub("", ...)
 
 
 def clean_code(code: str) -> str:
     """Codes arrive with full-width digits, stray spaces and lower case."""
+    if code.isascii():  # NFKC leaves ASCII as it is
+        return "".join(code.split()).replace("-", "").upper()
     return _CODE_JUNK.sub("", unicodedata.normalize("NFKC", code)).upper()
 
 
@@ -48,10 +52,13 @@ def clean_code(code: str) -> str:
 # Codes
 
 
-def valid_uscc(raw: str) -> tuple[str, bool]:
-    """(normalised code, inner_check_mismatch); invalid codes and placeholders are refused."""
-    code = clean_code(raw)
-    if is_placeholder(code):
+def valid_uscc(raw: str, *, cleaned: bool = False) -> tuple[str, bool]:
+    """(normalised code, inner_check_mismatch); invalid codes and placeholders are refused.
+    ``cleaned``: ``raw`` is already ``clean_code``'s output and known not to be a placeholder
+    (an ASCII code is then used as it is)."""
+    trusted = cleaned and raw.isascii()  # then clean_code(raw) == raw, not a placeholder
+    code = raw if trusted else clean_code(raw)
+    if not trusted and is_placeholder(code):
         raise InvalidInput(
             "A placeholder code cannot identify a subject",
             "占位代码（如 00000000000000000X）不能作为主体标识",

@@ -1056,7 +1056,7 @@ def resolve_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Resol
             continue
         if plan.path == "uscc":
             try:
-                code, mismatch = valid_uscc(plan.key)
+                code, mismatch = valid_uscc(plan.key, cleaned=True)  # ``_plan`` cleaned and checked it
             except DomainError as exc:
                 out[i] = exc
                 continue
