@@ -71,3 +71,19 @@ def test_text_and_codes_are_normalised() -> None:
     assert clean_text("  台州市\u3000 鑫达  机械ＡＢＣ１２３ ") == "台州市 鑫达 机械ABC123"
     assert clean_text("第一行  \r\n  第二行", multiline=True) == "第一行\n第二行"
     assert clean_code(" ９１３３ １００２ma2k0001x ") == "91331002MA2K0001X"
+
+
+def test_clean_code_removes_every_kind_of_whitespace_like_the_regular_expression() -> None:
+    import random
+    import re
+    import unicodedata
+
+    ws = re.compile(r"\s+")
+    alphabet = list(
+        "ab AZ09-_\t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u202f\u3000\u200b\ufeffＡ１台ſﬀ"
+    )
+    rnd = random.Random(7)
+    for _ in range(20_000):
+        s = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        expected = ws.sub("", s if s.isascii() else unicodedata.normalize("NFKC", s)).upper()
+        assert clean_code(s) == expected
