@@ -17,9 +17,15 @@ check and the better round of each kept:
   pay the same access middleware;
 * check: ``POST /api/v1/checks`` for a random subject of the N and a random matter: subject
   lookup, the state row, the records it points to when its counts say so, the measure catalog,
-  an Ed25519-signed receipt and the check-log INSERT, committed.
+  a receipt signed with the other receipts of its commit (one Ed25519 signature over their
+  Merkle tree head) and its check-log and query-log rows, committed before the answer leaves.
 
 Goals: check throughput ≥ 70 % of the ceiling and check p99 ≤ 20 ms.
+
+After the HTTP runs, the *floor*: the SQL a check cannot do without (its two indexed reads and the
+INSERT of its two log rows, 16 checks per commit), run with the sqlite3 driver alone on the same
+store, in CPU µs per check, against the ceiling's CPU per request. It bounds the ratio any check
+implementation could reach on this store and machine.
 """
 
 from __future__ import annotations
@@ -311,10 +317,73 @@ async def _pyload(url: str, seconds: int, key: str, codes: list[str] | None) -> 
     return len(latencies) / elapsed, latencies[int(len(latencies) * 0.99) - 1] * 1000, bad
 
 
+FLOOR_BATCH = 16  # checks per commit in the floor measurement (about what 16 connections per worker give)
+
+
+def floor_cost(db_path: Path, codes: list[str], count: int = 8000) -> tuple[float, float]:
+    """(CPU µs of the SQL one check cannot do without, its reads' share): on the same store, with
+    the sqlite3 driver and nothing else, the two indexed reads of a check (subject by code, its
+    state row) and the INSERT of the two log rows a check writes (the check-log row and the
+    query-log entry the run just wrote, copied with new time-ordered ids), group-committed
+    ``FLOOR_BATCH`` per transaction. No Python of Xinyong's: the least any check implementation
+    on this store must spend, whatever it is written in."""
+    con = sqlite3.connect(db_path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "mmap_size=1073741824"):
+        con.execute(f"PRAGMA {pragma}")
+    # The floor's best case: the WAL the HTTP run left (GBs) copied back first.
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checks = con.execute(f"SELECT * FROM measure_checks ORDER BY issued_at DESC LIMIT {count}").fetchall()
+    check_cols = [d[0] for d in con.execute("SELECT * FROM measure_checks LIMIT 1").description]
+    entries = con.execute(f"SELECT * FROM query_log ORDER BY id DESC LIMIT {count}").fetchall()
+    entry_cols = [d[0] for d in con.execute("SELECT * FROM query_log LIMIT 1").description]
+    n = min(len(checks), len(entries))
+    id_at, entry_id_at = check_cols.index("id"), entry_cols.index("id")
+    insert_check = (
+        f"INSERT INTO measure_checks ({', '.join(check_cols)}) VALUES ({', '.join('?' * len(check_cols))})"
+    )
+    kept = [c for c in entry_cols if c != "id"]
+    insert_entry = f"INSERT INTO query_log ({', '.join(kept)}) VALUES ({', '.join('?' * len(kept))})"
+    rng = random.Random(SEED)
+    started = time.process_time()
+    for _ in range(n):
+        code = codes[rng.randrange(len(codes))]
+        row = con.execute(
+            "SELECT id, kind, name, uscc, id_number_masked, merged_into_id, provisional FROM subjects WHERE uscc = ?",
+            (code,),
+        ).fetchone()
+        con.execute("SELECT * FROM credit_states WHERE subject_id = ?", (row[0],)).fetchall()
+    reads = time.process_time() - started
+    started = time.process_time()
+    for start in range(0, n, FLOOR_BATCH):
+        part = range(start, min(start + FLOOR_BATCH, n))
+        now_ms = time.time_ns() // 1_000_000
+        con.execute("BEGIN")
+        con.executemany(
+            insert_check,
+            [
+                tuple(
+                    f"chk_{now_ms:012x}{rng.getrandbits(80):020x}" if j == id_at else v
+                    for j, v in enumerate(checks[k])
+                )
+                for k in part
+            ],
+        )
+        con.executemany(
+            insert_entry, [tuple(v for j, v in enumerate(entries[k]) if j != entry_id_at) for k in part]
+        )
+        con.execute("COMMIT")
+    writes = time.process_time() - started
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    return (reads + writes) / n * 1e6, reads / (reads + writes)
+
+
 def run() -> list[Row]:
     n = int(os.environ.get("XINYONG_BENCH_CHECK_SUBJECTS", "1000000"))
     seconds = int(os.environ.get("XINYONG_BENCH_SECONDS", "15"))
     db_path, var_dir, key = build_store(n)
+    with sqlite3.connect(db_path) as con:  # every run starts with the store's WAL copied back
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     built = db_path.parent / "build_seconds.txt"
     setup = built.read_text().strip() if built.exists() else "?"
     codes = _codes(n)
@@ -356,7 +425,27 @@ def run() -> list[Row]:
     ratio = best_check[0] / best_ceiling[0] if best_ceiling[0] else 0.0
     tool = "wrk" if use_wrk else "Python httpx load generator"
     note = f"{n:,} subjects, {CONNECTIONS} connections, {tool}, uvicorn 2 workers, SQLite (store built in {setup} s, cached)"
+    # What the ceiling costs per request: the machine's CPUs were saturated (server and load
+    # generator), so CPU-seconds per second over requests per second.
+    cpus = os.cpu_count() or 1
+    ceiling_us = cpus / best_ceiling[0] * 1e6 if best_ceiling[0] else 0.0
+    floor_us, read_share = floor_cost(db_path, sample)
+    best_ratio = ceiling_us / (ceiling_us + floor_us) if ceiling_us else 0.0
     return [
+        Row(
+            "check floor: CPU of the SQL alone of one check (2 indexed reads + its 2 log rows, "
+            f"{FLOOR_BATCH} checks per commit), sqlite3 driver on the same store",
+            floor_us,
+            "µs",
+            ceiling_us,
+            f"CPU per request of the ceiling ({cpus} CPUs / its req/s)",
+            "info",
+            None,
+            note=(
+                f"reads {read_share:.0%} of it; so any check, with no Python of its own, reaches at most "
+                f"{best_ratio:.0%} of the ceiling here"
+            ),
+        ),
         Row(
             "check API POST /api/v1/checks: throughput vs a constant endpoint on the same server",
             best_check[0],

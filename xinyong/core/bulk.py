@@ -21,7 +21,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Column, Date, DateTime, Table
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
@@ -59,6 +59,14 @@ def insert_rows(
         flat = tuple(v for row in part for v in row)
         out.extend(tuple(r) for r in conn.exec_driver_sql(sql, flat))
     return out
+
+
+def insert_rows_on(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``insert_rows`` (no RETURNING) on a connection in a transaction of its own (the check
+    log's group-commit writers)."""
+    if rows:
+        plan = _cached_plan(conn.dialect, table, tuple(rows[0]))
+        conn.exec_driver_sql(plan.sql, [plan.convert(row) for row in rows])
 
 
 def insert_values(

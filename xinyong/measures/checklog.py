@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import OperationalError
 
+from xinyong.core.bulk import insert_rows_on
 from xinyong.core.db import Database
 from xinyong.measures import receipts
 from xinyong.measures.models import MeasureCheck
@@ -46,8 +47,7 @@ def _insert(conn: Connection, rows: list[dict[str, Any]], query_rows: list[dict[
     signature (``receipts.seal``): a receipt is never stored, nor answered, unsigned."""
     receipts.seal([r["receipt"] for r in rows if "proof" not in r["receipt"]])
     with conn.begin():
-        if rows:
-            conn.execute(_CHECKS.insert(), rows)
+        insert_rows_on(conn, _CHECKS, rows)
         querylog_service.append_entries(conn, query_rows)
 
 

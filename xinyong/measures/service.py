@@ -664,10 +664,22 @@ def _calendar(key: str, load: Callable[[], work_calendar.WorkCalendar]) -> work_
 def _due_on(
     calendar: Callable[[], work_calendar.WorkCalendar], cat: MeasureCatalog, today: date
 ) -> date | None:
-    try:
-        return calendar().add_working_days(today, cat.feedback.due_working_days)
-    except UnknownCalendarYear:  # a year the calendar does not know: never guess a deadline
-        return None
+    """The feedback deadline of a check made today (remembered per calendar and day)."""
+    cal = calendar()
+    key = (id(cal), today, cat.feedback.due_working_days)
+    hit = _due_memo.get(key)
+    if hit is None or hit[0] is not cal:
+        try:
+            due = cal.add_working_days(today, cat.feedback.due_working_days)
+        except UnknownCalendarYear:  # a year the calendar does not know: never guess a deadline
+            due = None
+        if len(_due_memo) > 64:
+            _due_memo.clear()
+        hit = _due_memo[key] = (cal, due)
+    return hit[1]
+
+
+_due_memo: dict[tuple[int, date, int], tuple[work_calendar.WorkCalendar, date | None]] = {}
 
 
 def _session_calendar(session: Session) -> Callable[[], work_calendar.WorkCalendar]:

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH, Principal
 from xinyong.catalog.ruleset import Sourced, Strict, read_yaml, validate_file
 from xinyong.core import ledger
+from xinyong.core.bulk import insert_rows, insert_rows_on
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.db import utcnow
@@ -402,16 +403,15 @@ def entry_values(
     }
 
 
-# Entries per INSERT statement in :func:`append_entries` (an operational knob).
-_APPEND_CHUNK = 500
-
-
 def append_entries(conn: Session | Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Append many entries made by :func:`entry_values` in the transaction of ``conn`` (a
-    session, or the connection of a group-commit writer): one multi-row INSERT per chunk."""
+    session, or the connection of a group-commit writer): one driver ``executemany``."""
     table = typing_cast(Table, QueryLogEntry.__table__)
-    for start in range(0, len(rows), _APPEND_CHUNK):
-        conn.execute(table.insert(), list(rows[start : start + _APPEND_CHUNK]))
+    # Straight to the driver's executemany (``core.bulk``): the check API logs every answer.
+    if isinstance(conn, Connection):
+        insert_rows_on(conn, table, rows)
+    else:
+        insert_rows(conn, table, rows)
 
 
 def log_access(
