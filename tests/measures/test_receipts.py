@@ -26,6 +26,12 @@ def _caller() -> service.Caller:
     return service.Caller(label="key:test", role="regulator", department_code="TZ-CZJ", principal=who)
 
 
+def _fast(db: Database, code: str) -> tuple[dict, list[dict], list[dict]]:
+    return service.check_fast(
+        db, subject_code=code, matter_code=PROCUREMENT, purpose="public_resource_trading", caller=_caller()
+    )
+
+
 def _verify(client: TestClient, receipt: dict) -> bool:
     r = client.post("/api/v1/checks/verify", json={"receipt": receipt})
     assert r.status_code == 200, r.text

@@ -361,9 +361,10 @@ def public_key_info() -> dict[str, Any]:
 def sign_document(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` plus ``key_id`` and ``signature``: the hex Ed25519 signature, by the ledger's
     key, of the canonical JSON of ``document`` with its ``key_id`` (everything but the
-    signature). Other domains' signed documents (check receipts) use this, so the one published
-    public key verifies everything the platform signs; give ``document`` a ``format`` field of
-    its own so it cannot be mistaken for another kind of signed document."""
+    signature). Other domains' signed documents use this (and :func:`sign_batch`, e.g. check
+    receipts), so the one published public key verifies everything the platform signs; give
+    ``document`` a ``format`` field of its own so it cannot be mistaken for another kind of
+    signed document."""
     key = _signing_key()
     assert key is not None
     body = {**document, "key_id": _signing_key_id(key)}
