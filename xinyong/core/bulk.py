@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -56,7 +57,7 @@ def insert_rows(
     for start in range(0, len(values), per_statement):
         part = values[start : start + per_statement]
         sql = plan.head + ", ".join([plan.group] * len(part)) + tail
-        flat = tuple(v for row in part for v in row)
+        flat = tuple(chain.from_iterable(part))
         out.extend(tuple(r) for r in conn.exec_driver_sql(sql, flat))
     return out
 
