@@ -320,3 +320,19 @@ def test_deferred_ledger_entries_commit_with_their_versions(db: Database) -> Non
         assert records.write_deferred_ledger(s) == 1
         assert s.scalar(select(func.count()).select_from(LedgerEntry)) == 5
         assert records.write_deferred_ledger(s) == 0
+
+
+def test_one_pass_content_equals_the_hash_and_the_version_data() -> None:
+    import random
+    from datetime import date as _date
+    from decimal import Decimal
+
+    from xinyong.records.service import _content, _version_data, content_hash
+
+    rnd = random.Random(3)
+    values: list[object] = ["", " ", " a ", "台州", "e\u0301", "\u00e9", " x\u3000", 0, 5, 1.5]
+    values += [Decimal("1.00"), None, _date(2020, 1, 2), ["a", " b", ""], [], {"x": " y "}, True]
+    for _ in range(5_000):
+        keys = ["a", "b", "c", "operation", "d"]
+        data = {rnd.choice(keys): rnd.choice(values) for _ in range(rnd.randint(0, 5))}
+        assert _content(data) == (content_hash(data), _version_data(data))

@@ -154,6 +154,24 @@ def content_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _content(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``(content_hash(data), _version_data(data))`` in one pass over the row (bulk ingest)."""
+    content: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if type(v) is str:
+            text = v.strip()
+            if text:
+                out[k] = v
+                if k != OPERATION:
+                    content[k] = unicodedata.normalize("NFC", text)
+        elif not _empty(v):
+            out[str(k)] = _jsonable(v)
+            if k != OPERATION:
+                content[str(k)] = _canonical(v)
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest(), out
+
+
 def _version_data(data: dict[str, Any]) -> dict[str, Any]:
     """``_jsonable(data)`` with plain strings handled inline (bulk ingest)."""
     out: dict[str, Any] = {}
@@ -288,7 +306,7 @@ def _store_chunk(
                 withdrawals.append((i, cur, req))
             continue
 
-        digest = content_hash(req.data)
+        digest, data = _content(req.data)
         if cur is not None and cur.content_hash == digest:
             outcomes[i] = RecordOutcome("unchanged", cur.id, cur.version)
             continue
@@ -311,7 +329,6 @@ def _store_chunk(
             "publicity_end": window.end if window else None,
             "updated_at": now,
         }
-        data = _version_data(req.data)
         if cur is None:
             derived["item_code"] = item_code
             derived["category"] = category
