@@ -21,7 +21,20 @@ from decimal import Decimal
 from typing import Any, Literal, NamedTuple, cast
 
 import orjson
-from sqlalchemy import Table, case, event, func, insert, null, select, text, tuple_, update
+from sqlalchemy import (
+    String,
+    Table,
+    case,
+    event,
+    func,
+    insert,
+    null,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -723,14 +736,22 @@ def process_events(session: Session, limit: int = 10_000) -> int:
             return consumed
         affected: dict[int, tuple[int, datetime]] = {}
         for event_id, subject_id, payload, created_at in events:
+            # Events come in id order: the last wins.
+            if not payload:  # record.created (payload not read): only the event's own subject
+                if subject_id is not None:
+                    affected[subject_id] = (event_id, created_at)
+                continue
             for sid in _subjects_named(subject_id, payload):
-                affected[sid] = (event_id, created_at)  # events come in id order: the last wins
+                affected[sid] = (event_id, created_at)
         _recompute(session, catalog, affected)
         cursor.last_event_id = events[-1][0]
         session.flush()
         consumed += len(events)
         if len(events) < limit:
             return consumed
+
+
+_NO_STAMP = object()
 
 
 def _pending(session: Session, limit: int) -> tuple[EventCursor, list[tuple[Any, ...]]]:
@@ -744,14 +765,34 @@ def _pending(session: Session, limit: int) -> tuple[EventCursor, list[tuple[Any,
     # A record.created payload names no subject but the event's own (``_event_row``): it is not
     # read, which spares decoding one JSON document per ingested row.
     payload = case((Event.type == "record.created", null()), else_=Event.payload)
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        rows = select_rows(
+            session,
+            select(Event.id, Event.subject_id, payload, Event.created_at)
+            .where(Event.id > cursor.last_event_id)
+            .order_by(Event.id)
+            .limit(limit),
+        )
+        return cursor, [tuple(r) for r in rows]
+    # SQLite keeps timestamps as text, and a submission's events share a handful of them:
+    # each distinct text is converted once (by the column's own result processor).
     rows = select_rows(
         session,
-        select(Event.id, Event.subject_id, payload, Event.created_at)
+        select(Event.id, Event.subject_id, payload, type_coerce(Event.created_at, String))
         .where(Event.id > cursor.last_event_id)
         .order_by(Event.id)
         .limit(limit),
     )
-    return cursor, [tuple(r) for r in rows]
+    convert = _EVENTS.c.created_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    stamps: dict[Any, Any] = {None: None}
+    out: list[tuple[Any, ...]] = []
+    for event_id, subject_id, data, stamp in rows:
+        at = stamps.get(stamp, _NO_STAMP)
+        if at is _NO_STAMP:
+            at = stamps[stamp] = convert(stamp) if convert is not None else stamp
+        out.append((event_id, subject_id, data, at))
+    return cursor, out
 
 
 def _subjects_named(subject_id: int | None, payload: dict[str, Any] | None) -> set[int]:
