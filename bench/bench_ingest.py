@@ -17,7 +17,11 @@ N), so a second run skips that work. Each measured path starts from a copy of th
   service behind ``POST /api/v1/submissions``; HTTP and JSON decoding not included);
 * raw: the rows the file path stored in ``records`` and ``record_versions``, read back and
   inserted with the sqlite3 driver's ``executemany`` into a fresh copy (same schema, indexes and
-  PRAGMAs), one transaction. Only the inserts and the commit are timed.
+  PRAGMAs), one transaction. Only the inserts and the commit are timed;
+* floor (info): every row the file path wrote or changed in *every* table (records, versions,
+  outbox events, ledger entries, per-row results, submissions, credit states, cursors), written
+  the same way into another fresh copy: the SQL alone of what the issue asks an ingest to store,
+  with no reads and no Python of Xinyong's. Its ratio to raw bounds what any ingest could reach.
 
 Rates are wall-clock; for SQLite the note adds the same comparison in CPU time (SQLite runs in
 this process, so its CPU time is the whole cost: a measure a shared machine's load disturbs less).
@@ -290,6 +294,82 @@ def raw_executemany(source: Path, target: Path, chunk: int = 50_000) -> tuple[Cl
     return clock, count
 
 
+def _written_tables(con: sqlite3.Connection) -> list[str]:
+    """Ordinary tables of the attached ``base`` and ``main`` stores whose rows differ: what an
+    ingest wrote. Virtual tables and their shadow tables are left out (their triggers refill them
+    when the base tables are written)."""
+    rows = con.execute("SELECT name, sql FROM main.sqlite_master WHERE type = 'table'").fetchall()
+    virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
+    changed = []
+    for name, _sql in rows:
+        if name in virtual or name.startswith("sqlite_") or any(name.startswith(f"{v}_") for v in virtual):
+            continue
+        if con.execute(
+            f'SELECT 1 FROM (SELECT * FROM main."{name}" EXCEPT SELECT * FROM base."{name}") LIMIT 1'
+        ).fetchone():
+            changed.append(name)
+    return changed
+
+
+def ingest_floor(base: Path, ingested: Path, target: Path) -> tuple[Clock, list[str], int]:
+    """The SQL alone of an ingest: every row the file path wrote or changed, in every table
+    (records, versions, outbox events, ledger entries, per-row results, submissions, credit
+    states ...), written with the sqlite3 driver's ``executemany`` into a fresh copy of the base
+    store, one transaction, tables in foreign-key order. Rows that already existed are updated
+    (UPDATE by key). No reads, no validation, no Python of Xinyong's: it bounds what any
+    ingest that writes what the issue asks can reach against ``raw_executemany``."""
+    con = sqlite3.connect(ingested)
+    con.execute(f"ATTACH DATABASE '{base}' AS base")
+    tables = _written_tables(con)
+    dst = sqlite3.connect(target, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        dst.execute(f"PRAGMA {pragma}")
+    # Parents before children: a table after every table its foreign keys name.
+    parents = {
+        t: {r[2] for r in con.execute(f'PRAGMA foreign_key_list("{t}")')} & set(tables) - {t} for t in tables
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(tables):
+        ordered += [t for t in tables if t not in ordered and parents[t] <= set(ordered)] or [
+            next(t for t in tables if t not in ordered)
+        ]
+    clock, records = Clock(), 0
+    dst.execute("BEGIN")
+    for table in ordered:
+        info = list(con.execute(f'PRAGMA table_info("{table}")'))
+        names = [r[1] for r in info]
+        key = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]] or ["rowid"]
+        cols = ", ".join(f'"{c}"' for c in names)
+        on_key = " AND ".join(f'b."{k}" = n."{k}"' for k in key)
+        changed = f'SELECT {cols} FROM main."{table}" EXCEPT SELECT {cols} FROM base."{table}"'
+        exists = f'EXISTS (SELECT 1 FROM base."{table}" AS b WHERE {on_key})'
+        # New rows are INSERTed (as the ingest does); rows that existed are UPDATEd by key.
+        # (INSERT OR REPLACE would cost three times an INSERT here.)
+        new_rows = con.execute(f"SELECT * FROM ({changed}) AS n WHERE NOT {exists}").fetchall()
+        old_rows = con.execute(f"SELECT * FROM ({changed}) AS n WHERE {exists}").fetchall()
+        sets = ", ".join(f'"{c}" = ?' for c in names if c not in key)
+        where = " AND ".join(f'"{k}" = ?' for k in key)
+        updates = [
+            tuple(v for c, v in zip(names, r, strict=True) if c not in key)
+            + tuple(r[names.index(k)] for k in key)
+            for r in old_rows
+        ]
+        with clock:
+            if new_rows:
+                dst.executemany(
+                    f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(names))})', new_rows
+                )
+            if updates and sets:
+                dst.executemany(f'UPDATE "{table}" SET {sets} WHERE {where}', updates)
+        if table == "records":
+            records = len(new_rows)
+    with clock:
+        dst.execute("COMMIT")
+    con.close()
+    dst.close()
+    return clock, ordered, records
+
+
 def _pg_raw_executemany(db: Database) -> tuple[Clock, int]:
     """PostgreSQL reference: the ``records`` and ``record_versions`` rows the API path stored are
     read back, the two tables emptied, and the rows inserted again with psycopg's pipelined
@@ -359,11 +439,36 @@ def run() -> list[Row]:
     file_s, file_rows, file_rej = ingest_by_file(plan, _database(file_db))
     api_s, api_rows, api_rej = ingest_by_api(plan, _database(api_db))
     raw_s, raw_rows = raw_executemany(file_db, raw_db)
+    floor = ingest_floor(plan.base_db, file_db, _copy(plan, "floor"))
     shutil.rmtree(plan.work / "runs", ignore_errors=True)
-    rows = _rows(plan, "SQLite", (file_s, file_rows, file_rej), (api_s, api_rows, api_rej), (raw_s, raw_rows))
+    rows = [_floor_row(plan, floor, (raw_s, raw_rows))]
+    rows += _rows(
+        plan, "SQLite", (file_s, file_rows, file_rej), (api_s, api_rows, api_rej), (raw_s, raw_rows)
+    )
     if PG_URL:
         rows += _rows(plan, "PostgreSQL", *_postgres(plan))
     return rows
+
+
+def _floor_row(plan: Plan, floor: tuple[Clock, list[str], int], raw: tuple[Clock, int]) -> Row:
+    (clock, tables, records), (raw_c, raw_rows) = floor, raw
+    rate, raw_rate = records / clock.wall, raw_rows / raw_c.wall
+    cpu_bound = (records / clock.cpu) / (raw_rows / raw_c.cpu)
+    return Row(
+        benchmark="ingest floor: the SQL alone of what the file path wrote (executemany, no reads, no Python of Xinyong's)",
+        measured=rate,
+        unit="rows/s",
+        reference=raw_rate,
+        reference_name="raw executemany into records + record_versions",
+        goal="info",
+        passed=None,
+        ratio=rate / raw_rate,
+        note=(
+            f"{plan.n:,} records, SQLite, {len(tables)} tables written ({', '.join(tables)}); "
+            f"any ingest writing them reaches at most {100 * rate / raw_rate:.0f} % of raw "
+            f"(CPU time {100 * cpu_bound:.0f} %)"
+        ),
+    )
 
 
 def _rows(

@@ -19,10 +19,43 @@ def test_bench_ingest_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     for name in ("XINYONG_MAX_UPLOAD_BYTES", "XINYONG_TICK_INTERVAL_SECONDS"):
         monkeypatch.setenv(name, os.environ.get(name, "0"))
     rows = bench_ingest.run()
-    assert [r.unit for r in rows] == ["rows/s", "rows/s"]
-    for r in rows:
+    assert [r.unit for r in rows] == ["rows/s"] * 3
+    floor, ingest_rows = rows[0], rows[1:]
+    # The floor rewrites what the ingest stored in every table it wrote, and is informational.
+    assert floor.passed is None and floor.measured > 0 and floor.reference
+    for table in (
+        "records",
+        "record_versions",
+        "events",
+        "ledger_entries",
+        "submission_rows",
+        "credit_states",
+    ):
+        assert table in floor.note
+    for r in ingest_rows:
         assert r.measured > 0 and r.reference and r.reference > 0
         assert r.ratio == pytest.approx(r.measured / r.reference)
         assert "0 rejected" in r.note
     plan = bench_ingest.prepare(300)  # cached: the second call reuses the files and the store
     assert plan.n == 300 and len(plan.files) > 3
+
+
+def test_ingest_floor_writes_what_the_ingest_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    monkeypatch.setattr(bench_ingest, "OUT", tmp_path)
+    monkeypatch.setattr(bench_ingest, "FILE_ROWS", 120)
+    monkeypatch.setenv("XINYONG_BENCH_RECORDS", "200")
+    for name in ("XINYONG_MAX_UPLOAD_BYTES", "XINYONG_TICK_INTERVAL_SECONDS"):
+        monkeypatch.setenv(name, os.environ.get(name, "0"))
+    bench_ingest._env()
+    plan = bench_ingest.prepare(200)
+    ingested = bench_ingest._copy(plan, "file")
+    bench_ingest.ingest_by_file(plan, bench_ingest._database(ingested))
+    target = bench_ingest._copy(plan, "floor")
+    _, tables, records = bench_ingest.ingest_floor(plan.base_db, ingested, target)
+    assert records == plan.n
+    # Every table the ingest changed now holds the same rows in the floor's store.
+    a, b = sqlite3.connect(ingested), sqlite3.connect(target)
+    for table in tables:
+        assert sorted(a.execute(f'SELECT * FROM "{table}"')) == sorted(b.execute(f'SELECT * FROM "{table}"'))

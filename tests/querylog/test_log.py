@@ -83,7 +83,10 @@ def test_purpose_is_required_known_and_allowed_for_the_role(session: Session) ->
 def test_entries_cannot_be_updated_or_deleted_in_sql(db: Database) -> None:
     with db.session() as s:
         querylog.log_query(s, REGULATOR, "supervision", 5, ["honour"], action="records.list")
-    for stmt in ("UPDATE query_log SET purpose = 'honours'", "DELETE FROM query_log"):
+    statements = ["UPDATE query_log SET purpose = 'honours'", "DELETE FROM query_log"]
+    if db.engine.dialect.name == "postgresql":  # TRUNCATE fires no row trigger: 0012's own
+        statements += ["TRUNCATE query_log", "TRUNCATE query_log_purges", "TRUNCATE query_log CASCADE"]
+    for stmt in statements:
         with pytest.raises(DBAPIError), db.engine.begin() as conn:
             conn.execute(text(stmt))
     with db.session() as s:

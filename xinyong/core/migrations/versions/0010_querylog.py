@@ -6,7 +6,7 @@ Revises: 0009
 The query log is append-only: triggers on both stores refuse UPDATE of ``query_log`` and
 ``query_log_purges`` and DELETE of ``query_log_purges``; a DELETE of a ``query_log`` row is accepted
 only when the row is older than the cutoff of a recorded purge (``xinyong.querylog.service.purge``).
-TRUNCATE (PostgreSQL) needs table ownership and is not a row operation; see docs/security.md.
+TRUNCATE (PostgreSQL) is not a row operation: migration 0012 refuses it; see docs/security.md.
 """
 
 from collections.abc import Sequence
