@@ -264,13 +264,19 @@ def ingest_by_api(plan: Plan, db: Database) -> tuple[Clock, int, int]:
     return clock, rows, rejected
 
 
+def _raw_target(target: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection to ``target`` (autocommit: the caller says BEGIN) with the PRAGMAs
+    Xinyong's own engine uses (xinyong.core.db.make_engine)."""
+    dst = sqlite3.connect(target, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        dst.execute(f"PRAGMA {pragma}")
+    return dst
+
+
 def raw_executemany(source: Path, target: Path, chunk: int = 50_000) -> tuple[Clock, int]:
     """Insert the records and versions stored in ``source`` into ``target`` with executemany."""
     src = sqlite3.connect(source)
-    dst = sqlite3.connect(target, isolation_level=None)
-    # The PRAGMAs Xinyong's own engine uses (xinyong.core.db.make_engine).
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
-        dst.execute(f"PRAGMA {pragma}")
+    dst = _raw_target(target)
     clock, count = Clock(), 0
     dst.execute("BEGIN")
     for table in ("records", "record_versions"):
@@ -294,66 +300,66 @@ def raw_executemany(source: Path, target: Path, chunk: int = 50_000) -> tuple[Cl
     return clock, count
 
 
-def _written_tables(con: sqlite3.Connection) -> list[str]:
-    """Ordinary tables of the attached ``base`` and ``main`` stores whose rows differ: what an
-    ingest wrote. Virtual tables and their shadow tables are left out (their triggers refill them
-    when the base tables are written)."""
-    rows = con.execute("SELECT name, sql FROM main.sqlite_master WHERE type = 'table'").fetchall()
+def _ordinary_tables(con: sqlite3.Connection) -> list[str]:
+    """The store's ordinary tables, each after the tables its foreign keys name. Virtual tables
+    and their shadow tables are left out: their triggers refill them when the others are written."""
+    rows = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
     virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
-    changed = []
-    for name, _sql in rows:
-        if name in virtual or name.startswith("sqlite_") or any(name.startswith(f"{v}_") for v in virtual):
-            continue
-        if con.execute(
-            f'SELECT 1 FROM (SELECT * FROM main."{name}" EXCEPT SELECT * FROM base."{name}") LIMIT 1'
-        ).fetchone():
-            changed.append(name)
-    return changed
-
-
-def ingest_floor(base: Path, ingested: Path, target: Path) -> tuple[Clock, list[str], int]:
-    """The SQL alone of an ingest: every row the file path wrote or changed, in every table
-    (records, versions, outbox events, ledger entries, per-row results, submissions, credit
-    states ...), written with the sqlite3 driver's ``executemany`` into a fresh copy of the base
-    store, one transaction, tables in foreign-key order. Rows that already existed are updated
-    (UPDATE by key). No reads, no validation, no Python of Xinyong's: it bounds what any
-    ingest that writes what the issue asks can reach against ``raw_executemany``."""
-    con = sqlite3.connect(ingested)
-    con.execute(f"ATTACH DATABASE '{base}' AS base")
-    tables = _written_tables(con)
-    dst = sqlite3.connect(target, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
-        dst.execute(f"PRAGMA {pragma}")
-    # Parents before children: a table after every table its foreign keys name.
+    tables = [
+        name
+        for name, _ in rows
+        if not name.startswith("sqlite_") and not any(name == v or name.startswith(f"{v}_") for v in virtual)
+    ]
     parents = {
         t: {r[2] for r in con.execute(f'PRAGMA foreign_key_list("{t}")')} & set(tables) - {t} for t in tables
     }
     ordered: list[str] = []
     while len(ordered) < len(tables):
         ordered += [t for t in tables if t not in ordered and parents[t] <= set(ordered)] or [
-            next(t for t in tables if t not in ordered)
+            next(t for t in tables if t not in ordered)  # a cycle: take any, FK checks are per statement
         ]
-    clock, records = Clock(), 0
+    return ordered
+
+
+def ingest_floor(base: Path, ingested: Path, target: Path) -> tuple[Clock, list[str], int]:
+    """The SQL alone of an ingest: every row the file path wrote or changed, in every table
+    (records, versions, outbox events, ledger entries, per-row results, submissions, credit
+    states ...), written with the sqlite3 driver's ``executemany`` into a fresh copy of the base
+    store, one transaction, tables in foreign-key order. New rows are INSERTed, as the ingest
+    does; rows that already existed are UPDATEd by primary key (INSERT OR REPLACE would cost three
+    times an INSERT). No reads, no validation, no Python of Xinyong's: it bounds what any ingest
+    that writes what the issue asks can reach against ``raw_executemany``. Returns the clock, the
+    tables written and the records inserted."""
+    con = sqlite3.connect(ingested)
+    con.execute(f"ATTACH DATABASE '{base}' AS base")
+    dst = _raw_target(target)
+    clock, written, records = Clock(), [], 0
     dst.execute("BEGIN")
-    for table in ordered:
+    for table in _ordinary_tables(con):
         info = list(con.execute(f'PRAGMA table_info("{table}")'))
         names = [r[1] for r in info]
-        key = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]] or ["rowid"]
+        key = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]]
+        if not key:  # every ordinary table of the schema has one; a new one without must say so
+            raise ValueError(f"ingest floor: table {table} has no primary key to update by")
         cols = ", ".join(f'"{c}"' for c in names)
         on_key = " AND ".join(f'b."{k}" = n."{k}"' for k in key)
-        changed = f'SELECT {cols} FROM main."{table}" EXCEPT SELECT {cols} FROM base."{table}"'
-        exists = f'EXISTS (SELECT 1 FROM base."{table}" AS b WHERE {on_key})'
-        # New rows are INSERTed (as the ingest does); rows that existed are UPDATEd by key.
-        # (INSERT OR REPLACE would cost three times an INSERT here.)
-        new_rows = con.execute(f"SELECT * FROM ({changed}) AS n WHERE NOT {exists}").fetchall()
-        old_rows = con.execute(f"SELECT * FROM ({changed}) AS n WHERE {exists}").fetchall()
+        # Each changed row once, with whether its key was already in the base store.
+        changed = con.execute(
+            f'SELECT n.*, EXISTS (SELECT 1 FROM base."{table}" AS b WHERE {on_key}) FROM '
+            f'(SELECT {cols} FROM main."{table}" EXCEPT SELECT {cols} FROM base."{table}") AS n'
+        ).fetchall()
+        if not changed:
+            continue
+        written.append(table)
+        new_rows = [r[:-1] for r in changed if not r[-1]]
+        key_at = [names.index(k) for k in key]
+        updates = [
+            tuple(v for i, v in enumerate(r[:-1]) if i not in key_at) + tuple(r[i] for i in key_at)
+            for r in changed
+            if r[-1]
+        ]
         sets = ", ".join(f'"{c}" = ?' for c in names if c not in key)
         where = " AND ".join(f'"{k}" = ?' for k in key)
-        updates = [
-            tuple(v for c, v in zip(names, r, strict=True) if c not in key)
-            + tuple(r[names.index(k)] for k in key)
-            for r in old_rows
-        ]
         with clock:
             if new_rows:
                 dst.executemany(
@@ -367,7 +373,7 @@ def ingest_floor(base: Path, ingested: Path, target: Path) -> tuple[Clock, list[
         dst.execute("COMMIT")
     con.close()
     dst.close()
-    return clock, ordered, records
+    return clock, written, records
 
 
 def _pg_raw_executemany(db: Database) -> tuple[Clock, int]:
