@@ -103,11 +103,18 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Every domain's background job, started with the app and stopped with it."""
     from xinyong.evaluation.worker import lifespan as evaluation_lifespan
+    from xinyong.jobs import calendar_lifespan
     from xinyong.lists.worker import lifespan as lists_lifespan
     from xinyong.measures.worker import lifespan as push_lifespan
 
     async with AsyncExitStack() as stack:
-        for lifespan in (records_lifespan, evaluation_lifespan, push_lifespan, lists_lifespan):
+        for lifespan in (
+            calendar_lifespan,
+            records_lifespan,
+            evaluation_lifespan,
+            push_lifespan,
+            lists_lifespan,
+        ):
             await stack.enter_async_context(lifespan(app))
         if getattr(app.state, "server_process", False):
             _tune_gc()

@@ -259,6 +259,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/console/governance/{case_id}/resolve"): only(STAFF, None),
     ("GET", "/console/rules"): only(CONSOLE, None),
     ("POST", "/console/rules/calendar"): only(STAFF, None),
+    ("POST", "/console/rules/calendar/notice"): only(STAFF, None),
     ("GET", "/console/lists/{procedure_id}"): only(CONSOLE, None),
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from xinyong.core.errors import DomainError, RulesetInvalid
+from xinyong.core.errors import RulesetInvalid
 
 SeverityCode = Literal["minor", "general", "serious"]
 SEVERITY_RANK: dict[str, int] = {"minor": 1, "general": 2, "serious": 3}

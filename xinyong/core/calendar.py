@@ -74,6 +74,25 @@ class DeclaredYear:
     source: str
 
 
+@dataclass(frozen=True)
+class DateMove:
+    """A stored date recomputed after the calendar changed (a notice replaced a provisional
+    year): what it belongs to, which date, the old and the new value."""
+
+    owner: str  # e.g. "list_procedure:12", "measure_check:<id>", "submission_row:34"
+    field: str
+    old: date | None
+    new: date | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "owner": self.owner,
+            "field": self.field,
+            "old": self.old.isoformat() if self.old else None,
+            "new": self.new.isoformat() if self.new else None,
+        }
+
+
 def _span_text(years: Iterable[int]) -> str:
     """2004-2026, 2028 style."""
     ys = sorted(years)
