@@ -183,6 +183,7 @@ def _routers() -> list[Any]:
     from xinyong.accounts.api import router as accounts
     from xinyong.accounts.pages import router as accounts_pages
     from xinyong.catalog.api import router as catalog
+    from xinyong.core.calendar_api import router as calendar
     from xinyong.core.ledger_api import router as ledger
     from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
@@ -206,6 +207,7 @@ def _routers() -> list[Any]:
         ingest,
         records,
         ledger,
+        calendar,
         lists,
         accounts,
         evaluation,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -106,3 +107,23 @@ def test_cli_load_notice(db: Database, tmp_path: Path) -> None:
     out = runner.invoke(app, ["calendar", "add", "2027-01-29", "5"]).stdout
     assert out.strip().splitlines() == ["2027-02-15"]  # no provisional note any more
     assert "2027\tnotice" in runner.invoke(app, ["calendar", "years"]).stdout
+
+
+def test_calendar_api_says_the_basis(client: TestClient, session: Session) -> None:
+    r = client.get("/api/v1/calendar/working-days", params={"start": "2026-12-20", "n": 10})
+    assert r.status_code == 200
+    assert r.json() == {
+        "start": "2026-12-20",
+        "working_days": 10,
+        "date": "2027-01-04",
+        "calendar_basis": "provisional",
+        "calendar_basis_zh": "按法定节假日推算，待国务院通知发布后校正",
+    }
+    years = {y["year"]: y["calendar_basis"] for y in client.get("/api/v1/calendar/years").json()["years"]}
+    assert years[2026] == "notice" and years[2027] == "provisional"
+    bad = client.get("/api/v1/calendar/working-days", params={"start": "2047-01-04", "n": 1})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "calendar_year_unknown"
+    load_notice(session, notice_2027())
+    session.commit()
+    r = client.get("/api/v1/calendar/working-days", params={"start": "2027-01-29", "n": 5})
+    assert (r.json()["date"], r.json()["calendar_basis"]) == ("2027-02-15", "notice")

@@ -111,7 +111,13 @@ def test_the_horizon_follows_the_noticed_years_and_this_year(rules: StatutoryRul
     years = provisional_years(rules, range(2004, 2027), 2026)
     assert sorted(years) == [2027, 2028, 2029, 2030, 2031]
     # A far-off declared year does not stretch the horizon; this year moving on does.
-    assert sorted(provisional_years(rules, [*range(2004, 2027), 2099], 2026)) == [2027, 2028, 2029, 2030, 2031]
+    assert sorted(provisional_years(rules, [*range(2004, 2027), 2099], 2026)) == [
+        2027,
+        2028,
+        2029,
+        2030,
+        2031,
+    ]
     assert max(provisional_years(rules, range(2004, 2027), 2030)) == 2035
     # No year before the first revision in the file is ever computed.
     assert min(provisional_years(rules, range(2010, 2020), 2026)) == 2025

@@ -31,6 +31,7 @@ def test_timeliness_in_january_2027_is_recounted_after_the_notice(
     result = service.submit(session, provider, PENALTY, rows, "api", received_at=received)
     first, second, third = service.list_submission_rows(session, result.id, per_page=10).items
     assert (first.late, first.delay_working_days, first.calendar_basis) == (True, 9, "provisional")
+    assert third.late and third.calendar_basis == "provisional"
     assert "按法定节假日推算" in next(w["message_zh"] for w in first.warnings if w["rule"] == "ingest.late")
     assert second.late and second.calendar_basis == "provisional"
     assert result.rows_late == 3
@@ -40,6 +41,7 @@ def test_timeliness_in_january_2027_is_recounted_after_the_notice(
     assert daily.timeliness_recounted == 3  # each delay changed (the first flips to on time)
     session.expire_all()
     first, second, third = service.list_submission_rows(session, result.id, per_page=10).items
+    assert third.late and third.calendar_basis == "notice"
     # The notice: 27–29 Jan, 1–4 Feb, then 春节 5–13 Feb → 7 working days, on time.
     assert (first.late, first.delay_working_days, first.calendar_basis) == (False, 7, "notice")
     assert "ingest.late" not in [w["rule"] for w in first.warnings]

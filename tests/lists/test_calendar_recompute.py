@@ -48,7 +48,12 @@ def test_deadlines_across_spring_festival_2027_move_when_the_notice_is_loaded(db
         ).one()
         assert step.on_date == D("2027-02-01") and step.to_status == "proposed"
         assert step.data["moves"] == [
-            {"owner": f"list_procedure:{proc_id}", "field": "notice_due", "old": "2027-02-11", "new": "2027-02-15"}
+            {
+                "owner": f"list_procedure:{proc_id}",
+                "field": "notice_due",
+                "old": "2027-02-11",
+                "new": "2027-02-15",
+            }
         ]
         assert "告知期限由2027-02-11改为2027-02-15" in step.text
         view = service.get_procedure(s, proc_id, actor=h.SCJG_OFFICER, today=D("2027-02-01"))

@@ -130,6 +130,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/subjects/{code}/credit-state"): PUBLIC,
     # --- ledger (public on purpose: anyone may verify) ---------------------------------------
     ("GET", "/api/v1/ledger/checkpoints"): PUBLIC,
+    # --- working-day calendar (public: the same count for every system) ------------------------
+    ("GET", "/api/v1/calendar/working-days"): PUBLIC,
+    ("GET", "/api/v1/calendar/years"): PUBLIC,
     ("GET", "/api/v1/ledger/public-key"): PUBLIC,
     ("GET", "/api/v1/ledger/proof/{seq}"): PUBLIC,
     ("GET", "/api/v1/ledger/proof"): PUBLIC,
