@@ -76,6 +76,18 @@ def _initialised_store() -> Database | None:
         return None
 
 
+def _require_store() -> Database:
+    """The initialised store, or exit 1 saying to run ``xinyong init``."""
+    db = _initialised_store()
+    if db is None:
+        typer.echo(
+            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return db
+
+
 def _calendar() -> cal.WorkCalendar:
     # Works before `xinyong init`: without a store only the package and the ruleset count.
     db = _initialised_store()
@@ -151,13 +163,7 @@ def calendar_load_notice(
 ) -> None:
     """Load a year's State Council holiday notice (国务院办公厅关于YYYY年部分节假日安排的通知).
     Checked first; dates computed provisionally for that year are recomputed by the next tick."""
-    db = _initialised_store()
-    if db is None:
-        typer.echo(
-            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
-            err=True,
-        )
-        raise typer.Exit(1)
+    db = _require_store()
     try:
         raw = read_notice_file(file)
         with db.session() as session:
@@ -189,13 +195,7 @@ def calendar_override(
 ) -> None:
     """Store a city's correction of one day (needs an initialised store)."""
     d = _parse_date(day)
-    db = _initialised_store()
-    if db is None:
-        typer.echo(
-            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
-            err=True,
-        )
-        raise typer.Exit(1)
+    db = _require_store()
     try:
         with db.session() as session:
             o = cal.add_override(session, d, workday, name, source)
