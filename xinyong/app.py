@@ -21,6 +21,7 @@ from xinyong.accounts.middleware import AccessMiddleware, policy_guard
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
+from xinyong.portal.account.pages import denied_page
 from xinyong.records.scheduler import lifespan as records_lifespan
 
 log = logging.getLogger("xinyong")
@@ -145,7 +146,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.db = db or get_database()
     install_error_handlers(app)
     # Every request passes the access policy (xinyong/accounts/policy.py), then gets the headers.
-    app.add_middleware(AccessMiddleware)
+    app.add_middleware(AccessMiddleware, denied_page=denied_page)
     app.add_middleware(SecurityHeadersMiddleware)
 
     # Swagger UI 5 is vendored under core/static/swagger (OpenAPI 3.1 support): docs work offline.
@@ -174,7 +175,6 @@ def create_app(db: Database | None = None) -> FastAPI:
 def _routers() -> list[Any]:
     """Every domain's router, imported here so the app is assembled in one place."""
     from xinyong.accounts.api import router as accounts
-    from xinyong.accounts.pages import router as accounts_pages
     from xinyong.catalog.api import router as catalog
     from xinyong.core.ledger_api import router as ledger
     from xinyong.evaluation.api import router as evaluation
@@ -182,6 +182,7 @@ def _routers() -> list[Any]:
     from xinyong.lists.api import router as lists
     from xinyong.lists.pages import router as lists_pages
     from xinyong.measures.api import router as measures
+    from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.me.pages import router as me
     from xinyong.portal.pages import router as portal
@@ -205,7 +206,7 @@ def _routers() -> list[Any]:
         querylog,
         portal,
         lists_pages,
-        accounts_pages,
+        account_pages,
         querylog_pages,
         me,
         console,

@@ -655,7 +655,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "error.404.text": "请核对代码是否输入正确，或通过名称关键字查询。",
         "error.404.back": "返回首页",
         "error.404.search": "按名称查询",
-        # Accounts (xinyong/accounts/templates): login, my account, subject registration
+        # Accounts (templates/account): login, my account, subject registration
         "nav.login": "登录",
         "accounts.login.title": "登录",
         "accounts.login.intro": "政府部门、信用主体和金融机构的用户请使用平台分配的账户登录。查询公开信息无需登录。",
