@@ -180,10 +180,11 @@ def _routers() -> list[Any]:
     from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
     from xinyong.lists.api import router as lists
-    from xinyong.lists.pages import router as lists_pages
     from xinyong.measures.api import router as measures
     from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.pages import router as console
+    from xinyong.portal.console.queue import router as lists_queue
+    from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.pages import router as me
     from xinyong.portal.pages import router as portal
     from xinyong.querylog.api import router as querylog
@@ -206,6 +207,7 @@ def _routers() -> list[Any]:
         querylog,
         portal,
         lists_pages,
+        lists_queue,
         account_pages,
         querylog_pages,
         me,
