@@ -186,9 +186,9 @@ def _routers() -> list[Any]:
     from xinyong.portal.console.queue import router as lists_queue
     from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.pages import router as me
+    from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
     from xinyong.querylog.api import router as querylog
-    from xinyong.querylog.pages import router as querylog_pages
     from xinyong.records.api import router as records
     from xinyong.subjects.api import router as subjects
 
@@ -209,7 +209,7 @@ def _routers() -> list[Any]:
         lists_pages,
         lists_queue,
         account_pages,
-        querylog_pages,
+        my_viewers,
         me,
         console,
     ]
