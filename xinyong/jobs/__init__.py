@@ -1,4 +1,5 @@
-"""The daily job (``xinyong tick``): every domain's periodic step, in data-flow order.
+"""The daily job (``xinyong tick``, its command in ``jobs/cli.py``): every domain's periodic
+step, in data-flow order.
 
 Assembled here, beside ``app.py``, because it spans domains: records first (publicity ends,
 credit state), then lists (period ends, escalations), evaluation (grades), and finally a signed
@@ -10,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from xinyong.core import ledger
 from xinyong.core.db import Database
+from xinyong.evaluation import worker as evaluation_worker
+from xinyong.lists import worker as lists_worker
+from xinyong.records import scheduler as records_scheduler
 
 
 @dataclass
@@ -25,11 +30,6 @@ class DailyResult:
 
 
 def run_daily(db: Database, today: date | None = None) -> DailyResult:
-    from xinyong.core import ledger
-    from xinyong.evaluation import worker as evaluation_worker
-    from xinyong.lists import worker as lists_worker
-    from xinyong.records import scheduler as records_scheduler
-
     ended, consumed = records_scheduler.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
