@@ -21,6 +21,7 @@ from xinyong.accounts.middleware import AccessMiddleware, policy_guard
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
+from xinyong.portal.account.pages import denied_page
 from xinyong.records.scheduler import lifespan as records_lifespan
 
 log = logging.getLogger("xinyong")
@@ -152,7 +153,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.db = db or get_database()
     install_error_handlers(app)
     # Every request passes the access policy (xinyong/accounts/policy.py), then gets the headers.
-    app.add_middleware(AccessMiddleware)
+    app.add_middleware(AccessMiddleware, denied_page=denied_page)
     app.add_middleware(SecurityHeadersMiddleware)
 
     # Swagger UI 5 is vendored under core/static/swagger (OpenAPI 3.1 support): docs work offline.
@@ -181,20 +182,21 @@ def create_app(db: Database | None = None) -> FastAPI:
 def _routers() -> list[Any]:
     """Every domain's router, imported here so the app is assembled in one place."""
     from xinyong.accounts.api import router as accounts
-    from xinyong.accounts.pages import router as accounts_pages
     from xinyong.catalog.api import router as catalog
     from xinyong.core.calendar_api import router as calendar
     from xinyong.core.ledger_api import router as ledger
     from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
     from xinyong.lists.api import router as lists
-    from xinyong.lists.pages import router as lists_pages
     from xinyong.measures.api import router as measures
+    from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.pages import router as console
+    from xinyong.portal.console.queue import router as lists_queue
+    from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.pages import router as me
+    from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
     from xinyong.querylog.api import router as querylog
-    from xinyong.querylog.pages import router as querylog_pages
     from xinyong.records.api import router as records
     from xinyong.subjects.api import router as subjects
 
@@ -214,8 +216,9 @@ def _routers() -> list[Any]:
         querylog,
         portal,
         lists_pages,
-        accounts_pages,
-        querylog_pages,
+        lists_queue,
+        account_pages,
+        my_viewers,
         me,
         console,
     ]

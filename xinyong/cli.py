@@ -54,10 +54,10 @@ def _register_domains() -> None:
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
     from xinyong.ingest import cli as ingest_cli
+    from xinyong.jobs import cli as jobs_cli
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
     from xinyong.querylog import cli as querylog_cli
-    from xinyong.records import cli as records_cli
     from xinyong.subjects import cli as subjects_cli
 
     core_cli.register(app)
@@ -65,7 +65,7 @@ def _register_domains() -> None:
     ledger_cli.register(app)
     ingest_cli.register(app)
     lists_cli.register(app)
-    records_cli.register(app)
+    jobs_cli.register(app)  # tick: the daily job, across domains
     subjects_cli.register(app)
     demo_cli.register(app)
     evaluation_cli.register(app)

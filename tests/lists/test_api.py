@@ -1,10 +1,9 @@
-"""The lists API and pages, called as each kind of caller: providers run their department's
+"""The lists API, called as each kind of caller: providers run their department's
 procedures, the subject answers its own, the public sees published lists (public fields only)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -57,14 +56,6 @@ def keys(db: Database) -> Keys:
             subject_code=rh.uscc(2),
             scopes=["lists:read", "lists:statement"],
         )[1]
-        accounts.create_user(
-            s,
-            username="xyb_staff",
-            display_name="信用办工作人员",
-            role="credit_office",
-            password="Xinyong-test-2026",
-            department_code="tz_xyb",
-        )
     return Keys(city, _bearer(scjg), _bearer(sthj), _bearer(office), _bearer(company), _bearer(other))
 
 
@@ -175,31 +166,6 @@ def test_public_lists_and_types(client: TestClient, keys: Keys, db: Database) ->
     # A natural person is shown de-identified.
     assert m["subject_name"] == "李**" and "*" in m["subject_code"] and m["subject_kind"] == "natural_person"
     assert client.get("/api/v1/lists/members", params={"list_type": "nope"}).status_code == 404
-    # Pages.
-    page = client.get("/lists/black")
-    assert page.status_code == 200 and "李**" in page.text and "失信被执行人名单" in page.text
-    assert "李小明" not in page.text
-    assert client.get("/lists").status_code == 200 and "信用名单" in client.get("/lists").text
-    assert client.get("/lists/red").status_code == 200
-    assert client.get("/lists/watch").status_code == 200
-    anns = client.get("/lists/announcements")
-    assert anns.status_code == 200 and "李**" in anns.text
-    detail = client.get(f"/lists/announcements/{m['procedure_id']}")
-    assert detail.status_code == 200 and "法律依据" in detail.text and "最高人民法院" in detail.text
-    assert client.get("/lists/announcements/999999").status_code == 404
-
-
-def test_the_staff_queue_page_highlights_overdue_steps(client: TestClient, keys: Keys, db: Database) -> None:
-    with db.session() as s:
-        h.propose(s, keys.city.company, date(2026, 3, 2))
-    r = client.get("/lists/queue", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    with db.session() as s:
-        token, _csrf = accounts.create_session(s, "xyb_staff")
-    client.cookies.set("xinyong_session", token)
-    page = client.get("/lists/queue")
-    assert page.status_code == 200
-    assert 'class="overdue"' in page.text and "待告知" in page.text and "逾期" in page.text
 
 
 def test_an_ingest_provider_key_runs_its_department_procedures(client: TestClient, db: Database) -> None:

@@ -1,8 +1,7 @@
-"""The ``xinyong lists`` commands, and the strings the lists pages use."""
+"""The ``xinyong lists`` commands."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -11,8 +10,6 @@ from typer.testing import CliRunner
 from tests.lists import helpers as h
 from tests.records import helpers as rh
 from xinyong.cli import app
-from xinyong.lists.pages import TEMPLATES_DIR
-from xinyong.portal.strings import has
 
 
 def test_the_procedure_from_the_command_line(session: Session) -> None:
@@ -61,14 +58,3 @@ def test_the_procedure_from_the_command_line(session: Session) -> None:
     assert r.exit_code == 0 and "告知" in r.output
     r = runner.invoke(app, ["lists", "tick", "--today", date(2026, 3, 30).isoformat()])
     assert r.exit_code == 0 and "events consumed" in r.output
-
-
-def test_the_lists_pages_use_only_known_strings() -> None:
-    missing = []
-    for path in TEMPLATES_DIR.glob("*.html"):
-        for key in re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")):
-            if not key.endswith(".") and not has(key):  # "lists.kind." ~ kind is built at render time
-                missing.append(f"{path.name}: {key}")
-    assert not missing
-    for kind in ("red", "watch", "black"):
-        assert has(f"lists.kind.{kind}") and has(f"lists.kind.{kind}.desc")

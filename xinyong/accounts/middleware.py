@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -126,6 +127,12 @@ _DENIALS: dict[str, tuple[int, str, str]] = {
 }
 
 
+# The page a person sees when a portal page is refused: (status, Chinese message) -> response.
+# The app passes the portal's (``AccessMiddleware(app, denied_page=...)``); this domain renders
+# no page itself.
+DeniedPage = Callable[[int, str], Response]
+
+
 def _is_page(path: str) -> bool:
     return not (path.startswith("/api/") or path in ("/openapi.json", "/docs") or path.startswith("/static/"))
 
@@ -158,7 +165,12 @@ def _clear_cookie_header(scope: Scope) -> tuple[bytes, bytes]:
 
 
 def _deny(
-    scope: Scope, code: str, principal: Principal, rule: policy.Rule | None, template: str | None
+    scope: Scope,
+    code: str,
+    principal: Principal,
+    rule: policy.Rule | None,
+    template: str | None,
+    denied_page: DeniedPage,
 ) -> Response:
     status, message, message_zh = _DENIALS[code]
     details: dict[str, Any] = {"role": principal.role}
@@ -178,8 +190,6 @@ def _deny(
             target = path + (f"?{query}" if query else "")
             response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         else:
-            from xinyong.accounts.pages import denied_page
-
             response = denied_page(status, message_zh)
     else:
         headers = {"WWW-Authenticate": 'Bearer realm="xinyong"'} if status == 401 else None
@@ -191,10 +201,8 @@ def _deny(
     return response
 
 
-def _error_response(scope: Scope, exc: DomainError) -> Response:
+def _error_response(scope: Scope, exc: DomainError, denied_page: DeniedPage) -> Response:
     if _is_page(scope["path"]) and exc.status_code in (401, 403):
-        from xinyong.accounts.pages import denied_page
-
         return denied_page(exc.status_code, exc.message_zh)
     headers = {"WWW-Authenticate": 'Bearer realm="xinyong"'} if exc.status_code == 401 else None
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
@@ -225,8 +233,9 @@ def _resolve(db: Database, api_key: str | None, token: str | None, ip: str) -> t
 
 
 class AccessMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, denied_page: DeniedPage) -> None:
         self.app = app
+        self.denied_page = denied_page
         self._table: RouteTable | None = None
         self._table_size = -1
         s = get_settings()
@@ -285,7 +294,11 @@ class AccessMiddleware:
             except DomainError as exc:
                 # Guessing keys costs tokens from the caller's bucket, on every route.
                 wait = self.limiter.take(f"bad-credentials:{ip}")
-                response = self._rate_limited_response(wait) if wait > 0 else _error_response(scope, exc)
+                response = (
+                    self._rate_limited_response(wait)
+                    if wait > 0
+                    else _error_response(scope, exc, self.denied_page)
+                )
                 await response(scope, receive, send)
                 return
 
@@ -296,9 +309,9 @@ class AccessMiddleware:
         if decision != policy.ALLOW:
             if decision == policy.NO_POLICY:
                 log.error("no access rule for %s %s: denied", method, template)
-            await self._with_cookie_cleared(_deny(scope, decision, principal, rule, template), scope, stale)(
-                scope, receive, send
-            )
+            await self._with_cookie_cleared(
+                _deny(scope, decision, principal, rule, template, self.denied_page), scope, stale
+            )(scope, receive, send)
             return
 
         # 4. Rate limit: anonymous calls to public routes, per client IP
@@ -312,7 +325,8 @@ class AccessMiddleware:
         if method not in SAFE_METHODS and principal.kind != "api_key":
             ok, receive = await _csrf_ok(scope, receive, headers, principal)
             if not ok:
-                await _deny(scope, "auth.csrf_failed", principal, rule, template)(scope, receive, send)
+                denied = _deny(scope, "auth.csrf_failed", principal, rule, template, self.denied_page)
+                await denied(scope, receive, send)
                 return
 
         state["principal"] = principal

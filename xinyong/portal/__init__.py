@@ -1,1 +1,2 @@
-"""Portal: the public site (server-rendered pages and their static assets)."""
+"""Portal: every web page and template (the public site, ``me/``, ``console/``, ``account/``,
+``lists/``), one Jinja environment (``templating``) and the static assets."""

@@ -250,7 +250,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "home.links.catalog.desc": "查看归集的信息类别、字段公开方式，下载报送模板。",
         "home.links.api": "开放接口",
         "home.links.api.desc": "供各部门系统对接的数据报送与查询接口说明。",
-        # Lists (xinyong/lists): red / watch / black lists, announcements, the staff queue
+        # Lists (templates/lists, console/lists_queue.html): public lists, announcements, staff queue
         "nav.lists": "信用名单",
         "lists.title": "信用名单",
         "lists.intro": "守信激励对象名单、严重失信主体名单等由认定部门依法定程序认定：列入前告知理由和依据，主体可以陈述申辩；决定书载明理由、依据和移出条件。此处公布已公开的名单。",
@@ -665,7 +665,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "error.404.text": "请核对代码是否输入正确，或通过名称关键字查询。",
         "error.404.back": "返回首页",
         "error.404.search": "按名称查询",
-        # Accounts (xinyong/accounts/templates): login, my account, subject registration
+        # Accounts (templates/account): login, my account, subject registration
         "nav.login": "登录",
         "accounts.login.title": "登录",
         "accounts.login.intro": "政府部门、信用主体和金融机构的用户请使用平台分配的账户登录。查询公开信息无需登录。",

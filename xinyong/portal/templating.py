@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from xinyong import __version__
 from xinyong.accounts.deps import request_principal
-from xinyong.accounts.principal import Principal
+from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
 from xinyong.portal.strings import DEFAULT_LANG, t, t_or
 
 PORTAL_DIR = Path(__file__).resolve().parent
@@ -129,8 +129,15 @@ def nav_links(request_path: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+def role_name(role: str) -> str:
+    """A role's Chinese name (the role code itself when it has none)."""
+    return ROLE_NAMES_ZH.get(role, role)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    """The one Jinja environment of every page: the public site, ``me/``, ``console/``,
+    ``account/`` and ``lists/`` templates all live under ``templates/``."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
@@ -139,17 +146,30 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        t=t, t_or=t_or, static_url=static_url, query=query, lang=DEFAULT_LANG, nav_links=nav_links
+        t=t,
+        t_or=t_or,
+        static_url=static_url,
+        query=query,
+        lang=DEFAULT_LANG,
+        nav_links=nav_links,
+        role_name=role_name,
     )
     env.filters.update(date=fmt_date, amount=fmt_amount, china_time=fmt_china_time)
     return env
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200, *, private: bool = False
+    request: Request | None,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    *,
+    private: bool = False,
 ) -> HTMLResponse:
-    """A page; ``private``: a signed-in user's page, never stored by a cache."""
-    html = environment().get_template(template).render(request_path=request.url.path, **context)
+    """A page; ``private``: a signed-in user's page, never stored by a cache. ``request`` None:
+    a page answered before any route runs (the access middleware's refusal), no link current."""
+    request_path = request.url.path if request is not None else ""
+    html = environment().get_template(template).render(request_path=request_path, **context)
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"} if private else SECURITY_HEADERS
     return HTMLResponse(html, status_code=status_code, headers=headers)
 

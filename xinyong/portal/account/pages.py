@@ -1,59 +1,36 @@
-"""Portal pages of the accounts domain: login, logout, my account (password change), and
-self-registration of subject accounts. Server-rendered in the portal's frame (its base template
-and strings); every form carries a CSRF token that the access middleware checks."""
+"""Account pages: login, logout, my account (password change), and self-registration of subject
+accounts, and the page shown when the access policy refuses a page. Server-rendered in the
+portal's frame; every form carries a CSRF token that the access middleware checks."""
 
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service
 from xinyong.accounts.binding import BindingClaim, get_binder
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, cookie_secure
-from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
+from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError
-from xinyong.core.hardening import SECURITY_HEADERS
 from xinyong.core.settings import get_settings
+from xinyong.portal.templating import render
+from xinyong.subjects import service as subjects_service
 
 router = APIRouter(include_in_schema=False)
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The portal's Jinja environment (globals, filters, base.html) plus this domain's templates."""
-    from xinyong.portal.templating import environment as portal_environment
-
-    base = portal_environment()
-    assert base.loader is not None
-    env = base.overlay(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR)), base.loader]))
-    env.globals.update(role_name=lambda role: ROLE_NAMES_ZH.get(role, role))
-    return env
-
-
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    html = environment().get_template(template).render(request_path=request.url.path, **context)
-    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
-    return HTMLResponse(html, status_code=status_code, headers=headers)
-
 
 def denied_page(status: int, message_zh: str) -> HTMLResponse:
-    """The Chinese page shown instead of a JSON error when a portal page is refused."""
-    html = (
-        environment().get_template("denied.html").render(request_path="", status=status, message=message_zh)
+    """The Chinese page shown instead of a JSON error when a portal page is refused (the access
+    middleware is given it by the app)."""
+    return render(
+        None, "account/denied.html", {"status": status, "message": message_zh}, status, private=True
     )
-    return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
 def safe_next(target: str | None, default: str = "/account") -> str:
@@ -106,9 +83,10 @@ def _login_page(
     token = _form_token(request)
     response = render(
         request,
-        "login.html",
+        "account/login.html",
         {"csrf_token": token, "next": next_url, "username": username, "error": error},
         status_code=status_code,
+        private=True,
     )
     return _with_form_cookie(request, response, token)
 
@@ -181,14 +159,10 @@ def _account_page(
     status_code: int = 200,
 ) -> Response:
     user = service.get_user_by_id(session, principal.user_id or 0)
-    subject = None
-    if user.subject_id is not None:
-        from xinyong.subjects import service as subjects_service
-
-        subject = subjects_service.get_subject(session, user.subject_id)
+    subject = subjects_service.get_subject(session, user.subject_id) if user.subject_id is not None else None
     return render(
         request,
-        "account.html",
+        "account/account.html",
         {
             "user": user,
             "subject": subject,
@@ -198,6 +172,7 @@ def _account_page(
             "policy": service.password_policy(),
         },
         status_code=status_code,
+        private=True,
     )
 
 
@@ -242,9 +217,10 @@ def _register_page(
     token = _form_token(request)
     response = render(
         request,
-        "register.html",
+        "account/register.html",
         {"csrf_token": token, "values": values, "error": error, "policy": service.password_policy()},
         status_code=status_code,
+        private=True,
     )
     return _with_form_cookie(request, response, token)
 

@@ -1,44 +1,28 @@
-"""Portal page of the querylog domain: 谁查询了我 (``/my/viewers``), for a signed-in subject account.
-
-Rendered in the portal's frame (its base template and strings file)."""
+"""谁查询了我 (``/my/viewers``): who read a signed-in subject's non-public information, from the
+query log service. Rendered in the portal's frame."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
+from xinyong.catalog import service as catalog_service
 from xinyong.core.clock import CHINA_TZ as CHINA
 from xinyong.core.deps import get_session
-from xinyong.core.hardening import SECURITY_HEADERS
+from xinyong.portal.service import Pager
+from xinyong.portal.strings import t
+from xinyong.portal.templating import render
 from xinyong.querylog import service
+from xinyong.subjects import service as subjects_service
 
 router = APIRouter(include_in_schema=False)
-
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The portal's Jinja environment (globals, filters, base.html) plus this domain's templates."""
-    from xinyong.portal.templating import environment as portal_environment
-
-    base = portal_environment()
-    assert base.loader is not None
-    return base.overlay(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR)), base.loader]))
 
 
 def _item_names() -> dict[str, str]:
     """Catalog item code → Chinese name, plus the non-record things a read can return."""
-    from xinyong.catalog import service as catalog_service
-    from xinyong.portal.strings import t
-
     names = {i.code: i.name_zh for i in catalog_service.get_catalog().items()}
     names.update(
         {"subject_profile": t("querylog.item.subject_profile"), "id_number": t("querylog.item.id_number")}
@@ -61,9 +45,6 @@ def my_viewers(
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     """Who looked at the signed-in subject's non-public information (organisation, purpose, time)."""
-    from xinyong.portal.service import Pager
-    from xinyong.subjects import service as subjects_service
-
     subject = subjects_service.get_subject(session, principal.subject_id) if principal.subject_id else None
     per_page = 20
     viewings = (
@@ -71,17 +52,16 @@ def my_viewers(
         if subject
         else service.ViewingPage(0, 1, per_page, [])
     )
-    html = (
-        environment()
-        .get_template("my_viewers.html")
-        .render(
-            request_path=request.url.path,
-            subject=subject,
-            viewings=viewings,
-            pager=Pager.of(viewings.total, viewings.page, per_page),
-            years=service.retention_years(),
-            china=CHINA,
-            item_name=_item_names(),
-        )
+    return render(
+        request,
+        "me/viewers.html",
+        {
+            "subject": subject,
+            "viewings": viewings,
+            "pager": Pager.of(viewings.total, viewings.page, per_page),
+            "years": service.retention_years(),
+            "china": CHINA,
+            "item_name": _item_names(),
+        },
+        private=True,
     )
-    return HTMLResponse(html, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})

@@ -1,9 +1,10 @@
-"""The daily job (``xinyong tick``): every domain's periodic step, in data-flow order.
+"""The daily job (``xinyong tick``, its command in ``jobs/cli.py``): every domain's periodic
+step, in data-flow order.
 
 Assembled here, beside ``app.py``, because it spans domains: first the dates that were computed
 on a provisional calendar year and whose notice has since been loaded (list deadlines, feedback
-deadlines, timeliness verdicts), then records (publicity ends, credit state), then lists (period ends, escalations), evaluation (grades), and finally a signed
-ledger checkpoint over everything the run appended. Each step is idempotent and commits on its
+deadlines, timeliness verdicts), then records (publicity ends, credit state), then lists (period ends,
+escalations), evaluation (grades), and finally a signed ledger checkpoint over everything the run appended. Each step is idempotent and commits on its
 own, so a crash part-way is repaired by the next run."""
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from xinyong.core import calendar as work_calendar
+from xinyong.core import ledger
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
+from xinyong.evaluation import worker as evaluation_worker
+from xinyong.ingest import calendar_recompute as ingest_recompute
+from xinyong.lists import calendar_recompute as lists_recompute
+from xinyong.lists import worker as lists_worker
+from xinyong.measures import calendar_recompute as measures_recompute
+from xinyong.records import scheduler as records_scheduler
 
 log = logging.getLogger("xinyong.jobs")
 
@@ -38,10 +47,6 @@ def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
     """Recompute what was computed on a provisional year (each domain records its own moves);
     one transaction, so a crash leaves everything marked for the next run. Answers (deadlines
     moved, timeliness verdicts changed)."""
-    from xinyong.ingest import calendar_recompute as ingest_recompute
-    from xinyong.lists import calendar_recompute as lists_recompute
-    from xinyong.measures import calendar_recompute as measures_recompute
-
     with db.session() as session:
         moved = lists_recompute.recompute_provisional(session, today)
         moved += measures_recompute.recompute_provisional(session, today)
@@ -51,12 +56,6 @@ def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
 
 
 def run_daily(db: Database, today: date | None = None) -> DailyResult:
-    from xinyong.core import calendar as work_calendar
-    from xinyong.core import ledger
-    from xinyong.evaluation import worker as evaluation_worker
-    from xinyong.lists import worker as lists_worker
-    from xinyong.records import scheduler as records_scheduler
-
     day = today or today_china()
     moved, recounted = recompute_provisional_dates(db, day)
     with db.session() as session:

@@ -1,50 +1,24 @@
-"""Portal pages of the lists domain: the public red / watch / black lists, the announcements of
-published listings, and the staff queue of list procedures (deadlines, overdue highlighted).
-Server-rendered in the portal's frame (its base template, strings and stylesheet)."""
+"""The public red / watch / black lists and the announcements of published listings
+(``/lists…``), from the lists service. Server-rendered in the portal's frame."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
-from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import NotFound
 from xinyong.lists import service
-from xinyong.lists.api import actor_of
-from xinyong.portal.templating import SECURITY_HEADERS
+from xinyong.portal.pages import not_found_page
+from xinyong.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PER_PAGE = 20
 KINDS = ("red", "watch", "black")
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The portal's Jinja environment (globals, filters, base.html) plus this domain's templates."""
-    from xinyong.portal.templating import environment as portal_environment
-
-    base = portal_environment()
-    assert base.loader is not None
-    return base.overlay(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR)), base.loader]))
-
-
-def render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200, *, private: bool = False
-) -> HTMLResponse:
-    html = environment().get_template(template).render(request_path=request.url.path, **context)
-    headers = {**SECURITY_HEADERS, **({"Cache-Control": "no-store"} if private else {})}
-    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def _page(raw: str | None) -> int:
@@ -62,7 +36,7 @@ def _pages(total: int) -> int:
 def lists_home(request: Request, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     counts = service.public_counts(session)
     types = [t for t in service.list_types() if t.procedure.publication]
-    return render(request, "lists_home.html", {"types": types, "counts": counts})
+    return render(request, "lists/home.html", {"types": types, "counts": counts})
 
 
 def _members_page(
@@ -75,7 +49,7 @@ def _members_page(
     )
     return render(
         request,
-        "lists_members.html",
+        "lists/members.html",
         {
             "kind": kind,
             "types": types,
@@ -115,7 +89,7 @@ def announcements(
     total, items = service.announcements(session, page=number, per_page=PER_PAGE)
     return render(
         request,
-        "lists_announcements.html",
+        "lists/announcements.html",
         {"items": items, "total": total, "page": number, "pages": _pages(total)},
     )
 
@@ -124,36 +98,10 @@ def announcements(
 def announcement(
     request: Request, procedure_id: str, session: Session = Depends(get_session, scope="function")
 ) -> HTMLResponse:
-    from xinyong.portal.pages import not_found_page
-
     if not procedure_id.isdigit():
         return not_found_page(request)
     try:
         item = service.announcement(session, int(procedure_id))
     except NotFound:
         return not_found_page(request)
-    return render(request, "lists_announcement.html", {"a": item})
-
-
-@router.get("/lists/queue", response_class=HTMLResponse)
-def staff_queue(
-    request: Request,
-    overdue: str = "",
-    session: Session = Depends(get_session, scope="function"),
-    principal: Principal = Depends(current_principal),
-) -> HTMLResponse:
-    """The staff queue: procedures waiting for a step, overdue first (a provider sees its own)."""
-    only = overdue in ("1", "true", "on")
-    items = service.queue(session, actor=actor_of(principal), overdue_only=only)
-    overdue_count = sum(1 for q in items if q.overdue)
-    return render(
-        request,
-        "lists_queue.html",
-        {
-            "items": items,
-            "only_overdue": only,
-            "overdue_count": overdue_count,
-            "today": service.today_china(),
-        },
-        private=True,
-    )
+    return render(request, "lists/announcement.html", {"a": item})

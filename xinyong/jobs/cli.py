@@ -1,4 +1,4 @@
-"""CLI of the records domain: ``xinyong tick``."""
+"""CLI of the daily job: ``xinyong tick``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from datetime import date
 import typer
 from rich.console import Console
 
+from xinyong.core.db import get_database
+from xinyong.jobs import run_daily
+
 console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    """Attach the records commands to the main CLI."""
+    """Attach the daily job's command to the main CLI."""
 
     @app.command()
     def tick(
@@ -21,9 +24,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The daily job: end publicity past its window, update credit states, run the lists
         tick and the evaluation consumer, and sign a ledger checkpoint."""
-        from xinyong.core.db import get_database
-        from xinyong.jobs import run_daily
-
         day: date | None = None
         if today:
             try:

@@ -1,0 +1,57 @@
+"""The daily job's command, ``xinyong tick`` (``xinyong/jobs``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from typer.testing import CliRunner
+
+from tests.records import helpers as h
+from xinyong.cli import app
+from xinyong.core import ledger
+from xinyong.core.db import Database
+from xinyong.records import service as records
+
+
+def _old_penalty(db: Database) -> tuple[int, int]:
+    with db.session() as s:
+        pid = h.provider(s)
+        sid = h.enterprise(s, 1)
+        out = h.store(
+            s, sid, pid, h.penalty_row("罚〔2022〕1号", types=["暂扣许可证件"], decision=date(2022, 3, 1))
+        )
+    return sid, out.record_id
+
+
+def test_cli_tick_ends_publicity_and_updates_the_state(db: Database) -> None:
+    sid, rid = _old_penalty(db)
+    runner = CliRunner()
+    result = runner.invoke(app, ["tick", "--today", "2022-03-02"])
+    assert result.exit_code == 0, result.output
+    with db.session() as s:
+        assert records.get_record(s, rid).status == "in_force"
+        assert records.subject_summary(s, sid).records_in_force == 1
+
+    result = runner.invoke(app, ["tick", "--today", "2030-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "1" in result.output
+    with db.session() as s:
+        assert records.get_record(s, rid).status == "publicity_ended"
+        assert records.subject_summary(s, sid).records_in_force == 0
+
+    assert runner.invoke(app, ["tick", "--today", "1 Jan"]).exit_code != 0
+
+    # The daily job also signs a ledger checkpoint over what it (and the stores above) appended.
+    with db.session() as s:
+        assert ledger.list_checkpoints(s)
+        assert ledger.verify(s).ok
+
+
+def test_cli_tick_warns_from_november_while_next_years_notice_is_missing(db: Database) -> None:
+    runner = CliRunner()
+    quiet = runner.invoke(app, ["tick", "--today", "2026-10-31"])
+    assert quiet.exit_code == 0 and "节假日安排通知" not in quiet.output
+    warned = runner.invoke(app, ["tick", "--today", "2026-11-01"])
+    assert warned.exit_code == 0, warned.output
+    assert "尚未导入2027年国务院节假日安排通知" in warned.output
+    assert "load-notice" in warned.output
