@@ -50,10 +50,10 @@ def _register_domains() -> None:
     from xinyong.accounts import cli as accounts_cli
     from xinyong.catalog import cli as catalog_cli
     from xinyong.core import cli as core_cli
-    from xinyong.core import ledger_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
     from xinyong.ingest import cli as ingest_cli
+    from xinyong.ledger import cli as ledger_cli
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
     from xinyong.querylog import cli as querylog_cli

@@ -25,8 +25,8 @@ class DailyResult:
 
 
 def run_daily(db: Database, today: date | None = None) -> DailyResult:
-    from xinyong.core import ledger
     from xinyong.evaluation import worker as evaluation_worker
+    from xinyong.ledger import service as ledger
     from xinyong.lists import worker as lists_worker
     from xinyong.records import scheduler as records_scheduler
 

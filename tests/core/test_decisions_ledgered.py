@@ -5,7 +5,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from xinyong.core import calendar, ledger
+from xinyong.core import calendar
+from xinyong.ledger import service as ledger
 
 
 def test_calendar_overrides_are_ledgered(session: Session) -> None:

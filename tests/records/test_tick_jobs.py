@@ -47,7 +47,7 @@ def test_cli_tick_ends_publicity_and_updates_the_state(db: Database) -> None:
     assert runner.invoke(app, ["tick", "--today", "1 Jan"]).exit_code != 0
 
     # The daily job also signs a ledger checkpoint over what it (and the stores above) appended.
-    from xinyong.core import ledger
+    from xinyong.ledger import service as ledger
 
     with db.session() as s:
         assert ledger.list_checkpoints(s)

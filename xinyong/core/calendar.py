@@ -340,7 +340,7 @@ def add_override(
     else:
         row.is_workday, row.name, row.source = is_workday, name, source
     session.flush()
-    from xinyong.core import ledger  # the ledger imports settings only; kept local for start-up
+    from xinyong.ledger import service as ledger  # the ledger imports settings only; kept local for start-up
 
     ledger.append(
         session,
@@ -358,7 +358,7 @@ def remove_override(session: Session, day: date) -> bool:
         return False
     session.delete(row)
     session.flush()
-    from xinyong.core import ledger
+    from xinyong.ledger import service as ledger
 
     ledger.append(
         session, "calendar.override_removed", f"calendar:{day.isoformat()}", {"day": day.isoformat()}

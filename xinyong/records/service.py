@@ -40,7 +40,6 @@ from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
-from xinyong.core import ledger
 from xinyong.core.bulk import insert_rows, insert_values, select_rows, update_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
@@ -48,6 +47,7 @@ from xinyong.core.db import Database
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.events import Event, EventCursor, wait_for_writers
 from xinyong.core.rawsql import RawQuery
+from xinyong.ledger import service as ledger
 from xinyong.records import visibility as vis
 from xinyong.records.models import CreditState, Record, RecordVersion
 from xinyong.records.schemas import (

@@ -51,8 +51,8 @@ from sqlalchemy.orm import Session
 from xinyong.core.bulk import insert_rows
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from xinyong.core.ledger_models import Checkpoint, LedgerEntry, LedgerHead
 from xinyong.core.settings import get_settings
+from xinyong.ledger.models import Checkpoint, LedgerEntry, LedgerHead
 
 __all__ = [
     "GENESIS_HASH",
@@ -137,7 +137,7 @@ def _json_default(value: Any) -> Any:
 
 def _plain(value: Any, depth: int = 0) -> bool:
     """Only str-keyed dicts, lists, str, 64-bit ints, bools and None: values for which orjson
-    writes exactly the bytes ``json.dumps`` below writes (tested in tests/core/test_ledger.py)."""
+    writes exactly the bytes ``json.dumps`` below writes (tested in tests/ledger/test_ledger.py)."""
     t = type(value)
     if t is str or t is bool or value is None:
         return True

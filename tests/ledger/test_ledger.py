@@ -20,10 +20,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from xinyong.core import events, ledger
+from xinyong.core import events
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, InvalidInput
 from xinyong.core.settings import get_settings
+from xinyong.ledger import service as ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "docs" / "verify_ledger_proof.py"
