@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from pathlib import Path
@@ -369,20 +369,6 @@ def add_months(day: date, months: int) -> date:
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def as_date(value: Any) -> date | None:
-    """A date from a date, datetime or ISO string (ingest normalises dates to ISO)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
 
 
 def as_decimal(value: Any) -> Decimal | None:

@@ -30,13 +30,13 @@ from xinyong.catalog.ruleset import (
     TimelinessFile,
     WhileValidRule,
     add_months,
-    as_date,
     as_decimal,
     normalise_key,
     read_yaml,
     strip_bracketed,
     validate_file,
 )
+from xinyong.core.dates import as_date
 from xinyong.core.errors import NotFound
 from xinyong.core.settings import get_settings
 
