@@ -18,6 +18,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import NotFound
+from xinyong.core.paging import page_count, page_number
 from xinyong.lists import service
 from xinyong.lists.api import actor_of
 from xinyong.portal.templating import SECURITY_HEADERS
@@ -47,17 +48,6 @@ def render(
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
-def _page(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
-        return 1
-
-
-def _pages(total: int) -> int:
-    return max(1, (total + PER_PAGE - 1) // PER_PAGE)
-
-
 @router.get("/lists", response_class=HTMLResponse)
 def lists_home(request: Request, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
     counts = service.public_counts(session)
@@ -71,7 +61,7 @@ def _members_page(
     types = [t for t in service.list_types() if t.procedure.publication and t.kind == kind]
     chosen = list_type if any(t.code == list_type for t in types) else ""
     result = service.public_members(
-        session, kind=kind, list_type=chosen or None, page=_page(page), per_page=PER_PAGE
+        session, kind=kind, list_type=chosen or None, page=page_number(page), per_page=PER_PAGE
     )
     return render(
         request,
@@ -81,7 +71,7 @@ def _members_page(
             "types": types,
             "chosen": chosen,
             "result": result,
-            "pages": _pages(result.total),
+            "pages": page_count(result.total, PER_PAGE),
         },
     )
 
@@ -111,12 +101,12 @@ black_list = router.get("/lists/black", response_class=HTMLResponse)(_members_ro
 def announcements(
     request: Request, page: str | None = None, session: Session = Depends(get_session, scope="function")
 ) -> HTMLResponse:
-    number = _page(page)
+    number = page_number(page)
     total, items = service.announcements(session, page=number, per_page=PER_PAGE)
     return render(
         request,
         "lists_announcements.html",
-        {"items": items, "total": total, "page": number, "pages": _pages(total)},
+        {"items": items, "total": total, "page": number, "pages": page_count(total, PER_PAGE)},
     )
 
 
