@@ -184,9 +184,9 @@ def _routers() -> list[Any]:
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
     from xinyong.core.calendar_api import router as calendar
-    from xinyong.core.ledger_api import router as ledger
     from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
+    from xinyong.ledger.api import router as ledger
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
     from xinyong.portal.account.pages import router as account_pages

@@ -48,13 +48,14 @@ def serve(
 
 def _register_domains() -> None:
     from xinyong.accounts import cli as accounts_cli
+    from xinyong.catalog import calendar_cli
     from xinyong.catalog import cli as catalog_cli
     from xinyong.core import cli as core_cli
-    from xinyong.core import ledger_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
     from xinyong.ingest import cli as ingest_cli
     from xinyong.jobs import cli as jobs_cli
+    from xinyong.ledger import cli as ledger_cli
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
     from xinyong.querylog import cli as querylog_cli
@@ -62,6 +63,7 @@ def _register_domains() -> None:
 
     core_cli.register(app)
     catalog_cli.register(app)
+    calendar_cli.register(app)
     ledger_cli.register(app)
     ingest_cli.register(app)
     lists_cli.register(app)

@@ -10,13 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from xinyong.core.calendar import (
-    add_override,
-    base_calendar,
-    list_overrides,
-    load_calendar,
-    remove_override,
-)
+from xinyong.catalog.calendar import add_override, remove_override
+from xinyong.core.calendar import base_calendar, list_overrides, load_calendar
 from xinyong.core.errors import InvalidInput, UnknownCalendarYear
 from xinyong.core.settings import PROJECT_ROOT, reset_settings
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.core.notice_fixture import TEST_SOURCE, notice_2027
+from xinyong.catalog.calendar import load_notice
 from xinyong.cli import app
 from xinyong.core.calendar import load_calendar, missing_notice_warning
-from xinyong.core.calendar_notice import load_notice
 from xinyong.core.db import Database
 from xinyong.core.errors import InvalidInput
-from xinyong.core.ledger_models import LedgerEntry
+from xinyong.ledger.models import LedgerEntry
 
 D = date.fromisoformat
 runner = CliRunner()

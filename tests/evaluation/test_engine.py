@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from tests.evaluation import helpers as h
 from xinyong.core.errors import Conflict
 from xinyong.core.events import Event
-from xinyong.core.ledger_models import LedgerEntry
 from xinyong.evaluation import service
+from xinyong.ledger.models import LedgerEntry
 from xinyong.records import service as records
 
 

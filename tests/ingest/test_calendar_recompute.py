@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from tests.core.notice_fixture import notice_2027
 from tests.ingest.factory import PENALTY, penalty_row
-from xinyong.core.calendar_notice import load_notice
+from xinyong.catalog.calendar import load_notice
 from xinyong.core.db import Database
-from xinyong.core.ledger_models import LedgerEntry
 from xinyong.ingest import service
 from xinyong.jobs import run_daily
+from xinyong.ledger.models import LedgerEntry
 
 D = date.fromisoformat
 

@@ -11,8 +11,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from tests.ingest.factory import PENALTY, RECEIVED_AT, penalty_row, to_csv, uscc
-from xinyong.core import ledger
 from xinyong.ingest import service
+from xinyong.ledger import service as ledger
 from xinyong.records.models import Record, RecordVersion
 from xinyong.subjects import service as subjects
 

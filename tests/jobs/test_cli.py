@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from tests.records import helpers as h
 from xinyong.cli import app
-from xinyong.core import ledger
 from xinyong.core.db import Database
+from xinyong.ledger import service as ledger
 from xinyong.records import service as records
 
 

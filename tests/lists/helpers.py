@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from tests.records import helpers as rh
 from xinyong.core.events import Event
-from xinyong.core.ledger_models import LedgerEntry
 from xinyong.ingest import service as ingest_service
+from xinyong.ledger.models import LedgerEntry
 from xinyong.lists import service
 from xinyong.lists.schemas import ProcedureView
 from xinyong.lists.service import Actor

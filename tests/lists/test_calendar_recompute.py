@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from tests.core.notice_fixture import notice_2027
 from tests.lists import helpers as h
-from xinyong.core.calendar_notice import load_notice
+from xinyong.catalog.calendar import load_notice
 from xinyong.core.db import Database
-from xinyong.core.ledger_models import LedgerEntry
 from xinyong.jobs import recompute_provisional_dates, run_daily
+from xinyong.ledger.models import LedgerEntry
 from xinyong.lists import service
 from xinyong.lists.models import ListProcedure, ListStep
 

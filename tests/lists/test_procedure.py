@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tests.lists import helpers as h
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput
-from xinyong.core.ledger import verify
+from xinyong.ledger.service import verify
 from xinyong.lists import service
 from xinyong.lists.models import ListStep
 

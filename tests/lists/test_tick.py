@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.lists import helpers as h
-from xinyong.core.calendar import add_override
+from xinyong.catalog.calendar import add_override
 from xinyong.core.db import Database
 from xinyong.lists import service
 from xinyong.lists.models import ListProcedure

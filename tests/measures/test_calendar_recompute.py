@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from tests.core.notice_fixture import notice_2027
 from tests.measures.helpers import PROCUREMENT, build_city
-from xinyong.core.calendar_notice import load_notice
+from xinyong.catalog.calendar import load_notice
 from xinyong.core.db import Database
-from xinyong.core.ledger_models import LedgerEntry
+from xinyong.ledger.models import LedgerEntry
 from xinyong.measures import calendar_recompute, service
 from xinyong.measures.models import MeasureCheck
 

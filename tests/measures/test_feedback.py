@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.measures.helpers import PROCUREMENT, build_city
 from xinyong.core.db import Database
-from xinyong.core.ledger_models import LedgerEntry
+from xinyong.ledger.models import LedgerEntry
 from xinyong.measures import service
 
 

@@ -19,8 +19,8 @@ from tests.measures.helpers import receiver
 from tests.records import helpers as rh
 from xinyong.core.db import Database
 from xinyong.core.events import emit
-from xinyong.core.ledger_models import LedgerEntry
 from xinyong.core.settings import reset_settings
+from xinyong.ledger.models import LedgerEntry
 from xinyong.measures import push
 
 

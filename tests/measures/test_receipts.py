@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from tests.measures.helpers import PROCUREMENT, build_city
 from xinyong.accounts.principal import Principal
-from xinyong.core import ledger
 from xinyong.core.db import Database
+from xinyong.ledger import service as ledger
 from xinyong.measures import checklog, receipts, service
 from xinyong.measures.schemas import CheckAnswer
 

@@ -28,9 +28,9 @@ from tests.portal.console_seed import (
 from tests.portal.seed import SHOP, _working_day_before
 from xinyong.core import calendar as work_calendar
 from xinyong.core.identifiers import make_uscc
-from xinyong.core.ledger_models import LedgerEntry
 from xinyong.evaluation import service as evaluation_service
 from xinyong.ingest import service as ingest_service
+from xinyong.ledger.models import LedgerEntry
 from xinyong.lists import service as lists_service
 from xinyong.subjects import service as subjects_service
 

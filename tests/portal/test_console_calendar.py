@@ -13,7 +13,7 @@ from tests.core.notice_fixture import TEST_SOURCE, notice_2027
 from tests.portal.console_seed import MARKET_OFFICER, OFFICE, ConsoleCity, signed_in
 from xinyong.core import calendar as work_calendar
 from xinyong.core.clock import today_china
-from xinyong.core.ledger_models import LedgerEntry
+from xinyong.ledger.models import LedgerEntry
 
 
 def test_console_warns_and_loads_the_notice(

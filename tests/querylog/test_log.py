@@ -10,9 +10,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
-from xinyong.core import ledger
 from xinyong.core.db import Database
 from xinyong.core.errors import Forbidden, InvalidInput
+from xinyong.ledger import service as ledger
 from xinyong.querylog import service as querylog
 from xinyong.querylog.models import QueryLogEntry
 

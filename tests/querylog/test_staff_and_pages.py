@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from tests.querylog.conftest import City
 from xinyong.accounts import service as accounts_service
-from xinyong.core import crypto, ledger
+from xinyong.core import crypto
 from xinyong.core.db import Database
 from xinyong.core.settings import reset_settings
+from xinyong.ledger import service as ledger
 from xinyong.subjects import service as subjects_service
 
 

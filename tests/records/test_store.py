@@ -276,8 +276,8 @@ def test_deferred_ledger_entries_commit_with_their_versions(db: Database) -> Non
     """Bulk ingest keeps the ledger entries of its versions until the end of the submission
     (one short hold of the ledger's lock): they are written, in version order, before the
     commit at the latest, and a rollback drops them with the versions."""
-    from xinyong.core import ledger
-    from xinyong.core.ledger_models import LedgerEntry
+    from xinyong.ledger import service as ledger
+    from xinyong.ledger.models import LedgerEntry
 
     with db.session() as s:
         sid = h.enterprise(s, 1)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.subjects.util import ric, uscc, uscc_inner_mismatch
-from xinyong.core import ledger
 from xinyong.core.errors import Conflict, InvalidInput
 from xinyong.core.events import Event
+from xinyong.ledger import service as ledger
 from xinyong.subjects import service as subjects
 
 

@@ -34,10 +34,10 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from xinyong.accounts.models import ApiKey, Department, User, UserSession
 from xinyong.accounts.policy import ROLE_DEFAULT_SCOPES, SCOPES, scopes_for_role
 from xinyong.accounts.principal import ACCOUNT_ROLES, ANONYMOUS, ROLE_NAMES_ZH, ROLES, Principal
-from xinyong.core import ledger
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
 from xinyong.core.settings import get_settings
+from xinyong.ledger import service as ledger
 
 __all__ = [
     "ACCOUNT_ROLES",

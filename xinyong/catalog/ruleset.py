@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from pathlib import Path
@@ -214,82 +214,6 @@ class PublicityFile(Strict):
     rules: dict[str, PublicityRule] = Field(min_length=1)
 
 
-class ItemSeverity(Sourced):
-    fixed: SeverityCode | None = None
-    default: SeverityCode | None = None
-
-    @model_validator(mode="after")
-    def _one_of(self) -> ItemSeverity:
-        if self.fixed is None and self.default is None:
-            raise ValueError("give `fixed` or `default`")
-        return self
-
-
-class PenaltyTypeRule(Sourced):
-    type: str = Field(min_length=1)
-    severity: SeverityCode
-    by_amount: str | None = None  # amount field that can move the class via fine_thresholds
-    when_no_amount: SeverityCode | None = None
-
-
-class FineThreshold(Sourced):
-    id: str = Field(min_length=1)
-    sector: str = "*"
-    subject_category: str = "*"
-    minor_at_most: Decimal = Field(ge=0)  # 万元
-    serious_at_least: Decimal = Field(gt=0)  # 万元
-
-    @model_validator(mode="after")
-    def _ordered(self) -> FineThreshold:
-        if self.minor_at_most >= self.serious_at_least:
-            raise ValueError("minor_at_most must be below serious_at_least")
-        return self
-
-    def classify(self, amount: Decimal) -> SeverityCode:
-        if amount <= self.minor_at_most:
-            return "minor"
-        if amount >= self.serious_at_least:
-            return "serious"
-        return "general"
-
-
-class SeverityFile(Strict):
-    items: dict[str, ItemSeverity] = {}
-    penalty_types: list[PenaltyTypeRule] = []
-    fine_thresholds: list[FineThreshold] = []
-
-    @model_validator(mode="after")
-    def _unique(self) -> SeverityFile:
-        keys = [(r.type, r.effective_from) for r in self.penalty_types]
-        dup = sorted({k[0] for k in keys if keys.count(k) > 1})
-        if dup:
-            raise ValueError(f"penalty type listed twice with the same effective_from: {', '.join(dup)}")
-        ids = [t.id for t in self.fine_thresholds]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"duplicate fine threshold id: {', '.join(dup)}")
-        return self
-
-    def penalty_rule(self, penalty_type: str, day: date | None) -> PenaltyTypeRule | None:
-        return latest_in_force([r for r in self.penalty_types if r.type == penalty_type], day)
-
-    def item_rule(self, item_code: str) -> ItemSeverity | None:
-        return self.items.get(item_code)
-
-    def threshold(self, sector: str | None, category: str | None, day: date | None) -> FineThreshold | None:
-        """The most specific threshold in force: exact sector beats "*", then exact category."""
-        best: tuple[int, FineThreshold] | None = None
-        for t in self.fine_thresholds:
-            if t.sector not in ("*", sector) or t.subject_category not in ("*", category):
-                continue
-            if day is not None and t.effective_from > day:
-                continue
-            score = (2 if t.sector != "*" else 0) + (1 if t.subject_category != "*" else 0)
-            if best is None or (score, t.effective_from) > (best[0], best[1].effective_from):
-                best = (score, t)
-        return best[1] if best else None
-
-
 class ActionKind(Sourced):
     code: str = Field(min_length=1)
     name_zh: str = Field(min_length=1)
@@ -369,20 +293,6 @@ def add_months(day: date, months: int) -> date:
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def as_date(value: Any) -> date | None:
-    """A date from a date, datetime or ISO string (ingest normalises dates to ISO)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
 
 
 def as_decimal(value: Any) -> Decimal | None:

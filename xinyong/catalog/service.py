@@ -19,6 +19,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
+from xinyong.catalog.fields import (
+    DECISION_DATE,
+    DOCUMENT_NUMBER,
+    FINE_AMOUNT,
+    ID_NUMBER,
+    ID_TYPE,
+    LEGAL_REPRESENTATIVE,
+    OPERATION,
+    PENALTY_TYPES,
+    SECTOR,
+    SEVERITY,
+    SUBJECT_CATEGORY,
+    SUBJECT_NAME,
+    USCC,
+    VALID_UNTIL,
+)
 from xinyong.catalog.ruleset import (
     SEVERITY_RANK,
     BySeverityRule,
@@ -26,17 +42,17 @@ from xinyong.catalog.ruleset import (
     PublicityFile,
     RulesetError,
     RulesetMeta,
-    SeverityFile,
+    SeverityCode,
     TimelinessFile,
     WhileValidRule,
     add_months,
-    as_date,
-    as_decimal,
     normalise_key,
     read_yaml,
     strip_bracketed,
     validate_file,
 )
+from xinyong.catalog.severity import SeverityDecision, SeverityFile, derive_severity, publicity_class
+from xinyong.core.dates import as_date
 from xinyong.core.errors import NotFound
 from xinyong.core.settings import get_settings
 
@@ -58,25 +74,7 @@ __all__ = [
 ]
 
 Disclosure = Literal["public", "on_request", "government", "confidential"]  # 公开/依申请/政务共享/不予公开
-Severity = Literal["minor", "general", "serious"]  # 轻微/一般/严重
 FieldType = Literal["string", "text", "date", "decimal", "integer", "enum", "enum_multi", "uscc", "id_number"]
-
-# Canonical field codes with a meaning the platform relies on (ingest, records, subjects).
-# Every catalog item uses these codes for these roles; other fields are item-specific.
-SUBJECT_NAME = "subject_name"  # 行政相对人名称  (XK_XDR_MC / CF_XDR_MC)
-SUBJECT_CATEGORY = "subject_category"  # 行政相对人类别 (法人及非法人组织 / 自然人 / 个体工商户)
-USCC = "uscc"  # 统一社会信用代码 (XK_XDR_SHXYM / CF_XDR_SHXYM)
-ID_TYPE = "id_type"  # 自然人证件类型
-ID_NUMBER = "id_number"  # 自然人证件号码 (XK_XDR_ZJHM / CF_XDR_ZJHM / CF_XDR_SFZ)
-LEGAL_REPRESENTATIVE = "legal_representative"  # 法定代表人 (XK_FRDB / CF_FRDB / CF_FR)
-DOCUMENT_NUMBER = "document_number"  # 决定文书号 (XK_WSH / CF_WSH): with provider+item the record key
-DECISION_DATE = "decision_date"  # 决定日期 (XK_JDRQ / CF_JDRQ)
-PENALTY_TYPES = "penalty_types"  # 处罚类别 (CF_CFLB; old CF_CFLB1/CF_CFLB2), several joined by ";"
-FINE_AMOUNT = "fine_amount"  # 罚款金额（万元） (CF_NR_FK)
-SEVERITY = "severity"  # 失信程度 when the provider sends one (轻微/一般/严重)
-OPERATION = "operation"  # 操作类型: 新增 / 更正 / 撤销 (add / correct / withdraw); optional
-SECTOR = "sector"  # 所属行业领域 for sector-specific severity thresholds; optional
-VALID_UNTIL = "valid_until"  # 有效期至 (XK_YXQZI): positive items are shown while valid
 
 # Enum codes of the canonical enums (the ruleset's enum options use exactly these codes).
 OPERATION_ADD = "add"
@@ -218,12 +216,6 @@ class PublicityWindow:
     # False: the rule says this class is not published at all (then min_end == end == start);
     # public views must not show it even on that day.
     published: bool = True
-
-
-@dataclass(frozen=True)
-class SeverityDecision:
-    severity: Severity | None
-    rule_id: str  # which rule decided it, e.g. "provider" or "severity/penalty_types/吊销许可证件"
 
 
 @dataclass(frozen=True)
@@ -409,7 +401,7 @@ class Catalog:
     def publicity_window(
         self,
         item: CatalogItem,
-        severity: Severity | None,
+        severity: SeverityCode | None,
         decision_date: date,
         published_on: date,
         *,
@@ -434,17 +426,12 @@ class Catalog:
         self,
         item: CatalogItem,
         rule: BySeverityRule,
-        severity: Severity | None,
+        severity: SeverityCode | None,
         decision_date: date,
         published_on: date,
         data: Mapping[str, Any],
     ) -> PublicityWindow:
-        if severity is None:
-            # Callers pass derive_severity's answer; a missing class takes the item's default.
-            item_rule = self.severity_rules.item_rule(item.code)
-            severity = (item_rule.fixed or item_rule.default) if item_rule else None
-            if severity is None:
-                severity = "general"
+        severity = publicity_class(self.severity_rules, item.code, severity)
         sector = self._enum_value(item, SECTOR, data.get(SECTOR))
         version = rule.sector_rule_on(sector, decision_date) or rule.version_on(decision_date)
         period = version.classes[severity]
@@ -454,74 +441,6 @@ class Catalog:
         anchor = published_on if version.runs_from == "publication" else decision_date
         min_end = add_months(anchor, period.min_months) if period.min_months is not None else None
         return PublicityWindow(rule_id, published_on, min_end, add_months(anchor, period.max_months))
-
-    # --- severity ------------------------------------------------------------------------
-
-    def derive_severity(self, item: CatalogItem, data: dict[str, Any]) -> SeverityDecision:
-        """The severity class of a record and the rule that decided it.
-
-        Positive/neutral items: None. Else, in order: the provider's ``severity`` value
-        (``provider``); the item's fixed class; the most severe of the 处罚类别 and of the
-        fine/confiscation amounts against the thresholds for the record's sector and subject
-        category; the item's default. Entries in force on the decision date apply."""
-        if item.polarity != "negative":
-            return SeverityDecision(None, "severity/not_negative")
-        provided = self._enum_value(item, SEVERITY, data.get(SEVERITY))
-        if provided in SEVERITY_RANK:
-            return SeverityDecision(_sev(provided), "provider")
-        day = as_date(data.get(DECISION_DATE))
-        item_rule = self.severity_rules.item_rule(item.code)
-        if item_rule is not None and item_rule.fixed is not None:
-            return SeverityDecision(item_rule.fixed, f"severity/items/{item.code}")
-
-        candidates: list[tuple[Severity, str]] = []
-        sector = self._enum_value(item, SECTOR, data.get(SECTOR))
-        category = self._enum_value(item, SUBJECT_CATEGORY, data.get(SUBJECT_CATEGORY))
-        amounts_used: set[str] = set()
-        for ptype in self._penalty_types(item, data.get(PENALTY_TYPES)):
-            prule = self.severity_rules.penalty_rule(ptype, day)
-            if prule is None:
-                continue
-            base_id = f"severity/penalty_types/{ptype}"
-            if prule.by_amount is None:
-                candidates.append((prule.severity, base_id))
-                continue
-            amounts_used.add(prule.by_amount)
-            by_amount = self._by_amount(prule.by_amount, data, sector, category, day)
-            if by_amount is None:
-                candidates.append((prule.when_no_amount or prule.severity, base_id))
-            elif SEVERITY_RANK[by_amount[0]] < SEVERITY_RANK[prule.severity]:
-                candidates.append((prule.severity, base_id))  # the category's floor decides
-            else:
-                candidates.append(by_amount)
-        if FINE_AMOUNT not in amounts_used:
-            # A fine amount without 罚款 among the categories (old exports) still counts.
-            by_amount = self._by_amount(FINE_AMOUNT, data, sector, category, day)
-            if by_amount is not None:
-                candidates.append(by_amount)
-        if candidates:
-            # The most severe wins; on a tie the first listed category names the rule.
-            best = max(candidates, key=lambda c: SEVERITY_RANK[c[0]])
-            return SeverityDecision(best[0], best[1])
-        if item_rule is not None and item_rule.default is not None:
-            return SeverityDecision(item_rule.default, f"severity/items/{item.code}/default")
-        return SeverityDecision("general", "severity/default")
-
-    def _by_amount(
-        self,
-        amount_field: str,
-        data: Mapping[str, Any],
-        sector: str | None,
-        category: str | None,
-        day: date | None,
-    ) -> tuple[Severity, str] | None:
-        amount = as_decimal(data.get(amount_field))
-        if amount is None or amount <= 0:
-            return None
-        threshold = self.severity_rules.threshold(sector, category, day)
-        if threshold is None:
-            return None
-        return _sev(threshold.classify(amount)), f"severity/fine_thresholds/{threshold.id}/{amount_field}"
 
     def _penalty_types(self, item: CatalogItem, value: Any) -> list[str]:
         if isinstance(value, list) and all(type(v) is str for v in value):
@@ -571,6 +490,16 @@ class Catalog:
         result = normalise_enum(item.field(code), value)
         return result if isinstance(result, str) else None
 
+    # --- severity (the rules: ``catalog.severity``) --------------------------------------------
+
+    def derive_severity(self, item: CatalogItem, data: dict[str, Any]) -> SeverityDecision:
+        """The severity class of a record and the rule that decided it (see
+        ``catalog.severity.derive_severity``); the record's enumerated values are read here,
+        each distinct one normalised once."""
+        return derive_severity(
+            self.severity_rules, item, data, enum_value=self._enum_value, penalty_types=self._penalty_types
+        )
+
     # --- timeliness ----------------------------------------------------------------------
 
     def timeliness_limit_working_days(self, item: CatalogItem, decision_date: date) -> int | None:
@@ -579,14 +508,6 @@ class Catalog:
             return None
         kind = self.timeliness_rules.limit(item.action_kind, decision_date)
         return kind.working_days if kind else None
-
-
-def _sev(code: str) -> Severity:
-    if code == "minor":
-        return "minor"
-    if code == "serious":
-        return "serious"
-    return "general"
 
 
 # --- loading ------------------------------------------------------------------------------

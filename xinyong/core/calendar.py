@@ -451,11 +451,9 @@ def load_calendar(session: Session) -> WorkCalendar:
     )
 
 
-def add_override(
-    session: Session, day: date, is_workday: bool, name: str, source: str = "", *, by: str = ""
-) -> Override:
-    """Record (or replace) a city's correction of one day; the caller commits. A rule-table
-    change, so it is appended to the ledger in the same transaction."""
+def store_override(session: Session, day: date, is_workday: bool, name: str, source: str = "") -> Override:
+    """Store (or replace) a city's correction of one day; the caller commits. The ledgered
+    change that staff make is ``catalog.calendar.add_override``."""
     name, source = name.strip(), source.strip()
     if not name:
         raise InvalidInput(
@@ -473,27 +471,15 @@ def add_override(
     else:
         row.is_workday, row.name, row.source = is_workday, name, source
     session.flush()
-    from xinyong.core import ledger  # the ledger imports settings only; kept local for start-up
-
-    ledger.append(
-        session,
-        "calendar.override",
-        f"calendar:{day.isoformat()}",
-        {"day": day.isoformat(), "is_workday": is_workday, "name": name, "source": source, "by": by},
-    )
     return Override(day=day, is_workday=is_workday, name=name, source=source)
 
 
-def remove_override(session: Session, day: date) -> bool:
-    """Delete the override of ``day``; False when there was none."""
+def delete_override(session: Session, day: date) -> bool:
+    """Delete the override of ``day``; False when there was none (ledgered:
+    ``catalog.calendar.remove_override``)."""
     row = session.get(CalendarOverride, day)
     if row is None:
         return False
     session.delete(row)
     session.flush()
-    from xinyong.core import ledger
-
-    ledger.append(
-        session, "calendar.override_removed", f"calendar:{day.isoformat()}", {"day": day.isoformat()}
-    )
     return True

@@ -15,7 +15,8 @@ It is checked before anything is stored: every range's length equals its 「共N
 statutory day of the 放假办法 lies inside a range, no range overlaps another or a make-up
 working day, make-up working days are Saturdays or Sundays. Each problem names the field, the
 value and the rule. The stored notice replaces the provisional year at once; the daily job then
-recomputes the dates that used the provisional year.
+recomputes the dates that used the provisional year. Staff load it through
+``catalog.calendar.load_notice``, which also appends it to the ledger.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class NoticeSummary:
     workdays: list[dict[str, Any]]
     days_off: int  # weekdays off (holidays on Monday-Friday)
     replaced: bool  # a notice of that year was loaded before
+    content_hash: str
 
 
 def _problem(field: str, value: Any, rule: str, message: str, message_zh: str) -> dict[str, Any]:
@@ -290,9 +292,9 @@ def _content_hash(year: int, source: str, published: date, holidays: Any, workda
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def load_notice(session: Session, raw: Any, *, by: str = "") -> NoticeSummary:
+def store_notice(session: Session, raw: Any, *, by: str = "") -> NoticeSummary:
     """Validate and store a year's notice (replacing an earlier one of that year); the caller
-    commits. A rule-table change, so it is appended to the ledger in the same transaction."""
+    commits. The ledgered change that staff make is ``catalog.calendar.load_notice``."""
     year, source, published, holidays, workdays = validate_notice(raw)
     digest = _content_hash(year, source, published, holidays, workdays)
     row = session.get(CalendarNotice, year)
@@ -303,27 +305,13 @@ def load_notice(session: Session, raw: Any, *, by: str = "") -> NoticeSummary:
     row.source, row.published_on, row.holidays, row.workdays = source, published, holidays, workdays
     row.content_hash, row.loaded_by = digest, by
     session.flush()
-    from xinyong.core import ledger  # the ledger imports settings only; kept local for start-up
-
-    ledger.append(
-        session,
-        "calendar.notice_loaded",
-        f"calendar:{year}",
-        {
-            "year": year,
-            "source": source,
-            "published_on": published.isoformat(),
-            "content_hash": digest,
-            "by": by,
-        },
-    )
     off = 0
     for h in holidays:
         d, last = date.fromisoformat(h["from"]), date.fromisoformat(h["to"])
         while d <= last:
             off += d.weekday() < 5
             d += timedelta(days=1)
-    return NoticeSummary(year, source, published, holidays, workdays, off, replaced)
+    return NoticeSummary(year, source, published, holidays, workdays, off, replaced, digest)
 
 
 def list_notices(session: Session) -> list[CalendarNotice]:

@@ -1,10 +1,11 @@
 """Import every domain's tables so Alembic and tests see the whole metadata."""
 
 from xinyong.accounts import models as accounts_models  # noqa: F401
-from xinyong.core import events, ledger_models, models  # noqa: F401
+from xinyong.core import events, models  # noqa: F401
 from xinyong.core.db import Base
 from xinyong.evaluation import models as evaluation_models  # noqa: F401
 from xinyong.ingest import models as ingest_models  # noqa: F401
+from xinyong.ledger import models as ledger_models  # noqa: F401
 from xinyong.lists import models as lists_models  # noqa: F401
 from xinyong.measures import models as measures_models  # noqa: F401
 from xinyong.querylog import models as querylog_models  # noqa: F401

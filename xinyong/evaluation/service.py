@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months
-from xinyong.core import ledger
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import Event, pending, wait_for_writers
 from xinyong.core.settings import get_settings
@@ -66,6 +65,7 @@ from xinyong.evaluation.schemas import (
     TimelinePoint,
     WhatIf,
 )
+from xinyong.ledger import service as ledger
 
 log = logging.getLogger("xinyong.evaluation")
 

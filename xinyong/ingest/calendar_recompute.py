@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import get_catalog
-from xinyong.core import ledger
 from xinyong.core.calendar import PROVISIONAL, load_calendar
 from xinyong.core.errors import DomainError
 from xinyong.ingest.models import Submission, SubmissionRow
 from xinyong.ingest.service import _receipt, late_warning
+from xinyong.ledger import service as ledger
 from xinyong.records import service as records_service
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
-from xinyong.core import identifiers, ledger
+from xinyong.core import identifiers
 from xinyong.core.bulk import insert_rows, insert_values
 from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, load_calendar
 from xinyong.core.clock import CHINA_TZ
@@ -39,6 +39,7 @@ from xinyong.core.settings import get_settings
 from xinyong.ingest.models import Provider, ProviderItem, QuarantineRow, Submission, SubmissionRow
 from xinyong.ingest.parsing import RawRow, Table, batch_table, file_error, open_table
 from xinyong.ingest.validation import Problem, RowCheck, RowValidator
+from xinyong.ledger import service as ledger
 from xinyong.records import service as records_service
 from xinyong.subjects import service as subjects_service
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from xinyong.core import calendar as work_calendar
-from xinyong.core import ledger
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
 from xinyong.evaluation import worker as evaluation_worker
 from xinyong.ingest import calendar_recompute as ingest_recompute
+from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute

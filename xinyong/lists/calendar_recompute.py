@@ -16,8 +16,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xinyong.core import ledger
 from xinyong.core.calendar import PROVISIONAL, DateMove, load_calendar
+from xinyong.ledger import service as ledger
 from xinyong.lists.models import FINAL_STATUSES, ListProcedure, ListStep
 from xinyong.lists.rules import get_list_rules
 from xinyong.lists.service import RECOMPUTED, SYSTEM, _refresh_deadlines

@@ -50,12 +50,12 @@ from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months
-from xinyong.core import ledger
 from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, WorkCalendar, load_calendar
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
 from xinyong.core.events import Event, emit, pending, wait_for_writers
+from xinyong.ledger import service as ledger
 from xinyong.lists.models import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,

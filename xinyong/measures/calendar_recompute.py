@@ -14,9 +14,9 @@ from datetime import UTC, date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.core import ledger
 from xinyong.core.calendar import PROVISIONAL, DateMove, load_calendar
 from xinyong.core.clock import CHINA_TZ
+from xinyong.ledger import service as ledger
 from xinyong.measures.catalog import get_measures
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
 from xinyong.measures.service import feedback_due

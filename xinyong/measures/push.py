@@ -32,11 +32,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
-from xinyong.core import crypto, ledger
+from xinyong.core import crypto
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import Event, pending, wait_for_writers
 from xinyong.core.settings import get_settings
+from xinyong.ledger import service as ledger
 from xinyong.measures.catalog import get_measures
 from xinyong.measures.models import PushDelivery, PushSubscription
 from xinyong.measures.schemas import DeliveryOut, DeliveryPage, PushRunResult, SubscriptionOut

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from xinyong.core import ledger
+from xinyong.ledger import service as ledger
 
 RECEIPT_FORMAT = "xinyong-check-receipt/2"
 LEGACY_FORMAT = "xinyong-check-receipt/1"

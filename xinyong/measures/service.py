@@ -29,13 +29,14 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
-from xinyong.catalog.ruleset import add_months, as_date
+from xinyong.catalog.ruleset import add_months
 from xinyong.core import calendar as work_calendar
-from xinyong.core import ledger
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
+from xinyong.core.dates import as_date
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
+from xinyong.ledger import service as ledger
 from xinyong.measures import receipts
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger, get_measures
 from xinyong.measures.models import MeasureCheck, MeasureFeedback

@@ -17,6 +17,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.paging import page_number
 from xinyong.portal import service
 from xinyong.portal.strings import t
 from xinyong.portal.templating import SECURITY_HEADERS, STATIC_DIR, STATIC_URL, render, render_fragment
@@ -25,13 +26,6 @@ from xinyong.subjects import service as subjects_service
 
 router = APIRouter(include_in_schema=False)
 router.mount(STATIC_URL, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
-
-
-def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
-        return 1
 
 
 def not_found_page(request: Request, message: str | None = None) -> HTMLResponse:
@@ -52,7 +46,7 @@ def search(
     page: str | None = None,
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    view = service.search_view(session, q, kind, _page_number(page))
+    view = service.search_view(session, q, kind, page_number(page))
     return render(request, "search.html", {"view": view, "q": view.q, "kind": view.kind})
 
 
@@ -153,7 +147,7 @@ def publicity(
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     view = service.publicity_view(
-        session, item=item, provider=provider, date_from=date_from, date_to=date_to, page=_page_number(page)
+        session, item=item, provider=provider, date_from=date_from, date_to=date_to, page=page_number(page)
     )
     return render(request, "publicity.html", {"view": view})
 

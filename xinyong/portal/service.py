@@ -8,7 +8,6 @@ public view of records (which fields, which records, never natural persons' pena
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +27,7 @@ from xinyong.catalog.service import (
 )
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.identifiers import check_ric, mask_id_number
+from xinyong.core.paging import page_count
 from xinyong.ingest import service as ingest_service
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
@@ -67,7 +67,7 @@ class Pager:
 
     @classmethod
     def of(cls, total: int, page: int, per_page: int) -> Pager:
-        return cls(page=page, pages=max(1, math.ceil(total / per_page)), total=total)
+        return cls(page=page, pages=page_count(total, per_page), total=total)
 
 
 @dataclass

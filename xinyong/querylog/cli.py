@@ -147,8 +147,8 @@ def purposes() -> None:
 def rotate_pii(batch: int = typer.Option(500, min=1, help="rows per transaction")) -> None:
     """Re-encrypt stored ID numbers with the current key version (XINYONG_PII_KEY_VERSION).
     Safe to interrupt and run again; old key versions must stay configured until it finishes."""
-    from xinyong.core import ledger
     from xinyong.core.crypto import current_key_version
+    from xinyong.ledger import service as ledger
     from xinyong.subjects import service as subjects_service
 
     total = 0

@@ -39,13 +39,13 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH, Principal
 from xinyong.catalog.ruleset import Sourced, Strict, read_yaml, validate_file
-from xinyong.core import ledger
 from xinyong.core.bulk import insert_rows, insert_rows_on
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Forbidden, InvalidInput, NotFound
 from xinyong.core.settings import get_settings
+from xinyong.ledger import service as ledger
 from xinyong.querylog.models import QueryLogEntry, QueryLogPurge
 from xinyong.records.visibility import Viewer
 

@@ -40,14 +40,15 @@ from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
-from xinyong.core import ledger
 from xinyong.core.bulk import insert_rows, insert_values, select_rows, update_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
+from xinyong.core.dates import as_date
 from xinyong.core.db import Database
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.events import Event, EventCursor, wait_for_writers
 from xinyong.core.rawsql import RawQuery
+from xinyong.ledger import service as ledger
 from xinyong.records import visibility as vis
 from xinyong.records.models import CreditState, Record, RecordVersion
 from xinyong.records.schemas import (
@@ -197,23 +198,18 @@ def _version_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError as exc:
+def _decision_date(value: Any) -> date | None:
+    """The record's decision date (``as_date``); a value that is there but not a date is refused."""
+    day = as_date(value)
+    if day is None and value is not None and value != "":
         raise InvalidInput(
             f"Decision date {value!r} is not an ISO date",
             f"决定日期“{value}”不是有效日期",
             code="records.bad_decision_date",
             field=DECISION_DATE,
             value=str(value),
-        ) from exc
+        )
+    return day
 
 
 # --- store ----------------------------------------------------------------------------------
@@ -324,7 +320,7 @@ def _store_chunk(
             outcomes[i] = RecordOutcome("unchanged", cur.id, cur.version)
             continue
 
-        decision_date = _as_date(req.data.get(DECISION_DATE))
+        decision_date = _decision_date(req.data.get(DECISION_DATE))
         sev = catalog.derive_severity(item, req.data)
         # The period runs from the date of publication: a correction keeps the first one.
         published_on = (cur.publicity_start if cur else None) or req.received_on
@@ -1457,7 +1453,7 @@ def evaluation_records(
                 try:
                     item = catalog.item(row.item_code)
                     severity = catalog.derive_severity(item, dict(row.data)).severity
-                    decided = _as_date(row.data.get(DECISION_DATE)) or decided
+                    decided = _decision_date(row.data.get(DECISION_DATE)) or decided
                 except (NotFound, InvalidInput):
                     pass
             out.append(

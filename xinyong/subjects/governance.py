@@ -18,12 +18,12 @@ import yaml
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from xinyong.core import ledger
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import emit
 from xinyong.core.identifiers import check_uscc
 from xinyong.core.settings import get_settings
+from xinyong.ledger import service as ledger
 from xinyong.subjects.common import (
     CASE_KINDS,
     CASE_STATUSES,

@@ -18,6 +18,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.paging import page_number
 from xinyong.portal.console import service
 from xinyong.portal.console.service import Desk
 from xinyong.portal.strings import t
@@ -40,13 +41,6 @@ SECTIONS = (
     ("/console/evaluation", "console.nav.evaluation", "staff"),
     ("/console/rules", "console.nav.rules", "all"),
 )
-
-
-def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
-        return 1
 
 
 def _sections(desk: Desk) -> list[tuple[str, str]]:
@@ -173,7 +167,7 @@ def ingest(
         principal,
         "console/ingest.html",
         lambda desk: service.ingest_view(
-            session, desk, provider=provider, status=status, page=_page_number(page)
+            session, desk, provider=provider, status=status, page=page_number(page)
         ),
     )
 
@@ -191,7 +185,7 @@ def submission(
         session,
         principal,
         "console/submission.html",
-        lambda desk: service.submission_view(session, desk, submission_id[:64], page=_page_number(page)),
+        lambda desk: service.submission_view(session, desk, submission_id[:64], page=page_number(page)),
     )
 
 
@@ -215,7 +209,7 @@ def quarantine(
         principal,
         "console/quarantine.html",
         lambda desk: service.quarantine_view(
-            session, desk, status=status, provider=provider, page=_page_number(page)
+            session, desk, status=status, provider=provider, page=page_number(page)
         ),
         notice=notice,
     )
@@ -412,7 +406,7 @@ def governance(
     desk = _desk(session, principal)
     notice = t("console.governance.resolved", case=done) if done.isdigit() else None
     return _governance_page(
-        request, session, desk, status=status, kind=kind, page=_page_number(page), notice=notice
+        request, session, desk, status=status, kind=kind, page=page_number(page), notice=notice
     )
 
 

@@ -20,6 +20,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
+from xinyong.catalog import calendar as calendar_changes
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import CatalogItem
 from xinyong.core import calendar as work_calendar
@@ -768,7 +769,7 @@ def load_calendar_notice(session: Session, desk: Desk, *, text: str) -> calendar
             code="calendar.notice.unreadable",
             field="notice",
         ) from exc
-    return calendar_notice.load_notice(session, raw, by=desk.label)
+    return calendar_changes.load_notice(session, raw, by=desk.label)
 
 
 def add_calendar_override(
@@ -805,7 +806,7 @@ def add_calendar_override(
             code="console.source_required",
             field="source",
         )
-    return work_calendar.add_override(session, when, kind == "workday", name, source, by=desk.label)
+    return calendar_changes.add_override(session, when, kind == "workday", name, source, by=desk.label)
 
 
 # --- list procedures -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.core.deps import get_session
 from xinyong.core.errors import NotFound
+from xinyong.core.paging import page_count, page_number
 from xinyong.lists import service
 from xinyong.portal.pages import not_found_page
 from xinyong.portal.templating import render
@@ -19,17 +20,6 @@ router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 20
 KINDS = ("red", "watch", "black")
-
-
-def _page(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
-        return 1
-
-
-def _pages(total: int) -> int:
-    return max(1, (total + PER_PAGE - 1) // PER_PAGE)
 
 
 @router.get("/lists", response_class=HTMLResponse)
@@ -45,7 +35,7 @@ def _members_page(
     types = [t for t in service.list_types() if t.procedure.publication and t.kind == kind]
     chosen = list_type if any(t.code == list_type for t in types) else ""
     result = service.public_members(
-        session, kind=kind, list_type=chosen or None, page=_page(page), per_page=PER_PAGE
+        session, kind=kind, list_type=chosen or None, page=page_number(page), per_page=PER_PAGE
     )
     return render(
         request,
@@ -55,7 +45,7 @@ def _members_page(
             "types": types,
             "chosen": chosen,
             "result": result,
-            "pages": _pages(result.total),
+            "pages": page_count(result.total, PER_PAGE),
         },
     )
 
@@ -85,12 +75,12 @@ black_list = router.get("/lists/black", response_class=HTMLResponse)(_members_ro
 def announcements(
     request: Request, page: str | None = None, session: Session = Depends(get_session, scope="function")
 ) -> HTMLResponse:
-    number = _page(page)
+    number = page_number(page)
     total, items = service.announcements(session, page=number, per_page=PER_PAGE)
     return render(
         request,
         "lists/announcements.html",
-        {"items": items, "total": total, "page": number, "pages": _pages(total)},
+        {"items": items, "total": total, "page": number, "pages": page_count(total, PER_PAGE)},
     )
 
 

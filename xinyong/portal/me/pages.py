@@ -11,6 +11,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.paging import page_number
 from xinyong.portal.me import service
 from xinyong.portal.pages import not_found_page
 from xinyong.portal.strings import t
@@ -26,13 +27,6 @@ SECTIONS = (
     ("/me/lists", "me.nav.lists"),
     ("/my/viewers", "me.nav.viewers"),
 )
-
-
-def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
-        return 1
 
 
 def _render(
@@ -67,7 +61,7 @@ def me_records(
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     try:
-        view = service.my_file(session, principal, page=_page_number(page), category=category)
+        view = service.my_file(session, principal, page=page_number(page), category=category)
     except NotFound:
         return _unbound(request)
     return _render(request, "me/records.html", {"view": view, "me": view.me})

@@ -12,6 +12,7 @@ from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.core.clock import CHINA_TZ as CHINA
 from xinyong.core.deps import get_session
+from xinyong.core.paging import page_number
 from xinyong.portal.service import Pager
 from xinyong.portal.strings import t
 from xinyong.portal.templating import render
@@ -30,13 +31,6 @@ def _item_names() -> dict[str, str]:
     return names
 
 
-def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
-        return 1
-
-
 @router.get("/my/viewers", response_class=HTMLResponse)
 def my_viewers(
     request: Request,
@@ -48,7 +42,7 @@ def my_viewers(
     subject = subjects_service.get_subject(session, principal.subject_id) if principal.subject_id else None
     per_page = 20
     viewings = (
-        service.viewers_of(session, subject.id, page=_page_number(page), per_page=per_page)
+        service.viewers_of(session, subject.id, page=page_number(page), per_page=per_page)
         if subject
         else service.ViewingPage(0, 1, per_page, [])
     )

@@ -20,10 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from xinyong.core import events, ledger
+from xinyong.core import events
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, InvalidInput
 from xinyong.core.settings import get_settings
+from xinyong.ledger import hashing, signing
+from xinyong.ledger import service as ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "docs" / "verify_ledger_proof.py"
@@ -133,7 +135,7 @@ def _rewrite_entry_4(db: Database) -> None:
         assert row is not None
         payload = '{"fine":1,"record_id":4,"version":1}'
         payload_hash = hashlib.sha256(payload.encode()).hexdigest()
-        parts = [4, row.kind, row.ref, payload_hash, row.prev_hash, ledger._ts(row.created_at)]
+        parts = [4, row.kind, row.ref, payload_hash, row.prev_hash, hashing._ts(row.created_at)]
         entry_hash = hashlib.sha256(
             json.dumps(parts, separators=(",", ":"), ensure_ascii=False).encode()
         ).hexdigest()
@@ -317,7 +319,7 @@ def test_signing_key_is_created_private_and_can_come_from_a_file(
     info = ledger.public_key_info()
     path = get_settings().var_dir / "ledger_ed25519.pem"
     assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
-    raw = ledger._signing_key()
+    raw = signing._signing_key()
     assert raw is not None and info["key_id"] == ledger.key_id(raw.public_key())
 
     monkeypatch.setenv("XINYONG_LEDGER_KEY_FILE", str(tmp_path / "missing.pem"))
@@ -335,7 +337,7 @@ def test_rotated_key_still_verifies_old_checkpoints(db: Database) -> None:
     retired.mkdir()
     (retired / f"{old_id}.pem").write_text(ledger.public_key_info()["public_key_pem"])
     (var / "ledger_ed25519.pem").unlink()
-    ledger._keys.clear()
+    signing._keys.clear()
     _fill(db, 1)  # signed with a new key
     with db.session() as s:
         ids = [c.key_id for c in ledger.list_checkpoints(s)]

@@ -1,4 +1,4 @@
-"""Tables of the tamper-evident ledger (``xinyong.core.ledger`` is the only writer).
+"""Tables of the tamper-evident ledger (``xinyong.ledger`` is the only writer).
 
 Entries are never updated or deleted by the platform; ``verify`` detects anyone who does.
 The payload is kept as the exact canonical JSON text that was hashed (not JSON/JSONB, which a

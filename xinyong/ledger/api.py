@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from xinyong.core import ledger
 from xinyong.core.deps import get_session
-from xinyong.core.ledger_schemas import CheckpointList, CheckpointOut, ProofOut, PublicKeyOut
+from xinyong.ledger import service as ledger
+from xinyong.ledger.schemas import CheckpointList, CheckpointOut, ProofOut, PublicKeyOut
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 

@@ -7,9 +7,9 @@ import json
 import typer
 from rich.console import Console
 
-from xinyong.core import ledger
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
+from xinyong.ledger import service as ledger
 
 cli = typer.Typer(help="防篡改账本：校验、检查点、包含证明。", no_args_is_help=True)
 console = Console()

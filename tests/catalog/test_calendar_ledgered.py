@@ -1,11 +1,12 @@
-"""Rule-table changes made through core (the working-day calendar) are ledgered."""
+"""Calendar changes staff make (catalog.calendar) are ledgered."""
 
 import json
 from datetime import date
 
 from sqlalchemy.orm import Session
 
-from xinyong.core import calendar, ledger
+from xinyong.catalog import calendar
+from xinyong.ledger import service as ledger
 
 
 def test_calendar_overrides_are_ledgered(session: Session) -> None:

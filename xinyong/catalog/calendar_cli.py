@@ -1,0 +1,200 @@
+"""CLI of the working-day calendar: ``xinyong calendar add|between|years|load-notice|override|overrides``.
+
+Beside the catalog's other rule tables because loading a notice and overriding a day are
+ledgered changes (``catalog.calendar``); the questions (add, between, years) work before
+``xinyong init``: without a store only the package, the ruleset and provisional years count."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from xinyong.catalog.calendar import add_override, load_notice
+from xinyong.core import calendar as cal
+from xinyong.core.calendar_notice import read_notice_file
+from xinyong.core.db import Database, get_database
+from xinyong.core.errors import DomainError
+
+calendar_app = typer.Typer(help="工作日历：法定节假日与调休 (working-day calendar).", no_args_is_help=True)
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
+    return typer.Exit(1)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        typer.echo(f"日期“{value}”格式不正确，应为 YYYY-MM-DD\nNot a date (YYYY-MM-DD): {value}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _initialised_store() -> Database | None:
+    """The configured store if it exists and is migrated; never creates one."""
+    db = get_database()
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or url.database == ":memory:" or not Path(url.database).exists()
+    ):
+        return None
+    try:
+        with db.engine.connect() as conn:
+            return db if inspect(conn).has_table("calendar_notices") else None
+    except SQLAlchemyError as exc:
+        typer.echo(
+            f"注意：无法连接存储，未计入本地调整日 / store unreachable, overrides not applied ({type(exc).__name__})",
+            err=True,
+        )
+        return None
+
+
+def _require_store() -> Database:
+    """The initialised store, or exit 1 saying to run ``xinyong init``."""
+    db = _initialised_store()
+    if db is None:
+        typer.echo(
+            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return db
+
+
+def _calendar() -> cal.WorkCalendar:
+    # Works before `xinyong init`: without a store only the package and the ruleset count.
+    db = _initialised_store()
+    if db is None:
+        return cal.base_calendar()
+    with db.session() as session:
+        return cal.load_calendar(session)
+
+
+@calendar_app.command("add")
+def calendar_add(
+    start: str = typer.Argument(..., help="start date YYYY-MM-DD (not counted)"),
+    n: int = typer.Argument(..., help="working days to add"),
+) -> None:
+    """Print the date N working days after START (start day not counted)."""
+    day = _parse_date(start)
+    calendar = _calendar()
+    try:
+        result = calendar.add_working_days(day, n)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    _echo_dated(result.isoformat(), calendar, day, result)
+
+
+def _echo_dated(answer: str, calendar: cal.WorkCalendar, *days: date) -> None:
+    """The answer as the last line, starting with it; a provisional basis is said before it and
+    after it (``calendar_basis: provisional``)."""
+    basis = calendar.basis(*days)
+    if basis == cal.PROVISIONAL:
+        years = "、".join(
+            str(y) for y in calendar.provisional_years() if min(days).year <= y <= max(days).year
+        )
+        typer.echo(
+            f"注意：{years}年尚未导入国务院节假日安排通知，{cal.BASIS_ZH[basis]}"
+            f"（Note: no State Council notice loaded for {years}; computed from the statutory holidays）"
+        )
+        typer.echo(f"{answer}\tcalendar_basis: {basis}（{cal.BASIS_ZH[basis]}）")
+    else:
+        typer.echo(answer)
+
+
+@calendar_app.command("between")
+def calendar_between(
+    first: str = typer.Argument(..., help="first date YYYY-MM-DD (not counted)"),
+    second: str = typer.Argument(..., help="second date YYYY-MM-DD (counted)"),
+) -> None:
+    """Print the number of working days after FIRST up to and including SECOND."""
+    a, b = _parse_date(first), _parse_date(second)
+    calendar = _calendar()
+    try:
+        count = calendar.working_days_between(a, b)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    _echo_dated(str(count), calendar, a, b)
+
+
+@calendar_app.command("years")
+def calendar_years() -> None:
+    """List the years the calendar knows and on what basis (notice or provisional)."""
+    calendar = _calendar()
+    provisional = set(calendar.provisional_years())
+    for year in calendar.known_years()[-10:]:
+        basis = cal.PROVISIONAL if year in provisional else cal.NOTICE
+        typer.echo(f"{year}\t{basis}\t{cal.BASIS_ZH[basis]}")
+    warning = cal.missing_notice_warning(calendar, date.today())
+    if warning:
+        typer.echo(warning[1], err=True)
+
+
+@calendar_app.command("load-notice")
+def calendar_load_notice(
+    file: Path = typer.Argument(..., help="the notice as YAML or JSON (see docs/operations.md)"),
+) -> None:
+    """Load a year's State Council holiday notice (国务院办公厅关于YYYY年部分节假日安排的通知).
+    Checked first; dates computed provisionally for that year are recomputed by the next tick."""
+    db = _require_store()
+    try:
+        raw = read_notice_file(file)
+        with db.session() as session:
+            summary = load_notice(session, raw, by="cli")
+            session.commit()
+    except DomainError as exc:
+        typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
+        for p in exc.details.get("problems") or []:
+            typer.echo(f"  - {p['field']} = {p['value']}  [{p['rule']}]  {p['message_zh']}", err=True)
+        raise typer.Exit(1) from None
+    verb = "已替换" if summary.replaced else "已导入"
+    typer.echo(f"{verb} {summary.year} 年节假日安排：{summary.source}")
+    for h in summary.holidays:
+        typer.echo(f"  {h['name']}\t{h['from']} 至 {h['to']}\t共{h['days']}天")
+    for w in summary.workdays:
+        typer.echo(f"  {w['name']}\t{w['date']}\t上班")
+    typer.echo(
+        f"按该通知推算的期限将在下一次每日任务（xinyong tick）中重新计算 / "
+        f"dates computed provisionally for {summary.year} are recomputed by the next `xinyong tick`"
+    )
+
+
+@calendar_app.command("override")
+def calendar_override(
+    day: str = typer.Argument(..., help="the day YYYY-MM-DD"),
+    workday: bool = typer.Option(..., "--workday/--holiday", help="working day or day off"),
+    name: str = typer.Option(..., "--name", help="e.g. 台风停工 / 地方节日"),
+    source: str = typer.Option("", "--source", help="the notice that decided it"),
+) -> None:
+    """Store a city's correction of one day (needs an initialised store)."""
+    d = _parse_date(day)
+    db = _require_store()
+    try:
+        with db.session() as session:
+            o = add_override(session, d, workday, name, source, by="cli")
+    except DomainError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"{o.day.isoformat()} {'工作日' if o.is_workday else '休息日'} {o.name}")
+
+
+@calendar_app.command("overrides")
+def calendar_overrides() -> None:
+    """List the stored overrides."""
+    db = _initialised_store()
+    if db is None:
+        return
+    with db.session() as session:
+        for o in cal.list_overrides(session):
+            typer.echo(
+                f"{o.day.isoformat()}\t{'workday' if o.is_workday else 'holiday'}\t{o.name}\t{o.source}"
+            )
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the calendar commands to the main CLI."""
+    app.add_typer(calendar_app, name="calendar")
