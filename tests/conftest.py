@@ -22,7 +22,7 @@ os.environ.setdefault("XINYONG_PUSH_POLL_SECONDS", "0")  # nor the push delivery
 
 from xinyong.core.db import Database, make_engine, set_database
 from xinyong.core.migrate import upgrade
-from xinyong.core.registry import metadata
+from xinyong.registry import metadata
 from xinyong.core.settings import reset_settings
 
 POSTGRES_URL = os.environ.get("XINYONG_TEST_POSTGRES_URL", "")

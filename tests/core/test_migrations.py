@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from xinyong.core.db import Database
-from xinyong.core.registry import metadata
+from xinyong.registry import metadata
 
 
 def test_migrations_match_models(db: Database) -> None:

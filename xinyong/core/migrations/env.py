@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import text
 
 from xinyong.core.db import make_engine
-from xinyong.core.registry import metadata
+from xinyong.registry import metadata  # the assembly of every domain's tables (the one upward import of core)
 
 config = context.config
 

@@ -1,4 +1,5 @@
-"""Import every domain's tables so Alembic and tests see the whole metadata."""
+"""Every domain's tables in one metadata, for Alembic (core/migrations/env.py) and tests: an
+assembly module, beside app.py and cli.py, because it names every domain."""
 
 from xinyong.accounts import models as accounts_models  # noqa: F401
 from xinyong.core import events, models  # noqa: F401
