@@ -22,8 +22,8 @@ os.environ.setdefault("XINYONG_PUSH_POLL_SECONDS", "0")  # nor the push delivery
 
 from xinyong.core.db import Database, make_engine, set_database
 from xinyong.core.migrate import upgrade
-from xinyong.registry import metadata
 from xinyong.core.settings import reset_settings
+from xinyong.registry import metadata
 
 POSTGRES_URL = os.environ.get("XINYONG_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
