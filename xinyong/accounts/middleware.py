@@ -37,6 +37,9 @@ from xinyong.core.errors import DomainError, Forbidden
 from xinyong.core.hardening import TokenBucket
 from xinyong.core.settings import get_settings
 
+# The denial page (accounts.pages.denied_page) is imported inside the two functions that show it:
+# the pages module imports this one (cookie names, client_ip), a real cycle.
+
 log = logging.getLogger("xinyong.accounts")
 
 SESSION_COOKIE = "xinyong_session"
