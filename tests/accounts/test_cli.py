@@ -68,16 +68,21 @@ def test_key_commands(db: Database, accounts: Accounts, session: Session) -> Non
     session.commit()  # resolving writes last_used_at
     assert principal.provider_code == accounts.provider_code and principal.items == {"administrative_penalty"}
 
+    # The provider's own key (issued when it was registered) is listed too: one key system.
     listed = json.loads(run(app, ["key", "list", "--json"]).output)
-    assert [k["status"] for k in listed] == ["active"] and "key" not in listed[0]
-    rotated = run(app, ["key", "rotate", str(listed[0]["id"])])
+    assert [(k["name"], k["status"]) for k in listed] == [
+        (service.PROVIDER_KEY_NAME, "active"),
+        ("市监局报送系统", "active"),
+    ]
+    assert "key" not in listed[1]
+    rotated = run(app, ["key", "rotate", str(listed[1]["id"])])
     assert rotated.exit_code == 0, rotated.output
     new_key = rotated.output.strip().splitlines()[-1]
     assert new_key != key
     revoked = run(app, ["key", "revoke", new_key.split("_")[1]])
     assert revoked.exit_code == 0, revoked.output
     all_keys = json.loads(run(app, ["key", "list", "--all", "--json"]).output)
-    assert [k["status"] for k in all_keys] == ["revoked", "revoked"]
+    assert [k["status"] for k in all_keys] == ["active", "revoked", "revoked"]
     bad = run(
         app,
         [

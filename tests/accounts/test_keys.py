@@ -37,7 +37,9 @@ def test_key_is_shown_once_and_stored_hashed(
     assert key.startswith(f"xy_{info.prefix}_") and len(key) > 50
     row = session.scalar(select(ApiKey).where(ApiKey.id == info.id))
     assert row is not None and row.key_hash == hashlib.sha256(key.encode()).hexdigest()
-    dump = " ".join(str(v) for v in session.execute(text("SELECT * FROM api_keys")).one())
+    dump = " ".join(
+        str(v) for v in session.execute(text("SELECT * FROM api_keys WHERE id = :id"), {"id": info.id}).one()
+    )
     assert key not in dump and key.split("_", 2)[2] not in dump
     assert info.scopes == list(ROLE_DEFAULT_SCOPES["regulator"])  # the role's defaults
     assert info.status == "active" and info.expires_at is not None
@@ -49,7 +51,7 @@ def test_key_is_shown_once_and_stored_hashed(
         assert (body["kind"], body["role"], body["department_code"]) == ("api_key", "regulator", "tz_fgw")
         assert body["api_key_prefix"] == info.prefix
     session.expire_all()
-    assert service.list_api_keys(session)[0].last_used_at is not None
+    assert service.list_api_keys(session, department_code="tz_fgw")[0].last_used_at is not None
 
 
 def test_bad_keys_are_refused(client: TestClient, accounts: Accounts, session: Session) -> None:
@@ -126,8 +128,8 @@ def test_revoke_and_rotate(client: TestClient, accounts: Accounts, session: Sess
     service.revoke_api_key(session, graced.id, by="test")
     session.commit()
     assert _me(client, graced_key).status_code == 401
-    assert [k.id for k in service.list_api_keys(session)] == [new_info.id]
-    assert len(service.list_api_keys(session, include_revoked=True)) == 3
+    assert [k.id for k in service.list_api_keys(session, department_code="tz_bank")] == [new_info.id]
+    assert len(service.list_api_keys(session, department_code="tz_bank", include_revoked=True)) == 3
 
 
 def test_catalog_item_limits(client: TestClient, accounts: Accounts, session: Session) -> None:
@@ -231,6 +233,6 @@ def test_the_cache_never_outlives_the_key() -> None:
     assert hit is not None and hit.api_key_id == 1 and hit.client_ip == "10.0.0.9"
     assert cache.get(1, "xy_b_2", None) is None  # expired meanwhile: resolved (and refused) afresh
     assert cache.get(2, "xy_a_1", None) is None  # another store
-    legacy = Principal(role="provider", kind="api_key")  # an ingest provider key: never cached
-    cache.put(1, "xy_c_3", legacy, cache.generation())
+    keyless = Principal(role="provider", kind="api_key")  # no key row to void it: never cached
+    cache.put(1, "xy_c_3", keyless, cache.generation())
     assert cache.get(1, "xy_c_3", None) is None

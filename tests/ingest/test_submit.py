@@ -25,6 +25,7 @@ from tests.ingest.factory import (
     uscc,
     uscc_inner_mismatch,
 )
+from xinyong.accounts import service as accounts_service
 from xinyong.core.errors import DomainError, Forbidden, InvalidInput, NotFound, TooLarge
 from xinyong.core.settings import reset_settings
 from xinyong.ingest import service
@@ -382,15 +383,29 @@ def test_providers_and_keys(session: Session) -> None:
     with pytest.raises(DomainError) as dup:
         service.create_provider(session, "tz_sw", "重复", None, [])
     assert dup.value.code == "ingest.provider_exists"
+    # The key is an API key of accounts (one key system): stored hashed, its prefix for lookup.
     row = session.execute(
-        text("SELECT api_key_hash, api_key_prefix FROM providers WHERE code = 'tz_sw'")
+        text(
+            "SELECT k.key_hash, k.prefix, k.role, k.expires_at FROM api_keys k"
+            " JOIN departments d ON d.id = k.department_id WHERE d.provider_code = 'tz_sw'"
+        )
     ).one()
-    assert key not in row[0] and key.split("_")[1] == row[1]  # stored hashed, prefix for lookup
+    assert key not in row[0] and key.split("_")[1] == row[1]
+    assert (row[2], row[3]) == ("provider", None)  # the provider role, no expiry
     _, new_key = service.rotate_key(session, "tz_sw")
     with pytest.raises(DomainError) as old:
         service.authenticate(session, key)
     assert old.value.code == "ingest.invalid_api_key"
     assert service.authenticate(session, new_key).id == info.id
+    # An administrator's key for the department is not the provider's own: rotation keeps it.
+    _, admin_key = accounts_service.create_api_key(
+        session, name="报送系统二", role="provider", provider_code="tz_sw"
+    )
+    _, newer_key = service.rotate_key(session, "tz_sw")
+    assert service.authenticate(session, admin_key).id == info.id
+    assert service.authenticate(session, newer_key).id == info.id
+    with pytest.raises(DomainError):
+        service.authenticate(session, new_key)
     assert service.set_items(session, "tz_sw", [LICENCE, PENALTY]).items == [LICENCE, PENALTY]
     assert [p.code for p in service.list_providers(session)] == ["tz_sw"]
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from tests.querylog.conftest import City
+from tests.access.conftest import City
 from xinyong.accounts import service as accounts_service
 from xinyong.core import crypto
 from xinyong.core.db import Database

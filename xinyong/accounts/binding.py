@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.core.errors import Forbidden, InvalidInput
 from xinyong.core.settings import get_settings
+from xinyong.subjects import service as subjects_service
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,6 @@ class RegistryBinder:
     name = "registry"
 
     def bind(self, session: Session, claim: BindingClaim) -> int:
-        from xinyong.subjects import service as subjects_service
-
         code = claim.code.strip()
         rep_name = claim.legal_representative_name.strip()
         rep_id = claim.legal_representative_id_number.strip()

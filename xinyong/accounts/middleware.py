@@ -30,13 +30,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xinyong.accounts import policy
+from xinyong.accounts import policy, service
 from xinyong.accounts.deps import set_request_principal
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
 from xinyong.core.db import Database
 from xinyong.core.errors import DomainError, Forbidden
 from xinyong.core.hardening import TokenBucket
 from xinyong.core.settings import get_settings
+
+# The denial page (accounts.pages.denied_page) is imported inside the two functions that show it:
+# the pages module imports this one (cookie names, client_ip), a real cycle.
 
 log = logging.getLogger("xinyong.accounts")
 
@@ -226,8 +229,6 @@ def _credentials(headers: Headers) -> tuple[str | None, str | None]:
 
 
 def _resolve(db: Database, api_key: str | None, token: str | None, ip: str) -> tuple[Principal, bool]:
-    from xinyong.accounts import service
-
     with db.session() as session:
         return service.resolve_principal(session, api_key=api_key, session_token=token, client_ip=ip)
 
@@ -240,9 +241,7 @@ class AccessMiddleware:
         self._table_size = -1
         s = get_settings()
         self.limiter = TokenBucket(s.rate_limit_per_minute, s.rate_limit_burst)
-        from xinyong.accounts.service import ApiKeyCache
-
-        self.keys = ApiKeyCache(s.api_key_cache_seconds)
+        self.keys = service.ApiKeyCache(s.api_key_cache_seconds)
         self._inflight: dict[tuple[int, str], asyncio.Future[Principal]] = {}
 
     def table(self, app: Any) -> RouteTable:

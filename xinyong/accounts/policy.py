@@ -276,7 +276,7 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
     # A provider submits its department's records, runs the list procedures of its department
     # (propose, notice, decide, publish, interview, exit; lists:*), queries with a purpose of
     # purposes.yaml (subjects, records, checks) and reports back the measures it applied.
-    # Legacy ingest keys (`xinyong provider add`, the demo) get these too.
+    # The key `xinyong provider add` issues has these (migration 0013 gave them to older ones).
     "provider": (
         "submissions:write",
         "submissions:read",

@@ -2,7 +2,9 @@
 and the resolution of a request's credentials into a :class:`Principal`.
 
 CONTRACT for other domains: ``Principal`` (and ``ROLES``), ``resolve_principal``,
-``create_user``, ``create_api_key``, ``provider_department``. Secrets are never stored: passwords
+``create_user``, ``create_api_key``, ``provider_department``; for ingest, which registers
+providers: ``register_provider_department`` and ``issue_provider_key`` (a provider is a department
+with keys; its keys are API keys like any other). Secrets are never stored: passwords
 as argon2id, session tokens and API keys as SHA-256. Every account decision (user created,
 locked, unlocked, password reset, key created, revoked, rotated, subject bound) is appended to the
 ledger in the same transaction.
@@ -31,17 +33,21 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from xinyong.accounts.binding import get_binder
 from xinyong.accounts.models import ApiKey, Department, User, UserSession
 from xinyong.accounts.policy import ROLE_DEFAULT_SCOPES, SCOPES, scopes_for_role
 from xinyong.accounts.principal import ACCOUNT_ROLES, ANONYMOUS, ROLE_NAMES_ZH, ROLES, Principal
+from xinyong.catalog.service import get_catalog
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
+from xinyong.subjects import service as subjects_service
 
 __all__ = [
     "ACCOUNT_ROLES",
     "ANONYMOUS",
+    "PROVIDER_KEY_NAME",
     "ROLES",
     "ROLE_NAMES_ZH",
     "ApiKeyInfo",
@@ -59,6 +65,7 @@ __all__ = [
     "end_session",
     "get_api_key",
     "get_user",
+    "issue_provider_key",
     "list_api_keys",
     "list_departments",
     "list_users",
@@ -66,18 +73,20 @@ __all__ = [
     "login",
     "password_policy",
     "provider_department",
+    "register_provider_department",
     "resolve_api_key",
     "resolve_principal",
     "resolve_session",
     "revoke_api_key",
     "rotate_api_key",
+    "set_department_active",
     "set_password",
     "unlock_user",
 ]
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{2,63}$")
 _DEPT_CODE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
-_KEY_PREFIX_BYTES = 6  # 12 hex characters, the same shape as ingest's provider keys
+_KEY_PREFIX_BYTES = 6  # 12 hex characters
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,8 +349,9 @@ def _department(session: Session, code: str) -> Department:
 def create_department(
     session: Session, code: str, name: str, *, provider_code: str | None = None, by: str = ""
 ) -> DepartmentInfo:
-    """Register an organisation that owns users and keys. ``provider_code`` links it to the
-    ingest provider it submits as (checked through ``xinyong.ingest.service``)."""
+    """Register an organisation that owns users and keys. A provider's department is registered
+    with the provider (``register_provider_department``, called by ingest), so ``provider_code``
+    here names a provider that already has its department: a conflict, or an unknown provider."""
     code, name = (code or "").strip(), (name or "").strip()
     if not _DEPT_CODE.match(code):
         raise _invalid(
@@ -357,17 +367,20 @@ def create_department(
             value=code,
         )
     if provider_code:
-        from xinyong.ingest import service as ingest_service
+        provider_department(session, provider_code)  # NotFound ingest.unknown_provider
+        raise Conflict(
+            f"Provider {provider_code!r} already has a department",
+            f"信息提供单位“{provider_code}”已关联部门",
+            code="accounts.department_exists",
+            value=provider_code,
+        )
+    return _add_department(session, code, name, None, by)
 
-        ingest_service.get_provider(session, provider_code)  # NotFound ingest.unknown_provider
-        if session.scalar(select(Department.id).where(Department.provider_code == provider_code)):
-            raise Conflict(
-                f"Provider {provider_code!r} already has a department",
-                f"信息提供单位“{provider_code}”已关联部门",
-                code="accounts.department_exists",
-                value=provider_code,
-            )
-    d = Department(code=code, name=name, provider_code=provider_code or None)
+
+def _add_department(
+    session: Session, code: str, name: str, provider_code: str | None, by: str
+) -> DepartmentInfo:
+    d = Department(code=code, name=name, provider_code=provider_code)
     session.add(d)
     session.flush()
     ledger.append(
@@ -379,18 +392,58 @@ def create_department(
     return _dept_info(d)
 
 
-def provider_department(session: Session, provider_code: str, *, by: str = "") -> DepartmentInfo:
-    """The department of an ingest provider, created (named after the provider) on first use."""
+def _unknown_provider(provider_code: str) -> NotFound:
+    # The code of ingest's own error for an unknown provider: the API answers as it always did.
+    return NotFound(
+        f"Unknown provider {provider_code!r}",
+        f"信息提供单位“{provider_code}”不存在",
+        code="ingest.unknown_provider",
+        value=provider_code,
+    )
+
+
+def provider_department(session: Session, provider_code: str) -> DepartmentInfo:
+    """The department of a provider (every provider has one, registered with it)."""
+    d = session.scalar(select(Department).where(Department.provider_code == provider_code))
+    if d is None:
+        raise _unknown_provider(provider_code)
+    return _dept_info(d)
+
+
+def register_provider_department(
+    session: Session, provider_code: str, name: str, *, by: str = ""
+) -> DepartmentInfo:
+    """The department a provider submits as, created with the provider (idempotent). Its code is
+    the provider's code, or ``p.<code>`` when that is taken or not a department code."""
     d = session.scalar(select(Department).where(Department.provider_code == provider_code))
     if d is not None:
         return _dept_info(d)
-    from xinyong.ingest import service as ingest_service
+    taken = set(session.scalars(select(Department.code)))
+    code = next(
+        (c for c in (provider_code, f"p.{provider_code}"[:32]) if _DEPT_CODE.match(c) and c not in taken),
+        None,
+    )
+    if code is None:  # a provider code that is no department code (e.g. one character)
+        n = 1
+        while f"p.{n}" in taken:
+            n += 1
+        code = f"p.{n}"
+    return _add_department(session, code, name.strip() or provider_code, provider_code, by)
 
-    provider = ingest_service.get_provider(session, provider_code)
-    code = provider.code
-    if session.scalar(select(Department.id).where(Department.code == code)) is not None:
-        code = f"p.{provider.code}"[:32]
-    return create_department(session, code, provider.name, provider_code=provider.code, by=by)
+
+def set_department_active(session: Session, code: str, active: bool, *, by: str = "") -> DepartmentInfo:
+    """A deactivated department's keys and accounts stop working at once (and work again)."""
+    d = _department(session, code)
+    if bool(d.active) != active:
+        d.active = active
+        session.flush()
+        ledger.append(
+            session,
+            "account.department",
+            f"department:{d.code}",
+            {"action": "activate" if active else "deactivate", "by": by},
+        )
+    return _dept_info(d)
 
 
 def list_departments(session: Session) -> list[DepartmentInfo]:
@@ -435,8 +488,6 @@ def _user(session: Session, username: str) -> User:
 
 
 def _resolve_subject(session: Session, subject_code: str | None, subject_id: int | None) -> int:
-    from xinyong.subjects import service as subjects_service
-
     if subject_id is not None:
         return subjects_service.get_subject(session, subject_id).id
     if subject_code:
@@ -445,10 +496,10 @@ def _resolve_subject(session: Session, subject_code: str | None, subject_id: int
 
 
 def _owner_department(
-    session: Session, role: str, department_code: str | None, provider_code: str | None, by: str
+    session: Session, role: str, department_code: str | None, provider_code: str | None
 ) -> Department | None:
     if provider_code:
-        info = provider_department(session, provider_code, by=by)
+        info = provider_department(session, provider_code)
         d = session.get(Department, info.id)
         if department_code and d is not None and department_code != d.code:
             raise _invalid(
@@ -508,7 +559,7 @@ def create_user(
             f"User {name!r} exists", f"用户名“{name}”已被使用", code="accounts.user_exists", value=name
         )
     _require_good_password(password, name)
-    dept = _owner_department(session, role, department_code, provider_code, by)
+    dept = _owner_department(session, role, department_code, provider_code)
     bound_subject = _resolve_subject(session, subject_code, subject_id) if role == "subject" else None
     u = User(
         username=name,
@@ -884,8 +935,6 @@ def _check_scopes(role: str, scopes: Iterable[str] | None) -> list[str]:
 
 
 def _check_items(items: Iterable[str]) -> list[str]:
-    from xinyong.catalog.service import get_catalog
-
     codes = list(dict.fromkeys(i.strip() for i in items if i and i.strip()))
     catalog = get_catalog()
     for code in codes:
@@ -926,7 +975,7 @@ def create_api_key(
     if owner_user is not None and not department_code and not provider_code and owner_user.department_id:
         dept: Department | None = session.get(Department, owner_user.department_id)
     else:
-        dept = _owner_department(session, role, department_code, provider_code, by)
+        dept = _owner_department(session, role, department_code, provider_code)
     subject_id = None
     if role == "subject":
         subject_id = owner_user.subject_id if owner_user else _resolve_subject(session, subject_code, None)
@@ -1050,21 +1099,54 @@ def rotate_api_key(
     return _key_info(session, new), key
 
 
+# The key a provider is issued when it is registered (``xinyong provider add``), and again by
+# ``xinyong provider rotate-key``; keys an administrator adds for the department have other names.
+# Migration 0013 gave the keys it moved from ingest this name too.
+PROVIDER_KEY_NAME = "信息提供单位报送密钥"
+
+
+def issue_provider_key(session: Session, provider_code: str, *, by: str = "") -> tuple[ApiKeyInfo, str]:
+    """The provider's own key (``PROVIDER_KEY_NAME``, the provider role's default scopes, no
+    expiry), as ingest issued it before accounts existed. An active one is rotated: it stops
+    working at once."""
+    department = provider_department(session, provider_code)
+    current = list(
+        session.scalars(
+            select(ApiKey)
+            .where(
+                ApiKey.department_id == department.id,
+                ApiKey.name == PROVIDER_KEY_NAME,
+                ApiKey.revoked_at.is_(None),
+            )
+            .order_by(ApiKey.id)
+        )
+    )
+    if not current:
+        return create_api_key(
+            session,
+            name=PROVIDER_KEY_NAME,
+            role="provider",
+            provider_code=provider_code,
+            expires_in_days=0,
+            by=by,
+        )
+    for older in current[:-1]:
+        revoke_api_key(session, older.id, by=by)
+    return rotate_api_key(session, current[-1].id, by=by)  # same owner, scopes, no expiry
+
+
 _BAD_KEY = ("Missing or invalid API key", "API 密钥缺失或无效")
 
 
 def resolve_api_key(session: Session, key: str, *, client_ip: str | None = None) -> Principal:
-    """The principal of an API key, or ``Unauthorized``. Keys issued by ingest before accounts
-    existed (``providers.api_key_hash``) are still accepted through ``ingest.service.authenticate``
-    and act as a provider key with the provider's default scopes."""
+    """The principal of an API key, or ``Unauthorized``. Every key is a row of ``api_keys``,
+    providers' keys included (migration 0013 moved the keys ingest issued before)."""
     key = key.strip()
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != "xy" or not parts[1] or not parts[2]:
         raise Unauthorized(*_BAD_KEY, code="auth.invalid_key")
     k = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if k is None:
-        return _legacy_provider_key(session, key, client_ip)
-    if not hmac.compare_digest(k.key_hash, _sha256(key)):
+    if k is None or not hmac.compare_digest(k.key_hash, _sha256(key)):
         raise Unauthorized(*_BAD_KEY, code="auth.invalid_key")
     now = utcnow()
     if k.revoked_at is not None:
@@ -1093,30 +1175,6 @@ def resolve_api_key(session: Session, key: str, *, client_ip: str | None = None)
         items=frozenset(k.items) if k.items else None,
         client_ip=client_ip,
         credential_expires_at=_aware(k.expires_at) if k.expires_at is not None else None,
-        **fields,
-    )
-
-
-def _legacy_provider_key(session: Session, key: str, client_ip: str | None) -> Principal:
-    from xinyong.ingest import service as ingest_service
-
-    try:
-        provider = ingest_service.authenticate(session, key)
-    except Unauthorized:
-        raise Unauthorized(*_BAD_KEY, code="auth.invalid_key") from None
-    d = session.scalar(select(Department).where(Department.provider_code == provider.code))
-    fields = (
-        _department_fields(session, d.id)
-        if d is not None
-        else {"department_name": provider.name, "provider_code": provider.code}
-    )
-    return Principal(
-        role="provider",
-        kind="api_key",
-        display_name=provider.name,
-        api_key_prefix=provider.api_key_prefix,
-        scopes=frozenset(ROLE_DEFAULT_SCOPES["provider"]),
-        client_ip=client_ip,
         **fields,
     )
 
@@ -1178,7 +1236,7 @@ class ApiKeyCache:
 
     def put(self, store: int, key: str, principal: Principal, generation: int) -> None:
         if self.ttl <= 0 or principal.api_key_id is None:
-            return  # legacy provider keys are not cached (their table belongs to ingest)
+            return  # only a principal of a key row is cached (its changes void the cache)
         if len(self._entries) >= self.max_keys:
             self._entries.clear()
         self._entries[(store, _sha256(key))] = (principal, time.monotonic() + self.ttl, generation)
@@ -1221,8 +1279,6 @@ def register_subject_account(
     binder, USCC + legal representative's name + ID number matching the subject record) proves
     which subject the registrant speaks for. Username and password are checked first, so a
     binding attempt is never wasted on a bad form."""
-    from xinyong.accounts.binding import get_binder
-
     name = _clean_username(username)
     if not _USERNAME.match(name):
         raise _invalid(
@@ -1282,7 +1338,7 @@ def ensure_demo_accounts(
         if session.scalar(select(Department.id).where(Department.code == code)) is None:
             create_department(session, code, name, by="demo")
     bank_code = DEMO_BANK_DEPARTMENT[0]
-    regulator_dept = provider_department(session, regulator_provider_code, by="demo").code
+    regulator_dept = provider_department(session, regulator_provider_code).code
     specs: list[tuple[str, str, str, dict[str, Any]]] = [
         ("admin", "demo_admin", "演示管理员", {}),
         ("credit_office", "demo_xyb", "市信用办 演示用户", {"department_code": staff_department_code}),
@@ -1309,8 +1365,6 @@ def ensure_demo_accounts(
         )
         organisation = info.department_name or ""
         if info.subject_id is not None:
-            from xinyong.subjects import service as subjects_service
-
             organisation = subjects_service.get_subject(session, info.subject_id).name
         out.append(DemoAccount(role, username, DEMO_PASSWORD, info.display_name, organisation))
     session.flush()

@@ -15,6 +15,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from xinyong.access.deps import file_read
+from xinyong.access.service import Access, FileRead
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
@@ -33,13 +35,11 @@ from xinyong.evaluation.schemas import (
     SubjectResult,
     WhatIf,
 )
-from xinyong.querylog import service as querylog
-from xinyong.querylog.deps import requested_purpose
 
 router = APIRouter(prefix="/api/v1/evaluation", tags=["evaluation"])
 
 
-def _access(session: Session, principal: Principal, subject_id: int, purpose: str | None) -> querylog.Access:
+def _access(read: FileRead, principal: Principal, subject_id: int) -> Access:
     """The caller's access to ``subject_id``'s evaluation: its own (a subject account), or the
     government view with an allowed purpose (``purpose.required`` / ``purpose.not_allowed``
     otherwise). An evaluation has no public view."""
@@ -50,7 +50,7 @@ def _access(session: Session, principal: Principal, subject_id: int, purpose: st
             code="evaluation.not_own_subject",
             subject_id=subject_id,
         )
-    access = querylog.access_for(session, principal, subject_id, purpose)
+    access = read.open(subject_id)
     if access.public:
         raise Forbidden(
             "A subject's evaluation is not public",
@@ -61,50 +61,46 @@ def _access(session: Session, principal: Principal, subject_id: int, purpose: st
     return access
 
 
-def _log(session: Session, access: querylog.Access, subject_id: int, items: list[str], action: str) -> None:
-    querylog.log_access(session, access, subject_id, items, action=action, reference=f"subject:{subject_id}")
-
-
 @router.get("/subjects/{subject_id}", response_model=SubjectResult, summary="主体的评价等级及原因")
 def subject_grade(
     subject_id: int,
-    purpose: str | None = Depends(requested_purpose),
+    read: FileRead = Depends(file_read("evaluation.view"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> SubjectResult:
     """The subject's current grade, score, dimension scores and the reasons (veto, cap, the
     indicators that cost or gained most, each citing records and the rule)."""
-    access = _access(session, principal, subject_id, purpose)
+    _access(read, principal, subject_id)
     out = service.explain(session, subject_id)
-    _log(session, access, subject_id, service.items_returned(session, out), "evaluation.view")
+    read.returned(service.items_returned(session, out))
     return out
 
 
 @router.get("/subjects/{subject_id}/history", response_model=list[HistoryEntry], summary="主体的评价历史")
 def subject_history(
     subject_id: int,
-    purpose: str | None = Depends(requested_purpose),
+    read: FileRead = Depends(file_read("evaluation.history"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> list[HistoryEntry]:
-    access = _access(session, principal, subject_id, purpose)
+    _access(read, principal, subject_id)
     out = service.history(session, subject_id)
-    _log(session, access, subject_id, service.items_returned(session), "evaluation.history")
+    read.returned(service.items_returned(session))
     return out
 
 
 @router.get("/subjects/{subject_id}/whatif", response_model=WhatIf, summary="信用修复或公示期届满后的等级")
 def subject_whatif(
     subject_id: int,
-    purpose: str | None = Depends(requested_purpose),
+    read: FileRead = Depends(file_read("evaluation.whatif"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> WhatIf:
     """Which negative records, if repaired or expired, would change the grade, and the day each
     publicity window ends by itself."""
-    access = _access(session, principal, subject_id, purpose)
+    _access(read, principal, subject_id)
     out = service.whatif(session, subject_id)
-    _log(session, access, subject_id, service.items_returned(session, out), "evaluation.whatif")
+    read.returned(service.items_returned(session, out))
     return out
 
 
@@ -114,14 +110,14 @@ def subject_whatif(
 def subject_under_model(
     subject_id: int,
     model_id: int,
-    purpose: str | None = Depends(requested_purpose),
+    read: FileRead = Depends(file_read("evaluation.under_model"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
 ) -> SubjectResult:
     """What the subject's grade would be under another stored model version (a draft), today."""
-    access = _access(session, principal, subject_id, purpose)
+    _access(read, principal, subject_id)
     out = service.subject_under_model(session, subject_id, model_id)
-    _log(session, access, subject_id, service.items_returned(session, out), "evaluation.under_model")
+    read.returned(service.items_returned(session, out))
     return out
 
 

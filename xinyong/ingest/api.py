@@ -1,9 +1,9 @@
 """HTTP API of the ingest domain (thin: it calls the service).
 
 Providers authenticate with an API key (``X-Api-Key`` or ``Authorization: Bearer``) or a portal
-session of a provider account, resolved by the accounts domain (``current_principal``; keys that
-``create_provider`` issued keep working), and see only their own submissions, quarantine and
-metrics. Who may call each route is declared in ``xinyong/accounts/policy.py``.
+session of a provider account, resolved by the accounts domain (``current_principal``; the key
+``create_provider`` issues is an API key of the provider's department), and see only their own
+submissions, quarantine and metrics. Who may call each route is declared in ``xinyong/accounts/policy.py``.
 """
 
 from __future__ import annotations

@@ -20,9 +20,7 @@ class Provider(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     uscc: Mapped[str | None] = mapped_column(String(18))
-    # argon2/sha256 hash of the API key; the key itself is shown once.
-    api_key_hash: Mapped[str | None] = mapped_column(String(200))
-    api_key_prefix: Mapped[str | None] = mapped_column(String(16), index=True)
+    # Its keys are API keys of its department (xinyong.accounts: departments.provider_code).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

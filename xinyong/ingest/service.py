@@ -10,10 +10,7 @@ is processed so each subject's credit state is current.
 from __future__ import annotations
 
 import gc
-import hashlib
-import hmac
 import logging
-import secrets
 import statistics
 import threading
 import uuid
@@ -28,6 +25,7 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
 from xinyong.core import identifiers
 from xinyong.core.bulk import insert_rows, insert_values
@@ -51,7 +49,6 @@ ACCEPTED = ("created", "corrected", "withdrawn", "unchanged")
 _BATCH = 1000
 # At most this many problem rows are returned inline; the rest are paged from the store.
 _INLINE_PROBLEMS = 1000
-_KEY_PREFIX_BYTES = 6
 _SUBMISSION_ROWS = cast(SqlTable, SubmissionRow.__table__)
 _QUARANTINE_ROWS = cast(SqlTable, QuarantineRow.__table__)
 _SUBMISSION_ROW_KEYS = (
@@ -83,7 +80,6 @@ class ProviderInfo:
     uscc: str | None
     active: bool
     items: list[str]
-    api_key_prefix: str | None
     created_at: datetime
 
 
@@ -201,16 +197,6 @@ class ItemMetrics:
 # Providers
 
 
-def _hash_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-def _new_key() -> tuple[str, str]:
-    """A high-entropy key ``xy_<prefix>_<secret>``; the prefix (not secret) finds the provider."""
-    prefix = secrets.token_hex(_KEY_PREFIX_BYTES)
-    return f"xy_{prefix}_{secrets.token_urlsafe(32)}", prefix
-
-
 def _items_of(session: Session, provider_id: int) -> list[str]:
     return list(
         session.scalars(
@@ -229,7 +215,6 @@ def _info(session: Session, p: Provider) -> ProviderInfo:
         uscc=p.uscc,
         active=p.active,
         items=_items_of(session, p.id),
-        api_key_prefix=p.api_key_prefix,
         created_at=p.created_at,
     )
 
@@ -244,7 +229,8 @@ def _check_items(catalog: Catalog, items: Iterable[str]) -> list[str]:
 def create_provider(
     session: Session, code: str, name: str, uscc: str | None = None, items: Iterable[str] = ()
 ) -> tuple[ProviderInfo, str]:
-    """Register a department; returns its info and the API key (shown once, stored hashed)."""
+    """Register a department; returns its info and the API key (shown once, stored hashed). The
+    provider is a department of accounts with keys: its department and its key are made there."""
     code = code.strip()
     name = name.strip()
     if not code or not name:
@@ -271,15 +257,14 @@ def create_provider(
                 rule=res.error,
             )
     item_codes = _check_items(get_catalog(), items)
-    api_key, prefix = _new_key()
-    p = Provider(
-        code=code, name=name, uscc=uscc or None, api_key_hash=_hash_key(api_key), api_key_prefix=prefix
-    )
+    p = Provider(code=code, name=name, uscc=uscc or None)
     session.add(p)
     session.flush()
     for item in item_codes:
         session.add(ProviderItem(provider_id=p.id, item_code=item))
     session.flush()
+    accounts_service.register_provider_department(session, p.code, p.name)
+    _, api_key = accounts_service.issue_provider_key(session, p.code)
     return _info(session, p), api_key
 
 
@@ -312,20 +297,18 @@ def list_providers(session: Session) -> list[ProviderInfo]:
 
 
 def authenticate(session: Session, api_key: str | None) -> ProviderInfo:
-    """The provider owning ``api_key`` (header ``X-Api-Key``), or ``Unauthorized``."""
+    """The provider whose key ``api_key`` is (accounts says who the caller is), or
+    ``Unauthorized``."""
     bad = Unauthorized("Missing or invalid API key", "API 密钥缺失或无效", code="ingest.invalid_api_key")
     if not api_key:
         raise bad
-    parts = api_key.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != "xy":
+    try:
+        principal = accounts_service.resolve_api_key(session, api_key)
+    except Unauthorized:
+        raise bad from None
+    if principal.provider_code is None:
         raise bad
-    p = session.scalar(select(Provider).where(Provider.api_key_prefix == parts[1]))
-    if (
-        p is None
-        or p.api_key_hash is None
-        or not hmac.compare_digest(p.api_key_hash, _hash_key(api_key.strip()))
-    ):
-        raise bad
+    p = _provider(session, principal.provider_code)
     if not p.active:
         raise Forbidden(
             "The provider is deactivated", "该信息提供单位已停用", code="ingest.provider_inactive"
@@ -336,9 +319,7 @@ def authenticate(session: Session, api_key: str | None) -> ProviderInfo:
 def rotate_key(session: Session, code: str) -> tuple[ProviderInfo, str]:
     """A new API key; the old one stops working at once."""
     p = _provider(session, code)
-    api_key, prefix = _new_key()
-    p.api_key_hash, p.api_key_prefix = _hash_key(api_key), prefix
-    session.flush()
+    _, api_key = accounts_service.issue_provider_key(session, p.code)
     return _info(session, p), api_key
 
 
@@ -360,9 +341,14 @@ def set_items(session: Session, code: str, items: Iterable[str]) -> ProviderInfo
 
 
 def set_active(session: Session, code: str, active: bool) -> ProviderInfo:
+    """Stop (or resume) a provider's submissions; its department, and so its keys and accounts,
+    stop (resume) with it."""
     p = _provider(session, code)
     p.active = active
     session.flush()
+    accounts_service.set_department_active(
+        session, accounts_service.provider_department(session, p.code).code, active
+    )
     return _info(session, p)
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
+from xinyong.access import service as access_service
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
@@ -80,13 +81,13 @@ def _subject_response(
     purpose = request.query_params.get("purpose") or None
     error = None
     try:
-        access = querylog.access_for(session, principal, subject.id, purpose, optional=True)
+        access = access_service.access_for(session, principal, subject.id, purpose, optional=True)
     except DomainError as exc:
-        access, error = querylog.public_access(principal), exc.message_zh
+        access, error = access_service.public_access(principal), exc.message_zh
     id_number = subjects_service.reveal_id_number(session, subject.id) if access.reveal_id_number else None
     page = service.subject_page(session, subject_id=subject.id, viewer=access.viewer, id_number=id_number)
     returned = [*page.item_codes, *(["id_number"] if id_number else [])]
-    querylog.log_access(
+    access_service.log_access(
         session,
         access,
         subject.id,
@@ -97,7 +98,7 @@ def _subject_response(
         reference=f"subject:{subject.id}",
     )
     form = None
-    if principal.role in querylog.GOVERNMENT_VIEW_ROLES:
+    if principal.role in access_service.GOVERNMENT_VIEW_ROLES:
         options = [(p.code, p.name_zh) for p in querylog.purposes_for_role(principal.role)]
         chosen = access.purpose
         form = PurposeForm(

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from xinyong.access.visibility import Viewer
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import (
     DECISION_DATE,
@@ -32,7 +33,6 @@ from xinyong.ingest import service as ingest_service
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
 from xinyong.records.schemas import RecordView
-from xinyong.records.visibility import Viewer
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.common import SubjectView
 

@@ -19,9 +19,12 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
+from xinyong.core.crypto import current_key_version
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
+from xinyong.ledger import service as ledger
 from xinyong.querylog import service
+from xinyong.subjects import service as subjects_service
 
 querylog_app = typer.Typer(
     help="查询记录 (query log): purge after retention, export CSV, unusual-volume flags, purposes.",
@@ -147,10 +150,6 @@ def purposes() -> None:
 def rotate_pii(batch: int = typer.Option(500, min=1, help="rows per transaction")) -> None:
     """Re-encrypt stored ID numbers with the current key version (XINYONG_PII_KEY_VERSION).
     Safe to interrupt and run again; old key versions must stay configured until it finishes."""
-    from xinyong.core.crypto import current_key_version
-    from xinyong.ledger import service as ledger
-    from xinyong.subjects import service as subjects_service
-
     total = 0
     while True:
         with _session() as session:

@@ -1,14 +1,9 @@
 """Purpose limitation (查询用途) and the query log (查询记录).
 
-Two jobs, one domain:
-
 * **Purposes**: every query of non-public information names a purpose of
   ``rulesets/<name>/purposes.yaml``; each role may use only the purposes listed for it.
   :func:`require_purpose` turns what a caller sent (``X-Purpose`` header, ``purpose`` parameter,
   a select on a page) into a :class:`Purpose` or raises a clear error.
-* **Access**: :func:`access_for` decides, from the caller (``Principal``) and the purpose, which
-  view of a subject's file the caller gets (``records.visibility.Viewer``) and whether the full ID
-  number may be shown. Every read at a non-public view is then logged with :func:`log_query`.
 * **Log**: :func:`log_query` appends one entry (who, organisation, role, purpose, subject, item
   codes returned, when, from where). Entries are never updated or deleted except by
   :func:`purge` after the retention period (``rulesets/<name>/querylog.yaml``), which writes a
@@ -16,8 +11,11 @@ Two jobs, one domain:
   (:func:`search`) and export (:func:`export_csv`) the log; :func:`unusual_volume` flags users whose
   daily volume passes the thresholds.
 
-Other domains (measures: check answers; reports; exports) call :func:`require_purpose` before
-answering and :func:`log_query` in the same transaction as the answer.
+Which view of a subject's file a caller gets, and the logging of each read of a file, are
+``xinyong.access`` (``access_for``, the dependency ``access.deps.file_read``). Other domains
+answering non-public questions without a file view (measures: check answers) call
+:func:`require_purpose` before answering and :func:`log_query` (or :func:`entry_values` +
+:func:`append_entries`) in the same transaction as the answer.
 """
 
 from __future__ import annotations
@@ -43,11 +41,11 @@ from xinyong.core.bulk import insert_rows, insert_rows_on
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.db import utcnow
-from xinyong.core.errors import Forbidden, InvalidInput, NotFound
+from xinyong.core.errors import Forbidden, InvalidInput
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
 from xinyong.querylog.models import QueryLogEntry, QueryLogPurge
-from xinyong.records.visibility import Viewer
+from xinyong.subjects import service as subjects_service
 
 CHANNELS: tuple[str, ...] = ("api", "portal", "cli")
 # The purpose a subject uses on its own file; implied when a subject reads its own file without
@@ -224,92 +222,6 @@ def require_purpose(principal: Principal, raw: str | None, today: date | None = 
 
 
 # ---------------------------------------------------------------------------------------------
-# Access: which view of a subject's file a caller gets
-
-
-# Roles whose reads at a non-public view need a purpose and are logged (provider: its own
-# department's records only; see records.visibility).
-GOVERNMENT_VIEW_ROLES: tuple[str, ...] = ("provider", "regulator", "credit_office")
-# Roles allowed to see a full ID number, given a purpose (besides the subject itself).
-_FULL_ID_ROLES = ("credit_office",)
-
-
-@dataclass(frozen=True)
-class Access:
-    """What one caller may see of one subject's file, and why.
-
-    ``viewer`` goes to the records service; ``reveal_id_number`` says whether the subject's full
-    ID number may be shown; ``logged`` whether the read must be written to the query log."""
-
-    principal: Principal
-    viewer: Viewer
-    purpose: Purpose | None = None
-    reveal_id_number: bool = False
-
-    @property
-    def logged(self) -> bool:
-        return self.viewer.visibility != "public"
-
-    @property
-    def public(self) -> bool:
-        return self.viewer.visibility == "public"
-
-
-def _provider_id(session: Session, principal: Principal) -> int | None:
-    if not principal.provider_code:
-        return None
-    from xinyong.ingest import service as ingest_service
-
-    try:
-        return ingest_service.get_provider(session, principal.provider_code).id
-    except NotFound:
-        return None
-
-
-def access_for(
-    session: Session,
-    principal: Principal,
-    subject_id: int | None,
-    purpose: str | None,
-    *,
-    optional: bool = False,
-    today: date | None = None,
-) -> Access:
-    """The view of ``subject_id``'s file that ``principal`` gets with ``purpose``.
-
-    * public (anonymous), admin, bank, a subject account looking at another subject: the
-      public view; no purpose needed, nothing logged (bank: consent-based sharing, 信易贷, is
-      not built yet, so a bank sees what the public sees).
-    * a subject account on its own file: the subject view; purpose ``self_query`` (implied).
-    * regulator, credit office: the government view; a purpose allowed for the role is required.
-    * provider: government fields of its own department's records, the public view of the rest;
-      a purpose is required.
-
-    With ``optional=True`` (portal pages) a missing purpose gives the public view instead of an
-    error, so a page can offer the purpose select; a wrong purpose is still an error."""
-    role = principal.role
-    if role == "subject" and principal.subject_id is not None and principal.subject_id == subject_id:
-        chosen = require_purpose(principal, purpose or SELF_QUERY, today)
-        return Access(principal, Viewer("subject"), chosen, reveal_id_number=True)
-    if role in GOVERNMENT_VIEW_ROLES:
-        if optional and not (purpose and purpose.strip()):
-            return Access(principal, Viewer("public"))
-        chosen = require_purpose(principal, purpose, today)
-        if role == "provider":
-            own = _provider_id(session, principal)
-            if own is None:
-                # A provider officer without an ingest provider owns no records.
-                return Access(principal, Viewer("public"))
-            return Access(principal, Viewer("provider", own_provider_id=own), chosen)
-        return Access(principal, Viewer("government"), chosen, reveal_id_number=role in _FULL_ID_ROLES)
-    return Access(principal, Viewer("public"))
-
-
-def public_access(principal: Principal) -> Access:
-    return Access(principal, Viewer("public"))
-
-
-# ---------------------------------------------------------------------------------------------
 # Writing the log
 
 
@@ -414,33 +326,6 @@ def append_entries(conn: Session | Connection, rows: Sequence[dict[str, Any]]) -
         insert_rows(conn, table, rows)
 
 
-def log_access(
-    session: Session,
-    access: Access,
-    subject_id: int | None,
-    items: Iterable[str],
-    *,
-    action: str,
-    channel: str = "api",
-    result_count: int | None = None,
-    reference: str | None = None,
-) -> int | None:
-    """Log a read made with ``access`` if it was at a non-public view (else nothing)."""
-    if not access.logged or access.purpose is None:
-        return None
-    return log_query(
-        session,
-        access.principal,
-        access.purpose,
-        subject_id,
-        items,
-        action=action,
-        channel=channel,
-        result_count=result_count,
-        reference=reference,
-    )
-
-
 def log_audit(
     session: Session,
     principal: Principal,
@@ -466,8 +351,6 @@ def log_audit(
 
 def subject_ref(session: Session, ref: str) -> int:
     """A subject named by USCC, ID number or its numeric id (``NotFound`` otherwise)."""
-    from xinyong.subjects import service as subjects_service
-
     ref = ref.strip()
     if ref.isdigit() and len(ref) < 12:
         return subjects_service.get_subject(session, int(ref)).id

@@ -1,9 +1,9 @@
 """HTTP API of the records domain (thin: it calls the service).
 
 What a caller sees depends on who it is and the purpose it names (``X-Purpose`` header or
-``purpose`` parameter): ``xinyong.querylog.service.access_for`` picks the view (public, the
-subject's own, government, provider), ``records.visibility`` applies it, and every read at a
-non-public view is written to the query log. See docs/security.md.
+``purpose`` parameter): the dependency ``access.deps.file_read`` picks the view (public, the
+subject's own, government, provider; ``access.service.access_for``), ``access.visibility`` applies
+it, and every read at a non-public view is written to the query log. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -11,23 +11,22 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from xinyong.access.deps import file_read
+from xinyong.access.service import FileRead
+from xinyong.access.visibility import NATURAL_PERSON
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
-from xinyong.querylog import service as querylog
-from xinyong.querylog.deps import requested_purpose
 from xinyong.records import service
 from xinyong.records.schemas import CreditSummary, RecordPage, RecordView
-from xinyong.records.visibility import NATURAL_PERSON
+from xinyong.subjects import service as subjects_service
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
 
 def _subject(session: Session, code: str) -> tuple[int, str]:
     """The subject a USCC or ID number names (``NotFound`` otherwise): id and kind."""
-    from xinyong.subjects import service as subjects_service
-
     subject = subjects_service.get_by_code(session, code)
     return subject.id, subject.kind
 
@@ -40,14 +39,14 @@ def subject_records(
     category: str | None = Query(None, description="只看某一类别，如 行政处罚"),
     page: int = Query(1, ge=1),
     per_page: int = Query(20, ge=1, le=200),
-    purpose: str | None = Depends(requested_purpose),
+    read: FileRead = Depends(file_read("records.list"), scope="function"),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> RecordPage:
     """A subject's records in the view the caller may see: the public view (public fields, in
     force, inside the window), the subject's own file, or the government view with a purpose."""
     subject_id, _ = _subject(session, code)
-    access = querylog.access_for(session, principal, subject_id, purpose)
+    access = read.open(subject_id)
     out = service.list_subject_records(
         session,
         subject_id,
@@ -57,52 +56,36 @@ def subject_records(
         per_page=per_page,
         item_codes=None if access.public or principal.items is None else sorted(principal.items),
     )
-    querylog.log_access(
-        session,
-        access,
-        subject_id,
-        [r.item_code for r in out.items],
-        action="records.list",
-        result_count=len(out.items),
-        reference=f"subject:{subject_id}",
-    )
+    read.returned([r.item_code for r in out.items], result_count=len(out.items))
     return out
 
 
 @router.get("/records/{record_id}", response_model=RecordView, summary="一条信用记录（按角色和用途披露）")
 def record(
     record_id: int,
-    purpose: str | None = Depends(requested_purpose),
+    read: FileRead = Depends(file_read("record.view"), scope="function"),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> RecordView:
     """The visible fields of the current version and the list of versions."""
     owner = service.get_record(session, record_id)
-    access = querylog.access_for(session, principal, owner.subject_id, purpose)
+    access = read.open(owner.subject_id)
     if not access.public:
         principal.require_item(owner.item_code)
     out = service.view_record(session, record_id, visibility=access.viewer)
-    querylog.log_access(
-        session,
-        access,
-        owner.subject_id,
-        [out.item_code],
-        action="record.view",
-        reference=f"record:{record_id}",
-    )
+    read.returned([out.item_code], reference=f"record:{record_id}")
     return out
 
 
 @router.get("/subjects/{code}/credit-state", response_model=CreditSummary, summary="主体的信用状态")
 def credit_state(
     code: str,
-    purpose: str | None = Depends(requested_purpose),
-    principal: Principal = Depends(current_principal),
+    read: FileRead = Depends(file_read("credit_state.view"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
 ) -> CreditSummary:
     """The credit state row. A natural person's state (it counts penalties) is not public."""
     subject_id, kind = _subject(session, code)
-    access = querylog.access_for(session, principal, subject_id, purpose)
+    access = read.open(subject_id)
     # A provider's view covers only its own records; the state row counts everyone's.
     if kind == NATURAL_PERSON and access.viewer.visibility in ("public", "provider"):
         raise Forbidden(
@@ -111,7 +94,5 @@ def credit_state(
             code="disclosure.not_public",
         )
     out = service.subject_summary(session, subject_id)
-    querylog.log_access(
-        session, access, subject_id, [], action="credit_state.view", reference=f"subject:{subject_id}"
-    )
+    read.returned([])
     return out

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from xinyong.access import visibility as vis
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
 from xinyong.core.bulk import insert_rows, insert_values, select_rows, update_rows
@@ -49,7 +50,6 @@ from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.events import Event, EventCursor, wait_for_writers
 from xinyong.core.rawsql import RawQuery
 from xinyong.ledger import service as ledger
-from xinyong.records import visibility as vis
 from xinyong.records.models import CreditState, Record, RecordVersion
 from xinyong.records.schemas import (
     CreditSummary,
@@ -1142,7 +1142,7 @@ def list_subject_records(
     kind = _subject_kind(session, subject_id)
     conditions = [
         Record.subject_id == subject_id,
-        *vis.record_filter(visibility, subject_kind=kind, today=today),
+        *vis.record_filter(visibility, subject_kind=kind, today=today, record=Record),
     ]
     if category:
         conditions.append(Record.category == category)
@@ -1266,7 +1266,7 @@ def public_person_name(name: str) -> str:
 def _cross_subject_filter(visibility: str, today: date) -> list[Any]:
     from xinyong.subjects import service as subjects_service
 
-    conditions: list[Any] = list(vis.record_filter(visibility, subject_kind=None, today=today))
+    conditions: list[Any] = list(vis.record_filter(visibility, subject_kind=None, today=today, record=Record))
     persons = subjects_service.ids_of_kind(vis.NATURAL_PERSON)
     conditions.append(~((Record.category == vis.PENALTY_CATEGORY) & Record.subject_id.in_(persons)))
     return conditions

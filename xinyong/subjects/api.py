@@ -5,11 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
-from xinyong.accounts.principal import Principal
+from xinyong.access.deps import file_read
+from xinyong.access.service import FileRead
 from xinyong.core.deps import get_session
-from xinyong.querylog import service as querylog
-from xinyong.querylog.deps import requested_purpose
 from xinyong.subjects import service
 from xinyong.subjects.schemas import (
     CaseOut,
@@ -35,23 +33,18 @@ def search_subjects(
     ),
     page: int = Query(1, ge=1),
     per_page: int = Query(20, ge=1, le=100),
-    purpose: str | None = Depends(requested_purpose),
-    principal: Principal = Depends(current_principal),
+    read: FileRead = Depends(file_read("subjects.search"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
 ) -> SearchPageOut:
     """Public callers (and government callers without a purpose) see natural persons' names
     de-identified (张**), as on the portal; a government caller with a purpose sees them in full
     and the search is in the query log."""
     found = service.search(session, q, kind=kind, page=page, per_page=per_page)
-    access = querylog.access_for(session, principal, None, purpose, optional=True)
+    access = read.open(None, optional=True)
     if access.public:
         return SearchPageOut.model_validate(service.public_search_page(found))
-    querylog.log_access(
-        session,
-        access,
-        None,
+    read.returned(
         ["subject_profile"],
-        action="subjects.search",
         result_count=len(found.items),
         reference=f"q={q}"[:200] if not _is_id_number(q) else "q=<身份证号码>",
     )
@@ -66,8 +59,7 @@ def _is_id_number(q: str) -> bool:
 @router.get("/subjects/{code}", response_model=SubjectOut, summary="按统一社会信用代码或身份证号码查看主体")
 def subject_by_code(
     code: str,
-    purpose: str | None = Depends(requested_purpose),
-    principal: Principal = Depends(current_principal),
+    read: FileRead = Depends(file_read("subject.view"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
 ) -> SubjectOut:
     """The subject row in the caller's view (docs/security.md): the public sees a natural
@@ -76,45 +68,32 @@ def subject_by_code(
     subject = service.get_by_code(session, code)
     # An organisation's row is public as a whole: without a purpose a caller gets it as the
     # public does. A natural person's row is not (name, ID number): a purpose is required.
-    access = querylog.access_for(
-        session, principal, subject.id, purpose, optional=subject.kind != "natural_person"
-    )
+    access = read.open(subject.id, optional=subject.kind != "natural_person")
     out = SubjectOut.model_validate(service.public_subject_view(subject) if access.public else subject)
     returned = ["subject_profile"]
     if access.reveal_id_number:
         out.id_number = service.reveal_id_number(session, subject.id)
         if out.id_number:
             returned.append("id_number")
-    querylog.log_access(
-        session, access, subject.id, returned, action="subject.view", reference=f"subject:{subject.id}"
-    )
+    read.returned(returned)
     return out
 
 
 @router.get("/subjects/{code}/relations", response_model=list[RelationOut], summary="主体的关联关系")
 def subject_relations(
     code: str,
-    purpose: str | None = Depends(requested_purpose),
-    principal: Principal = Depends(current_principal),
+    read: FileRead = Depends(file_read("subject.relations"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
 ) -> list[RelationOut]:
     """Related natural persons' names are de-identified for public callers (张**); the subject
     itself and government callers with a purpose see them in full (logged)."""
     subject = service.get_by_code(session, code)
     relations = service.list_relations(session, subject.id)
-    access = querylog.access_for(session, principal, subject.id, purpose, optional=True)
+    access = read.open(subject.id, optional=True)
     if access.public:
         relations = service.public_relations(relations)
     else:
-        querylog.log_access(
-            session,
-            access,
-            subject.id,
-            ["subject_relations"],
-            action="subject.relations",
-            result_count=len(relations),
-            reference=f"subject:{subject.id}",
-        )
+        read.returned(["subject_relations"], result_count=len(relations))
     return [RelationOut.model_validate(r) for r in relations]
 
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from xinyong.access import service as access_service
 from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.core.errors import DomainError, NotFound
@@ -152,7 +153,7 @@ def my_file(
     each version's fields the subject may see. The read is written to the query log."""
     me = my_subject(session, principal)
     sid = me.subject.id
-    access = querylog.access_for(session, principal, sid, None)  # the subject view, self_query
+    access = access_service.access_for(session, principal, sid, None)  # the subject view, self_query
     categories = sorted({i.category for i in catalog_service.get_catalog().items()})
     category = category if category in categories else ""
     found = records_service.list_subject_records(
@@ -175,7 +176,7 @@ def my_file(
             for v in reversed(detail.versions)
         ]
         entries.append(FileEntry(entry, versions))
-    querylog.log_access(
+    access_service.log_access(
         session,
         access,
         sid,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.querylog.conftest import City
+from tests.access.conftest import City
 from tests.records import helpers as h
 from xinyong.accounts import service as accounts_service
 from xinyong.core.db import Database

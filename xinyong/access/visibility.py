@@ -1,6 +1,6 @@
 """Who may see which records and which of their fields: the rule lives here, in one place.
 
-Views (``Viewer.visibility``; who gets which is decided by ``xinyong.querylog.service.access_for``
+Views (``Viewer.visibility``; who gets which is decided by ``xinyong.access.service.access_for``
 from the caller's role and purpose, see docs/security.md):
 
 * ``public``: only ``public`` fields of records in force inside their publicity window; never a
@@ -15,6 +15,10 @@ from the caller's role and purpose, see docs/security.md):
   department's records (``own_provider_id``), the public view of everything else.
 
 ``confidential`` fields never leave the platform: no view lists them.
+
+The rule reads a record's status, category, publicity window and provider; ``record_filter`` is
+given the columns holding them (``records.models.Record``), so access does not reach into the
+records domain's tables.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from xinyong.catalog.service import SUBJECT_NAME, CatalogItem
 from xinyong.core.errors import InvalidInput
 from xinyong.core.identifiers import mask_id_number
-from xinyong.records.models import Record
 
 Visibility = Literal["public", "subject", "government", "provider"]
 VISIBILITIES: tuple[str, ...] = ("public", "subject", "government", "provider")
@@ -44,6 +47,12 @@ _DISCLOSURES: dict[str, frozenset[str]] = {
     "subject": frozenset({"public", "on_request"}),
     "government": frozenset({"public", "on_request", "government"}),
 }
+
+
+# The columns of a record the rule reads: ``status``, ``category``, ``publicity_start``,
+# ``publicity_end``, ``provider_id`` (the mapped class ``xinyong.records.models.Record``; a
+# Protocol cannot say "class attributes of a mapped class" to mypy).
+RecordColumns = Any
 
 
 @dataclass(frozen=True)
@@ -93,38 +102,38 @@ def check_visibility(visibility: str | Viewer) -> None:
         )
 
 
-def _public_conditions(subject_kind: str | None, today: date) -> ColumnElement[bool]:
+def _public_conditions(record: RecordColumns, subject_kind: str | None, today: date) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [
         # Withdrawn records and records whose publicity ended are no longer public.
-        Record.status == "in_force",
+        record.status == "in_force",
         # Inside the publicity window; both ends inclusive (publicity_end is the last day shown).
         # A record without a window, or whose window ends the day it starts (the catalog's
         # PublicityWindow.published = False: the rule says the class is not published at all,
         # publicity.yaml ``publish: false``), is not public.
-        Record.publicity_start.is_not(None),
-        Record.publicity_start <= today,
+        record.publicity_start.is_not(None),
+        record.publicity_start <= today,
         or_(
-            Record.publicity_end.is_(None),
-            and_(Record.publicity_end >= today, Record.publicity_end > Record.publicity_start),
+            record.publicity_end.is_(None),
+            and_(record.publicity_end >= today, record.publicity_end > record.publicity_start),
         ),
     ]
     if subject_kind == NATURAL_PERSON:
-        conditions.append(Record.category != PENALTY_CATEGORY)
+        conditions.append(record.category != PENALTY_CATEGORY)
     return and_(*conditions)
 
 
 def record_filter(
-    visibility: str | Viewer, *, subject_kind: str | None, today: date
+    visibility: str | Viewer, *, subject_kind: str | None, today: date, record: RecordColumns
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions a record must meet to be seen at ``visibility``."""
+    """SQL conditions a record (its columns: ``record``) must meet to be seen at ``visibility``."""
     viewer = as_viewer(visibility)
     if viewer.visibility == "subject":
         return [true()]
     if viewer.visibility == "government":
-        return [Record.status == "in_force"]
-    public = _public_conditions(subject_kind, today)
+        return [record.status == "in_force"]
+    public = _public_conditions(record, subject_kind, today)
     if viewer.visibility == "provider":
-        own = and_(Record.provider_id == viewer.own_provider_id, Record.status == "in_force")
+        own = and_(record.provider_id == viewer.own_provider_id, record.status == "in_force")
         return [or_(own, public)]
     return [public]
 

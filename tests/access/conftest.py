@@ -1,0 +1,174 @@
+"""Fixtures of the access tests (the querylog tests use them too): cheap argon2 (the production
+cost is the default) and a small city with one account and one API key per role, a provider,
+and records of a company and a person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.accounts.helpers import COMPANY_USCC, REP_ID, REP_NAME, Accounts, make_accounts
+from tests.records import helpers as h
+from xinyong.accounts import service as accounts_service
+from xinyong.accounts.policy import scopes_for_role
+from xinyong.core.db import Database
+from xinyong.core.settings import reset_settings
+from xinyong.ingest import service as ingest_service
+from xinyong.records import service as records
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
+    monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
+    reset_settings()
+    yield
+
+
+@dataclass
+class City:
+    accounts: Accounts
+    keys: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> headers
+    person_key: dict[str, str] = field(default_factory=dict)  # the person's own subject key
+    other_provider_key: dict[str, str] = field(default_factory=dict)
+    company_penalty: int = 0
+    company_licence: int = 0
+    withdrawn: int = 0
+    person_penalty: int = 0
+    other_provider_record: int = 0
+    company: str = COMPANY_USCC
+    person: str = REP_ID
+    person_name: str = REP_NAME
+
+
+def _key(
+    session: Session,
+    role: str,
+    *,
+    username: str | None = None,
+    provider_code: str | None = None,
+    subject_code: str | None = None,
+) -> dict[str, str]:
+    _, key = accounts_service.create_api_key(
+        session,
+        name=f"test {role}",
+        role=role,
+        scopes=sorted(scopes_for_role(role)),
+        username=username,
+        provider_code=provider_code,
+        subject_code=subject_code,
+    )
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def city(db: Database) -> City:
+    today = records.today_china()
+    with db.session() as s:
+        c = City(make_accounts(s))
+        pid = ingest_service.get_provider(s, c.accounts.provider_code).id
+        other, _ = ingest_service.create_provider(
+            s, "tz_sthjj", "台州市生态环境局", None, [h.PENALTY, h.LICENCE]
+        )
+        cid, person_id = c.accounts.company_id, c.accounts.person_id
+        # The company: a serious penalty (public), a licence, a withdrawn penalty, and a penalty
+        # by another department. The person: a penalty (never public).
+        c.company_penalty = (
+            h.store(
+                s,
+                cid,
+                pid,
+                h.penalty_row(
+                    "台市监罚〔2026〕1号",
+                    types=["吊销许可证件"],
+                    decision=today,
+                    code=COMPANY_USCC,
+                    name="台州市椒江区安信机械有限公司",
+                    legal_representative_id_type="身份证",
+                ),
+                received_on=today,
+            ).record_id
+            or 0
+        )
+        c.company_licence = (
+            h.store(
+                s,
+                cid,
+                pid,
+                h.licence_row(
+                    "台市监许〔2026〕7号",
+                    decision=today,
+                    name="台州市椒江区安信机械有限公司",
+                    subject_category="法人及非法人组织",
+                    uscc=COMPANY_USCC,
+                ),
+                item_code=h.LICENCE,
+                received_on=today,
+            ).record_id
+            or 0
+        )
+        row = h.penalty_row(
+            "台市监罚〔2026〕2号",
+            decision=today - timedelta(days=3),
+            code=COMPANY_USCC,
+            name="台州市椒江区安信机械有限公司",
+        )
+        c.withdrawn = h.store(s, cid, pid, row, received_on=today).record_id or 0
+        h.store(s, cid, pid, row, received_on=today, withdraw=True)
+        c.other_provider_record = (
+            h.store(
+                s,
+                cid,
+                other.id,
+                h.penalty_row(
+                    "台环罚〔2026〕3号",
+                    types=["吊销许可证件"],
+                    decision=today,
+                    code=COMPANY_USCC,
+                    name="台州市椒江区安信机械有限公司",
+                    legal_representative_id_type="身份证",
+                ),
+                received_on=today,
+            ).record_id
+            or 0
+        )
+        c.person_penalty = (
+            h.store(
+                s,
+                person_id,
+                pid,
+                h.penalty_row(
+                    "台市监罚〔2026〕9号",
+                    name=REP_NAME,
+                    id_number=REP_ID,
+                    decision=today,
+                    fine="0.5",
+                    types=["罚款"],
+                ),
+                received_on=today,
+            ).record_id
+            or 0
+        )
+        records.process_events(s)
+        for role in ("regulator", "credit_office", "bank", "admin"):
+            c.keys[role] = _key(s, role, username=c.accounts.usernames[role])
+        c.keys["provider"] = _key(s, "provider", provider_code=c.accounts.provider_code)
+        c.keys["subject"] = _key(s, "subject", subject_code=COMPANY_USCC)
+        c.person_key = _key(s, "subject", subject_code=REP_ID)
+        c.other_provider_key = _key(s, "provider", provider_code="tz_sthjj")
+    return c
+
+
+@pytest.fixture
+def app_client(db: Database) -> Iterator[TestClient]:
+    from xinyong.app import create_app
+
+    with TestClient(create_app(db)) as c:
+        yield c
