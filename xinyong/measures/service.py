@@ -3,12 +3,14 @@
 Other domains, the portal and the tests import the domain's functions from here; the work is
 done in modules named for what they do (they import each other directly, never this module):
 
+- ``catalog_reads``: the published measure catalog (``catalog.py`` loads and validates it);
 - ``checks``: checks (查询式 / 嵌入式) with signed receipts, batch checks, the feedback deadline;
 - ``push`` (触发式 push), ``checklog`` (the check log's group commit), ``receipts`` (signing).
 """
 
 from __future__ import annotations
 
+from xinyong.measures.catalog_reads import catalog_version, get_measure, list_matters, list_measures
 from xinyong.measures.checks import (
     CODE_HEADERS,
     MAX_BATCH,
@@ -18,19 +20,15 @@ from xinyong.measures.checks import (
     LogWriter,
     answer_digest,
     answer_json,
-    catalog_version,
     check,
     check_fast,
     check_many,
     feedback_due,
     feedback_stats,
     get_check,
-    get_measure,
     list_checks,
     list_entries,
     list_feedback,
-    list_matters,
-    list_measures,
     mark_typical,
     parse_subject_file,
     report_feedback,
