@@ -27,7 +27,6 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months, as_date
 from xinyong.core import calendar as work_calendar
@@ -37,6 +36,7 @@ from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
 from xinyong.measures import receipts
+from xinyong.measures.caller import Caller, _may_see
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger, get_measures
 from xinyong.measures.catalog_reads import _basis_out, _matter
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
@@ -79,30 +79,6 @@ CODE_HEADERS = (
     "cf_xdr_shxym",
     "xk_xdr_shxym",
 )
-STAFF_ROLES = frozenset({"credit_office", "admin"})
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asks, as plain values (the router takes them from the principal). ``principal`` is
-    the whole caller for the query log (who, organisation, role, IP); a caller built without one
-    (the CLI) is logged as a command-line user of ``role``."""
-
-    label: str
-    role: str
-    department_code: str | None = None
-    principal: Principal | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
-    def who(self) -> Principal:
-        if self.principal is not None:
-            return self.principal
-        return Principal(
-            role=self.role, kind="cli", username=self.label, department_code=self.department_code
-        )
 
 
 # Writes one check's (or one batch's) log rows: the check-log rows and their query-log entries.
@@ -959,12 +935,6 @@ def verify_receipt(
 
 
 # --- the check log ---------------------------------------------------------------------------
-
-
-def _may_see(caller: Caller, department_code: str | None) -> bool:
-    return caller.is_staff or (
-        caller.department_code is not None and caller.department_code == department_code
-    )
 
 
 def get_check(session: Session, check_id: str, caller: Caller) -> dict[str, Any]:

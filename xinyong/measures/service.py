@@ -5,17 +5,17 @@ done in modules named for what they do (they import each other directly, never t
 
 - ``catalog_reads``: the published measure catalog (``catalog.py`` loads and validates it);
 - ``checks``: checks (查询式 / 嵌入式) with signed receipts, batch checks, the feedback deadline;
+- ``caller``: who asks, as plain values;
 - ``push`` (触发式 push), ``checklog`` (the check log's group commit), ``receipts`` (signing).
 """
 
 from __future__ import annotations
 
+from xinyong.measures.caller import STAFF_ROLES, Caller
 from xinyong.measures.catalog_reads import catalog_version, get_measure, list_matters, list_measures
 from xinyong.measures.checks import (
     CODE_HEADERS,
     MAX_BATCH,
-    STAFF_ROLES,
-    Caller,
     Due,
     LogWriter,
     answer_digest,
