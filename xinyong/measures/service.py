@@ -5,6 +5,7 @@ done in modules named for what they do (they import each other directly, never t
 
 - ``catalog_reads``: the published measure catalog (``catalog.py`` loads and validates it);
 - ``checks``: checks (查询式 / 嵌入式) with signed receipts, batch checks, the feedback deadline;
+- ``feedback``: feedback reports, typical cases, statistics;
 - ``caller``: who asks, as plain values;
 - ``push`` (触发式 push), ``checklog`` (the check log's group commit), ``receipts`` (signing).
 """
@@ -24,16 +25,18 @@ from xinyong.measures.checks import (
     check_fast,
     check_many,
     feedback_due,
-    feedback_stats,
     get_check,
     list_checks,
     list_entries,
+    parse_subject_file,
+    verify_receipt,
+)
+from xinyong.measures.feedback import (
+    feedback_stats,
     list_feedback,
     mark_typical,
-    parse_subject_file,
     report_feedback,
     typical_cases,
-    verify_receipt,
 )
 
 __all__ = [
