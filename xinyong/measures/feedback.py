@@ -18,7 +18,7 @@ from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xinyong.measures.caller import Caller, _may_see
 from xinyong.measures.catalog import MeasureCatalog, get_measures
 from xinyong.measures.catalog_reads import _matter
-from xinyong.measures.checks import _overdue_filter
+from xinyong.measures.check_reads import _overdue_filter
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
 from xinyong.measures.schemas import CaseOut, FeedbackOut, FeedbackRequest, FeedbackStats, StatRow
 from xinyong.records import service as records_service

@@ -5,6 +5,7 @@ done in modules named for what they do (they import each other directly, never t
 
 - ``catalog_reads``: the published measure catalog (``catalog.py`` loads and validates it);
 - ``checks``: checks (查询式 / 嵌入式) with signed receipts, batch checks, the feedback deadline;
+- ``check_reads``: the check log read back, check receipts verified;
 - ``feedback``: feedback reports, typical cases, statistics;
 - ``caller``: who asks, as plain values;
 - ``push`` (触发式 push), ``checklog`` (the check log's group commit), ``receipts`` (signing).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from xinyong.measures.caller import STAFF_ROLES, Caller
 from xinyong.measures.catalog_reads import catalog_version, get_measure, list_matters, list_measures
+from xinyong.measures.check_reads import get_check, list_checks, verify_receipt
 from xinyong.measures.checks import (
     CODE_HEADERS,
     MAX_BATCH,
@@ -25,11 +27,8 @@ from xinyong.measures.checks import (
     check_fast,
     check_many,
     feedback_due,
-    get_check,
-    list_checks,
     list_entries,
     parse_subject_file,
-    verify_receipt,
 )
 from xinyong.measures.feedback import (
     feedback_stats,
