@@ -5,6 +5,7 @@ done in modules named for what they do (they import each other directly, never t
 
 - ``catalog_reads``: the published measure catalog (``catalog.py`` loads and validates it);
 - ``checks``: checks (查询式 / 嵌入式) with signed receipts, batch checks, the feedback deadline;
+- ``conditions``: the measure conditions applied to a subject's facts;
 - ``check_reads``: the check log read back, check receipts verified;
 - ``feedback``: feedback reports, typical cases, statistics;
 - ``caller``: who asks, as plain values;
@@ -27,9 +28,9 @@ from xinyong.measures.checks import (
     check_fast,
     check_many,
     feedback_due,
-    list_entries,
     parse_subject_file,
 )
+from xinyong.measures.conditions import list_entries
 from xinyong.measures.feedback import (
     feedback_stats,
     list_feedback,
