@@ -1,19 +1,17 @@
-"""Measures service: the measure catalog, checks (查询式 / 嵌入式) with signed receipts, batch
-checks, the check log and feedback (奖惩案例反馈). Push (触发式) lives in ``push.py``.
+"""Checks (查询式 / 嵌入式) with signed receipts and batch checks, and the feedback deadline of a
+check: the check API (``check_fast`` is its hot path).
 
 A check reads the subject's credit state row (grade, list memberships, counts of in-force
 records) through ``records.service.check_states`` and, only when the counts say a record
 condition can hold, the in-force records it points to; it never recomputes a grade or a list
 membership. The measure conditions (data, ``rulesets/<name>/measures/``) are applied to those
-facts; the answer, the reasons and the rule and data versions go into a receipt signed with the
+facts (``conditions.py``); the answer, the reasons and the rule and data versions go into a receipt signed with the
 ledger's Ed25519 key, and the check is logged in ``measure_checks``.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -44,23 +42,6 @@ from xinyong.subjects import service as subjects_service
 _CHECKS = cast(Table, MeasureCheck.__table__)
 # Operational limits (not legal numbers): subjects per batch check, bytes of an upload.
 MAX_BATCH = 2000
-# Header names of the subject-code column in an uploaded batch file (case-insensitive).
-CODE_HEADERS = (
-    "统一社会信用代码",
-    "社会信用代码",
-    "信用代码",
-    "证件号码",
-    "身份证号码",
-    "身份证号",
-    "主体代码",
-    "代码",
-    "code",
-    "subject",
-    "uscc",
-    "id_number",
-    "cf_xdr_shxym",
-    "xk_xdr_shxym",
-)
 
 
 # Writes one check's (or one batch's) log rows: the check-log rows and their query-log entries.
@@ -500,63 +481,3 @@ def check_many(
         with_punishments=sum(1 for c in ok if c.punishments),
         results=results,
     )
-
-
-def _header_key(value: Any) -> str:
-    return str(value or "").strip().replace("（", "(").replace("）", ")").replace(" ", "").lower()
-
-
-def _codes_from_rows(rows: list[list[Any]]) -> list[str]:
-    rows = [r for r in rows if any(str(c or "").strip() for c in r)]
-    if not rows:
-        return []
-    header = [_header_key(c) for c in rows[0]]
-    wanted = [_header_key(h) for h in CODE_HEADERS]
-    column = next((i for i, h in enumerate(header) if h in wanted), None)
-    if column is None:
-        column = next((i for i, h in enumerate(header) if any(w in h for w in wanted[:7])), None)
-    body = rows[1:]
-    if column is None:
-        first = str(rows[0][0] or "").strip()
-        if len(first) == 18 and first.isalnum():
-            column, body = 0, rows  # no header row: codes from the first row on
-        else:
-            raise InvalidInput(
-                "No column of subject codes found (header 统一社会信用代码 or 证件号码)",
-                "未找到主体代码列（表头应为“统一社会信用代码”或“证件号码”）",
-                code="measures.batch_no_code_column",
-                headers=[str(c) for c in rows[0]],
-            )
-    return [str(r[column]).strip() for r in body if column < len(r) and str(r[column] or "").strip()]
-
-
-def parse_subject_file(filename: str, content: bytes) -> list[str]:
-    """The subject codes of an uploaded CSV (UTF-8 or GBK) or XLSX file: the column headed
-    统一社会信用代码 / 证件号码 (or code), else the first column when it holds codes."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx") or content[:2] == b"PK":
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:
-            raise InvalidInput(
-                "The XLSX file cannot be read", "XLSX 文件无法读取", code="measures.batch_bad_file"
-            ) from exc
-        try:
-            ws = wb.worksheets[0]
-            rows = [
-                list(r) for _, r in zip(range(MAX_BATCH + 50), ws.iter_rows(values_only=True), strict=False)
-            ]
-        finally:
-            wb.close()
-        return _codes_from_rows(rows)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise InvalidInput("The file is not text", "文件不是文本格式", code="measures.batch_bad_file")
-    return _codes_from_rows([list(r) for r in csv.reader(io.StringIO(text))])

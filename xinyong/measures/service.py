@@ -6,6 +6,7 @@ done in modules named for what they do (they import each other directly, never t
 - ``catalog_reads``: the published measure catalog (``catalog.py`` loads and validates it);
 - ``checks``: checks (查询式 / 嵌入式) with signed receipts, batch checks, the feedback deadline;
 - ``conditions``: the measure conditions applied to a subject's facts;
+- ``subject_file``: the subject codes of an uploaded batch-check file;
 - ``check_reads``: the check log read back, check receipts verified;
 - ``feedback``: feedback reports, typical cases, statistics;
 - ``caller``: who asks, as plain values;
@@ -18,7 +19,6 @@ from xinyong.measures.caller import STAFF_ROLES, Caller
 from xinyong.measures.catalog_reads import catalog_version, get_measure, list_matters, list_measures
 from xinyong.measures.check_reads import get_check, list_checks, verify_receipt
 from xinyong.measures.checks import (
-    CODE_HEADERS,
     MAX_BATCH,
     Due,
     LogWriter,
@@ -28,7 +28,6 @@ from xinyong.measures.checks import (
     check_fast,
     check_many,
     feedback_due,
-    parse_subject_file,
 )
 from xinyong.measures.conditions import list_entries
 from xinyong.measures.feedback import (
@@ -38,6 +37,7 @@ from xinyong.measures.feedback import (
     report_feedback,
     typical_cases,
 )
+from xinyong.measures.subject_file import CODE_HEADERS, parse_subject_file
 
 __all__ = [
     "CODE_HEADERS",
