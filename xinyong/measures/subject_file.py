@@ -62,6 +62,7 @@ def parse_subject_file(filename: str, content: bytes) -> list[str]:
     统一社会信用代码 / 证件号码 (or code), else the first column when it holds codes."""
     name = (filename or "").lower()
     if name.endswith(".xlsx") or content[:2] == b"PK":
+        # Imported only for an XLSX upload: openpyxl takes about a second to import (not a cycle).
         from openpyxl import load_workbook
 
         try:
