@@ -5,8 +5,8 @@ A check reads the subject's credit state row (grade, list memberships, counts of
 records) through ``records.service.check_states`` and, only when the counts say a record
 condition can hold, the in-force records it points to; it never recomputes a grade or a list
 membership. The measure conditions (data, ``rulesets/<name>/measures/``) are applied to those
-facts (``conditions.py``); the answer, the reasons and the rule and data versions go into a receipt signed with the
-ledger's Ed25519 key, and the check is logged in ``measure_checks``.
+facts (``conditions.py``); the answer, the reasons and the rule and data versions go into a
+receipt signed with the ledger's Ed25519 key, and the check is logged in ``measure_checks``.
 """
 
 from __future__ import annotations
