@@ -15,7 +15,9 @@ from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_db, get_session
 from xinyong.core.errors import TooLarge
 from xinyong.core.settings import get_settings
-from xinyong.measures import checklog, push, service
+from xinyong.measures import catalog_reads, check_reads, checklog, feedback, push, subject_file
+from xinyong.measures.caller import Caller
+from xinyong.measures.checks import answer_json, check_fast, check_many
 from xinyong.measures.schemas import (
     BatchAnswer,
     BatchCheckRequest,
@@ -41,10 +43,10 @@ from xinyong.measures.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["measures"])
 
 
-def caller_of(principal: Principal) -> service.Caller:
+def caller_of(principal: Principal) -> Caller:
     """The caller as plain values: its label, role and department (a provider's department is
     its provider code when no accounts department is linked)."""
-    return service.Caller(
+    return Caller(
         label=principal.label,
         role=principal.role,
         department_code=principal.department_code or principal.provider_code,
@@ -63,25 +65,26 @@ def measures(
     matter: str | None = Query(None, description="只看适用于该事项的措施"),
 ) -> CatalogOut:
     return CatalogOut(
-        version=service.catalog_version(), measures=service.list_measures(kind=kind, matter=matter)
+        version=catalog_reads.catalog_version(),
+        measures=catalog_reads.list_measures(kind=kind, matter=matter),
     )
 
 
 @router.get("/measures/matters", response_model=list[MatterOut], summary="核查事项")
 def matters() -> list[MatterOut]:
-    return service.list_matters()
+    return catalog_reads.list_matters()
 
 
 @router.get("/measures/cases", response_model=list[CaseOut], summary="联合奖惩典型案例")
 def cases(
     limit: int = Query(100, ge=1, le=500), session: Session = Depends(get_session, scope="function")
 ) -> list[CaseOut]:
-    return service.typical_cases(session, limit=limit)
+    return feedback.typical_cases(session, limit=limit)
 
 
 @router.get("/measures/{code}", response_model=MeasureOut, summary="一项措施")
 def measure(code: str) -> MeasureOut:
-    return service.get_measure(code)
+    return catalog_reads.get_measure(code)
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -112,7 +115,7 @@ async def check(request: Request) -> Response:
     # lookups on a kept-open connection (tens of microseconds), cheaper than a hand-off to a
     # worker thread, which under load waits for the GIL. The log rows are group-committed on the
     # loop, and the answer leaves only after they are committed.
-    answer, rows, query_rows = service.check_fast(
+    answer, rows, query_rows = check_fast(
         db,
         subject_code=req.subject,
         matter_code=req.matter,
@@ -120,7 +123,7 @@ async def check(request: Request) -> Response:
         caller=caller_of(principal),
     )
     await checklog.async_log_for(db).write(rows, query_rows)
-    return Response(service.answer_json(answer), media_type="application/json")
+    return Response(answer_json(answer), media_type="application/json")
 
 
 def _check_request(body: bytes) -> CheckRequest:
@@ -139,7 +142,7 @@ def check_batch(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> BatchAnswer:
-    return service.check_many(
+    return check_many(
         session,
         subject_codes=req.subjects,
         matter_code=req.matter,
@@ -164,8 +167,8 @@ def check_batch_file(
     content = file.file.read(limit + 1)
     if len(content) > limit:
         raise TooLarge("The file is too large", "文件过大", code="measures.file_too_large", limit=limit)
-    codes = service.parse_subject_file(file.filename or "", content)
-    return service.check_many(
+    codes = subject_file.parse_subject_file(file.filename or "", content)
+    return check_many(
         session,
         subject_codes=codes,
         matter_code=matter,
@@ -179,7 +182,7 @@ def check_batch_file(
 def verify(req: VerifyRequest, session: Session = Depends(get_session, scope="function")) -> VerifyResult:
     """Anyone may check a receipt: its Ed25519 signature (public key at /api/v1/ledger/public-key)
     and, if the answer is given, that its measures match ``answer_sha256``."""
-    return service.verify_receipt(session, req.receipt, req.answer)
+    return check_reads.verify_receipt(session, req.receipt, req.answer)
 
 
 @router.get("/checks", response_model=CheckPage, summary="核查记录（本部门；信用办可看全部）")
@@ -191,7 +194,7 @@ def checks(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> CheckPage:
-    return service.list_checks(
+    return check_reads.list_checks(
         session,
         caller_of(principal),
         overdue_only=overdue,
@@ -207,7 +210,7 @@ def get_check(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
-    return service.get_check(session, check_id, caller_of(principal))
+    return check_reads.get_check(session, check_id, caller_of(principal))
 
 
 # --- feedback ----------------------------------------------------------------------------
@@ -219,7 +222,7 @@ def report_feedback(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> FeedbackOut:
-    return service.report_feedback(session, req, caller_of(principal))
+    return feedback.report_feedback(session, req, caller_of(principal))
 
 
 @router.get("/feedback", response_model=list[FeedbackOut], summary="反馈记录")
@@ -231,7 +234,7 @@ def list_feedback(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> list[FeedbackOut]:
-    return service.list_feedback(
+    return feedback.list_feedback(
         session, caller_of(principal), measure=measure, typical=typical, limit=limit, offset=offset
     )
 
@@ -241,7 +244,7 @@ def feedback_stats(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> FeedbackStats:
-    return service.feedback_stats(session, caller_of(principal))
+    return feedback.feedback_stats(session, caller_of(principal))
 
 
 @router.post("/feedback/{feedback_id}/typical", response_model=FeedbackOut, summary="标记为典型案例")
@@ -251,7 +254,7 @@ def mark_typical(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> FeedbackOut:
-    return service.mark_typical(session, feedback_id, req.text, caller_of(principal))
+    return feedback.mark_typical(session, feedback_id, req.text, caller_of(principal))
 
 
 # --- push subscriptions --------------------------------------------------------------------

@@ -18,8 +18,8 @@ from xinyong.core.calendar import PROVISIONAL, DateMove, load_calendar
 from xinyong.core.clock import CHINA_TZ
 from xinyong.ledger import service as ledger
 from xinyong.measures.catalog import get_measures
+from xinyong.measures.checks import feedback_due
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
-from xinyong.measures.service import feedback_due
 
 
 def recompute_provisional(session: Session, today: date) -> list[DateMove]:

@@ -63,10 +63,10 @@ def list_cmd(
     matter: str = typer.Option(None, help="only measures for this matter"),
 ) -> None:
     """The published measure catalog (措施清单)."""
-    from xinyong.measures import service
+    from xinyong.measures import catalog_reads
 
     with _errors():
-        items = service.list_measures(kind=kind, matter=matter)
+        items = catalog_reads.list_measures(kind=kind, matter=matter)
     table = Table(title="联合奖惩措施清单")
     for col in ("code", "措施", "类别", "依据", "实施单位", "事项"):
         table.add_column(col, overflow="fold")
@@ -95,16 +95,17 @@ def check_cmd(
 
     from xinyong.accounts.principal import Principal
     from xinyong.core.db import get_database
-    from xinyong.measures import service
+    from xinyong.measures import checks
+    from xinyong.measures.caller import Caller
 
     try:
         user = getpass.getuser()
     except Exception:  # no user name in this environment
         user = ""
     who = Principal(role="credit_office", kind="cli", username=user, department_code=department)
-    caller = service.Caller(label="cli", role="credit_office", department_code=department, principal=who)
+    caller = Caller(label="cli", role="credit_office", department_code=department, principal=who)
     with _errors(), get_database().session() as session:
-        answer = service.check(
+        answer = checks.check(
             session, subject_code=subject, matter_code=matter, purpose=purpose, caller=caller
         )
     console.print_json(answer.model_dump_json())
@@ -114,11 +115,14 @@ def check_cmd(
 def overdue(department: str = typer.Option(None, help="only this department")) -> None:
     """Checks with measures and no feedback after the feedback deadline (working days)."""
     from xinyong.core.db import get_database
-    from xinyong.measures import service
+    from xinyong.measures import check_reads
+    from xinyong.measures.caller import Caller
 
-    caller = service.Caller(label="cli", role="credit_office")
+    caller = Caller(label="cli", role="credit_office")
     with _errors(), get_database().session() as session:
-        page = service.list_checks(session, caller, overdue_only=True, department_code=department, limit=500)
+        page = check_reads.list_checks(
+            session, caller, overdue_only=True, department_code=department, limit=500
+        )
     table = Table(title=f"逾期未反馈的核查 overdue checks: {page.total}")
     for col in ("check", "issued", "department", "subject", "matter", "measures", "due"):
         table.add_column(col, overflow="fold")

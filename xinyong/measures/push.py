@@ -38,10 +38,10 @@ from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import Event, pending, wait_for_writers
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
+from xinyong.measures.caller import Caller
 from xinyong.measures.catalog import get_measures
 from xinyong.measures.models import PushDelivery, PushSubscription
 from xinyong.measures.schemas import DeliveryOut, DeliveryPage, PushRunResult, SubscriptionOut
-from xinyong.measures.service import Caller
 from xinyong.subjects import service as subjects_service
 
 log = logging.getLogger("xinyong.measures.push")
