@@ -20,6 +20,15 @@ from xinyong.subjects.common import (
     SubjectBrief,
     SubjectView,
 )
+from xinyong.subjects.disclosure import (
+    public_brief,
+    public_person_name,
+    public_relations,
+    public_search_page,
+    public_subject_view,
+    reencrypt_id_numbers,
+    reveal_id_number,
+)
 from xinyong.subjects.governance import (
     detect_cases,
     get_case,
@@ -27,35 +36,23 @@ from xinyong.subjects.governance import (
     list_cases,
     resolve_case,
 )
-from xinyong.subjects.models import RELATION_ROLES, SUBJECT_KINDS
-from xinyong.subjects.resolve import (
+from xinyong.subjects.kinds import kind_from_category
+from xinyong.subjects.lookup import (
     EvaluationSubject,
-    ResolvedSubject,
-    SubjectRef,
-    add_relation,
     brief_by_code,
     brief_by_code_fast,
-    create_subject,
-    create_subjects,
     evaluation_subjects,
     find_by_code,
     get_brief_by_code,
     get_by_code,
     get_subject,
     ids_of_kind,
-    kind_from_category,
-    list_relations,
-    public_brief,
-    public_person_name,
-    public_relations,
-    public_search_page,
-    public_subject_view,
-    reencrypt_id_numbers,
-    rename_subject,
-    resolve_subject,
-    resolve_subjects,
-    reveal_id_number,
 )
+from xinyong.subjects.models import RELATION_ROLES, SUBJECT_KINDS
+from xinyong.subjects.register import create_subject, create_subjects, rename_subject
+from xinyong.subjects.relations import add_relation, list_relations
+from xinyong.subjects.resolve import ResolvedSubject, resolve_subject
+from xinyong.subjects.resolve_batch import SubjectRef, resolve_subjects
 from xinyong.subjects.search import search
 
 __all__ = [
