@@ -9,7 +9,8 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.core.crypto import decrypt
+from xinyong.core.crypto import current_key_version, decrypt, reencrypt
+from xinyong.records import service as records_service
 from xinyong.subjects.common import RelationView, SearchPage, SubjectBrief, SubjectView, load_subject
 from xinyong.subjects.models import Subject
 
@@ -24,8 +25,6 @@ def reveal_id_number(session: Session, subject_id: int) -> str | None:
 def reencrypt_id_numbers(session: Session, *, batch: int = 500) -> int:
     """Re-encrypt with the current key (``XINYONG_PII_KEY_VERSION``) up to ``batch`` ID numbers
     still under an older key; returns how many (0 when done). ``xinyong keys rotate-pii``."""
-    from xinyong.core.crypto import current_key_version, reencrypt
-
     prefix = f"v{current_key_version()}:"
     rows = session.scalars(
         select(Subject)
@@ -43,8 +42,6 @@ def reencrypt_id_numbers(session: Session, *, batch: int = 500) -> int:
 def public_person_name(name: str) -> str:
     """张三丰 → 张**: the surname stays, the given name is hidden. The rule is the records
     domain's disclosure rule (one place for every public view)."""
-    from xinyong.records import service as records_service
-
     return records_service.public_person_name(name)
 
 
