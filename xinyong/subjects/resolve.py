@@ -1,9 +1,6 @@
 """Resolution of the subject a record names (``resolve_subject``): by USCC, by the ID number's
 blind index, or by name; an unknown subject becomes a provisional one with a governance case,
-never a dropped record.
-
-Identity: legal persons and other organisations by USCC, natural persons by ID number (Shenzhen
-2023 §24). ID numbers are stored only as ciphertext + keyed blind index + masked form.
+never a dropped record. Natural persons are found by the ID number's keyed blind index only.
 """
 
 from __future__ import annotations
