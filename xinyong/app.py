@@ -21,7 +21,8 @@ from xinyong.accounts.middleware import AccessMiddleware, policy_guard
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
-from xinyong.records.scheduler import lifespan as records_lifespan
+from xinyong.creditstate.worker import lifespan as tick_lifespan
+from xinyong.jobs import register_consumers
 
 log = logging.getLogger("xinyong")
 
@@ -107,7 +108,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from xinyong.measures.worker import lifespan as push_lifespan
 
     async with AsyncExitStack() as stack:
-        for lifespan in (records_lifespan, evaluation_lifespan, push_lifespan, lists_lifespan):
+        for lifespan in (tick_lifespan, evaluation_lifespan, push_lifespan, lists_lifespan):
             await stack.enter_async_context(lifespan(app))
         if getattr(app.state, "server_process", False):
             _tune_gc()
@@ -143,6 +144,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         dependencies=[Depends(policy_guard)],  # behind AccessMiddleware: the checked route is the one run
     )
     app.state.db = db or get_database()
+    register_consumers()  # a submission through the API leaves the credit states up to date
     install_error_handlers(app)
     # Every request passes the access policy (xinyong/accounts/policy.py), then gets the headers.
     app.add_middleware(AccessMiddleware)
@@ -177,6 +179,7 @@ def _routers() -> list[Any]:
     from xinyong.accounts.pages import router as accounts_pages
     from xinyong.catalog.api import router as catalog
     from xinyong.core.ledger_api import router as ledger
+    from xinyong.creditstate.api import router as creditstate
     from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
     from xinyong.lists.api import router as lists
@@ -198,6 +201,7 @@ def _routers() -> list[Any]:
         catalog,
         ingest,
         records,
+        creditstate,
         ledger,
         lists,
         accounts,

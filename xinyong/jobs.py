@@ -1,4 +1,5 @@
-"""The daily job (``xinyong tick``): every domain's periodic step, in data-flow order.
+"""The daily job (``xinyong tick``): every domain's periodic step, in data-flow order; and the
+consumers that run right after a submission commits.
 
 Assembled here, beside ``app.py``, because it spans domains: records first (publicity ends,
 credit state), then lists (period ends, escalations), evaluation (grades), and finally a signed
@@ -10,7 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from xinyong.core import events
 from xinyong.core.db import Database
+from xinyong.creditstate import consumer as creditstate_consumer
+
+
+def register_consumers() -> None:
+    """Have every submission leave the credit states up to date when it returns: ingest (a
+    facts-layer domain, below the credit state) calls ``events.catch_up`` after its commit,
+    which runs what is registered here. ``xinyong.app.create_app`` and the CLI call this; so do
+    the tests and the benchmarks, which call the services directly. Idempotent."""
+    events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)
 
 
 @dataclass
@@ -26,11 +37,11 @@ class DailyResult:
 
 def run_daily(db: Database, today: date | None = None) -> DailyResult:
     from xinyong.core import ledger
+    from xinyong.creditstate import worker as creditstate_worker
     from xinyong.evaluation import worker as evaluation_worker
     from xinyong.lists import worker as lists_worker
-    from xinyong.records import scheduler as records_scheduler
 
-    ended, consumed = records_scheduler.run_once(db, today)
+    ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
     with db.session() as session:

@@ -3,6 +3,7 @@
 from xinyong.accounts import models as accounts_models  # noqa: F401
 from xinyong.core import events, ledger_models, models  # noqa: F401
 from xinyong.core.db import Base
+from xinyong.creditstate import models as creditstate_models  # noqa: F401
 from xinyong.evaluation import models as evaluation_models  # noqa: F401
 from xinyong.ingest import models as ingest_models  # noqa: F401
 from xinyong.lists import models as lists_models  # noqa: F401

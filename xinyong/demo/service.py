@@ -23,6 +23,7 @@ from xinyong.accounts import service as accounts_service
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
+from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import samples
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
@@ -149,7 +150,7 @@ def build_demo(
         summary.accounts = _register_accounts(session, summary)
         summary.publicity_ended = records_service.tick(session, records_service.today_china())
         session.commit()
-        while records_service.process_events(session):
+        while creditstate_consumer.process_events(session):
             session.commit()
         summary.lists = lists_demo.seed_lists(session, seed=seed)
         summary.measures_key = measures_demo.seed_subscriber(session)

@@ -35,6 +35,7 @@ from xinyong.core.calendar import load_calendar
 from xinyong.core.clock import CHINA_TZ
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
+from xinyong.core.events import catch_up
 from xinyong.core.settings import get_settings
 from xinyong.ingest.models import Provider, ProviderItem, QuarantineRow, Submission, SubmissionRow
 from xinyong.ingest.parsing import RawRow, Table, batch_table, file_error, open_table
@@ -625,12 +626,11 @@ def _record_failure(
 
 
 def _process_events(session: Session) -> None:
-    """Bring credit states up to date; the submission is already committed, so a failure here only
+    """Bring credit states up to date (the consumers the assembly registered with
+    ``events.run_after_commit``); the submission is already committed, so a failure here only
     delays the state (the next run of the consumer catches up) and is logged."""
     try:
-        while records_service.process_events(session) > 0:
-            session.commit()
-        session.commit()
+        catch_up(session)
     except Exception:
         session.rollback()
         log.exception("processing outbox events after a submission failed")

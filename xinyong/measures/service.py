@@ -2,7 +2,7 @@
 checks, the check log and feedback (奖惩案例反馈). Push (触发式) lives in ``push.py``.
 
 A check reads the subject's credit state row (grade, list memberships, counts of in-force
-records) through ``records.service.check_states`` and, only when the counts say a record
+records) through ``creditstate.service.check_states`` and, only when the counts say a record
 condition can hold, the in-force records it points to; it never recomputes a grade or a list
 membership. The measure conditions (data, ``rulesets/<name>/measures/``) are applied to those
 facts; the answer, the reasons and the rule and data versions go into a receipt signed with the
@@ -36,6 +36,7 @@ from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
+from xinyong.creditstate import service as creditstate_service
 from xinyong.measures import receipts
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger, get_measures
 from xinyong.measures.models import MeasureCheck, MeasureFeedback
@@ -271,7 +272,7 @@ class _Facts:
     """What one check reads: the state row and the subject's matching in-force records."""
 
     subject: subjects_service.SubjectBrief
-    state: records_service.CheckState | None
+    state: creditstate_service.CheckState | None
     lists: dict[str, dict[str, Any]]
     liabilities: dict[str, dict[str, Any]]
     records: list[records_service.EvaluationRecord]
@@ -291,7 +292,7 @@ _ITEMS: dict[int, dict[str, tuple[str, str]]] = {}
 
 
 def _record_items_needed(
-    cat: MeasureCatalog, measures: Sequence[Measure], state: records_service.CheckState | None
+    cat: MeasureCatalog, measures: Sequence[Measure], state: creditstate_service.CheckState | None
 ) -> set[str]:
     """Items whose records some candidate trigger names AND the state row's counts say exist:
     only then are the records read (the counts are the state row's; nothing is recomputed)."""
@@ -333,7 +334,7 @@ def _gather(
     cat: MeasureCatalog,
     subjects: Sequence[subjects_service.SubjectBrief],
     measures: Sequence[Measure],
-    states: dict[int, records_service.CheckState],
+    states: dict[int, creditstate_service.CheckState],
     read_records: _RecordReader,
 ) -> dict[int, _Facts]:
     """Each subject's facts: its state row and, only where the row's counts say a record
@@ -747,7 +748,7 @@ def check_fast(
         with db.session() as session:
             subjects_service.get_by_code(session, subject_code)  # raises the same NotFound
         raise AssertionError("unreachable")
-    state = records_service.check_state_fast(db, subject.id)
+    state = creditstate_service.check_state_fast(db, subject.id)
     states = {subject.id: state} if state is not None else {}
 
     def read_records(items: list[str], sids: list[int]) -> list[records_service.EvaluationRecord]:
@@ -778,7 +779,7 @@ def check(
     returns once they are committed); without it they go into the caller's transaction."""
     ask = _ask(caller, matter_code, purpose, now)
     subject = subjects_service.get_brief_by_code(session, subject_code)
-    states = records_service.check_states(session, [subject.id])
+    states = creditstate_service.check_states(session, [subject.id])
     facts = _gather(ask.cat, [subject], ask.measures, states, _session_records(session))[subject.id]
     answer, rows, query_rows = _one(
         ask, caller, facts, _due_on(_session_calendar(session), ask.cat, ask.today)
@@ -896,7 +897,7 @@ def check_many(
             continue
         found[view.id] = view
         resolved.append((code if view.uscc else (_code(view) or code), view, None))
-    states = records_service.check_states(session, list(found))
+    states = creditstate_service.check_states(session, list(found))
     facts = _gather(cat, list(found.values()), measures, states, _session_records(session))
     due = _due_on(_session_calendar(session), cat, today)
     batch_id = _new_id("bat")

@@ -14,12 +14,10 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
-from xinyong.core.errors import Forbidden
 from xinyong.querylog import service as querylog
 from xinyong.querylog.deps import requested_purpose
 from xinyong.records import service
-from xinyong.records.schemas import CreditSummary, RecordPage, RecordView
-from xinyong.records.visibility import NATURAL_PERSON
+from xinyong.records.schemas import RecordPage, RecordView
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
@@ -89,29 +87,5 @@ def record(
         [out.item_code],
         action="record.view",
         reference=f"record:{record_id}",
-    )
-    return out
-
-
-@router.get("/subjects/{code}/credit-state", response_model=CreditSummary, summary="主体的信用状态")
-def credit_state(
-    code: str,
-    purpose: str | None = Depends(requested_purpose),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
-) -> CreditSummary:
-    """The credit state row. A natural person's state (it counts penalties) is not public."""
-    subject_id, kind = _subject(session, code)
-    access = querylog.access_for(session, principal, subject_id, purpose)
-    # A provider's view covers only its own records; the state row counts everyone's.
-    if kind == NATURAL_PERSON and access.viewer.visibility in ("public", "provider"):
-        raise Forbidden(
-            "A natural person's credit state is not public",
-            "自然人的信用状态不予公开",
-            code="disclosure.not_public",
-        )
-    out = service.subject_summary(session, subject_id)
-    querylog.log_access(
-        session, access, subject_id, [], action="credit_state.view", reference=f"subject:{subject_id}"
     )
     return out

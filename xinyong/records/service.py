@@ -2,8 +2,9 @@
 
 A record is one fact about a subject, keyed by (provider, item, document number). Its content
 lives in append-only versions; the record row carries the current status, severity and
-publicity window. Every change writes an outbox event in the caller's transaction; the
-``credit_state`` consumer re-derives each affected subject's state row from the records table.
+publicity window. Every change writes an outbox event in the caller's transaction; consumers
+in the derived layers (``xinyong.creditstate.consumer`` and others) re-derive their state from
+it. Records keep facts only: nothing here writes or reads derived state.
 
 Publicity window: ``publicity_end`` is the LAST day a record is shown (inclusive). ``tick`` on
 day D ends the records whose ``publicity_end`` < D, i.e. on the day after the last day.
@@ -22,17 +23,14 @@ from typing import Any, Literal, NamedTuple, cast
 
 import orjson
 from sqlalchemy import (
-    String,
     Table,
     case,
     event,
     func,
     insert,
-    null,
     select,
     text,
     tuple_,
-    type_coerce,
     update,
 )
 from sqlalchemy.engine import Row
@@ -41,17 +39,14 @@ from sqlalchemy.orm import Session
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import DECISION_DATE, OPERATION, CatalogItem
 from xinyong.core import ledger
-from xinyong.core.bulk import insert_rows, insert_values, select_rows, update_rows
+from xinyong.core.bulk import insert_rows, insert_values, select_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
-from xinyong.core.db import Database
 from xinyong.core.errors import InvalidInput, NotFound
-from xinyong.core.events import Event, EventCursor, wait_for_writers
-from xinyong.core.rawsql import RawQuery
+from xinyong.core.events import Event
 from xinyong.records import visibility as vis
-from xinyong.records.models import CreditState, Record, RecordVersion
+from xinyong.records.models import Record, RecordVersion
 from xinyong.records.schemas import (
-    CreditSummary,
     RecordDetail,
     RecordPage,
     RecordVersionDetail,
@@ -61,7 +56,6 @@ from xinyong.records.schemas import (
 
 Outcome = Literal["created", "corrected", "withdrawn", "unchanged"]
 
-CONSUMER = "credit_state"
 # Rows handled per statement batch: bounds memory and the size of IN (...) lists.
 _CHUNK = 1000
 # Deferred ledger entries appended per ``append_many`` call (bounds one statement's size).
@@ -74,7 +68,6 @@ _VERSION_KEYS = ("record_id", "version", "change", "data", "content_hash", "subm
 _EVENT_KEYS = ("type", "subject_id", "record_id", "payload", "created_at")
 _VersionValues = tuple[int, int, str, dict[str, Any], str, str | None, datetime]
 _EventValues = tuple[str, int, int, dict[str, Any], datetime]
-_STATES = cast(Table, CreditState.__table__)
 
 
 @dataclass
@@ -700,7 +693,7 @@ def tick(session: Session, today: date) -> int:
                 "record_id": r.id,
                 "item_code": r.item_code,
                 "category": r.category,
-                "polarity": _polarity(catalog, r.item_code, r.severity),
+                "polarity": polarity(catalog, r.item_code, r.severity),
                 "severity": r.severity,
                 "version": version,
                 "status": "publicity_ended",
@@ -716,100 +709,11 @@ def tick(session: Session, today: date) -> int:
     return len(ids)
 
 
-# --- credit state consumer ------------------------------------------------------------------
+# --- what the derived layers read ----------------------------------------------------------
 
 
-def process_events(session: Session, limit: int = 10_000) -> int:
-    """Consume outbox events and update each affected subject's credit state row.
-
-    The state is recomputed FROM THE RECORDS TABLE for every subject an event names (so replay
-    and duplicates are harmless), one aggregate query per batch of subjects; the cursor moves
-    in the caller's transaction. Returns how many events were consumed. Call it at the start
-    of a transaction (after committing the writes it should see)."""
-    if not wait_for_writers(session):
-        return 0
-    catalog = catalog_service.get_catalog()
-    consumed = 0
-    while True:
-        cursor, events = _pending(session, limit)
-        if not events:
-            return consumed
-        affected: dict[int, tuple[int, datetime]] = {}
-        for event_id, subject_id, payload, created_at in events:
-            # Events come in id order: the last wins.
-            if not payload:  # record.created (payload not read): only the event's own subject
-                if subject_id is not None:
-                    affected[subject_id] = (event_id, created_at)
-                continue
-            for sid in _subjects_named(subject_id, payload):
-                affected[sid] = (event_id, created_at)
-        _recompute(session, catalog, affected)
-        cursor.last_event_id = events[-1][0]
-        session.flush()
-        consumed += len(events)
-        if len(events) < limit:
-            return consumed
-
-
-_NO_STAMP = object()
-
-
-def _pending(session: Session, limit: int) -> tuple[EventCursor, list[tuple[Any, ...]]]:
-    """``events.pending`` for this consumer, reading only the columns it needs (a submission
-    leaves one event per row: loading them as ORM objects cost more than the recomputation)."""
-    cursor = session.get(EventCursor, CONSUMER)
-    if cursor is None:
-        cursor = EventCursor(consumer=CONSUMER, last_event_id=0)
-        session.add(cursor)
-        session.flush()
-    # A record.created payload names no subject but the event's own (``_event_row``): it is not
-    # read, which spares decoding one JSON document per ingested row.
-    payload = case((Event.type == "record.created", null()), else_=Event.payload)
-    dialect = session.get_bind().dialect
-    if dialect.name != "sqlite":
-        rows = select_rows(
-            session,
-            select(Event.id, Event.subject_id, payload, Event.created_at)
-            .where(Event.id > cursor.last_event_id)
-            .order_by(Event.id)
-            .limit(limit),
-        )
-        return cursor, [tuple(r) for r in rows]
-    # SQLite keeps timestamps as text, and a submission's events share a handful of them:
-    # each distinct text is converted once (by the column's own result processor).
-    rows = select_rows(
-        session,
-        select(Event.id, Event.subject_id, payload, type_coerce(Event.created_at, String))
-        .where(Event.id > cursor.last_event_id)
-        .order_by(Event.id)
-        .limit(limit),
-    )
-    convert = _EVENTS.c.created_at.type.dialect_impl(dialect).result_processor(dialect, None)
-    stamps: dict[Any, Any] = {None: None}
-    out: list[tuple[Any, ...]] = []
-    for event_id, subject_id, data, stamp in rows:
-        at = stamps.get(stamp, _NO_STAMP)
-        if at is _NO_STAMP:
-            at = stamps[stamp] = convert(stamp) if convert is not None else stamp
-        out.append((event_id, subject_id, data, at))
-    return cursor, out
-
-
-def _subjects_named(subject_id: int | None, payload: dict[str, Any] | None) -> set[int]:
-    """The subject of the event plus any other subject its payload names (a record moved
-    away from ``previous_subject_id``, a merge's ``from_subject_id`` ...)."""
-    ids: set[int] = set()
-    if subject_id is not None:
-        ids.add(subject_id)
-    for key, value in (payload or {}).items():
-        if key.endswith("subject_id") and isinstance(value, int) and not isinstance(value, bool):
-            ids.add(value)
-        elif key.endswith("subject_ids") and isinstance(value, list):
-            ids.update(v for v in value if isinstance(v, int) and not isinstance(v, bool))
-    return ids
-
-
-def _polarity(catalog: catalog_service.Catalog, item_code: str, severity: str | None) -> str:
+def polarity(catalog: catalog_service.Catalog, item_code: str, severity: str | None) -> str:
+    """The item's polarity (positive, negative, neutral) as events and counts carry it."""
     try:
         return catalog.item(item_code).polarity
     except NotFound:
@@ -834,89 +738,25 @@ _PG_AGGREGATE = text(
 )
 
 
-def _recompute(
-    session: Session, catalog: catalog_service.Catalog, affected: dict[int, tuple[int, datetime]]
-) -> None:
-    subject_ids = sorted(affected)
-    polarity: dict[tuple[str, str | None], str] = {}  # (item, severity) -> polarity, per call
-    postgres = _dialect(session) == "postgresql"
-    for start in range(0, len(subject_ids), _CHUNK):
-        part = subject_ids[start : start + _CHUNK]
-        # subject -> [counts, records, negative, serious]; subjects without in-force records
-        # get the empty state.
-        states: dict[int, tuple[defaultdict[str, int], list[int]]] = {}
-        rows: Iterable[Any]
-        if postgres:
-            rows = select_rows(session, _PG_AGGREGATE, {"subjects": part})
-        else:
-            rows = select_rows(
-                session,
-                select(
-                    Record.subject_id,
-                    Record.category,
-                    Record.item_code,
-                    Record.severity,
-                    Record.status,
-                    func.count(),
-                )
-                .where(Record.subject_id.in_(part))
-                .group_by(
-                    Record.subject_id, Record.category, Record.item_code, Record.severity, Record.status
-                ),
-            )
-        for subject_id, category, item_code, severity, status, n in rows:
-            if status != "in_force":
-                continue
-            st = states.get(subject_id)
-            if st is None:
-                st = states[subject_id] = (defaultdict(int), [0, 0, 0])
-            counts, totals = st
-            counts[category] += n
-            if severity:
-                counts[f"{category}:{severity}"] += n
-            totals[0] += n
-            pol = polarity.get((item_code, severity))
-            if pol is None:
-                pol = polarity[(item_code, severity)] = _polarity(catalog, item_code, severity)
-            if pol == "negative":
-                totals[1] += n
-            if severity == "serious":
-                totals[2] += n
-        # Only this consumer's columns are written (grades and lists belong to other steps), with
-        # one bulk INSERT for new rows and one bulk UPDATE by key for existing ones.
-        existing = {
-            sid
-            for (sid,) in select_rows(
-                session, select(CreditState.subject_id).where(CreditState.subject_id.in_(part))
-            )
-        }
-        now = datetime.now(UTC)
-        new: list[dict[str, Any]] = []
-        old: list[dict[str, Any]] = []
-        empty: tuple[defaultdict[str, int], list[int]] = (defaultdict(int), [0, 0, 0])
-        for sid in part:
-            counts, (records, negative, serious) = states.get(sid, empty)
-            last_event_id, last_change_at = affected[sid]
-            (old if sid in existing else new).append(
-                {
-                    "subject_id": sid,
-                    "counts": dict(sorted(counts.items())),
-                    "records_in_force": records,
-                    "negative_in_force": negative,
-                    "serious_in_force": serious,
-                    "last_event_id": last_event_id,
-                    "last_change_at": last_change_at,
-                    "updated_at": now,
-                }
-            )
-        if new:
-            insert_rows(session, _STATES, new)
-        if old:
-            update_rows(session, _STATES, old, key="subject_id")
-            for v in old:
-                obj = session.identity_map.get(Session.identity_key(CreditState, v["subject_id"]))
-                if obj is not None:
-                    session.expire(obj)
+def record_counts(session: Session, subject_ids: Sequence[int]) -> list[Any]:
+    """How many records each of ``subject_ids`` has, as rows of (subject_id, category,
+    item_code, severity, status, count): one aggregate query (callers pass at most ~1,000
+    subjects). Subjects without records have no row."""
+    if _dialect(session) == "postgresql":
+        return select_rows(session, _PG_AGGREGATE, {"subjects": list(subject_ids)})
+    return select_rows(
+        session,
+        select(
+            Record.subject_id,
+            Record.category,
+            Record.item_code,
+            Record.severity,
+            Record.status,
+            func.count(),
+        )
+        .where(Record.subject_id.in_(subject_ids))
+        .group_by(Record.subject_id, Record.category, Record.item_code, Record.severity, Record.status),
+    )
 
 
 # --- reassign -------------------------------------------------------------------------------
@@ -1149,38 +989,6 @@ def list_subject_records(
     return RecordPage(total=total, page=page, per_page=per_page, items=items)
 
 
-def subject_summary(session: Session, subject_id: int) -> CreditSummary:
-    """The subject's credit state row as the consumer keeps it (never recomputed here). A
-    subject no event has named yet has an empty state."""
-    row = session.get(CreditState, subject_id)
-    if row is None:
-        return CreditSummary(
-            subject_id=subject_id,
-            counts={},
-            records_in_force=0,
-            negative_in_force=0,
-            serious_in_force=0,
-            last_event_id=0,
-            last_change_at=None,
-            updated_at=None,
-        )
-    return CreditSummary(
-        subject_id=row.subject_id,
-        counts=dict(row.counts or {}),
-        records_in_force=row.records_in_force,
-        negative_in_force=row.negative_in_force,
-        serious_in_force=row.serious_in_force,
-        last_event_id=row.last_event_id,
-        last_change_at=row.last_change_at,
-        updated_at=row.updated_at,
-        grade=row.grade,
-        score=row.score,
-        model_code=row.model_code,
-        model_version=row.model_version,
-        evaluated_at=row.evaluated_at,
-    )
-
-
 def _catalog_item(code: str) -> CatalogItem | None:
     try:
         return catalog_service.get_catalog().item(code)
@@ -1316,10 +1124,9 @@ def publicity_counts(
 
 
 # =============================================================================================
-# Inputs and outputs of the evaluation step (added by the evaluation work, issue 5). The
-# evaluation engine reads the records in force at a moment through ``evaluation_records`` and
-# writes the grade columns of the credit state row through ``set_evaluations``; no other
-# domain writes those columns.
+# Inputs of the evaluation step (added by the evaluation work, issue 5). The evaluation engine
+# reads the records in force at a moment through ``evaluation_records``; it writes the grade
+# columns of the credit state row through ``xinyong.creditstate.service.set_evaluations``.
 
 
 @dataclass(frozen=True)
@@ -1336,16 +1143,6 @@ class EvaluationRecord:
     facts: dict[str, str | None]
 
 
-@dataclass(frozen=True)
-class EvaluationState:
-    subject_id: int
-    grade: str
-    score: Decimal
-    model_code: str
-    model_version: str
-    evaluated_at: datetime
-
-
 def _fact_columns(facts: Mapping[str, Sequence[str]]) -> list[tuple[str, Any]]:
     """One text column per fact field, read from the version's JSON only for the items that
     declare it (JSON_EXTRACT on SQLite, ->> on PostgreSQL)."""
@@ -1353,7 +1150,6 @@ def _fact_columns(facts: Mapping[str, Sequence[str]]) -> list[tuple[str, Any]]:
     for item_code, fields in facts.items():
         for fld in fields:
             by_field[fld].append(item_code)
-    from sqlalchemy import case
 
     return [
         (fld, case((Record.item_code.in_(items), RecordVersion.data[fld].as_string()), else_=None))
@@ -1463,284 +1259,5 @@ def evaluation_records(
                     publicity_end=row.publicity_end,
                     facts={n: getattr(row, f"fact__{n}") for n in names},
                 )
-            )
-    return out
-
-
-def list_memberships(session: Session, subject_ids: Sequence[int] | None = None) -> dict[int, list[str]]:
-    """The list type codes each subject's credit state shows it on (kept by the lists domain in
-    ``credit_states.lists``); empty while that column does not exist."""
-    column = getattr(CreditState, "lists", None)
-    if column is None:
-        return {}
-    stmt = select(CreditState.subject_id, column).where(column.is_not(None))
-    out: dict[int, list[str]] = {}
-    chunks: list[Sequence[int] | None] = [None]
-    if subject_ids is not None:
-        ids = sorted(set(subject_ids))
-        chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
-    for chunk in chunks:
-        part = stmt if chunk is None else stmt.where(CreditState.subject_id.in_(list(chunk)))
-        for sid, value in session.execute(part):
-            codes = _list_codes(value)
-            if codes:
-                out[sid] = codes
-    return out
-
-
-def _list_codes(value: Any) -> list[str]:
-    """List type codes from the memberships JSON, whichever of the plain shapes it takes:
-    ``["blacklist"]``, ``{"blacklist": {...}}`` or ``[{"list_type": "blacklist", ...}]``."""
-    keys = ("list_type", "list_code", "list", "type", "code")
-    codes: list[str] = []
-    if isinstance(value, dict):
-        items: Iterable[Any] = [{"code": k, **(v if isinstance(v, dict) else {})} for k, v in value.items()]
-    elif isinstance(value, list):
-        items = value
-    else:
-        return []
-    for entry in items:
-        if isinstance(entry, str):
-            codes.append(entry)
-        elif isinstance(entry, dict):
-            code = next((entry[k] for k in keys if isinstance(entry.get(k), str)), None)
-            if code:
-                codes.append(code)
-    return sorted(set(codes))
-
-
-def list_membership_entries(session: Session, subject_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """The full list-membership entries of the credit state rows of ``subject_ids`` (kept by the
-    lists consumer; ``xinyong.lists.service`` documents their shape). Subjects on no list and
-    liable for no listing are left out."""
-    out: dict[int, list[dict[str, Any]]] = {}
-    ids = sorted(set(subject_ids))
-    for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(CreditState.subject_id, CreditState.lists).where(
-                CreditState.subject_id.in_(ids[start : start + _CHUNK])
-            )
-        )
-        out.update({sid: list(value) for sid, value in rows if value})
-    return out
-
-
-def set_list_memberships(session: Session, memberships: dict[int, list[dict[str, Any]]]) -> None:
-    """Write the ``lists`` column of the credit state rows (creating rows no consumer has made
-    yet); an empty list clears it. Called only by the lists consumer, in its transaction."""
-    items = sorted(memberships.items())
-    now = datetime.now(UTC)
-    for start in range(0, len(items), _CHUNK):
-        part = items[start : start + _CHUNK]
-        ids = [sid for sid, _ in part]
-        existing = set(session.scalars(select(CreditState.subject_id).where(CreditState.subject_id.in_(ids))))
-        new = [
-            {
-                "subject_id": sid,
-                "lists": entries,
-                "counts": {},
-                "records_in_force": 0,
-                "negative_in_force": 0,
-                "serious_in_force": 0,
-                "last_event_id": 0,
-                "updated_at": now,
-            }
-            for sid, entries in part
-            if sid not in existing
-        ]
-        old = [
-            {"subject_id": sid, "lists": entries, "updated_at": now}
-            for sid, entries in part
-            if sid in existing
-        ]
-        if new:
-            session.execute(insert(CreditState), new)
-        if old:
-            session.execute(update(CreditState), old)
-            for sid in ids:
-                obj = session.identity_map.get(Session.identity_key(CreditState, sid))
-                if obj is not None:
-                    session.expire(obj)
-
-
-def evaluation_states(
-    session: Session, subject_ids: Sequence[int]
-) -> dict[int, tuple[str | None, Decimal | None]]:
-    """Current (grade, score) of the credit state rows of ``subject_ids`` that have one."""
-    out: dict[int, tuple[str | None, Decimal | None]] = {}
-    ids = sorted(set(subject_ids))
-    for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(CreditState.subject_id, CreditState.grade, CreditState.score).where(
-                CreditState.subject_id.in_(ids[start : start + _CHUNK])
-            )
-        )
-        out.update({sid: (grade, score) for sid, grade, score in rows})
-    return out
-
-
-def all_evaluation_states(session: Session) -> dict[int, tuple[str | None, Decimal | None]]:
-    """(grade, score) of every credit state row that has a grade (batch runs compare against it)."""
-    rows = session.execute(
-        select(CreditState.subject_id, CreditState.grade, CreditState.score).where(
-            CreditState.grade.is_not(None)
-        )
-    )
-    return {sid: (grade, score) for sid, grade, score in rows}
-
-
-def set_evaluations(session: Session, states: Sequence[EvaluationState]) -> None:
-    """Write the grade columns of the credit state rows (creating rows a consumer has not made
-    yet). Called only by the evaluation step, in its transaction."""
-    for start in range(0, len(states), _CHUNK):
-        part = states[start : start + _CHUNK]
-        ids = [s.subject_id for s in part]
-        existing = set(session.scalars(select(CreditState.subject_id).where(CreditState.subject_id.in_(ids))))
-        values = [
-            {
-                "subject_id": s.subject_id,
-                "grade": s.grade,
-                "score": s.score,
-                "model_code": s.model_code,
-                "model_version": s.model_version,
-                "evaluated_at": s.evaluated_at,
-                "updated_at": s.evaluated_at,
-            }
-            for s in part
-        ]
-        new = [v for v in values if v["subject_id"] not in existing]
-        old = [v for v in values if v["subject_id"] in existing]
-        if new:
-            session.execute(
-                insert(CreditState),
-                [
-                    {
-                        **v,
-                        "counts": {},
-                        "records_in_force": 0,
-                        "negative_in_force": 0,
-                        "serious_in_force": 0,
-                        "last_event_id": 0,
-                    }
-                    for v in new
-                ],
-            )
-        if old:
-            session.execute(update(CreditState), old)
-            for sid in ids:
-                obj = session.identity_map.get(Session.identity_key(CreditState, sid))
-                if obj is not None:
-                    session.expire(obj)
-
-
-# --- the state row as the check API reads it (measures domain) -------------------------------
-
-
-@dataclass(frozen=True)
-class CheckState:
-    """One credit state row as the measures check reads it: never recomputed there."""
-
-    subject_id: int
-    counts: dict[str, int]
-    records_in_force: int
-    negative_in_force: int
-    serious_in_force: int
-    grade: str | None
-    score: Decimal | None
-    model_code: str | None
-    model_version: str | None
-    evaluated_at: datetime | None
-    # The list memberships exactly as the lists domain keeps them (``set_list_memberships``).
-    lists: Any
-    last_event_id: int
-    updated_at: datetime | None
-
-
-_CHECK_STATE_SQL: Any = None
-
-
-def _check_state_sql() -> Any:
-    """The statement, built once (the check API reads a state row per request)."""
-    global _CHECK_STATE_SQL
-    if _CHECK_STATE_SQL is None:
-        from sqlalchemy import bindparam
-
-        cols = [
-            CreditState.subject_id,
-            CreditState.counts,
-            CreditState.records_in_force,
-            CreditState.negative_in_force,
-            CreditState.serious_in_force,
-            CreditState.grade,
-            CreditState.score,
-            CreditState.model_code,
-            CreditState.model_version,
-            CreditState.evaluated_at,
-            CreditState.last_event_id,
-            CreditState.updated_at,
-            CreditState.lists,
-        ]
-        _CHECK_STATE_SQL = select(*cols).where(CreditState.subject_id.in_(bindparam("ids", expanding=True)))
-    return _CHECK_STATE_SQL
-
-
-_CHECK_STATE_RAW: Any = None
-
-
-def check_state_fast(db: Database, subject_id: int) -> CheckState | None:
-    """As ``check_states`` for one subject, on the store's kept-open reader
-    (``xinyong.core.rawsql``): the check API's read of the state row."""
-    global _CHECK_STATE_RAW
-    if _CHECK_STATE_RAW is None:
-        from sqlalchemy import bindparam
-
-        stmt = _check_state_sql()
-        _CHECK_STATE_RAW = RawQuery(
-            select(*stmt.selected_columns).where(CreditState.subject_id == bindparam("id"))
-        )
-    with db.reader.connection() as raw:
-        rows = _CHECK_STATE_RAW.rows(raw, {"id": subject_id})
-    if not rows:
-        return None
-    r = rows[0]
-    return CheckState(
-        subject_id=r[0],
-        counts=dict(r[1] or {}),
-        records_in_force=r[2],
-        negative_in_force=r[3],
-        serious_in_force=r[4],
-        grade=r[5],
-        score=r[6],
-        model_code=r[7],
-        model_version=r[8],
-        evaluated_at=r[9],
-        last_event_id=r[10],
-        updated_at=r[11],
-        lists=r[12],
-    )
-
-
-def check_states(session: Session, subject_ids: Sequence[int]) -> dict[int, CheckState]:
-    """The state rows of ``subject_ids`` that exist, in one query per chunk."""
-    out: dict[int, CheckState] = {}
-    ids = sorted(set(subject_ids))
-    stmt = _check_state_sql()
-    conn = session.connection()  # Core, not the ORM's execution path: plain columns, hot path
-    for start in range(0, len(ids), _CHUNK):
-        for row in conn.execute(stmt, {"ids": ids[start : start + _CHUNK]}):
-            out[row.subject_id] = CheckState(
-                subject_id=row.subject_id,
-                counts=dict(row.counts or {}),
-                records_in_force=row.records_in_force,
-                negative_in_force=row.negative_in_force,
-                serious_in_force=row.serious_in_force,
-                grade=row.grade,
-                score=row.score,
-                model_code=row.model_code,
-                model_version=row.model_version,
-                evaluated_at=row.evaluated_at,
-                lists=row.lists,
-                last_event_id=row.last_event_id,
-                updated_at=row.updated_at,
             )
     return out

@@ -13,6 +13,7 @@ from tests.records import helpers as h
 from xinyong.app import create_app
 from xinyong.core.db import Database
 from xinyong.core.settings import reset_settings
+from xinyong.creditstate import service as creditstate
 from xinyong.records import service as records
 
 
@@ -35,14 +36,14 @@ def test_cli_tick_ends_publicity_and_updates_the_state(db: Database) -> None:
     assert result.exit_code == 0, result.output
     with db.session() as s:
         assert records.get_record(s, rid).status == "in_force"
-        assert records.subject_summary(s, sid).records_in_force == 1
+        assert creditstate.subject_summary(s, sid).records_in_force == 1
 
     result = runner.invoke(app, ["tick", "--today", "2030-01-01"])
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     with db.session() as s:
         assert records.get_record(s, rid).status == "publicity_ended"
-        assert records.subject_summary(s, sid).records_in_force == 0
+        assert creditstate.subject_summary(s, sid).records_in_force == 0
 
     assert runner.invoke(app, ["tick", "--today", "1 Jan"]).exit_code != 0
 
@@ -64,12 +65,12 @@ def test_serve_runs_the_tick_in_the_background_when_enabled(
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with db.session() as s:
-                if records.subject_summary(s, sid).last_event_id:
+                if creditstate.subject_summary(s, sid).last_event_id:
                     break
             time.sleep(0.05)
     with db.session() as s:
         assert records.get_record(s, rid).status == "publicity_ended"
-        assert records.subject_summary(s, sid).records_in_force == 0
+        assert creditstate.subject_summary(s, sid).records_in_force == 0
 
 
 def test_the_background_tick_is_off_in_tests(client: TestClient, db: Database) -> None:
