@@ -218,6 +218,7 @@ def incremental(n: int, rounds: int = 60) -> Row:
     from xinyong.evaluation import service
     from xinyong.ingest import service as ingest_service
     from xinyong.records import service as records_service
+    from xinyong.records import store as records_store
     from xinyong.subjects import service as subjects_service
 
     work = Path(tempfile.mkdtemp(prefix="xy-bench-eval-"))
@@ -250,7 +251,7 @@ def incremental(n: int, rounds: int = 60) -> Row:
             sid = rng.choice(ids)
             start = time.perf_counter()
             with db.session() as s:
-                records_service.store(
+                records_store.store(
                     s,
                     item=item,
                     subject_id=sid,

@@ -16,6 +16,7 @@ from xinyong.core.events import EventCursor
 from xinyong.creditstate import consumer
 from xinyong.creditstate import service as creditstate
 from xinyong.records import service as records
+from xinyong.records import store as records_store
 
 TYPES = [["警告"], ["暂扣许可证件"], ["吊销许可证件"], ["罚款"], ["通报批评", "责令关闭"]]
 
@@ -96,10 +97,10 @@ def test_state_equals_a_recount_after_a_random_mix_of_operations(db: Database) -
                 )
             elif op < 0.9:
                 day += timedelta(days=rng.randint(20, 200))
-                done["ended"] += records.tick(s, day)
+                done["ended"] += records_store.tick(s, day)
             else:
                 a, b = rng.sample(subjects, 2)
-                done["moved"] += records.reassign_subject(s, a, b)
+                done["moved"] += records_store.reassign_subject(s, a, b)
         if rng.random() < 0.3:
             with db.session() as s:
                 consumer.process_events(s)
@@ -150,8 +151,8 @@ def test_reassign_moves_records_and_updates_both_subjects(session: Session) -> N
     h.store(session, a, pid, h.penalty_row("罚2"))
     h.store(session, b, pid, h.penalty_row("罚3"))
     consumer.process_events(session)
-    assert records.reassign_subject(session, a, b) == 2
-    assert records.reassign_subject(session, a, b) == 0
+    assert records_store.reassign_subject(session, a, b) == 2
+    assert records_store.reassign_subject(session, a, b) == 0
     assert {e.subject_id for e in h.events(session, "record.reassigned")} == {b}
     assert [e.subject_id for e in h.events(session, "subject.records_reassigned")] == [a]
     consumer.process_events(session)
@@ -173,8 +174,8 @@ def test_consumer_waits_for_outbox_writers_still_in_flight(db: Database) -> None
         # A long submission (bulk ingest): its ledger entries wait for its end, so it holds no
         # ledger lock and another writer can commit meanwhile.
         row = h.penalty_row("罚慢")
-        request = records.StoreRequest(sid, pid, "罚慢", row, None, row["decision_date"])
-        records.store_many(slow, item=h.item(), requests=[request], defer_ledger=True)
+        request = records_store.StoreRequest(sid, pid, "罚慢", row, None, row["decision_date"])
+        records_store.store_many(slow, item=h.item(), requests=[request], defer_ledger=True)
         slow.flush()  # its event id is taken, not yet committed
         with db.session() as s:
             h.store(s, sid, pid, h.penalty_row("罚快"))

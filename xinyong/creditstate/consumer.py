@@ -23,6 +23,7 @@ from xinyong.core.bulk import insert_rows, select_rows, update_rows
 from xinyong.core.events import Event, EventCursor, wait_for_writers
 from xinyong.creditstate.models import CreditState
 from xinyong.records import service as records_service
+from xinyong.records import store as records_store
 
 CONSUMER = "credit_state"
 # Subjects recomputed per statement batch: bounds memory and the size of IN (...) lists.
@@ -74,7 +75,7 @@ def _pending(session: Session, limit: int) -> tuple[EventCursor, list[tuple[Any,
         cursor = EventCursor(consumer=CONSUMER, last_event_id=0)
         session.add(cursor)
         session.flush()
-    # A record.created payload names no subject but the event's own (``records.service``): it is
+    # A record.created payload names no subject but the event's own (``records.store``): it is
     # not read, which spares decoding one JSON document per ingested row.
     payload = case((Event.type == "record.created", null()), else_=Event.payload)
     dialect = session.get_bind().dialect
@@ -145,7 +146,7 @@ def _recompute(
             totals[0] += n
             pol = polarity.get((item_code, severity))
             if pol is None:
-                pol = polarity[(item_code, severity)] = records_service.polarity(catalog, item_code, severity)
+                pol = polarity[(item_code, severity)] = records_store.polarity(catalog, item_code, severity)
             if pol == "negative":
                 totals[1] += n
             if severity == "serious":

@@ -1,7 +1,7 @@
 """The daily tick inside ``xinyong serve``: a small background task started by the app's
 lifespan. ``settings.tick_interval_seconds`` = 0 turns it off (the test suite does).
 
-It ends expired publicity (``records.service.tick``, a fact) and then brings the credit states
+It ends expired publicity (``records.store.tick``, a fact) and then brings the credit states
 up to date (``consumer.process_events``): the step above the records runs both, in that order."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer
 from xinyong.records import service as records_service
+from xinyong.records import store as records_store
 
 log = logging.getLogger("xinyong.creditstate.worker")
 
@@ -23,7 +24,7 @@ def run_once(db: Database, today: date | None = None) -> tuple[int, int]:
     Two transactions, so the consumer starts without holding the tick's row locks."""
     today = today or records_service.today_china()
     with db.session() as session:
-        ended = records_service.tick(session, today)
+        ended = records_store.tick(session, today)
     with db.session() as session:
         consumed = consumer.process_events(session)
     return ended, consumed

@@ -30,6 +30,7 @@ from xinyong.ingest import service as ingest_service
 from xinyong.lists import demo as lists_demo
 from xinyong.measures import demo as measures_demo
 from xinyong.records import service as records_service
+from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
 
 # (stage, done, total): stages are "subjects", "records", "finish".
@@ -148,7 +149,7 @@ def build_demo(
         _count(summary, res)
         summary.governance_cases_opened = subjects_service.detect_cases(session)
         summary.accounts = _register_accounts(session, summary)
-        summary.publicity_ended = records_service.tick(session, records_service.today_china())
+        summary.publicity_ended = records_store.tick(session, records_service.today_china())
         session.commit()
         while creditstate_consumer.process_events(session):
             session.commit()
