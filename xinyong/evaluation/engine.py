@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from xinyong.creditstate import service as creditstate_service
 from xinyong.evaluation import features as F
 from xinyong.evaluation.model import Compiled
 
@@ -143,7 +144,6 @@ def load_inputs(
 ) -> Inputs:
     """Read the store (through the subjects, records and credit state services) into Arrow input
     relations."""
-    from xinyong.creditstate import service as creditstate_service
     from xinyong.records import service as records_service
     from xinyong.subjects import service as subjects_service
 
