@@ -1,5 +1,4 @@
-"""The daily job (``xinyong tick``): every domain's periodic step, in data-flow order; and the
-consumers that run right after a submission commits.
+"""The daily job (``xinyong tick``): every domain's periodic step, in data-flow order.
 
 Assembled here, beside ``app.py``, because it spans domains: records first (publicity ends,
 credit state), then lists (period ends, escalations), evaluation (grades), and finally a signed
@@ -14,14 +13,6 @@ from datetime import date
 from xinyong.core import events
 from xinyong.core.db import Database
 from xinyong.creditstate import consumer as creditstate_consumer
-
-
-def register_consumers() -> None:
-    """Have every submission leave the credit states up to date when it returns: ingest (a
-    facts-layer domain, below the credit state) calls ``events.catch_up`` after its commit,
-    which runs what is registered here. ``xinyong.app.create_app`` and the CLI call this; so do
-    the tests and the benchmarks, which call the services directly. Idempotent."""
-    events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)
 
 
 @dataclass
@@ -55,3 +46,11 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         evaluation_events=evaluated,
         checkpoints=len(checkpoints),
     )
+
+
+def register_consumers() -> None:
+    """Have every submission leave the credit states up to date when it returns: ingest (a
+    facts-layer domain, below the credit state) calls ``events.catch_up`` after its commit,
+    which runs what is registered here. ``xinyong.app.create_app`` and the CLI call this; so do
+    the tests and the benchmarks, which call the services directly. Idempotent."""
+    events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)

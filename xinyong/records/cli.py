@@ -1,0 +1,41 @@
+"""CLI of the records domain: ``xinyong tick``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the records commands to the main CLI."""
+
+    @app.command()
+    def tick(
+        today: str = typer.Option(
+            None, "--today", help="the day to run for (YYYY-MM-DD; default: today in China)"
+        ),
+    ) -> None:
+        """The daily job: end publicity past its window, update credit states, run the lists
+        tick and the evaluation consumer, and sign a ledger checkpoint."""
+        from xinyong.core.db import get_database
+        from xinyong.jobs import run_daily
+
+        day: date | None = None
+        if today:
+            try:
+                day = date.fromisoformat(today)
+            except ValueError:
+                console.print(f"[red]日期格式错误[/red]: {today} (expected YYYY-MM-DD)")
+                raise typer.Exit(2) from None
+        r = run_daily(get_database(), day)
+        console.print(
+            f"公示期届满 publicity ended: {r.records_ended}; 信用状态事件 events consumed: {r.state_events}"
+        )
+        console.print(
+            f"名单 lists: {r.lists_exited} exited, {r.lists_escalated} escalations proposed; "
+            f"评价 evaluation events: {r.evaluation_events}; 账本检查点 ledger checkpoints: {r.checkpoints}"
+        )
