@@ -104,11 +104,18 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Every domain's background job, started with the app and stopped with it."""
     from xinyong.evaluation.worker import lifespan as evaluation_lifespan
+    from xinyong.jobs import calendar_lifespan
     from xinyong.lists.worker import lifespan as lists_lifespan
     from xinyong.measures.worker import lifespan as push_lifespan
 
     async with AsyncExitStack() as stack:
-        for lifespan in (tick_lifespan, evaluation_lifespan, push_lifespan, lists_lifespan):
+        for lifespan in (
+            calendar_lifespan,
+            tick_lifespan,
+            evaluation_lifespan,
+            push_lifespan,
+            lists_lifespan,
+        ):
             await stack.enter_async_context(lifespan(app))
         if getattr(app.state, "server_process", False):
             _tune_gc()
@@ -178,6 +185,7 @@ def _routers() -> list[Any]:
     from xinyong.accounts.api import router as accounts
     from xinyong.accounts.pages import router as accounts_pages
     from xinyong.catalog.api import router as catalog
+    from xinyong.core.calendar_api import router as calendar
     from xinyong.core.ledger_api import router as ledger
     from xinyong.creditstate.api import router as creditstate
     from xinyong.evaluation.api import router as evaluation
@@ -203,6 +211,7 @@ def _routers() -> list[Any]:
         records,
         creditstate,
         ledger,
+        calendar,
         lists,
         accounts,
         evaluation,

@@ -1,18 +1,25 @@
 """The daily job (``xinyong tick``): every domain's periodic step, in data-flow order.
 
-Assembled here, beside ``app.py``, because it spans domains: records first (publicity ends,
-credit state), then lists (period ends, escalations), evaluation (grades), and finally a signed
+Assembled here, beside ``app.py``, because it spans domains: first the dates that were computed
+on a provisional calendar year and whose notice has since been loaded (list deadlines, feedback
+deadlines, timeliness verdicts), then records (publicity ends, credit state), then lists (period ends, escalations), evaluation (grades), and finally a signed
 ledger checkpoint over everything the run appended. Each step is idempotent and commits on its
 own, so a crash part-way is repaired by the next run."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
 from xinyong.core import events
+from xinyong.core.background import PeriodicJob, periodic_lifespan
+from xinyong.core.clock import today_china
 from xinyong.core.db import Database
+from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
+
+log = logging.getLogger("xinyong.jobs")
 
 
 @dataclass
@@ -24,14 +31,38 @@ class DailyResult:
     list_events: int
     evaluation_events: int
     checkpoints: int
+    deadlines_recomputed: int = 0  # list and feedback deadlines moved after a notice was loaded
+    timeliness_recounted: int = 0
+    calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
+
+
+def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
+    """Recompute what was computed on a provisional year (each domain records its own moves);
+    one transaction, so a crash leaves everything marked for the next run. Answers (deadlines
+    moved, timeliness verdicts changed)."""
+    from xinyong.ingest import calendar_recompute as ingest_recompute
+    from xinyong.lists import calendar_recompute as lists_recompute
+    from xinyong.measures import calendar_recompute as measures_recompute
+
+    with db.session() as session:
+        moved = lists_recompute.recompute_provisional(session, today)
+        moved += measures_recompute.recompute_provisional(session, today)
+        recounted = ingest_recompute.recount_provisional(session, today)
+        session.commit()
+    return len(moved), len(recounted)
 
 
 def run_daily(db: Database, today: date | None = None) -> DailyResult:
+    from xinyong.core import calendar as work_calendar
     from xinyong.core import ledger
     from xinyong.creditstate import worker as creditstate_worker
     from xinyong.evaluation import worker as evaluation_worker
     from xinyong.lists import worker as lists_worker
 
+    day = today or today_china()
+    moved, recounted = recompute_provisional_dates(db, day)
+    with db.session() as session:
+        warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
@@ -45,7 +76,31 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         list_events=lists.consumed,
         evaluation_events=evaluated,
         checkpoints=len(checkpoints),
+        deadlines_recomputed=moved,
+        timeliness_recounted=recounted,
+        calendar_warning=warning,
     )
+
+
+def _calendar_log_line(result: tuple[int, int]) -> str | None:
+    moved, recounted = result
+    if not (moved or recounted):
+        return None
+    return f"calendar: {moved} deadlines recomputed, {recounted} timeliness verdicts recounted after a notice"
+
+
+# Inside ``xinyong serve``: a notice loaded in the console takes effect without waiting for the
+# nightly ``xinyong tick`` (same interval as the other background jobs; 0 = off).
+calendar_lifespan = periodic_lifespan(
+    PeriodicJob(
+        name="xinyong-calendar",
+        interval=lambda: get_settings().tick_interval_seconds,
+        run_once=lambda db: recompute_provisional_dates(db, today_china()),
+        log=log,
+        failure="recomputing provisional dates failed",
+        log_line=_calendar_log_line,
+    )
+)
 
 
 def register_consumers() -> None:

@@ -124,25 +124,26 @@ def test_add_and_between_are_inverse(start: date, n: int) -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda cal: cal.is_workday(D("2027-01-04")),
-        lambda cal: cal.add_working_days(D("2026-12-28"), 10),
-        lambda cal: cal.add_working_days(D("2027-03-01"), 1),
-        lambda cal: cal.working_days_between(D("2026-12-01"), D("2027-01-10")),
-        lambda cal: cal.deadline(D("2026-12-25"), 30, unit="days"),
+        lambda cal: cal.is_workday(D("2047-01-04")),
+        lambda cal: cal.add_working_days(D("2047-12-28"), 10),
+        lambda cal: cal.add_working_days(D("2047-03-01"), 1),
+        lambda cal: cal.working_days_between(D("2047-01-01"), D("2047-01-10")),
+        lambda cal: cal.deadline(D("2046-12-25"), 30, unit="days"),
     ],
 )
 def test_unknown_year_is_an_error_not_a_guess(call) -> None:  # type: ignore[no-untyped-def]
+    # Beyond the provisional horizon (a few years ahead of this year) nothing is computed.
     with pytest.raises(UnknownCalendarYear) as info:
         call(base_calendar())
     err = info.value
     assert err.code == "calendar_year_unknown"
-    assert "2027年" in err.message_zh and "2027" in err.message
-    assert err.details["year"] == 2027
+    assert "2047年" in err.message_zh and "2047" in err.message
+    assert err.details["year"] == 2047
 
 
 def test_years_before_the_package_are_unknown() -> None:
     cal = base_calendar()
-    assert cal.known_years()[0] == 2004 and cal.known_years()[-1] == 2026
+    assert cal.known_years()[0] == 2004 and cal.noticed_years()[-1] == 2026
     with pytest.raises(UnknownCalendarYear) as info:
         cal.working_days_between(D("2003-06-01"), D("2004-02-01"))
     assert info.value.details["year"] == 2003
@@ -215,10 +216,18 @@ def test_override_changes_the_result(session: Session) -> None:
 
 
 def test_override_in_unknown_year_does_not_make_it_known(session: Session) -> None:
-    add_override(session, D("2027-01-01"), False, "元旦", "")
+    add_override(session, D("2047-01-01"), False, "元旦", "")
     session.commit()
     with pytest.raises(UnknownCalendarYear):
-        load_calendar(session).is_workday(D("2027-01-01"))
+        load_calendar(session).is_workday(D("2047-01-01"))
+
+
+def test_override_in_a_provisional_year_takes_effect(session: Session) -> None:
+    add_override(session, D("2027-03-03"), False, "台风停工", "测试")
+    session.commit()
+    cal = load_calendar(session)
+    assert not cal.is_workday(D("2027-03-03"))
+    assert cal.basis(D("2027-03-03")) == "provisional"
 
 
 def test_override_needs_a_name(session: Session) -> None:

@@ -69,10 +69,28 @@ def test_calendar_works_before_init(no_store: Path) -> None:
 
 
 def test_calendar_unknown_year_exits_non_zero(no_store: Path) -> None:
-    result = runner.invoke(app, ["calendar", "add", "2026-12-28", "10"])
+    result = runner.invoke(app, ["calendar", "add", "2046-12-28", "10"])
     assert result.exit_code != 0
     assert result.stdout == ""
-    assert "2027年" in result.stderr and "no holiday data for 2027" in result.stderr
+    assert "2046年" in result.stderr and "no holiday data for 2046" in result.stderr
+
+
+def test_calendar_add_into_a_year_without_notice(no_store: Path) -> None:
+    # Issue 13's acceptance: a date today, its last line starting with the date, the basis said.
+    result = runner.invoke(app, ["calendar", "add", "2026-12-20", "10"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1].startswith("2027-01-04")  # 12-21..25, 12-28..31, (元旦 off), 01-04
+    assert "calendar_basis: provisional" in lines[-1]
+    assert "按法定节假日推算，待国务院通知发布后校正" in result.stdout
+    between = runner.invoke(app, ["calendar", "between", "2027-02-04", "2027-02-11"])
+    assert between.stdout.strip().splitlines()[-1].startswith("1\t")  # only 02-11 is worked
+
+
+def test_calendar_years_lists_the_basis(no_store: Path) -> None:
+    result = runner.invoke(app, ["calendar", "years"])
+    assert result.exit_code == 0
+    assert "2026\tnotice" in result.stdout and "2027\tprovisional" in result.stdout
 
 
 def test_calendar_bad_date(no_store: Path) -> None:

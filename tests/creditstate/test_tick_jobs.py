@@ -79,3 +79,15 @@ def test_the_background_tick_is_off_in_tests(client: TestClient, db: Database) -
     time.sleep(0.2)
     with db.session() as s:
         assert records.get_record(s, rid).status == "in_force"
+
+
+def test_cli_tick_warns_from_november_while_next_years_notice_is_missing(db: Database) -> None:
+    from xinyong.cli import app
+
+    runner = CliRunner()
+    quiet = runner.invoke(app, ["tick", "--today", "2026-10-31"])
+    assert quiet.exit_code == 0 and "节假日安排通知" not in quiet.output
+    warned = runner.invoke(app, ["tick", "--today", "2026-11-01"])
+    assert warned.exit_code == 0, warned.output
+    assert "尚未导入2027年国务院节假日安排通知" in warned.output
+    assert "load-notice" in warned.output

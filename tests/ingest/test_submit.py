@@ -294,9 +294,9 @@ def test_late_flag_counts_working_days(session: Session, provider: service.Provi
 def test_unknown_calendar_year_is_a_warning_not_a_rejection(
     session: Session, provider: service.ProviderInfo
 ) -> None:
-    # chinesecalendar knows no holidays of 2027 yet: timeliness is unknown, the row is still stored.
-    received = datetime(2027, 1, 5, 2, 0, tzinfo=UTC)
-    result = _submit(session, provider, [penalty_row(1, CF_JDRQ="2026-12-30")], received_at=received)
+    # Beyond the provisional horizon no calendar is known: timeliness is unknown, the row is still stored.
+    received = datetime(2047, 1, 5, 2, 0, tzinfo=UTC)
+    result = _submit(session, provider, [penalty_row(1, CF_JDRQ="2046-12-30")], received_at=received)
     (row,) = _rows(session, result)
     assert row.outcome == "created" and row.delay_working_days is None and not row.late
     assert "ingest.timeliness_unknown" in [w["rule"] for w in row.warnings]

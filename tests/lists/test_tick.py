@@ -138,7 +138,19 @@ def test_a_local_day_off_moves_deadlines(session: Session, city: h.City) -> None
 
 
 def test_deadlines_in_an_unknown_year_are_left_open_never_guessed(session: Session, city: h.City) -> None:
-    v = h.propose(session, city.company, date(2026, 12, 28), today=date(2026, 12, 28))
-    assert v.notice_due is None  # 2027 is not in the working-day calendar yet
-    (item,) = service.queue(session, actor=h.OFFICE, today=date(2026, 12, 28))
+    v = h.propose(session, city.company, date(2046, 12, 28), today=date(2046, 12, 28))
+    assert v.notice_due is None  # beyond the provisional years: not in the working-day calendar
+    (item,) = service.queue(session, actor=h.OFFICE, today=date(2046, 12, 28))
     assert (item.step, item.due, item.due_unknown, item.overdue) == ("notice", None, True, False)
+
+
+def test_deadlines_in_a_year_without_notice_are_provisional(session: Session, city: h.City) -> None:
+    v = h.propose(session, city.company, date(2026, 12, 28), today=date(2026, 12, 28))
+    # 29, 30, 31 December, (元旦 off), 4 and 5 January: computed on the provisional 2027.
+    assert (v.notice_due, v.calendar_basis) == (date(2027, 1, 5), "provisional")
+    (item,) = service.queue(session, actor=h.OFFICE, today=date(2026, 12, 28))
+    assert (item.due, item.due_unknown, item.procedure.calendar_basis) == (
+        date(2027, 1, 5),
+        False,
+        "provisional",
+    )

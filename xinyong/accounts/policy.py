@@ -130,6 +130,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/subjects/{code}/credit-state"): PUBLIC,
     # --- ledger (public on purpose: anyone may verify) ---------------------------------------
     ("GET", "/api/v1/ledger/checkpoints"): PUBLIC,
+    # --- working-day calendar (public: the same count for every system) ------------------------
+    ("GET", "/api/v1/calendar/working-days"): PUBLIC,
+    ("GET", "/api/v1/calendar/years"): PUBLIC,
     ("GET", "/api/v1/ledger/public-key"): PUBLIC,
     ("GET", "/api/v1/ledger/proof/{seq}"): PUBLIC,
     ("GET", "/api/v1/ledger/proof"): PUBLIC,
@@ -259,6 +262,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/console/governance/{case_id}/resolve"): only(STAFF, None),
     ("GET", "/console/rules"): only(CONSOLE, None),
     ("POST", "/console/rules/calendar"): only(STAFF, None),
+    ("POST", "/console/rules/calendar/notice"): only(STAFF, None),
     ("GET", "/console/lists/{procedure_id}"): only(CONSOLE, None),
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),

@@ -18,14 +18,14 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from xinyong.core.errors import DomainError
+from xinyong.core.errors import RulesetInvalid
 
 SeverityCode = Literal["minor", "general", "serious"]
 SEVERITY_RANK: dict[str, int] = {"minor": 1, "general": 2, "serious": 3}
 M = TypeVar("M", bound=BaseModel)
 
 
-class RulesetError(DomainError):
+class RulesetError(RulesetInvalid):
     """A ruleset file is missing or malformed: the platform refuses to guess."""
 
     status_code = 500

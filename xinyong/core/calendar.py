@@ -1,15 +1,20 @@
 """Working-day calendar: Chinese public holidays and make-up working days (调休).
 
-Three layers, later ones winning:
+Layers, later ones winning:
 
 1. the pinned ``chinesecalendar`` package (State Council notices, 2004-2026 in version 1.11);
 2. ``calendar.yaml`` in the ruleset: whole years a city declares (a year the package does not know
    yet, or a corrected year; a declared year replaces the package's data for it);
-3. the ``calendar_overrides`` table: single days (a local holiday, a typhoon day off).
+3. the ``calendar_notices`` table: notices loaded by staff (``xinyong calendar load-notice`` or the
+   console), which replace (1) and (2) for their year;
+4. **provisional years** (basis ``provisional``, 按法定节假日推算): a year none of the above knows,
+   from the first year of ``statutory_holidays.yaml`` up to a few years ahead, is computed from
+   the 放假办法 (``core.statutory_holidays``) so that deadlines into it can be given today. A date
+   that depends on such a year says so, and the daily job recomputes it once the notice is loaded;
+5. the ``calendar_overrides`` table: single days (a local holiday, a typhoon day off).
 
-A year known to neither (1) nor (2) raises :class:`~xinyong.core.errors.UnknownCalendarYear`: a
-deadline is never computed from a guessed calendar. An override inside an unknown year is kept
-but takes effect only once its year is declared (one override cannot describe a whole year).
+A year outside all of them (before 2004, or beyond the provisional horizon) raises
+:class:`~xinyong.core.errors.UnknownCalendarYear`.
 
 Deadline semantics of Chinese administrative law: the start day is not counted, and a deadline
 that falls on a day off moves to the next working day.
@@ -30,10 +35,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.core.errors import InvalidInput, UnknownCalendarYear
-from xinyong.core.models import CalendarOverride
+from xinyong.core.models import CalendarNotice, CalendarOverride
 from xinyong.core.settings import get_settings
+from xinyong.core.statutory_holidays import StatutoryRules, load_statutory_rules, provisional_years
+
+STATUTORY_FILE = "statutory_holidays.yaml"
 
 Unit = Literal["working_days", "days"]
+# How a computed date stands: on the State Council notices (or a city's declared year), or on a
+# year computed from the 放假办法 before its notice (see core.statutory_holidays).
+Basis = Literal["notice", "provisional"]
+NOTICE: Basis = "notice"
+PROVISIONAL: Basis = "provisional"
+BASIS_ZH: dict[str, str] = {
+    NOTICE: "按国务院节假日安排通知",
+    PROVISIONAL: "按法定节假日推算，待国务院通知发布后校正",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,25 @@ class DeclaredYear:
     workdays: dict[date, str]
     effective_from: date
     source: str
+
+
+@dataclass(frozen=True)
+class DateMove:
+    """A stored date recomputed after the calendar changed (a notice replaced a provisional
+    year): what it belongs to, which date, the old and the new value."""
+
+    owner: str  # e.g. "list_procedure:12", "measure_check:<id>", "submission_row:34"
+    field: str
+    old: date | None
+    new: date | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "owner": self.owner,
+            "field": self.field,
+            "old": self.old.isoformat() if self.old else None,
+            "new": self.new.isoformat() if self.new else None,
+        }
 
 
 def _span_text(years: Iterable[int]) -> str:
@@ -82,10 +118,13 @@ class WorkCalendar:
         known_years: Iterable[int],
         exceptions: Mapping[date, bool],
         names: Mapping[date, str] | None = None,
+        provisional_years: Iterable[int] = (),
     ) -> None:
         """``exceptions`` maps days that differ from Monday-Friday work to whether they are
-        working days; days outside ``known_years`` are ignored."""
+        working days; days outside ``known_years`` are ignored. ``provisional_years`` (a subset of
+        the known ones) were computed from the 放假办法, without their notice."""
         self._known = frozenset(known_years)
+        self._provisional = frozenset(provisional_years) & self._known
         self._names = dict(names or {})
         self._day: dict[date, bool] = {}
         for year in sorted(self._known):
@@ -101,9 +140,9 @@ class WorkCalendar:
         span = _span_text(self._known)
         return UnknownCalendarYear(
             f"The working-day calendar has no holiday data for {year} (known years: {span}). "
-            "Declare the year in the ruleset's calendar.yaml from the State Council holiday notice.",
+            "Load the State Council holiday notice of that year (xinyong calendar load-notice FILE).",
             f"工作日历缺少{year}年的节假日安排（已知年份：{span}），不能推算工作日。"
-            "请依据国务院办公厅当年部分节假日安排的通知，在规则集 calendar.yaml 中补充该年。",
+            "请依据国务院办公厅当年部分节假日安排的通知导入该年（xinyong calendar load-notice）。",
             year=year,
             known_years=span,
         )
@@ -120,7 +159,24 @@ class WorkCalendar:
 
     # --- single days ---------------------------------------------------------------------------
     def known_years(self) -> list[int]:
+        """Every year the calendar answers for, provisional ones included."""
         return sorted(self._known)
+
+    def noticed_years(self) -> list[int]:
+        """The years known from a notice (package, calendar.yaml or a loaded notice)."""
+        return sorted(self._known - self._provisional)
+
+    def provisional_years(self) -> list[int]:
+        return sorted(self._provisional)
+
+    def basis(self, *days: date | None) -> Basis:
+        """``provisional`` when any year from the earliest to the latest of ``days`` (a period's
+        start and end) is a provisional year, else ``notice``."""
+        years = [d.year for d in days if d is not None]
+        if not years or not self._provisional:
+            return NOTICE
+        first, last = min(years), max(years)
+        return PROVISIONAL if any(first <= y <= last for y in self._provisional) else NOTICE
 
     def is_workday(self, d: date) -> bool:
         try:
@@ -264,8 +320,14 @@ def _package_layer() -> tuple[set[int], dict[date, bool], dict[date, str]]:
     return years, exceptions, names
 
 
-def build_calendar(declared: Iterable[DeclaredYear] = (), overrides: Iterable[Override] = ()) -> WorkCalendar:
-    """The calendar from the package, then ``declared`` years, then ``overrides``."""
+def build_calendar(
+    declared: Iterable[DeclaredYear] = (),
+    overrides: Iterable[Override] = (),
+    statutory: StatutoryRules | None = None,
+    this_year: int | None = None,
+) -> WorkCalendar:
+    """The calendar from the package, then ``declared`` years (calendar.yaml, then loaded notices),
+    then provisional years from ``statutory`` rules, then ``overrides``."""
     years, exceptions, names = _package_layer()
     for dy in declared:
         for d in [d for d in exceptions if d.year == dy.year]:
@@ -276,29 +338,69 @@ def build_calendar(declared: Iterable[DeclaredYear] = (), overrides: Iterable[Ov
             exceptions[d], names[d] = False, name
         for d, name in dy.workdays.items():
             exceptions[d], names[d] = True, name
+    provisional: set[int] = set()
+    if statutory is not None:
+        for year, py in provisional_years(statutory, years, this_year or date.today().year).items():
+            years.add(year)
+            provisional.add(year)
+            for d, name in py.holidays.items():
+                exceptions[d], names[d] = False, name
     for o in overrides:
         exceptions[o.day] = o.is_workday
         names[o.day] = o.name
-    return WorkCalendar(years, exceptions, names)
+    return WorkCalendar(years, exceptions, names, provisional)
 
 
-def _ruleset_fingerprint() -> tuple[str, int]:
-    path = get_settings().ruleset_dir / "calendar.yaml"
+def _file_fingerprint(name: str) -> tuple[str, int]:
+    path = get_settings().ruleset_dir / name
     try:
         return str(path), path.stat().st_mtime_ns
     except FileNotFoundError:
         return str(path), -1
 
 
+def _ruleset_fingerprint() -> tuple[tuple[str, int], tuple[str, int]]:
+    return _file_fingerprint("calendar.yaml"), _file_fingerprint(STATUTORY_FILE)
+
+
+# Loaded notices by (year, content hash): a notice's content never changes under its hash.
+_notices: dict[tuple[int, str], DeclaredYear] = {}
+
+
 @lru_cache(maxsize=8)
-def _cached(ruleset: tuple[str, int], overrides: tuple[Override, ...]) -> WorkCalendar:
-    # Keyed by the ruleset file's mtime and the full override list: any change is a new key.
-    return build_calendar(load_declared_years(Path(ruleset[0])), overrides)
+def _cached(
+    ruleset: tuple[tuple[str, int], tuple[str, int]],
+    overrides: tuple[Override, ...],
+    notices: tuple[tuple[int, str], ...] = (),
+    this_year: int = 0,
+) -> WorkCalendar:
+    # Keyed by the ruleset files' mtimes, the loaded notices' hashes, the full override list and
+    # the current year (the provisional horizon moves with it): any change is a new key.
+    declared = [*load_declared_years(Path(ruleset[0][0])), *(_notices[k] for k in notices)]
+    statutory = load_statutory_rules(Path(ruleset[1][0]))
+    return build_calendar(declared, overrides, statutory, this_year or None)
 
 
 def base_calendar() -> WorkCalendar:
-    """The package plus the ruleset's declared years, without the store's overrides."""
-    return _cached(_ruleset_fingerprint(), ())
+    """The package, the ruleset's declared years and provisional years, without the store's
+    loaded notices and overrides."""
+    return _cached(_ruleset_fingerprint(), (), (), date.today().year)
+
+
+def missing_notice_warning(calendar: WorkCalendar, today: date) -> tuple[str, str] | None:
+    """(English, Chinese) warning when, from ``notice_warning_from`` (1 November), next year has
+    no State Council notice loaded; None otherwise."""
+    rules = load_statutory_rules(get_settings().ruleset_dir / STATUTORY_FILE)
+    nxt = today.year + 1
+    if rules is None or not rules.warns_on(today) or nxt in calendar.noticed_years():
+        return None
+    return (
+        f"No State Council holiday notice is loaded for {nxt}: working days in {nxt} are computed "
+        "provisionally from the statutory holidays. Load it with `xinyong calendar load-notice FILE` "
+        "as soon as it is published.",
+        f"尚未导入{nxt}年国务院节假日安排通知：{nxt}年的工作日{BASIS_ZH[PROVISIONAL]}。"
+        "通知发布后请立即导入（xinyong calendar load-notice 或 控制台「规则与日历」）。",
+    )
 
 
 def list_overrides(session: Session) -> list[Override]:
@@ -312,10 +414,41 @@ def list_overrides(session: Session) -> list[Override]:
     ]
 
 
+def _notice_keys(session: Session) -> tuple[tuple[int, str], ...]:
+    keys = tuple(
+        (int(r.year), str(r.content_hash))
+        for r in session.execute(
+            select(CalendarNotice.year, CalendarNotice.content_hash).order_by(CalendarNotice.year)
+        )
+    )
+    missing = [k for k in keys if k not in _notices]
+    if missing:
+        for row in session.scalars(
+            select(CalendarNotice).where(CalendarNotice.year.in_([y for y, _ in missing]))
+        ):
+            _notices[(row.year, row.content_hash)] = notice_as_declared(row)
+    return keys
+
+
+def notice_as_declared(row: CalendarNotice) -> DeclaredYear:
+    """A stored notice as a declared year (its ranges expanded to days)."""
+    where = f"notice {row.year}"
+    return DeclaredYear(
+        year=row.year,
+        holidays=_expand(row.holidays, row.year, where),
+        workdays=_expand(row.workdays, row.year, where),
+        effective_from=row.published_on,
+        source=row.source,
+    )
+
+
 def load_calendar(session: Session) -> WorkCalendar:
-    """The calendar in force: package, ruleset years and the store's overrides. Cached by
-    content, so an added or changed override (from any process) gives a fresh calendar."""
-    return _cached(_ruleset_fingerprint(), tuple(list_overrides(session)))
+    """The calendar in force: package, ruleset years, loaded notices, provisional years and the
+    store's overrides. Cached by content, so a loaded notice or a changed override (from any
+    process) gives a fresh calendar."""
+    return _cached(
+        _ruleset_fingerprint(), tuple(list_overrides(session)), _notice_keys(session), date.today().year
+    )
 
 
 def add_override(

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from xinyong.core import calendar as cal
+from xinyong.core.calendar_notice import load_notice, read_notice_file
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.identifiers import check_id
@@ -66,13 +67,25 @@ def _initialised_store() -> Database | None:
         return None
     try:
         with db.engine.connect() as conn:
-            return db if inspect(conn).has_table("calendar_overrides") else None
+            return db if inspect(conn).has_table("calendar_notices") else None
     except SQLAlchemyError as exc:
         typer.echo(
             f"注意：无法连接存储，未计入本地调整日 / store unreachable, overrides not applied ({type(exc).__name__})",
             err=True,
         )
         return None
+
+
+def _require_store() -> Database:
+    """The initialised store, or exit 1 saying to run ``xinyong init``."""
+    db = _initialised_store()
+    if db is None:
+        typer.echo(
+            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return db
 
 
 def _calendar() -> cal.WorkCalendar:
@@ -91,10 +104,29 @@ def calendar_add(
 ) -> None:
     """Print the date N working days after START (start day not counted)."""
     day = _parse_date(start)
+    calendar = _calendar()
     try:
-        typer.echo(_calendar().add_working_days(day, n).isoformat())
+        result = calendar.add_working_days(day, n)
     except DomainError as exc:
         raise _fail(exc) from None
+    _echo_dated(result.isoformat(), calendar, day, result)
+
+
+def _echo_dated(answer: str, calendar: cal.WorkCalendar, *days: date) -> None:
+    """The answer as the last line, starting with it; a provisional basis is said before it and
+    after it (``calendar_basis: provisional``)."""
+    basis = calendar.basis(*days)
+    if basis == cal.PROVISIONAL:
+        years = "、".join(
+            str(y) for y in calendar.provisional_years() if min(days).year <= y <= max(days).year
+        )
+        typer.echo(
+            f"注意：{years}年尚未导入国务院节假日安排通知，{cal.BASIS_ZH[basis]}"
+            f"（Note: no State Council notice loaded for {years}; computed from the statutory holidays）"
+        )
+        typer.echo(f"{answer}\tcalendar_basis: {basis}（{cal.BASIS_ZH[basis]}）")
+    else:
+        typer.echo(answer)
 
 
 @calendar_app.command("between")
@@ -104,10 +136,54 @@ def calendar_between(
 ) -> None:
     """Print the number of working days after FIRST up to and including SECOND."""
     a, b = _parse_date(first), _parse_date(second)
+    calendar = _calendar()
     try:
-        typer.echo(str(_calendar().working_days_between(a, b)))
+        count = calendar.working_days_between(a, b)
     except DomainError as exc:
         raise _fail(exc) from None
+    _echo_dated(str(count), calendar, a, b)
+
+
+@calendar_app.command("years")
+def calendar_years() -> None:
+    """List the years the calendar knows and on what basis (notice or provisional)."""
+    calendar = _calendar()
+    provisional = set(calendar.provisional_years())
+    for year in calendar.known_years()[-10:]:
+        basis = cal.PROVISIONAL if year in provisional else cal.NOTICE
+        typer.echo(f"{year}\t{basis}\t{cal.BASIS_ZH[basis]}")
+    warning = cal.missing_notice_warning(calendar, date.today())
+    if warning:
+        typer.echo(warning[1], err=True)
+
+
+@calendar_app.command("load-notice")
+def calendar_load_notice(
+    file: Path = typer.Argument(..., help="the notice as YAML or JSON (see docs/operations.md)"),
+) -> None:
+    """Load a year's State Council holiday notice (国务院办公厅关于YYYY年部分节假日安排的通知).
+    Checked first; dates computed provisionally for that year are recomputed by the next tick."""
+    db = _require_store()
+    try:
+        raw = read_notice_file(file)
+        with db.session() as session:
+            summary = load_notice(session, raw, by="cli")
+            session.commit()
+    except DomainError as exc:
+        typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
+        for p in exc.details.get("problems") or []:
+            typer.echo(f"  - {p['field']} = {p['value']}  [{p['rule']}]  {p['message_zh']}", err=True)
+        raise typer.Exit(1) from None
+    verb = "已替换" if summary.replaced else "已导入"
+    typer.echo(f"{verb} {summary.year} 年节假日安排：{summary.source}")
+    for h in summary.holidays:
+        typer.echo(f"  {h['name']}\t{h['from']} 至 {h['to']}\t共{h['days']}天")
+    for w in summary.workdays:
+        typer.echo(f"  {w['name']}\t{w['date']}\t上班")
+    typer.echo(
+        f"按该通知推算的期限将在下一次每日任务（xinyong tick）中重新计算 / "
+        f"dates computed provisionally for {summary.year} are recomputed by the next `xinyong tick`"
+    )
 
 
 @calendar_app.command("override")
@@ -119,13 +195,7 @@ def calendar_override(
 ) -> None:
     """Store a city's correction of one day (needs an initialised store)."""
     d = _parse_date(day)
-    db = _initialised_store()
-    if db is None:
-        typer.echo(
-            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
-            err=True,
-        )
-        raise typer.Exit(1)
+    db = _require_store()
     try:
         with db.session() as session:
             o = cal.add_override(session, d, workday, name, source)

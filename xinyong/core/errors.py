@@ -67,3 +67,10 @@ class UnknownCalendarYear(DomainError):
 
     status_code = 422
     code = "calendar_year_unknown"
+
+
+class RulesetInvalid(DomainError):
+    """A ruleset file is malformed: the platform refuses to guess."""
+
+    status_code = 500
+    code = "ruleset_invalid"

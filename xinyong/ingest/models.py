@@ -83,6 +83,9 @@ class SubmissionRow(Base):
     document_number: Mapped[str | None] = mapped_column(String(200))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     delay_working_days: Mapped[int | None] = mapped_column(Integer)
+    # provisional: the delay was counted on a year without its holiday notice (core.calendar);
+    # the daily job recounts it once the notice is loaded. None: notice (or no verdict).
+    calendar_basis: Mapped[str | None] = mapped_column(String(16), index=True)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 

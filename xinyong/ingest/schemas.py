@@ -36,6 +36,7 @@ class RowOut(_Out):
     document_number: str | None = None
     late: bool = False
     delay_working_days: int | None = None
+    calendar_basis: str = "notice"  # provisional: counted on a year without its holiday notice
     errors: list[Problem] = []
     warnings: list[Problem] = []
 

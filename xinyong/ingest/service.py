@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
 from xinyong.core import identifiers, ledger
 from xinyong.core.bulk import insert_rows, insert_values
-from xinyong.core.calendar import load_calendar
+from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, load_calendar
 from xinyong.core.clock import CHINA_TZ
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
@@ -62,6 +62,7 @@ _SUBMISSION_ROW_KEYS = (
     "document_number",
     "late",
     "delay_working_days",
+    "calendar_basis",
     "errors",
     "warnings",
 )
@@ -94,6 +95,9 @@ class RowResult:
     document_number: str | None = None
     late: bool = False
     delay_working_days: int | None = None
+    # provisional: the delay was counted on a year without its holiday notice (按法定节假日推算，
+    # 待国务院通知发布后校正); the daily job recounts it once the notice is loaded.
+    calendar_basis: str = "notice"
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -646,11 +650,14 @@ class _Timeliness:
         self.received_on = received_on
         self._limits: dict[date, int | None] = {}
         self._delays: dict[date, int | None] = {}
+        self._bases: dict[date, str | None] = {}
 
-    def judge(self, chk: RowCheck) -> tuple[bool, int | None]:
+    def judge(self, chk: RowCheck) -> tuple[bool, int | None, str | None]:
+        """(late, delay in working days, calendar basis: ``provisional`` when the count crossed
+        a year without its holiday notice, else None)."""
         d = chk.decision_date
         if d is None:
-            return False, None
+            return False, None, None
         if d not in self._limits:
             self._limits[d] = self.catalog.timeliness_limit_working_days(self.item, d)
             try:
@@ -658,7 +665,9 @@ class _Timeliness:
             except DomainError as exc:  # UnknownCalendarYear: never guess, but don't reject
                 self._delays[d] = None
                 log.debug("timeliness unknown for %s: %s", d, exc)
-        delay, limit = self._delays[d], self._limits[d]
+            provisional = self.calendar.basis(d, self.received_on) == PROVISIONAL
+            self._bases[d] = PROVISIONAL if provisional and self._delays[d] is not None else None
+        delay, limit, basis = self._delays[d], self._limits[d], self._bases[d]
         if delay is None:
             chk.warnings.append(
                 {
@@ -671,21 +680,28 @@ class _Timeliness:
                     "message_zh": "工作日历未覆盖该期间，无法判断报送是否及时",
                 }
             )
-            return False, None
+            return False, None, None
         late = limit is not None and delay > limit
         if late:
-            chk.warnings.append(
-                {
-                    "row": chk.number,
-                    "field": "decision_date",
-                    "header": None,
-                    "value": d.isoformat(),
-                    "rule": "ingest.late",
-                    "message": f"Received {delay} working days after the decision (limit {limit})",
-                    "message_zh": f"决定作出后第 {delay} 个工作日才报送，超过 {limit} 个工作日的时限",
-                }
-            )
-        return late, delay
+            chk.warnings.append(late_warning(chk.number, d, delay, limit, basis))
+        return late, delay, basis
+
+
+def late_warning(row: int, decided: date, delay: int, limit: int | None, basis: str | None) -> Problem:
+    """The warning of a row received after the timeliness limit (the basis said when provisional)."""
+    note, note_zh = "", ""
+    if basis == PROVISIONAL:
+        note = " (working days computed provisionally: no holiday notice loaded for that year yet)"
+        note_zh = f"（{BASIS_ZH[PROVISIONAL]}）"
+    return {
+        "row": row,
+        "field": "decision_date",
+        "header": None,
+        "value": decided.isoformat(),
+        "rule": "ingest.late",
+        "message": f"Received {delay} working days after the decision (limit {limit}){note}",
+        "message_zh": f"决定作出后第 {delay} 个工作日才报送，超过 {limit} 个工作日的时限{note_zh}",
+    }
 
 
 def _problem(chk: RowCheck, exc: DomainError) -> Problem:
@@ -776,6 +792,7 @@ class _RowWriter:
         record_ids: list[int | None] = [None] * n
         lates: list[bool] = [False] * n
         delays: list[int | None] = [None] * n
+        bases: list[str | None] = [None] * n
         requests: list[records_store.StoreRequest] = []
         request_rows: list[int] = []
         provider_id, sub_id, received_on = self.sub.provider_id, self.sub.id, self.received_on
@@ -811,7 +828,7 @@ class _RowWriter:
                 outcomes[i], record_ids[i] = stored.outcome, stored.record_id
                 if stored.outcome == "created":
                     # Timeliness is about first publication; resends and corrections don't reset it.
-                    lates[i], delays[i] = judge(self.batch[i][1])
+                    lates[i], delays[i], bases[i] = judge(self.batch[i][1])
 
         row_values: list[tuple[Any, ...]] = []
         quarantine: list[dict[str, Any]] = []
@@ -832,6 +849,7 @@ class _RowWriter:
                     chk.document_number,
                     late,
                     delays[i],
+                    bases[i],
                     chk.errors,
                     chk.warnings,
                 )
@@ -844,6 +862,7 @@ class _RowWriter:
                     document_number=chk.document_number,
                     late=late,
                     delay_working_days=delays[i],
+                    calendar_basis=bases[i] or NOTICE,
                     errors=chk.errors,
                     warnings=chk.warnings,
                 )
@@ -1038,6 +1057,7 @@ def list_submission_rows(
             document_number=r.document_number,
             late=r.late,
             delay_working_days=r.delay_working_days,
+            calendar_basis=r.calendar_basis or NOTICE,
             errors=list(r.errors or []),
             warnings=list(r.warnings or []),
         )

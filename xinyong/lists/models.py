@@ -60,6 +60,9 @@ class ListProcedure(Base):
     rectified_on: Mapped[date | None] = mapped_column(Date)
     interview_due: Mapped[date | None] = mapped_column(Date)
     last_interview_on: Mapped[date | None] = mapped_column(Date)
+    # provisional: a deadline above was computed on a year without its holiday notice
+    # (core.calendar); the daily job recomputes it once the notice is loaded. None: notice.
+    calendar_basis: Mapped[str | None] = mapped_column(String(16), index=True)
     interview_count: Mapped[int] = mapped_column(Integer, default=0)
     exited_on: Mapped[date | None] = mapped_column(Date)
     exit_reason: Mapped[str | None] = mapped_column(String(32))

@@ -81,6 +81,10 @@ class ProcedureView(BaseModel):
     exited_on: date | None
     exit_reason: str | None
     exit_reason_zh: str | None
+    # notice | provisional: a deadline above reaches a year without its State Council holiday
+    # notice (按法定节假日推算，待国务院通知发布后校正) and will be recomputed when it is loaded.
+    calendar_basis: str = "notice"
+    calendar_basis_zh: str = "按国务院节假日安排通知"
     # What is due next, by when, and whether the department is late (today's view).
     next_step: str | None
     next_step_zh: str | None

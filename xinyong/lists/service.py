@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months
 from xinyong.core import ledger
-from xinyong.core.calendar import WorkCalendar, load_calendar
+from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, WorkCalendar, load_calendar
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
@@ -108,6 +108,7 @@ STATUS_ZH = {
     "withdrawn": "已撤回",
     "exited": "已移出",
 }
+RECOMPUTED = "deadline_recomputed"  # a step recorded when the daily job moves a deadline
 ACTION_ZH = {
     "propose": "提议列入",
     "notice": "告知",
@@ -118,6 +119,7 @@ ACTION_ZH = {
     "rectify": "整改",
     "exit": "移出",
     "withdraw": "撤回提议",
+    "deadline_recomputed": "期限校正",
 }
 STEP_ZH = {
     "notice": "待告知",
@@ -235,6 +237,18 @@ def _refresh_deadlines(proc: ListProcedure, lt: ListType, cal: WorkCalendar) -> 
         if proc.rectification_due and proc.rectified_on is None
         else None
     )
+    # A deadline that reaches a year without its holiday notice is provisional: the daily job
+    # recomputes it once the notice is loaded (lists.calendar_recompute).
+    pairs = (
+        (proc.proposed_on, proc.notice_due),
+        (proc.noticed_on, proc.statement_due),
+        (anchor, proc.decision_due),
+        (proc.decided_on, proc.publication_due),
+        (rect_anchor, proc.rectification_due),
+        (proc.rectification_due, proc.interview_due),
+    )
+    provisional = any(due is not None and cal.basis(start, due) == PROVISIONAL for start, due in pairs)
+    proc.calendar_basis = PROVISIONAL if provisional else None
 
 
 def _next_step(proc: ListProcedure, lt: ListType | None, today: date) -> tuple[str, date | None] | None:
@@ -329,6 +343,8 @@ def _view(
         exited_on=proc.exited_on,
         exit_reason=proc.exit_reason,
         exit_reason_zh=EXIT_ZH.get(proc.exit_reason) if proc.exit_reason else None,
+        calendar_basis=proc.calendar_basis or NOTICE,
+        calendar_basis_zh=BASIS_ZH[proc.calendar_basis or NOTICE],
         next_step=nxt[0] if nxt else None,
         next_step_zh=STEP_ZH[nxt[0]] if nxt else None,
         next_due=nxt[1] if nxt else None,
@@ -435,7 +451,13 @@ def _invalid_transition(proc: ListProcedure, action: str, allowed: Sequence[str]
 
 
 def _last_step_date(session: Session, proc: ListProcedure) -> date:
-    last = session.scalar(select(func.max(ListStep.on_date)).where(ListStep.procedure_id == proc.id))
+    # A deadline recomputed by the daily job is history, not a step of the procedure: it does not
+    # hold back the date of the next real step.
+    last = session.scalar(
+        select(func.max(ListStep.on_date)).where(
+            ListStep.procedure_id == proc.id, ListStep.action != RECOMPUTED
+        )
+    )
     return last or proc.proposed_on
 
 
@@ -1950,9 +1972,12 @@ def tick(session: Session, today: date) -> TickResult:
         for crit in lt.criteria:
             if isinstance(crit, ListDurationCriterion):
                 result.escalated += _escalate(session, lt, crit, today)
+    # Provisional deadlines are recomputed, with a record of each move, by
+    # lists.calendar_recompute (run first by the daily job), never silently here.
     for proc in session.scalars(
         select(ListProcedure).where(
             ListProcedure.status.in_(OPEN_STATUSES + ACTIVE_STATUSES),
+            or_(ListProcedure.calendar_basis.is_(None), ListProcedure.calendar_basis != PROVISIONAL),
             or_(
                 ListProcedure.decision_due.is_(None),
                 ListProcedure.notice_due.is_(None),

@@ -49,6 +49,9 @@ class MeasureCheck(Base):
     punishments: Mapped[int] = mapped_column(Integer, default=0)
     # The day after which a check with measures and no feedback is overdue (None: nothing applied).
     feedback_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # provisional: feedback_due_on was computed on a year without its holiday notice; recomputed
+    # by the daily job once the notice is loaded. None: notice.
+    feedback_due_basis: Mapped[str | None] = mapped_column(String(16), index=True)
     receipt: Mapped[dict[str, Any]] = mapped_column(JSONType)
     answer: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
 

@@ -140,6 +140,9 @@ class CheckAnswer(BaseModel):
     excluded: list[ExcludedMeasure]
     state: StateRef
     feedback_due_on: date | None = None
+    # notice | provisional (按法定节假日推算，待国务院通知发布后校正): the deadline reaches a year
+    # without its holiday notice and is recomputed once the notice is loaded. None: no deadline.
+    feedback_due_basis: str | None = None
     # The signed decision receipt (verify with POST /api/v1/checks/verify or offline).
     receipt: dict[str, Any]
 
@@ -192,6 +195,7 @@ class CheckSummary(BaseModel):
     department_code: str | None
     measures: list[str]
     feedback_due_on: date | None
+    feedback_due_basis: str = "notice"
     feedback_count: int = 0
     overdue: bool = False
 

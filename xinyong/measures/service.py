@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 from sqlalchemy import Table, func, select
@@ -571,7 +571,7 @@ def _build(
     caller: Caller,
     today: date,
     now: datetime,
-    due_on: date | None,
+    due: Due,
     batch_id: str | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The answer (the JSON of ``CheckAnswer``; datetimes as objects), with its signed receipt,
@@ -581,7 +581,8 @@ def _build(
     subject = facts.subject
     st = facts.state
     applied = [*rewards, *punishments]
-    feedback_due = due_on if applied else None
+    feedback_due = due.on if applied else None
+    due_basis = due.basis if feedback_due else None
     code = _code(subject)
     receipt: dict[str, Any] = {
         "format": receipts.RECEIPT_FORMAT,
@@ -619,6 +620,7 @@ def _build(
         "excluded": excluded,
         "state": _state_ref(facts),
         "feedback_due_on": feedback_due.isoformat() if feedback_due else None,
+        "feedback_due_basis": due_basis,
         "receipt": receipt,
     }
     row = {
@@ -635,6 +637,7 @@ def _build(
         "rewards": len(rewards),
         "punishments": len(punishments),
         "feedback_due_on": feedback_due,
+        "feedback_due_basis": due_basis if due_basis == work_calendar.PROVISIONAL else None,
         "receipt": receipt,
         "answer": applied,
     }
@@ -662,25 +665,37 @@ def _calendar(key: str, load: Callable[[], work_calendar.WorkCalendar]) -> work_
     return hit[1]
 
 
-def _due_on(
-    calendar: Callable[[], work_calendar.WorkCalendar], cat: MeasureCatalog, today: date
-) -> date | None:
+class Due(NamedTuple):
+    """A feedback deadline and its calendar basis (notice, or provisional: computed on a year
+    without its holiday notice, recomputed by the daily job once the notice is loaded)."""
+
+    on: date | None
+    basis: str | None
+
+
+def _due_on(calendar: Callable[[], work_calendar.WorkCalendar], cat: MeasureCatalog, today: date) -> Due:
     """The feedback deadline of a check made today (remembered per calendar and day)."""
     cal = calendar()
     key = (id(cal), today, cat.feedback.due_working_days)
     hit = _due_memo.get(key)
     if hit is None or hit[0] is not cal:
-        try:
-            due = cal.add_working_days(today, cat.feedback.due_working_days)
-        except UnknownCalendarYear:  # a year the calendar does not know: never guess a deadline
-            due = None
+        due = feedback_due(cal, cat.feedback.due_working_days, today)
         if len(_due_memo) > 64:
             _due_memo.clear()
         hit = _due_memo[key] = (cal, due)
     return hit[1]
 
 
-_due_memo: dict[tuple[int, date, int], tuple[work_calendar.WorkCalendar, date | None]] = {}
+def feedback_due(cal: work_calendar.WorkCalendar, working_days: int, day: date) -> Due:
+    """The feedback deadline of a check made on ``day`` with its basis."""
+    try:
+        on = cal.add_working_days(day, working_days)
+    except UnknownCalendarYear:  # a year the calendar does not know: never guess a deadline
+        return Due(None, None)
+    return Due(on, cal.basis(day, on))
+
+
+_due_memo: dict[tuple[int, date, int], tuple[work_calendar.WorkCalendar, Due]] = {}
 
 
 def _session_calendar(session: Session) -> Callable[[], work_calendar.WorkCalendar]:
@@ -720,7 +735,7 @@ def _one(
     ask: _Ask,
     caller: Caller,
     facts: _Facts,
-    due: date | None,
+    due: Due,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     answer, row = _build(
         ask.cat, ask.measures, facts, ask.matter, ask.purpose.code, caller, ask.today, ask.now, due, None
@@ -1130,6 +1145,7 @@ def list_checks(
             department_code=r.department_code,
             measures=list(r.measure_codes or []),
             feedback_due_on=r.feedback_due_on,
+            feedback_due_basis=r.feedback_due_basis or work_calendar.NOTICE,
             feedback_count=counts.get(r.id, 0),
             overdue=bool(r.feedback_due_on and r.feedback_due_on < today and not counts.get(r.id)),
         )

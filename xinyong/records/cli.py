@@ -39,3 +39,11 @@ def register(app: typer.Typer) -> None:
             f"名单 lists: {r.lists_exited} exited, {r.lists_escalated} escalations proposed; "
             f"评价 evaluation events: {r.evaluation_events}; 账本检查点 ledger checkpoints: {r.checkpoints}"
         )
+        if r.deadlines_recomputed or r.timeliness_recounted:
+            console.print(
+                f"节假日安排通知导入后重新计算 recomputed after a holiday notice: "
+                f"{r.deadlines_recomputed} 个期限 deadlines, {r.timeliness_recounted} 条报送时效 timeliness verdicts"
+            )
+        if r.calendar_warning:
+            console.print(f"[yellow]注意：{r.calendar_warning[1]}[/yellow]")
+            console.print(f"[yellow]{r.calendar_warning[0]}[/yellow]")

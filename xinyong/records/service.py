@@ -123,6 +123,14 @@ def get_record(session: Session, record_id: int) -> RecordDetail:
     )
 
 
+def decision_dates(session: Session, record_ids: Sequence[int]) -> dict[int, date | None]:
+    """The decision date of each record (ingest recounts timeliness from it)."""
+    if not record_ids:
+        return {}
+    rows = session.execute(select(Record.id, Record.decision_date).where(Record.id.in_(list(record_ids))))
+    return {rid: d for rid, d in rows}
+
+
 def view_record(
     session: Session, record_id: int, *, visibility: str | vis.Viewer = "public", today: date | None = None
 ) -> RecordView:

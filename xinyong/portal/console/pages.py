@@ -476,10 +476,30 @@ def rules(
     principal: CurrentPrincipal,
     session: DbSession,
     done: str = "",
+    loaded: str = "",
 ) -> HTMLResponse:
     desk = _desk(session, principal)
     notice = t("console.rules.override_added", day=done[:10]) if done else None
+    if loaded.isdigit():
+        notice = t("console.rules.notice_loaded", year=loaded[:4])
     return _rules_page(request, session, desk, notice=notice)
+
+
+@router.post("/console/rules/calendar/notice", response_class=HTMLResponse)
+def rules_calendar_notice(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    notice: str = Form(""),
+) -> Response:
+    desk = _desk(session, principal)
+    text = notice[:20_000]
+
+    def act() -> str:
+        summary = service.load_calendar_notice(session, desk, text=text)
+        return f"/console/rules?loaded={summary.year}#calendar"
+
+    return _post_step(session, act, partial(_rules_page, request, session, desk, values={"notice": text}))
 
 
 @router.post("/console/rules/calendar", response_class=HTMLResponse)

@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
+import yaml
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.service import CatalogItem
 from xinyong.core import calendar as work_calendar
+from xinyong.core import calendar_notice
 from xinyong.core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from xinyong.core.models import CalendarNotice
 from xinyong.core.settings import get_settings
 from xinyong.evaluation import service as evaluation_service
 from xinyong.evaluation.schemas import GradeShare, RunInfo
@@ -724,10 +727,14 @@ class RulesView:
     calendar_years: list[int]
     declared_years: list[work_calendar.DeclaredYear]
     overrides: list[work_calendar.Override]
+    provisional_years: list[int] = field(default_factory=list)
+    notices: list[CalendarNotice] = field(default_factory=list)
+    calendar_warning: str | None = None
 
 
 def rules_view(session: Session) -> RulesView:
     catalog = catalog_service.get_catalog()
+    cal = work_calendar.load_calendar(session)
     path = get_settings().ruleset_dir / "calendar.yaml"
     return RulesView(
         ruleset=catalog.meta.name,
@@ -736,10 +743,32 @@ def rules_view(session: Session) -> RulesView:
         publicity=catalog.publicity_rules,
         severity=catalog.severity_rules,
         timeliness=catalog.timeliness_rules,
-        calendar_years=work_calendar.load_calendar(session).known_years(),
+        calendar_years=cal.noticed_years(),
         declared_years=work_calendar.load_declared_years(path),
         overrides=work_calendar.list_overrides(session),
+        provisional_years=cal.provisional_years(),
+        notices=calendar_notice.list_notices(session),
+        calendar_warning=_calendar_warning(session),
     )
+
+
+def load_calendar_notice(session: Session, desk: Desk, *, text: str) -> calendar_notice.NoticeSummary:
+    """Load a year's State Council holiday notice typed or pasted as YAML/JSON (the same checks
+    as ``xinyong calendar load-notice``); the daily job then recomputes provisional dates."""
+    if not desk.is_staff:
+        raise Forbidden(
+            "Only the credit office edits the calendar", "工作日历由信用办维护", code="console.staff_only"
+        )
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(
+            f"The notice is not valid YAML or JSON: {exc}",
+            f"通知内容不是有效的 YAML 或 JSON：{exc}",
+            code="calendar.notice.unreadable",
+            field="notice",
+        ) from exc
+    return calendar_notice.load_notice(session, raw, by=desk.label)
 
 
 def add_calendar_override(
@@ -991,6 +1020,8 @@ class Dashboard:
     charts: list[Chart]
     overdue_procedures: list[QueueItem] = field(default_factory=list)
     today: date = field(default_factory=lambda: lists_service.today_china())
+    # From 1 November while next year's State Council holiday notice is not loaded.
+    calendar_warning: str | None = None
 
 
 def dashboard(session: Session, desk: Desk) -> Dashboard:
@@ -1043,4 +1074,12 @@ def dashboard(session: Session, desk: Desk) -> Dashboard:
         metrics=metrics,
         charts=metrics_charts(metrics),
         overdue_procedures=overdue[:10],
+        calendar_warning=_calendar_warning(session),
     )
+
+
+def _calendar_warning(session: Session) -> str | None:
+    warning = work_calendar.missing_notice_warning(
+        work_calendar.load_calendar(session), lists_service.today_china()
+    )
+    return warning[1] if warning else None
