@@ -213,10 +213,12 @@ def incremental(n: int, rounds: int = 60) -> Row:
     from xinyong.core.db import Database, make_engine
     from xinyong.core.migrate import upgrade
     from xinyong.core.settings import reset_settings
+    from xinyong.creditstate import service as creditstate_service
     from xinyong.demo.service import build_demo
     from xinyong.evaluation import service
     from xinyong.ingest import service as ingest_service
     from xinyong.records import service as records_service
+    from xinyong.records import store as records_store
     from xinyong.subjects import service as subjects_service
 
     work = Path(tempfile.mkdtemp(prefix="xy-bench-eval-"))
@@ -235,7 +237,7 @@ def incremental(n: int, rounds: int = 60) -> Row:
             info, _ = ingest_service.create_provider(
                 s, "BENCH-EVAL", "基准测试", items=["administrative_penalty"]
             )
-            graded = records_service.all_evaluation_states(s)
+            graded = creditstate_service.all_evaluation_states(s)
             ids = [
                 e.subject_id
                 for e in subjects_service.evaluation_subjects(s, kinds=["enterprise"])
@@ -249,7 +251,7 @@ def incremental(n: int, rounds: int = 60) -> Row:
             sid = rng.choice(ids)
             start = time.perf_counter()
             with db.session() as s:
-                records_service.store(
+                records_store.store(
                     s,
                     item=item,
                     subject_id=sid,
@@ -267,7 +269,7 @@ def incremental(n: int, rounds: int = 60) -> Row:
             with db.session() as s:
                 service.process_events(s)
             with db.session() as s:
-                state = records_service.subject_summary(s, sid)
+                state = creditstate_service.subject_summary(s, sid)
             times.append(time.perf_counter() - start)
             assert state.grade in ("C", "D"), state
         db.engine.dispose()

@@ -23,7 +23,12 @@ os.environ.setdefault("XINYONG_PUSH_POLL_SECONDS", "0")  # nor the push delivery
 from xinyong.core.db import Database, make_engine, set_database
 from xinyong.core.migrate import upgrade
 from xinyong.core.settings import reset_settings
+from xinyong.jobs import register_consumers
 from xinyong.registry import metadata
+
+# As the app and the CLI do: a submission leaves the credit states current when it returns
+# (tests call the services directly, without either).
+register_consumers()
 
 POSTGRES_URL = os.environ.get("XINYONG_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])

@@ -21,8 +21,9 @@ from xinyong.accounts.middleware import AccessMiddleware, policy_guard
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
+from xinyong.creditstate.worker import lifespan as tick_lifespan
+from xinyong.jobs import register_consumers
 from xinyong.portal.account.pages import denied_page
-from xinyong.records.scheduler import lifespan as records_lifespan
 
 log = logging.getLogger("xinyong")
 
@@ -111,7 +112,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         for lifespan in (
             calendar_lifespan,
-            records_lifespan,
+            tick_lifespan,
             evaluation_lifespan,
             push_lifespan,
             lists_lifespan,
@@ -151,6 +152,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         dependencies=[Depends(policy_guard)],  # behind AccessMiddleware: the checked route is the one run
     )
     app.state.db = db or get_database()
+    register_consumers()  # a submission through the API leaves the credit states up to date
     install_error_handlers(app)
     # Every request passes the access policy (xinyong/accounts/policy.py), then gets the headers.
     app.add_middleware(AccessMiddleware, denied_page=denied_page)
@@ -184,6 +186,7 @@ def _routers() -> list[Any]:
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
     from xinyong.core.calendar_api import router as calendar
+    from xinyong.creditstate.api import router as creditstate
     from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
     from xinyong.ledger.api import router as ledger
@@ -208,6 +211,7 @@ def _routers() -> list[Any]:
         catalog,
         ingest,
         records,
+        creditstate,
         ledger,
         calendar,
         lists,

@@ -76,4 +76,13 @@ def _register_domains() -> None:
     measures_cli.register(app)
 
 
+def _register_consumers() -> None:
+    """A submission from the command line (``xinyong ingest``) leaves the credit states current
+    (``xinyong.jobs.register_consumers``)."""
+    from xinyong.jobs import register_consumers
+
+    register_consumers()
+
+
 _register_domains()
+_register_consumers()

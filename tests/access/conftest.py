@@ -18,6 +18,7 @@ from xinyong.accounts import service as accounts_service
 from xinyong.accounts.policy import scopes_for_role
 from xinyong.core.db import Database
 from xinyong.core.settings import reset_settings
+from xinyong.creditstate import consumer
 from xinyong.ingest import service as ingest_service
 from xinyong.records import service as records
 
@@ -156,7 +157,7 @@ def city(db: Database) -> City:
             ).record_id
             or 0
         )
-        records.process_events(s)
+        consumer.process_events(s)
         for role in ("regulator", "credit_office", "bank", "admin"):
             c.keys[role] = _key(s, role, username=c.accounts.usernames[role])
         c.keys["provider"] = _key(s, "provider", provider_code=c.accounts.provider_code)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog.service import get_catalog
 from xinyong.core.identifiers import make_uscc
 from xinyong.ingest import service as ingest_service
-from xinyong.records import service as records
+from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects
 
 AS_OF = date(2026, 11, 20)
@@ -65,7 +65,7 @@ def _store(
     *,
     withdraw: bool = False,
 ) -> int:
-    out = records.store(
+    out = records_store.store(
         session,
         item=get_catalog().item(item),
         subject_id=subject_id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests.evaluation import helpers as h
 from xinyong.core.errors import Conflict
 from xinyong.core.events import Event
+from xinyong.creditstate import service as creditstate
 from xinyong.evaluation import service
 from xinyong.ledger.models import LedgerEntry
 from xinyong.records import service as records
@@ -93,7 +94,7 @@ def test_grades_caps_vetoes_and_reasons(session: Session, city: dict[str, int]) 
     assert shop.model_code == "small_entities"
 
     # The credit state row carries the grade; each change was an event and a ledger entry.
-    state = records.subject_summary(session, city["debtor"])
+    state = creditstate.subject_summary(session, city["debtor"])
     assert (state.grade, state.model_code, state.model_version) == ("D", "enterprise", "2026.1")
     assert state.score == debtor.score and state.evaluated_at is not None
     changed = session.scalars(select(Event).where(Event.type == service.GRADE_CHANGED)).all()
@@ -138,7 +139,7 @@ def test_a_record_event_regrades_the_subject_and_incremental_equals_batch(
     after = service.explain(session, city["clean"])
     assert after.grade in ("C", "D") and after.run_id != before.run_id
     assert after.cites["serious_penalties"] == [rid]
-    assert records.subject_summary(session, city["clean"]).grade == after.grade
+    assert creditstate.subject_summary(session, city["clean"]).grade == after.grade
     latest = session.scalars(
         select(Event).where(Event.type == service.GRADE_CHANGED).order_by(Event.id.desc())
     ).first()
@@ -238,7 +239,7 @@ def test_draft_model_preview_and_what_if(session: Session, city: dict[str, int])
     assert preview.run.kind == "draft" and preview.run.subjects == 5
     assert sum(preview.migration.get("B", {}).values()) >= 1
     # Grades did not move: a draft grades nobody.
-    assert records.subject_summary(session, city["serious"]).model_version == "2026.1"
+    assert creditstate.subject_summary(session, city["serious"]).model_version == "2026.1"
     under = service.subject_under_model(session, city["serious"], draft.id)
     assert under.cap is None and under.model_version == "2027.0-draft"
 
@@ -278,34 +279,11 @@ def test_blacklist_veto_reads_list_membership_from_the_inputs(session: Session, 
     assert rows[city["clean"]]["veto"] is None
 
 
-def test_list_membership_shapes() -> None:
-    assert records._list_codes(["blacklist"]) == ["blacklist"]
-    assert records._list_codes({"blacklist": {"since": "2026-01-01"}, "red_list": {}}) == [
-        "blacklist",
-        "red_list",
-    ]
-    assert records._list_codes([{"list_type": "blacklist", "since": "2026-01-01"}, {"code": "watch"}]) == [
-        "blacklist",
-        "watch",
-    ]
-    assert records._list_codes(None) == []
-
-
-@pytest.mark.skipif(
-    not hasattr(__import__("xinyong.records.models", fromlist=["CreditState"]).CreditState, "lists"),
-    reason="the lists domain has not added credit_states.lists yet",
-)
 def test_blacklisted_subject_in_the_store_gets_d(session: Session, city: dict[str, int]) -> None:
-    from sqlalchemy import update
-
-    from xinyong.records.models import CreditState
-
     service.run_batch(session)
     session.commit()
-    session.execute(
-        update(CreditState)
-        .where(CreditState.subject_id == city["star"])
-        .values(lists=[{"list_type": "blacklist", "since": "2026-01-01"}])  # type: ignore[attr-defined]
+    creditstate.set_list_memberships(
+        session, {city["star"]: [{"list_type": "blacklist", "since": "2026-01-01"}]}
     )
     session.commit()
     service.evaluate_subjects(session, [city["star"]])

@@ -28,6 +28,7 @@ from tests.ingest.factory import (
 from xinyong.accounts import service as accounts_service
 from xinyong.core.errors import DomainError, Forbidden, InvalidInput, NotFound, TooLarge
 from xinyong.core.settings import reset_settings
+from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service
 from xinyong.records import service as records_service
 
@@ -373,7 +374,7 @@ def test_all_or_nothing(session: Session, provider: service.ProviderInfo) -> Non
 def test_credit_state_is_current_after_submit(session: Session, provider: service.ProviderInfo) -> None:
     result = _submit(session, provider, [penalty_row(1)])
     record = records_service.get_record(session, _rows(session, result)[0].record_id or 0)
-    summary = records_service.subject_summary(session, record.subject_id)
+    summary = creditstate_service.subject_summary(session, record.subject_id)
     assert summary.records_in_force == 1
 
 

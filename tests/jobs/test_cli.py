@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from tests.records import helpers as h
 from xinyong.cli import app
 from xinyong.core.db import Database
+from xinyong.creditstate import service as creditstate
 from xinyong.ledger import service as ledger
 from xinyong.records import service as records
 
@@ -30,14 +31,14 @@ def test_cli_tick_ends_publicity_and_updates_the_state(db: Database) -> None:
     assert result.exit_code == 0, result.output
     with db.session() as s:
         assert records.get_record(s, rid).status == "in_force"
-        assert records.subject_summary(s, sid).records_in_force == 1
+        assert creditstate.subject_summary(s, sid).records_in_force == 1
 
     result = runner.invoke(app, ["tick", "--today", "2030-01-01"])
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     with db.session() as s:
         assert records.get_record(s, rid).status == "publicity_ended"
-        assert records.subject_summary(s, sid).records_in_force == 0
+        assert creditstate.subject_summary(s, sid).records_in_force == 0
 
     assert runner.invoke(app, ["tick", "--today", "1 Jan"]).exit_code != 0
 

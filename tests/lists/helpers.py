@@ -17,6 +17,7 @@ from xinyong.lists import service
 from xinyong.lists.schemas import ProcedureView
 from xinyong.lists.service import Actor
 from xinyong.records import service as records
+from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects
 
 SCJG = "TZSCJ"  # 市场监督管理局
@@ -120,7 +121,7 @@ def court_record(
     }
     if s.uscc:
         data["uscc"] = s.uscc
-    out = records.store(
+    out = records_store.store(
         session,
         item=rh.item(COURT_ITEM),
         subject_id=sid,

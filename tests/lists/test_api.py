@@ -13,7 +13,7 @@ from tests.lists import helpers as h
 from tests.records import helpers as rh
 from xinyong.accounts import service as accounts
 from xinyong.core.db import Database
-from xinyong.records import service as records
+from xinyong.creditstate import service as creditstate
 
 SCOPES = ["lists:read", "lists:write", "lists:statement"]
 
@@ -110,7 +110,7 @@ def test_a_listing_through_the_api(client: TestClient, keys: Keys, session: Sess
     assert r.status_code == 200 and r.json()["status"] == "listed"
     assert [p["name"] for p in r.json()["liable_persons"]] == ["王建国"]
     # The state row carries the membership right after the transition.
-    assert records.list_memberships(session, [keys.city.company]) == {keys.city.company: ["blacklist"]}
+    assert creditstate.list_memberships(session, [keys.city.company]) == {keys.city.company: ["blacklist"]}
     # Not public before publication.
     assert client.get("/api/v1/lists/members").json()["total"] == 0
     assert client.get(f"/api/v1/lists/announcements/{pid}").status_code == 404

@@ -13,6 +13,8 @@ from tests.lists import helpers as h
 from tests.records import helpers as rh
 from xinyong.core.db import Database
 from xinyong.core.events import Event, emit
+from xinyong.creditstate import consumer
+from xinyong.creditstate import service as creditstate
 from xinyong.lists import service
 from xinyong.lists.models import ListProcedure
 from xinyong.records import service as records
@@ -91,7 +93,7 @@ def test_court_listings_are_mirrored_decided_and_published(db: Database) -> None
         assert (proc.proposed_on, proc.decided_on, proc.starts_on) == (day, day, day)
         assert h.list_events(s, proc.id) == ["list.proposed", "list.entered", "list.published"]
         # The credit state carries the membership; the legal representative is recorded as liable.
-        state = records.list_membership_entries(s, [city.company, city.rep])
+        state = creditstate.list_membership_entries(s, [city.company, city.rep])
         (entry,) = state[city.company]
         assert (entry["list_type"], entry["kind"], entry["published"], entry["procedure_id"]) == (
             "dishonest_judgment_debtor",
@@ -106,7 +108,7 @@ def test_court_listings_are_mirrored_decided_and_published(db: Database) -> None
             "legal_representative",
         )
         # What the evaluation reads: the company is on the list, its representative is not.
-        assert records.list_memberships(s, [city.company, city.rep]) == {
+        assert creditstate.list_memberships(s, [city.company, city.rep]) == {
             city.company: ["dishonest_judgment_debtor"]
         }
         assert service.memberships(s, [city.company]) == {city.company: [entry]}
@@ -117,7 +119,7 @@ def test_court_listings_are_mirrored_decided_and_published(db: Database) -> None
         h.consume(s)
         s.refresh(proc)
         assert (proc.status, proc.exit_reason) == ("exited", "basis_withdrawn")
-        assert records.list_membership_entries(s, [city.company, city.rep]) == {}
+        assert creditstate.list_membership_entries(s, [city.company, city.rep]) == {}
         changed = [e for e in s.scalars(select(Event).where(Event.type == service.MEMBERSHIPS_CHANGED))]
         assert {e.subject_id for e in changed} == {city.company, city.rep}
 
@@ -129,7 +131,7 @@ def test_memberships_follow_manual_decisions_and_exits(db: Database) -> None:
         service.notice(s, v.id, actor=h.SCJG_OFFICER, on=h.recent(60))
         s.commit()
         h.consume(s)
-        assert records.list_membership_entries(s, [city.company]) == {}  # not listed before the decision
+        assert creditstate.list_membership_entries(s, [city.company]) == {}  # not listed before the decision
         service.decide(
             s,
             v.id,
@@ -142,12 +144,12 @@ def test_memberships_follow_manual_decisions_and_exits(db: Database) -> None:
         )
         s.commit()
         h.consume(s)
-        (entry,) = records.list_membership_entries(s, [city.company])[city.company]
+        (entry,) = creditstate.list_membership_entries(s, [city.company])[city.company]
         assert (entry["list_type"], entry["status"], entry["published"]) == ("blacklist", "listed", False)
-        assert records.list_memberships(s, [city.company]) == {city.company: ["blacklist"]}
+        assert creditstate.list_memberships(s, [city.company]) == {city.company: ["blacklist"]}
         service.publish(s, v.id, actor=h.SCJG_OFFICER, on=h.recent(25))
         service.settle(s)  # what the API does after each transition
-        (entry,) = records.list_membership_entries(s, [city.company])[city.company]
+        (entry,) = creditstate.list_membership_entries(s, [city.company])[city.company]
         assert entry["published"] is True and entry["decision_document"] == "台市监信决〔2026〕9号"
         service.exit_list(
             s,
@@ -158,8 +160,8 @@ def test_memberships_follow_manual_decisions_and_exits(db: Database) -> None:
             on=h.recent(5),
         )
         service.settle(s)
-        assert records.list_membership_entries(s, [city.company, city.rep]) == {}
-        assert records.list_memberships(s, [city.company]) == {}
+        assert creditstate.list_membership_entries(s, [city.company, city.rep]) == {}
+        assert creditstate.list_memberships(s, [city.company]) == {}
 
 
 def test_an_excellent_grade_proposes_the_red_list_and_negative_information_ends_it(db: Database) -> None:
@@ -173,7 +175,7 @@ def test_an_excellent_grade_proposes_the_red_list_and_negative_information_ends_
         )
         # A company with a negative record in force does not qualify.
         h.general_penalty(s, city, "台市监罚〔2026〕301号")
-        records.process_events(s)
+        consumer.process_events(s)
         emit(
             s,
             "evaluation.grade_changed",
@@ -197,12 +199,12 @@ def test_an_excellent_grade_proposes_the_red_list_and_negative_information_ends_
         )
         service.publish(s, proc.id, actor=h.OFFICE, on=day)
         service.settle(s)
-        assert records.list_memberships(s, [city.other]) == {city.other: ["red_list"]}
+        assert creditstate.list_memberships(s, [city.other]) == {city.other: ["red_list"]}
         h.general_penalty(s, city, "台市监罚〔2026〕302号", subject=city.other)
         h.consume(s)
         s.refresh(proc)
         assert (proc.status, proc.exit_reason) == ("exited", "conditions_lost")
-        assert records.list_memberships(s, [city.other]) == {}
+        assert creditstate.list_memberships(s, [city.other]) == {}
 
 
 def test_the_consumer_converges_on_both_stores_after_many_events(db: Database) -> None:
@@ -222,7 +224,7 @@ def test_the_consumer_converges_on_both_stores_after_many_events(db: Database) -
         procs = _procs(s, "dishonest_judgment_debtor")
         # One listing per subject at a time: the later court entries of a listed subject wait.
         assert sorted(p.subject_id for p in procs) == sorted([city.company, city.other])
-        assert set(records.list_memberships(s).keys()) == {city.company, city.other}
+        assert set(creditstate.list_memberships(s).keys()) == {city.company, city.other}
         assert service.process_events(s) == 0
 
 
@@ -239,4 +241,4 @@ def test_a_court_listing_already_over_is_kept_but_not_published(db: Database) ->
         s.refresh(proc)
         assert (proc.status, proc.exit_reason) == ("exited", "period_ended")
         assert proc.exited_on == proc.ends_on + timedelta(days=1)
-        assert records.list_memberships(s, [city.company]) == {}
+        assert creditstate.list_memberships(s, [city.company]) == {}

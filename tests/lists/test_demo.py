@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from xinyong.core.db import Database
+from xinyong.creditstate import service as creditstate
 from xinyong.demo.service import build_demo
 from xinyong.lists import service
 from xinyong.lists.models import STATUSES, ListProcedure
-from xinyong.records import service as records
 
 
 def test_the_demo_city_has_lists_in_every_state(db: Database, tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_the_demo_city_has_lists_in_every_state(db: Database, tmp_path: Path) ->
         )
         assert s.scalar(select(func.count()).where(ListProcedure.exit_reason == "period_ended"))
         assert any(q.overdue for q in service.queue(s, actor=service.SYSTEM))
-        on_lists = records.list_memberships(s)
+        on_lists = creditstate.list_memberships(s)
         assert {"blacklist", "red_list", "watch_list"} <= {c for codes in on_lists.values() for c in codes}
         count = s.scalar(select(func.count()).select_from(ListProcedure))
     again = build_demo(db, subjects=80, seed=2026, out_dir=tmp_path / "samples")

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from tests.lists import helpers as h
 from xinyong.catalog.calendar import add_override
 from xinyong.core.db import Database
+from xinyong.creditstate import service as creditstate
 from xinyong.lists import service
 from xinyong.lists.models import ListProcedure
 from xinyong.lists.worker import run_once
-from xinyong.records import service as records
 
 
 def test_a_listing_ends_by_itself_at_the_end_of_its_period(db: Database) -> None:
@@ -38,7 +38,7 @@ def test_a_listing_ends_by_itself_at_the_end_of_its_period(db: Database) -> None
         assert s.get(ListProcedure, v.id).ends_on == date(2026, 6, 11)  # type: ignore[union-attr]
     assert run_once(db, date(2026, 6, 11)).exited == 0
     with db.session() as s:
-        assert records.list_memberships(s, [city.company]) == {city.company: ["blacklist"]}
+        assert creditstate.list_memberships(s, [city.company]) == {city.company: ["blacklist"]}
     assert run_once(db, date(2026, 6, 12)).exited == 1
     with db.session() as s:
         proc = s.get(ListProcedure, v.id)
@@ -49,7 +49,7 @@ def test_a_listing_ends_by_itself_at_the_end_of_its_period(db: Database) -> None
             date(2026, 6, 12),
         )
         assert h.list_events(s, proc.id)[-1] == "list.exited"
-        assert records.list_memberships(s, [city.company]) == {}
+        assert creditstate.list_memberships(s, [city.company]) == {}
     assert run_once(db, date(2026, 6, 13)).exited == 0  # idempotent
 
 
@@ -97,7 +97,7 @@ def test_three_years_on_the_anomaly_directory_propose_the_serious_illegal_list(d
             on=date(2026, 7, 20),
         )
         service.settle(s)
-        entries = records.list_membership_entries(s, [city.company, city.rep])
+        entries = creditstate.list_membership_entries(s, [city.company, city.rep])
         assert {e["list_type"] for e in entries[city.company]} == {
             "business_anomaly",
             "serious_illegal_enterprise",

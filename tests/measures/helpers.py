@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tests.records import helpers as rh
-from xinyong.records import service as records
+from xinyong.creditstate import consumer
+from xinyong.creditstate import service as creditstate
 
 PROCUREMENT = "government_procurement"
 LICENSING = "administrative_licensing"
@@ -54,7 +55,7 @@ def build_city(session: Session) -> City:
         ),
     )
     session.commit()
-    records.process_events(session)
+    consumer.process_events(session)
     set_grade(session, bad, "D")
     set_grade(session, good, "A")
     set_lists(
@@ -72,10 +73,10 @@ def build_city(session: Session) -> City:
 
 
 def set_grade(session: Session, subject_id: int, grade: str, score: str = "800") -> None:
-    records.set_evaluations(
+    creditstate.set_evaluations(
         session,
         [
-            records.EvaluationState(
+            creditstate.EvaluationState(
                 subject_id, grade, Decimal(score), "enterprise", "2026.1", datetime.now(UTC)
             )
         ],
@@ -83,7 +84,7 @@ def set_grade(session: Session, subject_id: int, grade: str, score: str = "800")
 
 
 def set_lists(session: Session, subject_id: int, entries: list[dict[str, Any]]) -> None:
-    records.set_list_memberships(session, {subject_id: entries})
+    creditstate.set_list_memberships(session, {subject_id: entries})
 
 
 # --- a receiving webhook server (loopback only) ------------------------------------------------

@@ -12,7 +12,7 @@ from xinyong.catalog.service import CatalogItem, get_catalog
 from xinyong.core.events import Event
 from xinyong.core.identifiers import make_ric, make_uscc
 from xinyong.ingest import service as ingest_service
-from xinyong.records import service as records
+from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects
 
 PENALTY = "administrative_penalty"
@@ -110,8 +110,8 @@ def store(
     item_code: str = PENALTY,
     received_on: date | None = None,
     withdraw: bool = False,
-) -> records.RecordOutcome:
-    return records.store(
+) -> records_store.RecordOutcome:
+    return records_store.store(
         session,
         item=item(item_code),
         subject_id=subject_id,

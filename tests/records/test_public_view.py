@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tests.records import helpers as h
 from xinyong.core.db import Database
 from xinyong.core.errors import InvalidInput, NotFound
+from xinyong.creditstate import consumer
 from xinyong.records import service as records
 
 TODAY = date(2026, 6, 1)
@@ -113,7 +114,7 @@ def test_api_lists_a_subjects_public_records_and_state(client: TestClient, db: D
             received_on=today,
         )
     with db.session() as s:
-        records.process_events(s)
+        consumer.process_events(s)
 
     r = client.get(f"/api/v1/subjects/{h.uscc(1)}/records")
     assert r.status_code == 200, r.text

@@ -14,6 +14,7 @@ from tests.records import helpers as h
 from xinyong.core.db import Database
 from xinyong.core.errors import NotFound
 from xinyong.records import service as records
+from xinyong.records import store as records_store
 from xinyong.records.models import Record, RecordVersion
 
 
@@ -192,7 +193,7 @@ def test_licence_has_no_severity_and_is_shown_while_valid(session: Session, setu
     assert rec.status == "in_force"
     # Shown while valid: the window ends with the licence's 有效期至.
     assert rec.publicity_end == date(2031, 5, 5)
-    assert records.tick(session, date(2031, 5, 6)) == 1
+    assert records_store.tick(session, date(2031, 5, 6)) == 1
 
 
 def test_tick_ends_publicity_exactly_once(session: Session, setup: tuple[int, int]) -> None:
@@ -202,12 +203,12 @@ def test_tick_ends_publicity_exactly_once(session: Session, setup: tuple[int, in
     assert end is not None
 
     # publicity_end is the last day shown: nothing ends on that day.
-    assert records.tick(session, end) == 0
+    assert records_store.tick(session, end) == 0
     assert [r.id for r in records.list_subject_records(session, sid, today=end).items] == [out.record_id]
 
-    assert records.tick(session, end + timedelta(days=1)) == 1
-    assert records.tick(session, end + timedelta(days=1)) == 0
-    assert records.tick(session, end + timedelta(days=400)) == 0
+    assert records_store.tick(session, end + timedelta(days=1)) == 1
+    assert records_store.tick(session, end + timedelta(days=1)) == 0
+    assert records_store.tick(session, end + timedelta(days=400)) == 0
 
     rec = records.get_record(session, out.record_id)
     assert rec.status == "publicity_ended"
@@ -222,20 +223,20 @@ def test_store_many_applies_repeated_keys_in_order(session: Session, setup: tupl
     existing = h.store(session, sid, pid, h.penalty_row("罚X", types=["警告"]))
     h.store(session, sid, pid, h.penalty_row("罚Y", types=["警告"]))
     rows = [
-        records.StoreRequest(sid, pid, "罚Z", h.penalty_row("罚Z"), "sub-1", date(2026, 5, 7)),
-        records.StoreRequest(
+        records_store.StoreRequest(sid, pid, "罚Z", h.penalty_row("罚Z"), "sub-1", date(2026, 5, 7)),
+        records_store.StoreRequest(
             sid, pid, "罚Z", h.penalty_row("罚Z", types=["罚款"], fine="3"), "sub-1", date(2026, 5, 7)
         ),
         # A correction and a withdrawal in the same batch.
-        records.StoreRequest(
+        records_store.StoreRequest(
             sid, pid, "罚X", h.penalty_row("罚X", types=["通报批评"]), "sub-1", date(2026, 5, 7)
         ),
-        records.StoreRequest(sid, pid, "罚Y", {}, "sub-1", date(2026, 5, 7), withdraw=True),
-        records.StoreRequest(
+        records_store.StoreRequest(sid, pid, "罚Y", {}, "sub-1", date(2026, 5, 7), withdraw=True),
+        records_store.StoreRequest(
             sid, pid, "罚Z", h.penalty_row("罚Z", types=["罚款"], fine="3"), "sub-1", date(2026, 5, 7)
         ),
     ]
-    out = records.store_many(session, item=pen, requests=rows)
+    out = records_store.store_many(session, item=pen, requests=rows)
     assert [(o.outcome, o.version) for o in out] == [
         ("created", 1),
         ("corrected", 2),
@@ -285,21 +286,21 @@ def test_deferred_ledger_entries_commit_with_their_versions(db: Database) -> Non
     # Registering the provider wrote its department's and key's entries (accounts) before.
     records_only = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind.like("record.%"))
     requests = [
-        records.StoreRequest(sid, pid, f"罚D{n}", h.penalty_row(f"罚D{n}"), "sub-d", date(2026, 5, 7))
+        records_store.StoreRequest(sid, pid, f"罚D{n}", h.penalty_row(f"罚D{n}"), "sub-d", date(2026, 5, 7))
         for n in range(3)
     ]
     with pytest.raises(RuntimeError), db.session() as s:
-        records.store_many(s, item=h.item(), requests=requests, defer_ledger=True)
+        records_store.store_many(s, item=h.item(), requests=requests, defer_ledger=True)
         raise RuntimeError("the submission failed")
     with db.session() as s:
         assert s.scalar(records_only) == 0
-        out = records.store_many(s, item=h.item(), requests=requests, defer_ledger=True)
+        out = records_store.store_many(s, item=h.item(), requests=requests, defer_ledger=True)
         assert s.scalar(records_only) == 0  # not yet
-        more = records.store_many(
+        more = records_store.store_many(
             s,
             item=h.item(),
             requests=[
-                records.StoreRequest(sid, pid, "罚D9", h.penalty_row("罚D9"), "sub-d", date(2026, 5, 7))
+                records_store.StoreRequest(sid, pid, "罚D9", h.penalty_row("罚D9"), "sub-d", date(2026, 5, 7))
             ],
             defer_ledger=True,
         )
@@ -315,17 +316,19 @@ def test_deferred_ledger_entries_commit_with_their_versions(db: Database) -> Non
         payload = json.loads(s.scalar(select(LedgerEntry.payload).where(LedgerEntry.ref == refs[0])) or "{}")
         assert payload["content_hash"] == versions[0].content_hash
     with db.session() as s:
-        records.store_many(
+        records_store.store_many(
             s,
             item=h.item(),
             requests=[
-                records.StoreRequest(sid, pid, "罚D10", h.penalty_row("罚D10"), "sub-e", date(2026, 5, 7))
+                records_store.StoreRequest(
+                    sid, pid, "罚D10", h.penalty_row("罚D10"), "sub-e", date(2026, 5, 7)
+                )
             ],
             defer_ledger=True,
         )
-        assert records.write_deferred_ledger(s) == 1
+        assert records_store.write_deferred_ledger(s) == 1
         assert s.scalar(records_only) == 5
-        assert records.write_deferred_ledger(s) == 0
+        assert records_store.write_deferred_ledger(s) == 0
 
 
 def test_one_pass_content_equals_the_hash_and_the_version_data() -> None:
@@ -333,7 +336,7 @@ def test_one_pass_content_equals_the_hash_and_the_version_data() -> None:
     from datetime import date as _date
     from decimal import Decimal
 
-    from xinyong.records.service import _content, _version_data, content_hash
+    from xinyong.records.store import _content, _version_data, content_hash
 
     rnd = random.Random(3)
     values: list[object] = ["", " ", " a ", "台州", "e\u0301", "\u00e9", " x\u3000", 0, 5, 1.5]

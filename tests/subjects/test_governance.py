@@ -116,7 +116,8 @@ def test_detection_finds_what_bypassed_the_service(session: Session) -> None:
 def test_merge_moves_records_names_and_relations(session: Session, messy: dict[str, int]) -> None:
     from xinyong.catalog.service import get_catalog
     from xinyong.ingest.service import create_provider
-    from xinyong.records.service import get_record, store
+    from xinyong.records.service import get_record
+    from xinyong.records.store import store
 
     provider, _key = create_provider(
         session, "TZ-SJJ", "台州市市场监督管理局", items=["administrative_licence"]

@@ -2,10 +2,16 @@
 
 Consumers (credit state, and later push, evaluation, lists) read events in id order and keep
 their own cursor, so each consumer is at-least-once and can be replayed.
+
+A writer in a lower layer (ingest's submission) may have to leave a derived state up to date
+when it returns, yet may not import the layer that derives it. The assembly (``xinyong.jobs``)
+registers such consumers with :func:`run_after_commit`; the writer calls :func:`catch_up` once
+its own transaction has committed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -91,3 +97,24 @@ def wait_for_writers(session: Session, timeout: str = WRITER_WAIT_TIMEOUT) -> bo
         return False
     finally:
         session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})
+
+
+# --- consumers run right after a writer commits ------------------------------------------------
+
+# name -> consumer(session) -> events consumed; registered by the assembly, in data-flow order.
+_AFTER_COMMIT: dict[str, Callable[[Session], int]] = {}
+
+
+def run_after_commit(name: str, consumer: Callable[[Session], int]) -> None:
+    """Have ``catch_up`` run ``consumer`` (registering the same name again replaces it)."""
+    _AFTER_COMMIT[name] = consumer
+
+
+def catch_up(session: Session) -> None:
+    """Run every registered consumer until it has nothing left, committing after each pass.
+    Call it after the writer's own commit, on the same session; a consumer that raises leaves
+    its events for its next run (the caller decides whether to log or raise)."""
+    for consumer in list(_AFTER_COMMIT.values()):
+        while consumer(session) > 0:
+            session.commit()
+        session.commit()

@@ -23,12 +23,14 @@ from xinyong.accounts import service as accounts_service
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
+from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import samples
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
 from xinyong.lists import demo as lists_demo
 from xinyong.measures import demo as measures_demo
 from xinyong.records import service as records_service
+from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
 
 # (stage, done, total): stages are "subjects", "records", "finish".
@@ -147,9 +149,9 @@ def build_demo(
         _count(summary, res)
         summary.governance_cases_opened = subjects_service.detect_cases(session)
         summary.accounts = _register_accounts(session, summary)
-        summary.publicity_ended = records_service.tick(session, records_service.today_china())
+        summary.publicity_ended = records_store.tick(session, records_service.today_china())
         session.commit()
-        while records_service.process_events(session):
+        while creditstate_consumer.process_events(session):
             session.commit()
         summary.lists = lists_demo.seed_lists(session, seed=seed)
         summary.measures_key = measures_demo.seed_subscriber(session)

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from xinyong.creditstate import service as creditstate_service
 from xinyong.evaluation import features as F
 from xinyong.evaluation.model import Compiled
 
@@ -141,7 +142,8 @@ def load_inputs(
     subject_ids: Sequence[int] | None = None,
     snapshot_at: datetime | None = None,
 ) -> Inputs:
-    """Read the store (through the subjects and records services) into Arrow input relations."""
+    """Read the store (through the subjects, records and credit state services) into Arrow input
+    relations."""
     from xinyong.records import service as records_service
     from xinyong.subjects import service as subjects_service
 
@@ -149,7 +151,7 @@ def load_inputs(
     for item, fld in facts:
         fact_map.setdefault(item, []).append(fld)
     subjects = subjects_service.evaluation_subjects(session, kinds=kinds, subject_ids=subject_ids)
-    lists = records_service.list_memberships(session, subject_ids)
+    lists = creditstate_service.list_memberships(session, subject_ids)
     records = records_service.evaluation_records(
         session, items=sorted(set(items)), facts=fact_map, subject_ids=subject_ids, at=snapshot_at
     )

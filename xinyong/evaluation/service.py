@@ -2,7 +2,7 @@
 
 Flow (DESIGN.md): record → event → THIS step → credit state row (grade, score, model version,
 evaluated_at) → API, push, pages. Only this module writes those columns (through
-``records.service.set_evaluations``). Every run stores its model version and data snapshot
+``creditstate.service.set_evaluations``). Every run stores its model version and data snapshot
 time; every model version and every grade change is appended to the ledger in the same
 transaction; each grade change also emits ``evaluation.grade_changed``.
 
@@ -34,6 +34,7 @@ from xinyong.catalog.ruleset import add_months
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import Event, pending, wait_for_writers
 from xinyong.core.settings import get_settings
+from xinyong.creditstate import service as creditstate_service
 from xinyong.evaluation import engine as eng
 from xinyong.evaluation import features as F
 from xinyong.evaluation.model import (
@@ -608,15 +609,13 @@ def _store_run(
 def _update_states(session: Session, spec: ModelSpec, run: EvaluationRun, rows: list[_Row]) -> int:
     """Write the grade columns of the state rows; each grade change is an event and a ledger
     entry in the same transaction. Returns how many grades changed."""
-    from xinyong.records import service as records_service
-
     now = datetime.now(UTC)
-    previous = records_service.evaluation_states(session, [r.subject_id for r in rows])
+    previous = creditstate_service.evaluation_states(session, [r.subject_id for r in rows])
     changed = [r for r in rows if previous.get(r.subject_id, (None, None))[0] != r.grade]
-    records_service.set_evaluations(
+    creditstate_service.set_evaluations(
         session,
         [
-            records_service.EvaluationState(r.subject_id, r.grade, r.score, spec.code, spec.version, now)
+            creditstate_service.EvaluationState(r.subject_id, r.grade, r.score, spec.code, spec.version, now)
             for r in rows
         ],
     )
@@ -1063,8 +1062,6 @@ def preview_draft(
 ) -> DraftPreview:
     """Evaluate the whole city under a draft model without touching any grade: the draft's
     grade distribution, the published grades of the same subjects and the migration between."""
-    from xinyong.records import service as records_service
-
     row = _stored_model(session, model_id)
     spec = _spec_of(row)
     as_of = as_of or _today()
@@ -1083,7 +1080,7 @@ def preview_draft(
         update_state=False,
         model_row=row,
     )
-    current = records_service.all_evaluation_states(session)
+    current = creditstate_service.all_evaluation_states(session)
     migration: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     published: Counter[str] = Counter()
     for r in rows:
@@ -1319,6 +1316,4 @@ def results_table(session: Session, run_id: int) -> list[tuple[int, Decimal, str
 
 def grade_counts(session: Session) -> dict[str, int]:
     """How many subjects hold each grade now (from the state rows)."""
-    from xinyong.records import service as records_service
-
-    return dict(Counter(g for g, _ in records_service.all_evaluation_states(session).values() if g))
+    return dict(Counter(g for g, _ in creditstate_service.all_evaluation_states(session).values() if g))

@@ -33,12 +33,13 @@ from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, load_calendar
 from xinyong.core.clock import CHINA_TZ
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
+from xinyong.core.events import catch_up
 from xinyong.core.settings import get_settings
 from xinyong.ingest.models import Provider, ProviderItem, QuarantineRow, Submission, SubmissionRow
 from xinyong.ingest.parsing import RawRow, Table, batch_table, file_error, open_table
 from xinyong.ingest.validation import Problem, RowCheck, RowValidator
 from xinyong.ledger import service as ledger
-from xinyong.records import service as records_service
+from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
 
 log = logging.getLogger("xinyong.ingest")
@@ -616,12 +617,11 @@ def _record_failure(
 
 
 def _process_events(session: Session) -> None:
-    """Bring credit states up to date; the submission is already committed, so a failure here only
+    """Bring credit states up to date (the consumers the assembly registered with
+    ``events.run_after_commit``); the submission is already committed, so a failure here only
     delays the state (the next run of the consumer catches up) and is logged."""
     try:
-        while records_service.process_events(session) > 0:
-            session.commit()
-        session.commit()
+        catch_up(session)
     except Exception:
         session.rollback()
         log.exception("processing outbox events after a submission failed")
@@ -780,7 +780,7 @@ class _RowWriter:
         lates: list[bool] = [False] * n
         delays: list[int | None] = [None] * n
         bases: list[str | None] = [None] * n
-        requests: list[records_service.StoreRequest] = []
+        requests: list[records_store.StoreRequest] = []
         request_rows: list[int] = []
         provider_id, sub_id, received_on = self.sub.provider_id, self.sub.id, self.received_on
         for i, subject_id in enumerate(self._subjects()):
@@ -788,14 +788,14 @@ class _RowWriter:
                 continue
             chk = self.batch[i][1]
             assert chk.document_number is not None
-            request = records_service.StoreRequest(
+            request = records_store.StoreRequest(
                 subject_id, provider_id, chk.document_number, chk.data, sub_id, received_on, chk.withdraw
             )
             if chk.withdraw:
                 # Withdrawals are rare and may name an unknown record: one at a time, so the
                 # store's refusal rejects only this row.
                 try:
-                    stored = records_service.store_many(
+                    stored = records_store.store_many(
                         self.session, item=self.item, requests=[request], defer_ledger=True
                     )[0]
                 except DomainError as exc:
@@ -807,7 +807,7 @@ class _RowWriter:
                 request_rows.append(i)
         if requests:
             # The ledger entries of the versions are appended once, when the submission ends.
-            stored_many = records_service.store_many(
+            stored_many = records_store.store_many(
                 self.session, item=self.item, requests=requests, defer_ledger=True
             )
             judge = self.timeliness.judge
@@ -929,7 +929,7 @@ def _ingest_rows(
                 }
             )
     # Late, once: the ledger's lock is held from here to the commit only.
-    records_service.write_deferred_ledger(session)
+    records_store.write_deferred_ledger(session)
     counts = writer.counts
     sub.rows_total = total
     sub.rows_created = counts["created"]

@@ -3,9 +3,10 @@ step, in data-flow order.
 
 Assembled here, beside ``app.py``, because it spans domains: first the dates that were computed
 on a provisional calendar year and whose notice has since been loaded (list deadlines, feedback
-deadlines, timeliness verdicts), then records (publicity ends, credit state), then lists (period ends,
-escalations), evaluation (grades), and finally a signed ledger checkpoint over everything the run appended. Each step is idempotent and commits on its
-own, so a crash part-way is repaired by the next run."""
+deadlines, timeliness verdicts), then records and the credit state (publicity ends, state rows),
+then lists (period ends, escalations), evaluation (grades), and finally a signed ledger checkpoint
+over everything the run appended. Each step is idempotent and commits on its own, so a crash
+part-way is repaired by the next run."""
 
 from __future__ import annotations
 
@@ -14,17 +15,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from xinyong.core import calendar as work_calendar
+from xinyong.core import events
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
+from xinyong.creditstate import consumer as creditstate_consumer
+from xinyong.creditstate import worker as creditstate_worker
 from xinyong.evaluation import worker as evaluation_worker
 from xinyong.ingest import calendar_recompute as ingest_recompute
 from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
-from xinyong.records import scheduler as records_scheduler
 
 log = logging.getLogger("xinyong.jobs")
 
@@ -60,7 +63,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     moved, recounted = recompute_provisional_dates(db, day)
     with db.session() as session:
         warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
-    ended, consumed = records_scheduler.run_once(db, today)
+    ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
     with db.session() as session:
@@ -98,3 +101,11 @@ calendar_lifespan = periodic_lifespan(
         log_line=_calendar_log_line,
     )
 )
+
+
+def register_consumers() -> None:
+    """Have every submission leave the credit states up to date when it returns: ingest (a
+    facts-layer domain, below the credit state) calls ``events.catch_up`` after its commit,
+    which runs what is registered here. ``xinyong.app.create_app`` and the CLI call this; so do
+    the tests and the benchmarks, which call the services directly. Idempotent."""
+    events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)

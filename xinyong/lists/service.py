@@ -18,7 +18,7 @@ transition raises ``Conflict`` (code ``lists.invalid_transition``) naming the st
 The outbox consumer ``lists`` (:func:`process_events`) proposes automatically from the list
 types' criteria (record events, grade changes), ends listings whose basis record was withdrawn,
 and re-derives the list memberships on each named subject's credit state row
-(``credit_states.lists``, written only here through ``records.service.set_list_memberships``).
+(``credit_states.lists``, written only here through ``creditstate.service.set_list_memberships``).
 The daily :func:`tick` ends listings at the end of their period, proposes escalations
 (经营异常名录 for 3 years → 严重违法企业名单) and fills deadlines the calendar could not compute
 before.
@@ -55,6 +55,7 @@ from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
 from xinyong.core.events import Event, emit, pending, wait_for_writers
+from xinyong.creditstate import service as creditstate_service
 from xinyong.ledger import service as ledger
 from xinyong.lists.models import (
     ACTIVE_STATUSES,
@@ -1543,9 +1544,7 @@ def announcement(session: Session, procedure_id: int) -> Announcement:
 
 def memberships(session: Session, subject_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """The list memberships and liabilities the credit state rows hold (see the module doc)."""
-    from xinyong.records import service as records_service
-
-    return records_service.list_membership_entries(session, subject_ids)
+    return creditstate_service.list_membership_entries(session, subject_ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1817,8 +1816,6 @@ def _on_record_withdrawn(session: Session, ev: Event, ctx: _Context) -> None:
 
 
 def _on_grade(session: Session, ev: Event, ctx: _Context) -> None:
-    from xinyong.records import service as records_service
-
     payload = ev.payload or {}
     grade, subject_id = payload.get("to_grade"), ev.subject_id
     if not isinstance(subject_id, int) or not grade:
@@ -1830,7 +1827,7 @@ def _on_grade(session: Session, ev: Event, ctx: _Context) -> None:
                 continue
             if _eligible_subject(session, subject_id, lt, crit) is None:
                 continue
-            state = records_service.subject_summary(session, subject_id)
+            state = creditstate_service.subject_summary(session, subject_id)
             if (
                 crit.max_negative_in_force is not None
                 and state.negative_in_force > crit.max_negative_in_force
@@ -1853,8 +1850,6 @@ def _on_grade(session: Session, ev: Event, ctx: _Context) -> None:
 
 def _update_memberships(session: Session, subject_ids: Iterable[int], rules: ListRules) -> None:
     """Re-derive the ``lists`` column of each subject's credit state from the procedures."""
-    from xinyong.records import service as records_service
-
     ids = sorted(set(subject_ids))
     if not ids:
         return
@@ -1901,7 +1896,7 @@ def _update_memberships(session: Session, subject_ids: Iterable[int], rules: Lis
                     "restricted_until": until.isoformat() if until else None,
                 }
             )
-    existing = records_service.list_membership_entries(session, ids)
+    existing = creditstate_service.list_membership_entries(session, ids)
     out: dict[int, list[dict[str, Any]]] = {}
     for sid in ids:
         new = sorted(
@@ -1911,7 +1906,7 @@ def _update_memberships(session: Session, subject_ids: Iterable[int], rules: Lis
             out[sid] = new
     if not out:
         return
-    records_service.set_list_memberships(session, out)
+    creditstate_service.set_list_memberships(session, out)
     for sid, new in out.items():
         emit(
             session,

@@ -27,6 +27,7 @@ from xinyong.core import calendar as work_calendar
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.db import Database
 from xinyong.core.errors import InvalidInput, NotFound, TooLarge, UnknownCalendarYear
+from xinyong.creditstate import service as creditstate_service
 from xinyong.ledger import service as ledger
 from xinyong.measures import receipts
 from xinyong.measures.caller import Caller
@@ -293,7 +294,7 @@ def check_fast(
         with db.session() as session:
             subjects_service.get_by_code(session, subject_code)  # raises the same NotFound
         raise AssertionError("unreachable")
-    state = records_service.check_state_fast(db, subject.id)
+    state = creditstate_service.check_state_fast(db, subject.id)
     states = {subject.id: state} if state is not None else {}
 
     def read_records(items: list[str], sids: list[int]) -> list[records_service.EvaluationRecord]:
@@ -324,7 +325,7 @@ def check(
     returns once they are committed); without it they go into the caller's transaction."""
     ask = _ask(caller, matter_code, purpose, now)
     subject = subjects_service.get_brief_by_code(session, subject_code)
-    states = records_service.check_states(session, [subject.id])
+    states = creditstate_service.check_states(session, [subject.id])
     facts = _gather(ask.cat, [subject], ask.measures, states, _session_records(session))[subject.id]
     answer, rows, query_rows = _one(
         ask, caller, facts, _due_on(_session_calendar(session), ask.cat, ask.today)
@@ -442,7 +443,7 @@ def check_many(
             continue
         found[view.id] = view
         resolved.append((code if view.uscc else (_code(view) or code), view, None))
-    states = records_service.check_states(session, list(found))
+    states = creditstate_service.check_states(session, list(found))
     facts = _gather(cat, list(found.values()), measures, states, _session_records(session))
     due = _due_on(_session_calendar(session), cat, today)
     batch_id = _new_id("bat")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months
 from xinyong.core.dates import as_date
+from xinyong.creditstate import service as creditstate_service
 from xinyong.measures.catalog import Measure, MeasureCatalog, Trigger
 from xinyong.measures.catalog_reads import _basis_out
 from xinyong.records import service as records_service
@@ -88,7 +89,7 @@ class _Facts:
     """What one check reads: the state row and the subject's matching in-force records."""
 
     subject: subjects_service.SubjectBrief
-    state: records_service.CheckState | None
+    state: creditstate_service.CheckState | None
     lists: dict[str, dict[str, Any]]
     liabilities: dict[str, dict[str, Any]]
     records: list[records_service.EvaluationRecord]
@@ -108,7 +109,7 @@ _ITEMS: dict[int, dict[str, tuple[str, str]]] = {}
 
 
 def _record_items_needed(
-    cat: MeasureCatalog, measures: Sequence[Measure], state: records_service.CheckState | None
+    cat: MeasureCatalog, measures: Sequence[Measure], state: creditstate_service.CheckState | None
 ) -> set[str]:
     """Items whose records some candidate trigger names AND the state row's counts say exist:
     only then are the records read (the counts are the state row's; nothing is recomputed)."""
@@ -150,7 +151,7 @@ def _gather(
     cat: MeasureCatalog,
     subjects: Sequence[subjects_service.SubjectBrief],
     measures: Sequence[Measure],
-    states: dict[int, records_service.CheckState],
+    states: dict[int, creditstate_service.CheckState],
     read_records: _RecordReader,
 ) -> dict[int, _Facts]:
     """Each subject's facts: its state row and, only where the row's counts say a record

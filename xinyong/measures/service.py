@@ -11,6 +11,11 @@ done in modules named for what they do (they import each other directly, never t
 - ``feedback``: feedback reports, typical cases, statistics;
 - ``caller``: who asks, as plain values;
 - ``push`` (触发式 push), ``checklog`` (the check log's group commit), ``receipts`` (signing).
+
+A check reads the subject's credit state row (grade, list memberships, counts of in-force
+records) through ``creditstate.service.check_states`` and, only when the counts say a record
+condition can hold, the in-force records it points to; it never recomputes a grade or a list
+membership.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from xinyong.catalog.service import (
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.identifiers import check_ric, mask_id_number
 from xinyong.core.paging import page_count
+from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service as ingest_service
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
@@ -202,7 +203,7 @@ def search_view(
     positive, negative = _publicity_categories()
     for hit in found.items:
         s = hit.subject
-        counts = records_service.subject_summary(session, s.id).counts
+        counts = creditstate_service.subject_summary(session, s.id).counts
         licences = sum(counts.get(c, 0) for c in positive)
         penalties = sum(counts.get(c, 0) for c in negative)
         facts: list[Fact] = []

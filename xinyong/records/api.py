@@ -13,13 +13,11 @@ from sqlalchemy.orm import Session
 
 from xinyong.access.deps import file_read
 from xinyong.access.service import FileRead
-from xinyong.access.visibility import NATURAL_PERSON
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
-from xinyong.core.errors import Forbidden
 from xinyong.records import service
-from xinyong.records.schemas import CreditSummary, RecordPage, RecordView
+from xinyong.records.schemas import RecordPage, RecordView
 from xinyong.subjects import service as subjects_service
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
@@ -74,25 +72,4 @@ def record(
         principal.require_item(owner.item_code)
     out = service.view_record(session, record_id, visibility=access.viewer)
     read.returned([out.item_code], reference=f"record:{record_id}")
-    return out
-
-
-@router.get("/subjects/{code}/credit-state", response_model=CreditSummary, summary="主体的信用状态")
-def credit_state(
-    code: str,
-    read: FileRead = Depends(file_read("credit_state.view"), scope="function"),
-    session: Session = Depends(get_session, scope="function"),
-) -> CreditSummary:
-    """The credit state row. A natural person's state (it counts penalties) is not public."""
-    subject_id, kind = _subject(session, code)
-    access = read.open(subject_id)
-    # A provider's view covers only its own records; the state row counts everyone's.
-    if kind == NATURAL_PERSON and access.viewer.visibility in ("public", "provider"):
-        raise Forbidden(
-            "A natural person's credit state is not public",
-            "自然人的信用状态不予公开",
-            code="disclosure.not_public",
-        )
-    out = service.subject_summary(session, subject_id)
-    read.returned([])
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -85,22 +84,3 @@ class RecordPage(BaseModel):
     page: int
     per_page: int
     items: list[RecordView]
-
-
-class CreditSummary(BaseModel):
-    """A subject's credit state row as kept by the event consumer (never recomputed on read)."""
-
-    subject_id: int
-    counts: dict[str, int]
-    records_in_force: int
-    negative_in_force: int
-    serious_in_force: int
-    last_event_id: int
-    last_change_at: datetime | None
-    updated_at: datetime | None
-    # Kept by the evaluation step (None until the subject's first evaluation).
-    grade: str | None = None
-    score: Decimal | None = None
-    model_code: str | None = None
-    model_version: str | None = None
-    evaluated_at: datetime | None = None

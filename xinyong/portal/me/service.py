@@ -19,6 +19,8 @@ from xinyong.access import service as access_service
 from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.creditstate import service as creditstate_service
+from xinyong.creditstate.schemas import CreditSummary
 from xinyong.evaluation import service as evaluation_service
 from xinyong.evaluation.schemas import SubjectResult, WhatIf
 from xinyong.ingest import service as ingest_service
@@ -29,7 +31,6 @@ from xinyong.portal.service import Entry, FieldRow, Pager
 from xinyong.querylog import service as querylog
 from xinyong.querylog.service import ViewingPage
 from xinyong.records import service as records_service
-from xinyong.records.schemas import CreditSummary
 from xinyong.subjects.common import SubjectView
 
 RECORDS_PER_PAGE = 20
@@ -86,7 +87,7 @@ def _grade(session: Session, subject_id: int) -> tuple[SubjectResult | None, str
 def overview(session: Session, principal: Principal) -> Overview:
     me = my_subject(session, principal)
     sid = me.subject.id
-    summary = records_service.subject_summary(session, sid)
+    summary = creditstate_service.subject_summary(session, sid)
     grade, note = _grade(session, sid)
     procedures = [
         p for p in lists_service.subject_procedures(session, sid) if p.status not in _FINAL_STATUSES

@@ -12,6 +12,7 @@ from tests.records import helpers as h
 from xinyong.app import create_app
 from xinyong.core.db import Database
 from xinyong.core.settings import reset_settings
+from xinyong.creditstate import service as creditstate
 from xinyong.records import service as records
 
 
@@ -35,12 +36,12 @@ def test_serve_runs_the_tick_in_the_background_when_enabled(
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with db.session() as s:
-                if records.subject_summary(s, sid).last_event_id:
+                if creditstate.subject_summary(s, sid).last_event_id:
                     break
             time.sleep(0.05)
     with db.session() as s:
         assert records.get_record(s, rid).status == "publicity_ended"
-        assert records.subject_summary(s, sid).records_in_force == 0
+        assert creditstate.subject_summary(s, sid).records_in_force == 0
 
 
 def test_the_background_tick_is_off_in_tests(client: TestClient, db: Database) -> None:

@@ -1,5 +1,8 @@
 """The daily tick inside ``xinyong serve``: a small background task started by the app's
-lifespan. ``settings.tick_interval_seconds`` = 0 turns it off (the test suite does)."""
+lifespan. ``settings.tick_interval_seconds`` = 0 turns it off (the test suite does).
+
+It ends expired publicity (``records.store.tick``, a fact) and then brings the credit states
+up to date (``consumer.process_events``): the step above the records runs both, in that order."""
 
 from __future__ import annotations
 
@@ -9,20 +12,21 @@ from datetime import date
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
+from xinyong.creditstate import consumer
+from xinyong.records import service as records_service
+from xinyong.records import store as records_store
 
-log = logging.getLogger("xinyong.records.scheduler")
+log = logging.getLogger("xinyong.creditstate.worker")
 
 
 def run_once(db: Database, today: date | None = None) -> tuple[int, int]:
     """End expired publicity, then bring credit states up to date: (ended, events consumed).
     Two transactions, so the consumer starts without holding the tick's row locks."""
-    from xinyong.records import service
-
-    today = today or service.today_china()
+    today = today or records_service.today_china()
     with db.session() as session:
-        ended = service.tick(session, today)
+        ended = records_store.tick(session, today)
     with db.session() as session:
-        consumed = service.process_events(session)
+        consumed = consumer.process_events(session)
     return ended, consumed
 
 

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 from tests.records import helpers as h
 from xinyong.core.db import Database
 from xinyong.core.events import EventCursor
+from xinyong.creditstate import consumer
+from xinyong.creditstate import service as creditstate
 from xinyong.records import service as records
+from xinyong.records import store as records_store
 
 TYPES = [["警告"], ["暂扣许可证件"], ["吊销许可证件"], ["罚款"], ["通报批评", "责令关闭"]]
 
@@ -40,7 +43,7 @@ def _recount(session: Session, record_ids: set[int], subject_id: int) -> dict[st
 
 
 def _state(session: Session, subject_id: int) -> dict[str, object]:
-    s = records.subject_summary(session, subject_id)
+    s = creditstate.subject_summary(session, subject_id)
     return {
         "counts": s.counts,
         "records_in_force": s.records_in_force,
@@ -94,21 +97,21 @@ def test_state_equals_a_recount_after_a_random_mix_of_operations(db: Database) -
                 )
             elif op < 0.9:
                 day += timedelta(days=rng.randint(20, 200))
-                done["ended"] += records.tick(s, day)
+                done["ended"] += records_store.tick(s, day)
             else:
                 a, b = rng.sample(subjects, 2)
-                done["moved"] += records.reassign_subject(s, a, b)
+                done["moved"] += records_store.reassign_subject(s, a, b)
         if rng.random() < 0.3:
             with db.session() as s:
-                records.process_events(s)
+                consumer.process_events(s)
     assert all(done[k] for k in ("create", "corrected", "withdrawn", "ended", "moved")), done
     with db.session() as s:
-        records.process_events(s)
+        consumer.process_events(s)
     with db.session() as s:
         ids = {rid for _, rid in docs.values()}
         for sid in subjects:
             assert _state(s, sid) == _recount(s, ids, sid), sid
-        assert sum(records.subject_summary(s, sid).records_in_force for sid in subjects) == sum(
+        assert sum(creditstate.subject_summary(s, sid).records_in_force for sid in subjects) == sum(
             1 for rid in ids if records.get_record(s, rid).status == "in_force"
         )
 
@@ -117,22 +120,22 @@ def test_state_equals_a_recount_after_a_random_mix_of_operations(db: Database) -
         before = {sid: _state(s, sid) for sid in subjects}
         s.execute(update(EventCursor).where(EventCursor.consumer == "credit_state").values(last_event_id=0))
     with db.session() as s:
-        assert records.process_events(s, limit=7) > 0
+        assert consumer.process_events(s, limit=7) > 0
     with db.session() as s:
         assert {sid: _state(s, sid) for sid in subjects} == before
-        assert records.process_events(s) == 0
+        assert consumer.process_events(s) == 0
 
 
 def test_state_row_tracks_the_last_event(session: Session) -> None:
     pid = h.provider(session)
     sid = h.enterprise(session, 1)
-    assert records.subject_summary(session, sid).records_in_force == 0
+    assert creditstate.subject_summary(session, sid).records_in_force == 0
     h.store(session, sid, pid, h.penalty_row("罚1", types=["吊销许可证件"]))
     h.store(session, sid, pid, h.licence_row("许1", name="台州市测试1号有限公司"), item_code=h.LICENCE)
     # Not recomputed on read: nothing changes until the consumer runs.
-    assert records.subject_summary(session, sid).records_in_force == 0
-    assert records.process_events(session) == 2
-    state = records.subject_summary(session, sid)
+    assert creditstate.subject_summary(session, sid).records_in_force == 0
+    assert consumer.process_events(session) == 2
+    state = creditstate.subject_summary(session, sid)
     assert state.counts == {"行政处罚": 1, "行政处罚:serious": 1, "行政许可": 1}
     assert (state.records_in_force, state.negative_in_force, state.serious_in_force) == (2, 1, 1)
     assert state.last_event_id == max(e.id for e in h.events(session))
@@ -147,14 +150,14 @@ def test_reassign_moves_records_and_updates_both_subjects(session: Session) -> N
     h.store(session, a, pid, h.penalty_row("罚1", types=["吊销许可证件"]))
     h.store(session, a, pid, h.penalty_row("罚2"))
     h.store(session, b, pid, h.penalty_row("罚3"))
-    records.process_events(session)
-    assert records.reassign_subject(session, a, b) == 2
-    assert records.reassign_subject(session, a, b) == 0
+    consumer.process_events(session)
+    assert records_store.reassign_subject(session, a, b) == 2
+    assert records_store.reassign_subject(session, a, b) == 0
     assert {e.subject_id for e in h.events(session, "record.reassigned")} == {b}
     assert [e.subject_id for e in h.events(session, "subject.records_reassigned")] == [a]
-    records.process_events(session)
-    assert records.subject_summary(session, a).records_in_force == 0
-    assert records.subject_summary(session, b).records_in_force == 3
+    consumer.process_events(session)
+    assert creditstate.subject_summary(session, a).records_in_force == 0
+    assert creditstate.subject_summary(session, b).records_in_force == 3
     assert records.list_subject_records(session, b, today=date(2026, 6, 1)).total == 3
 
 
@@ -171,17 +174,17 @@ def test_consumer_waits_for_outbox_writers_still_in_flight(db: Database) -> None
         # A long submission (bulk ingest): its ledger entries wait for its end, so it holds no
         # ledger lock and another writer can commit meanwhile.
         row = h.penalty_row("罚慢")
-        request = records.StoreRequest(sid, pid, "罚慢", row, None, row["decision_date"])
-        records.store_many(slow, item=h.item(), requests=[request], defer_ledger=True)
+        request = records_store.StoreRequest(sid, pid, "罚慢", row, None, row["decision_date"])
+        records_store.store_many(slow, item=h.item(), requests=[request], defer_ledger=True)
         slow.flush()  # its event id is taken, not yet committed
         with db.session() as s:
             h.store(s, sid, pid, h.penalty_row("罚快"))
         with db.session() as s:
-            assert records.process_events(s) == 0  # gives up after the lock timeout
+            assert consumer.process_events(s) == 0  # gives up after the lock timeout
         slow.commit()
     finally:
         slow.close()
     with db.session() as s:
-        assert records.process_events(s) == 2
+        assert consumer.process_events(s) == 2
     with db.session() as s:
-        assert records.subject_summary(s, sid).records_in_force == 2
+        assert creditstate.subject_summary(s, sid).records_in_force == 2

@@ -1,0 +1,27 @@
+"""API shapes of the credit state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+
+class CreditSummary(BaseModel):
+    """A subject's credit state row as kept by the event consumer (never recomputed on read)."""
+
+    subject_id: int
+    counts: dict[str, int]
+    records_in_force: int
+    negative_in_force: int
+    serious_in_force: int
+    last_event_id: int
+    last_change_at: datetime | None
+    updated_at: datetime | None
+    # Kept by the evaluation step (None until the subject's first evaluation).
+    grade: str | None = None
+    score: Decimal | None = None
+    model_code: str | None = None
+    model_version: str | None = None
+    evaluated_at: datetime | None = None
