@@ -22,7 +22,7 @@ from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
 from xinyong.portal.account.pages import denied_page
-from xinyong.records.scheduler import lifespan as records_lifespan
+from xinyong.records.worker import lifespan as records_lifespan
 
 log = logging.getLogger("xinyong")
 
@@ -104,16 +104,16 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Every domain's background job, started with the app and stopped with it."""
     from xinyong.evaluation.worker import lifespan as evaluation_lifespan
-    from xinyong.jobs import calendar_lifespan
+    from xinyong.jobs.worker import lifespan as jobs_lifespan
     from xinyong.lists.worker import lifespan as lists_lifespan
-    from xinyong.measures.worker import lifespan as push_lifespan
+    from xinyong.measures.worker import lifespan as measures_lifespan
 
     async with AsyncExitStack() as stack:
         for lifespan in (
-            calendar_lifespan,
+            jobs_lifespan,
             records_lifespan,
             evaluation_lifespan,
-            push_lifespan,
+            measures_lifespan,
             lists_lifespan,
         ):
             await stack.enter_async_context(lifespan(app))

@@ -5,28 +5,24 @@ Assembled here, beside ``app.py``, because it spans domains: first the dates tha
 on a provisional calendar year and whose notice has since been loaded (list deadlines, feedback
 deadlines, timeliness verdicts), then records (publicity ends, credit state), then lists (period ends,
 escalations), evaluation (grades), and finally a signed ledger checkpoint over everything the run appended. Each step is idempotent and commits on its
-own, so a crash part-way is repaired by the next run."""
+own, so a crash part-way is repaired by the next run. Inside ``xinyong serve`` the first step
+(provisional dates) also runs in the background: ``jobs/worker.py``."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 
 from xinyong.core import calendar as work_calendar
-from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
-from xinyong.core.settings import get_settings
 from xinyong.evaluation import worker as evaluation_worker
 from xinyong.ingest import calendar_recompute as ingest_recompute
 from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
-from xinyong.records import scheduler as records_scheduler
-
-log = logging.getLogger("xinyong.jobs")
+from xinyong.records import worker as records_worker
 
 
 @dataclass
@@ -60,7 +56,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     moved, recounted = recompute_provisional_dates(db, day)
     with db.session() as session:
         warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
-    ended, consumed = records_scheduler.run_once(db, today)
+    ended, consumed = records_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
     with db.session() as session:
@@ -77,24 +73,3 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         timeliness_recounted=recounted,
         calendar_warning=warning,
     )
-
-
-def _calendar_log_line(result: tuple[int, int]) -> str | None:
-    moved, recounted = result
-    if not (moved or recounted):
-        return None
-    return f"calendar: {moved} deadlines recomputed, {recounted} timeliness verdicts recounted after a notice"
-
-
-# Inside ``xinyong serve``: a notice loaded in the console takes effect without waiting for the
-# nightly ``xinyong tick`` (same interval as the other background jobs; 0 = off).
-calendar_lifespan = periodic_lifespan(
-    PeriodicJob(
-        name="xinyong-calendar",
-        interval=lambda: get_settings().tick_interval_seconds,
-        run_once=lambda db: recompute_provisional_dates(db, today_china()),
-        log=log,
-        failure="recomputing provisional dates failed",
-        log_line=_calendar_log_line,
-    )
-)

@@ -10,7 +10,7 @@ from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
 
-log = logging.getLogger("xinyong.records.scheduler")
+log = logging.getLogger("xinyong.records.worker")
 
 
 def run_once(db: Database, today: date | None = None) -> tuple[int, int]:
@@ -36,7 +36,7 @@ def _log_line(result: tuple[int, int]) -> str | None:
 # Start the periodic tick when the app starts (if enabled) and stop it on shutdown.
 lifespan = periodic_lifespan(
     PeriodicJob(
-        name="xinyong-tick",
+        name="xinyong-records",
         interval=lambda: get_settings().tick_interval_seconds,
         run_once=lambda db: run_once(db),
         log=log,
