@@ -21,8 +21,12 @@ from xinyong.accounts.middleware import AccessMiddleware, policy_guard
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
-from xinyong.creditstate.worker import lifespan as tick_lifespan
+from xinyong.creditstate.worker import lifespan as creditstate_lifespan
+from xinyong.evaluation.worker import lifespan as evaluation_lifespan
 from xinyong.jobs import register_consumers
+from xinyong.jobs.worker import lifespan as jobs_lifespan
+from xinyong.lists.worker import lifespan as lists_lifespan
+from xinyong.measures.worker import lifespan as measures_lifespan
 from xinyong.portal.account.pages import denied_page
 
 log = logging.getLogger("xinyong")
@@ -104,17 +108,12 @@ def install_error_handlers(app: FastAPI) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Every domain's background job, started with the app and stopped with it."""
-    from xinyong.evaluation.worker import lifespan as evaluation_lifespan
-    from xinyong.jobs import calendar_lifespan
-    from xinyong.lists.worker import lifespan as lists_lifespan
-    from xinyong.measures.worker import lifespan as push_lifespan
-
     async with AsyncExitStack() as stack:
         for lifespan in (
-            calendar_lifespan,
-            tick_lifespan,
+            jobs_lifespan,
+            creditstate_lifespan,
             evaluation_lifespan,
-            push_lifespan,
+            measures_lifespan,
             lists_lifespan,
         ):
             await stack.enter_async_context(lifespan(app))
@@ -148,7 +147,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         description="公共信用信息平台 API. JSON under /api/v1/. Errors: {error: {code, message, message_zh, details}}.",
         docs_url=None,
         redoc_url=None,
-        lifespan=_lifespan,  # background jobs: records tick, evaluation consumer (each can be off)
+        lifespan=_lifespan,  # background jobs: each domain's worker.py (each can be off)
         dependencies=[Depends(policy_guard)],  # behind AccessMiddleware: the checked route is the one run
     )
     app.state.db = db or get_database()

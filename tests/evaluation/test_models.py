@@ -36,7 +36,7 @@ def _fails(raw: dict[str, Any], rule: str) -> ModelError:
 
 
 def test_shipped_models_are_valid_and_compile_for_duckdb_and_spark() -> None:
-    specs = service.validate_directory(MODELS)
+    specs = service.load_model_files(MODELS)
     assert {s.code for s in specs} == {"enterprise", "small_entities"}
     enterprise = next(s for s in specs if s.code == "enterprise")
     # The Taizhou dimensions on the Zhejiang 1000-point scale, grades 优/良/中/差.

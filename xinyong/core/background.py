@@ -33,7 +33,7 @@ T = TypeVar("T")
 class PeriodicJob(Generic[T]):
     """One background job.
 
-    ``name``: the asyncio task name (``xinyong-tick`` ...). ``interval``: seconds between the end
+    ``name``: the asyncio task name (``xinyong-<domain>``: ``xinyong-records`` ...). ``interval``: seconds between the end
     of one run and the start of the next, read once when the app starts (0 or less: off).
     ``run_once``: the work, given the app's database; it runs in a worker thread. ``log_line``:
     what to log at INFO after a run (``None``: nothing, e.g. when there was nothing to do).

@@ -171,6 +171,11 @@ def _load(path: str, _mtime: int) -> StatutoryRules:
         ) from exc
 
 
+def reset_statutory_rules_cache() -> None:
+    """Forget the loaded statutory holiday rules (the next load reads the file again)."""
+    _load.cache_clear()
+
+
 def provisional_years(
     rules: StatutoryRules, noticed: Iterable[int], this_year: int
 ) -> dict[int, ProvisionalYear]:

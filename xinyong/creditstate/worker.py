@@ -40,7 +40,7 @@ def _log_line(result: tuple[int, int]) -> str | None:
 # Start the periodic tick when the app starts (if enabled) and stop it on shutdown.
 lifespan = periodic_lifespan(
     PeriodicJob(
-        name="xinyong-tick",
+        name="xinyong-creditstate",
         interval=lambda: get_settings().tick_interval_seconds,
         run_once=lambda db: run_once(db),
         log=log,

@@ -24,11 +24,11 @@ from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
+from xinyong.demo import lists as lists_demo
+from xinyong.demo import measures as measures_demo
 from xinyong.demo import samples
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
-from xinyong.lists import demo as lists_demo
-from xinyong.measures import demo as measures_demo
 from xinyong.records import service as records_service
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service

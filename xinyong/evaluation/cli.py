@@ -59,7 +59,7 @@ def validate(
     from xinyong.evaluation import service
 
     try:
-        specs = service.validate_directory(directory or service.models_dir())
+        specs = service.load_model_files(directory or service.models_dir())
     except DomainError as exc:
         console.print(f"[red]无效[/red] {exc.message_zh}\n{exc.message}")
         raise typer.Exit(1) from None

@@ -87,20 +87,21 @@ __all__ = [
     "evaluate_subjects",
     "explain",
     "get_model",
+    "get_model_files",
     "get_run",
     "history",
     "items_returned",
     "list_models",
     "list_runs",
+    "load_model_files",
     "preview_draft",
     "process_events",
-    "published_models",
     "reproduce",
+    "reset_model_files_cache",
     "run_batch",
     "run_report",
     "subject_under_model",
     "sync_models",
-    "validate_directory",
     "whatif",
 ]
 
@@ -113,7 +114,7 @@ def models_dir() -> Path:
     return Path(get_settings().ruleset_dir) / "models"
 
 
-def validate_directory(directory: Path) -> list[ModelSpec]:
+def load_model_files(directory: Path) -> list[ModelSpec]:
     """Load and validate every model file under ``directory`` (``ModelError`` on the first
     problem): the files one by one, then the set (one model per subject kind at a time)."""
     catalog = catalog_service.get_catalog()
@@ -155,7 +156,7 @@ _models_lock = threading.Lock()
 _models_cache: dict[tuple[str, tuple[tuple[str, float], ...]], list[tuple[ModelSpec, str]]] = {}
 
 
-def published_models() -> list[tuple[ModelSpec, str]]:
+def get_model_files() -> list[tuple[ModelSpec, str]]:
     """The ruleset's model files (validated), with their file names; re-read when a file changes."""
     directory = models_dir()
     files = sorted(directory.glob("*.yaml"))
@@ -163,18 +164,24 @@ def published_models() -> list[tuple[ModelSpec, str]]:
     with _models_lock:
         hit = _models_cache.get(key)
         if hit is None:
-            specs = validate_directory(directory)
+            specs = load_model_files(directory)
             hit = [(s, p.name) for s, p in zip(specs, files, strict=True)]
             _models_cache.clear()
             _models_cache[key] = hit
         return hit
 
 
+def reset_model_files_cache() -> None:
+    """Forget the loaded model files (the next ``get_model_files`` reads them again)."""
+    with _models_lock:
+        _models_cache.clear()
+
+
 def models_in_force(as_of: date) -> list[ModelSpec]:
     """For each subject kind, the published model version in force on ``as_of`` (the latest
     ``effective_from`` not after it); one entry per model version."""
     best: dict[str, ModelSpec] = {}
-    for spec, _ in published_models():
+    for spec, _ in get_model_files():
         if spec.effective_from > as_of:
             continue
         for kind in spec.subject_kinds:
@@ -208,7 +215,7 @@ def sync_models(session: Session) -> list[ModelInfo]:
     to the ledger (``evaluation.model``); an existing version whose content changed is refused:
     a model change needs a new version, so past grades stay reproducible."""
     out = []
-    for spec, filename in published_models():
+    for spec, filename in get_model_files():
         out.append(_model_info(_register(session, spec, "published", filename)))
     return out
 
@@ -521,7 +528,7 @@ def _model_row(session: Session, spec: ModelSpec, status: str = "published") -> 
     )
     if row is None:
         filename = next(
-            (f for s, f in published_models() if s.code == spec.code and s.version == spec.version), None
+            (f for s, f in get_model_files() if s.code == spec.code and s.version == spec.version), None
         )
         row = _register(session, spec, status, filename)
     return row

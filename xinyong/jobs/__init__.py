@@ -6,20 +6,18 @@ on a provisional calendar year and whose notice has since been loaded (list dead
 deadlines, timeliness verdicts), then records and the credit state (publicity ends, state rows),
 then lists (period ends, escalations), evaluation (grades), and finally a signed ledger checkpoint
 over everything the run appended. Each step is idempotent and commits on its own, so a crash
-part-way is repaired by the next run."""
+part-way is repaired by the next run. Inside ``xinyong serve`` the first step (provisional dates)
+also runs in the background: ``jobs/worker.py``."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 
 from xinyong.core import calendar as work_calendar
 from xinyong.core import events
-from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
-from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.creditstate import worker as creditstate_worker
 from xinyong.evaluation import worker as evaluation_worker
@@ -28,8 +26,6 @@ from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
-
-log = logging.getLogger("xinyong.jobs")
 
 
 @dataclass
@@ -80,27 +76,6 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         timeliness_recounted=recounted,
         calendar_warning=warning,
     )
-
-
-def _calendar_log_line(result: tuple[int, int]) -> str | None:
-    moved, recounted = result
-    if not (moved or recounted):
-        return None
-    return f"calendar: {moved} deadlines recomputed, {recounted} timeliness verdicts recounted after a notice"
-
-
-# Inside ``xinyong serve``: a notice loaded in the console takes effect without waiting for the
-# nightly ``xinyong tick`` (same interval as the other background jobs; 0 = off).
-calendar_lifespan = periodic_lifespan(
-    PeriodicJob(
-        name="xinyong-calendar",
-        interval=lambda: get_settings().tick_interval_seconds,
-        run_once=lambda db: recompute_provisional_dates(db, today_china()),
-        log=log,
-        failure="recomputing provisional dates failed",
-        log_line=_calendar_log_line,
-    )
-)
 
 
 def register_consumers() -> None:

@@ -435,3 +435,9 @@ def get_list_rules() -> ListRules:
                 _cache.clear()
                 _cache[key] = rules
     return rules
+
+
+def reset_list_rules_cache() -> None:
+    """Forget the loaded list types (the next ``get_list_rules`` reads the files again)."""
+    with _lock:
+        _cache.clear()

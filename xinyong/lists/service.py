@@ -1284,6 +1284,32 @@ def withdraw(
 # Reading
 
 
+def procedure_exists(session: Session, *, dedup_key: str) -> bool:
+    """Whether a procedure with this dedup key exists (in any state)."""
+    return session.scalar(select(ListProcedure.id).where(ListProcedure.dedup_key == dedup_key)) is not None
+
+
+def count_procedures(session: Session) -> int:
+    """How many procedures there are, in every state."""
+    return session.scalar(select(func.count(ListProcedure.id))) or 0
+
+
+def procedure_subject_ids(session: Session) -> set[int]:
+    """The subjects that have any procedure, in any state."""
+    return set(session.scalars(select(ListProcedure.subject_id)))
+
+
+def procedure_list_type(session: Session, procedure_id: int) -> str:
+    """The list type code of a procedure (``NotFound`` if there is none)."""
+    return _load(session, procedure_id).list_type
+
+
+def procedure_status_counts(session: Session) -> dict[str, int]:
+    """How many procedures are in each status, by status code in order."""
+    rows = session.execute(select(ListProcedure.status, func.count()).group_by(ListProcedure.status))
+    return dict(sorted((status, n) for status, n in rows))
+
+
 def get_procedure(
     session: Session, procedure_id: int, *, actor: Actor, today: date | None = None
 ) -> ProcedureView:

@@ -241,6 +241,12 @@ def _subscription(session: Session, subscription_id: int, caller: Caller | None)
     return sub
 
 
+def has_subscription(session: Session, department_code: str) -> bool:
+    """Whether the department has any subscription (active or not)."""
+    stmt = select(PushSubscription.id).where(PushSubscription.department_code == department_code)
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def list_subscriptions(session: Session, caller: Caller) -> list[SubscriptionOut]:
     stmt = select(PushSubscription).order_by(PushSubscription.id)
     if not caller.is_staff:

@@ -31,7 +31,7 @@ def run_once(db: Database) -> None:
 # run_once logs what it did itself.
 lifespan = periodic_lifespan(
     PeriodicJob(
-        name="xinyong-push",
+        name="xinyong-measures",
         interval=lambda: get_settings().push_poll_seconds,
         run_once=run_once,
         log=log,

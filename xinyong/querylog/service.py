@@ -108,10 +108,9 @@ def _mtime(path: Path) -> float:
     return path.stat().st_mtime if path.is_file() else 0.0
 
 
-@lru_cache(maxsize=8)
-def _purposes_file(path: str, _mtime: float) -> _PurposesFile:
-    p = Path(path)
-    parsed = validate_file(_PurposesFile, p, read_yaml(p))
+def load_purposes(path: Path) -> _PurposesFile:
+    """Parse and validate a ruleset's ``purposes.yaml`` (``InvalidInput`` names the problem)."""
+    parsed = validate_file(_PurposesFile, path, read_yaml(path))
     for code, entry in parsed.purposes.items():
         for v in entry.versions:
             bad = set(v.roles) - set(ACCOUNT_ROLES)
@@ -123,6 +122,11 @@ def _purposes_file(path: str, _mtime: float) -> _PurposesFile:
                     purpose=code,
                 )
     return parsed
+
+
+@lru_cache(maxsize=8)
+def _purposes_file(path: str, _mtime: float) -> _PurposesFile:
+    return load_purposes(Path(path))
 
 
 @lru_cache(maxsize=8)
@@ -139,6 +143,13 @@ def list_purposes(today: date | None = None) -> list[Purpose]:
 _purposes_seen: dict[Path, tuple[str, float, float]] = {}  # ruleset dir → (file, mtime, looked at)
 # How often the purposes file is looked at for edits (seconds; every non-public query asks).
 _PURPOSES_RECHECK = 1.0
+
+
+def reset_purposes_cache() -> None:
+    """Forget the loaded purposes (the next query reads ``purposes.yaml`` again)."""
+    _purposes_seen.clear()
+    _purposes_file.cache_clear()
+    _purposes_in_force.cache_clear()
 
 
 def _purposes_version() -> tuple[str, float]:

@@ -15,11 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.lists import service
-from xinyong.lists.models import ListProcedure
 from xinyong.lists.service import Actor
 
 OFFICE = Actor("demo:TZ-XYB", "credit_office")
@@ -46,16 +44,16 @@ def seed_lists(session: Session, *, seed: int, today: date | None = None) -> Lis
 
     summary = ListsSeedSummary()
     today = today or service.today_china()
-    if session.scalar(select(ListProcedure.id).where(ListProcedure.dedup_key == _MARKER)) is not None:
+    if service.procedure_exists(session, dedup_key=_MARKER):
         summary.already_seeded = True
         return summary
     while service.process_events(session):
         session.commit()
-    summary.automatic = len(list(session.scalars(select(ListProcedure.id))))
+    summary.automatic = service.count_procedures(session)
 
     rng = random.Random(f"{seed}/lists")
     providers = {p.id: p.code for p in ingest_service.list_providers(session)}
-    busy = set(session.scalars(select(ListProcedure.subject_id)))
+    busy = service.procedure_subject_ids(session)
     # Enterprises with a penalty (the basis of black and watch listings) and without any.
     penalties: dict[int, list[int]] = defaultdict(list)
     for r in records_service.evaluation_records(
@@ -188,9 +186,7 @@ def seed_lists(session: Session, *, seed: int, today: date | None = None) -> Lis
         )
 
     def _lt(pid: int) -> str:
-        proc = session.get(ListProcedure, pid)
-        assert proc is not None
-        return proc.list_type
+        return service.procedure_list_type(session, pid)
 
     # 严重失信主体名单: published and rectified after a prompt interview.
     scenario(
@@ -304,10 +300,7 @@ def seed_lists(session: Session, *, seed: int, today: date | None = None) -> Lis
     while service.process_events(session):
         session.commit()
     summary.scenarios = len(made)
-    counts: dict[str, int] = defaultdict(int)
-    for status in session.scalars(select(ListProcedure.status)):
-        counts[status] += 1
-    summary.by_status = dict(sorted(counts.items()))
+    summary.by_status = service.procedure_status_counts(session)
     return summary
 
 

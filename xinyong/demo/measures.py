@@ -4,12 +4,10 @@ to new penalties and judgment debtors, and reports back what it applied."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
 from xinyong.measures import push
-from xinyong.measures.models import PushSubscription
 
 DEPARTMENT = ("TZ-CZJ", "台州市财政局")
 SCOPES = ("checks:read", "subscriptions:read", "subscriptions:write", "feedback:read", "feedback:write")
@@ -21,10 +19,7 @@ def seed_subscriber(session: Session) -> str | None:
     """Register the subscriber department, its API key and its webhook subscription; returns the
     key (shown once), or None when the demo city already has the subscriber."""
     code, name = DEPARTMENT
-    if (
-        session.scalar(select(PushSubscription.id).where(PushSubscription.department_code == code))
-        is not None
-    ):
+    if push.has_subscription(session, code):
         return None
     if code not in {d.code for d in accounts_service.list_departments(session)}:
         accounts_service.create_department(session, code, name, by="demo")
