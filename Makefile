@@ -32,6 +32,7 @@ lint: install-test
 	$(BIN)/ruff check xinyong tests bench
 	$(BIN)/ruff format --check xinyong tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # Browser tests drive Debian's Chromium, never a downloaded browser; a CJK font makes pages and
 # screenshots show Chinese glyphs. Installed with apt-get only when missing (sudo if not root).

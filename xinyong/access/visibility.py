@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, and_, or_, true
 
 from xinyong.catalog.service import SUBJECT_NAME, CatalogItem
 from xinyong.core.errors import InvalidInput
-from xinyong.core.identifiers import mask_id_number
+from xinyong.core.identifiers import mask_id_number, mask_person_name
 
 Visibility = Literal["public", "subject", "government", "provider"]
 VISIBILITIES: tuple[str, ...] = ("public", "subject", "government", "provider")
@@ -188,9 +188,3 @@ def visible_fields(
             value = mask_person_name(str(value))
         out[code] = value
     return out
-
-
-def mask_person_name(name: str) -> str:
-    """张三丰 → 张**: the surname stays, the given name is hidden."""
-    name = name.strip()
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else name

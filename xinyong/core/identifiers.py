@@ -365,3 +365,9 @@ def mask_id_number(code: str) -> str:
     if len(c) <= 10:
         return "*" * len(c)
     return c[:6] + "*" * (len(c) - 10) + c[-4:]
+
+
+def mask_person_name(name: str) -> str:
+    """张三丰 → 张**: the surname stays, the given name is hidden."""
+    name = name.strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else name

@@ -20,7 +20,7 @@ from xinyong.access.service import Access, FileRead
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
-from xinyong.core.errors import Forbidden
+from xinyong.core.errors import Forbidden, NotFound
 from xinyong.evaluation import service
 from xinyong.evaluation.schemas import (
     Backtest,
@@ -131,8 +131,6 @@ def models(session: Session = Depends(get_session, scope="function")) -> list[Mo
 def model(model_id: int, session: Session = Depends(get_session, scope="function")) -> ModelDetail:
     detail = service.get_model(session, model_id)
     if detail.status != "published":
-        from xinyong.core.errors import NotFound
-
         raise NotFound(
             f"Evaluation model {model_id} not found",
             f"未找到评价模型 {model_id}",

@@ -20,9 +20,12 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from xinyong.core.errors import InvalidInput
 from xinyong.creditstate import service as creditstate_service
 from xinyong.evaluation import features as F
 from xinyong.evaluation.model import Compiled
+from xinyong.records import service as records_service
+from xinyong.subjects import service as subjects_service
 
 SUBJECT_SCHEMA = pa.schema(
     [
@@ -144,8 +147,6 @@ def load_inputs(
 ) -> Inputs:
     """Read the store (through the subjects, records and credit state services) into Arrow input
     relations."""
-    from xinyong.records import service as records_service
-    from xinyong.subjects import service as subjects_service
 
     fact_map: dict[str, list[str]] = {}
     for item, fld in facts:
@@ -281,8 +282,6 @@ def run(compiled: Compiled, inputs: Inputs, engine: str = "duckdb") -> pa.Table:
     try:
         runner = ENGINES[engine]
     except KeyError:
-        from xinyong.core.errors import InvalidInput
-
         raise InvalidInput(
             f"Unknown engine {engine!r} (duckdb or spark)",
             f"未知的计算引擎 {engine}（可选 duckdb、spark）",

@@ -67,6 +67,8 @@ from xinyong.evaluation.schemas import (
     WhatIf,
 )
 from xinyong.ledger import service as ledger
+from xinyong.records import service as records_service
+from xinyong.subjects import service as subjects_service
 
 log = logging.getLogger("xinyong.evaluation")
 
@@ -349,8 +351,6 @@ def compiled_for(spec: ModelSpec, as_of: date) -> Compiled:
 
 
 def _today() -> date:
-    from xinyong.records import service as records_service
-
     return records_service.today_china()
 
 
@@ -918,8 +918,6 @@ def reproduce(session: Session, run_id: int, subject_ids: Sequence[int] | None =
 
 
 def _spec_for_subject(session: Session, subject_id: int, as_of: date) -> ModelSpec:
-    from xinyong.subjects import service as subjects_service
-
     subject = subjects_service.get_subject(session, subject_id)
     for spec in models_in_force(as_of):
         if subject.kind in spec.subject_kinds:
@@ -966,7 +964,6 @@ def whatif(session: Session, subject_id: int, as_of: date | None = None) -> What
     """Which negative records, if repaired (or expired) today, would change the grade; on which
     day each publicity window ends by itself; and the grade on each of those days if nothing
     else changes."""
-    from xinyong.records import service as records_service
 
     as_of = as_of or _today()
     spec = _spec_for_subject(session, subject_id, as_of)
@@ -1034,7 +1031,6 @@ def items_returned(session: Session, answer: SubjectResult | WhatIf | None = Non
     """What a read of a subject's evaluation returns, as query-log item codes: ``evaluation``
     (the grade, score and history) and the catalog items of the records the answer cites (in its
     reasons and indicator citations, or its what-if rows), sorted."""
-    from xinyong.records import service as records_service
 
     items = {EVALUATION_ITEM}
     results: list[SubjectResult] = []
@@ -1239,7 +1235,6 @@ def backtest(session: Session, *, model_code: str = "enterprise", cutoff: date |
     """Grade every subject on the records DECIDED by ``cutoff`` (default: horizon months before
     today) and check whether low grades are followed by serious penalties decided within the
     model's horizon. On the demo city this is SYNTHETIC data and says nothing about reality."""
-    from xinyong.records import service as records_service
 
     today = _today()
     spec = next((s for s in models_in_force(today) if s.code == model_code), None)
@@ -1260,7 +1255,6 @@ def backtest(session: Session, *, model_code: str = "enterprise", cutoff: date |
         facts=_fact_map(spec),
         include_ended=True,
     )
-    from xinyong.subjects import service as subjects_service
 
     subjects = eng.subjects_table(subjects_service.evaluation_subjects(session, kinds=spec.subject_kinds), {})
     # Records as they stood at the cutoff: decided by then and (by their window) still shown.

@@ -9,13 +9,13 @@ import logging
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
+from xinyong.evaluation import service
 
 log = logging.getLogger("xinyong.evaluation.worker")
 
 
 def run_once(db: Database) -> int:
     """Consume pending events once (one transaction); returns how many."""
-    from xinyong.evaluation import service
 
     with db.session() as session:
         return service.process_events(session)

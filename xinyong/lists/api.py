@@ -35,6 +35,7 @@ from xinyong.lists.schemas import (
     StatementIn,
     WithdrawalIn,
 )
+from xinyong.subjects import service as subjects_service
 
 router = APIRouter(prefix="/api/v1/lists", tags=["lists"])
 
@@ -123,8 +124,6 @@ def procedures(
     """The procedures the caller may see: a provider its department's, staff and regulators all."""
     subject_id = None
     if subject_code:
-        from xinyong.subjects import service as subjects_service
-
         subject_id = subjects_service.get_by_code(session, subject_code).id
     return service.list_procedures(
         session,
@@ -142,8 +141,6 @@ def propose(
     body: ProposalIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
-    from xinyong.subjects import service as subjects_service
-
     subject = subjects_service.get_by_code(step.session, body.subject_code)
     return step.run(
         service.propose,

@@ -25,9 +25,11 @@ from xinyong.catalog.ruleset import (
     Sourced,
     Strict,
     latest_in_force,
+    normalise_key,
     read_yaml,
     validate_file,
 )
+from xinyong.catalog.service import get_catalog, load_catalog
 from xinyong.core.errors import NotFound
 from xinyong.core.settings import get_settings
 
@@ -339,9 +341,6 @@ def load_list_type(path: Path) -> ListType:
 
 
 def _cross_check(types: dict[str, ListType], paths: dict[str, Path]) -> None:
-    from xinyong.catalog.ruleset import normalise_key
-    from xinyong.catalog.service import get_catalog, load_catalog
-
     directory = next(iter(paths.values())).parent.parent
     configured = Path(get_settings().ruleset_dir).resolve()
     catalog = get_catalog() if directory.resolve() == configured else load_catalog(directory)

@@ -56,6 +56,7 @@ from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
 from xinyong.core.events import Event, emit, pending, wait_for_writers
 from xinyong.creditstate import service as creditstate_service
+from xinyong.ingest import service as ingest_service
 from xinyong.ledger import service as ledger
 from xinyong.lists.models import (
     ACTIVE_STATUSES,
@@ -87,6 +88,8 @@ from xinyong.lists.schemas import (
     SubjectRef,
     TickResult,
 )
+from xinyong.records import service as records_service
+from xinyong.subjects import service as subjects_service
 
 if TYPE_CHECKING:
     from xinyong.subjects.common import SubjectView
@@ -281,8 +284,6 @@ def _is_overdue(step: str, due: date | None, today: date) -> bool:
 
 
 def _subject_ref(session: Session, subject_id: int) -> SubjectRef:
-    from xinyong.subjects import service as subjects_service
-
     s = subjects_service.get_subject(session, subject_id)
     return SubjectRef(id=s.id, kind=s.kind, name=s.name, code=s.uscc or s.id_number_masked)
 
@@ -571,14 +572,11 @@ def _record_step(
 def _department_name(session: Session, code: str | None, lt: ListType) -> str:
     if code is None:
         return lt.deciding_department.name_zh
-    from xinyong.ingest import service as ingest_service
 
     return ingest_service.get_provider(session, code).name
 
 
 def _check_department(session: Session, code: str) -> str:
-    from xinyong.ingest import service as ingest_service
-
     try:
         return ingest_service.get_provider(session, code).code
     except NotFound:
@@ -637,8 +635,6 @@ def propose(
 ) -> ProcedureView:
     """Start a procedure (提议列入). A provider proposes for its own department; the credit office
     for any department it names (or itself). One open or active procedure per subject and type."""
-    from xinyong.records import service as records_service
-    from xinyong.subjects import service as subjects_service
 
     today = today or today_china()
     rules = get_list_rules()
@@ -879,7 +875,6 @@ def _liable_persons(
 ) -> list[ListLiablePerson]:
     """The persons liable with a listed organisation: as given in the decision, else the
     registered legal representative and actual controller (linked natural-person subjects)."""
-    from xinyong.subjects import service as subjects_service
 
     subject = subjects_service.get_subject(session, proc.subject_id)
     if subject.kind == "natural_person":
@@ -1441,9 +1436,6 @@ def queue(
 
 
 def _public_member(session: Session, proc: ListProcedure, lt: ListType | None) -> PublicMember:
-    from xinyong.records import service as records_service
-    from xinyong.subjects import service as subjects_service
-
     s = subjects_service.get_subject(session, proc.subject_id)
     person = s.kind == "natural_person"
     return PublicMember(
@@ -1648,8 +1640,6 @@ def _provider(session: Session, ctx: _Context, provider_id: int | None) -> tuple
     if provider_id is None:
         return None
     if not ctx.providers:
-        from xinyong.ingest import service as ingest_service
-
         ctx.providers = {p.id: (p.code, p.name) for p in ingest_service.list_providers(session)}
     return ctx.providers.get(provider_id)
 
@@ -1701,7 +1691,6 @@ def _eligible_subject(
     """The subject an automatic proposal under ``crit`` of ``lt`` would concern, or None when it
     has a procedure of the list already, sits on an excluding list, is unknown or merged, or is
     of a kind the list type or the criterion does not take."""
-    from xinyong.subjects import service as subjects_service
 
     if _current_procedure(session, subject_id, lt.code) is not None:
         return None
@@ -1727,8 +1716,6 @@ def _propose_from_record(
     record_id: int,
     day: date,
 ) -> None:
-    from xinyong.records import service as records_service
-
     dedup = f"{lt.code}:record:{record_id}"
     if session.scalar(select(ListProcedure.id).where(ListProcedure.dedup_key == dedup)) is not None:
         return

@@ -12,6 +12,7 @@ from datetime import date
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
+from xinyong.lists import service
 
 log = logging.getLogger("xinyong.lists.worker")
 
@@ -27,7 +28,6 @@ class RunResult:
 def run_once(db: Database, today: date | None = None) -> RunResult:
     """Consume pending events, run the tick for ``today``, then consume the events the tick
     wrote (each in its own transaction)."""
-    from xinyong.lists import service
 
     today = today or service.today_china()
     with db.session() as session:

@@ -9,13 +9,12 @@ import logging
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
 from xinyong.core.settings import get_settings
+from xinyong.measures import push
 
 log = logging.getLogger("xinyong.measures.worker")
 
 
 def run_once(db: Database) -> None:
-    from xinyong.measures import push
-
     result = push.run_once(db)
     if result.events_consumed or result.delivered or result.dead:
         log.info(

@@ -25,6 +25,7 @@ from xinyong.core.bulk import select_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound
+from xinyong.core.identifiers import mask_person_name
 from xinyong.records.models import Record, RecordVersion
 from xinyong.records.schemas import (
     RecordDetail,
@@ -34,6 +35,7 @@ from xinyong.records.schemas import (
     VersionInfo,
 )
 from xinyong.records.store import as_decision_date
+from xinyong.subjects import service as subjects_service
 
 # Rows handled per statement batch: bounds memory and the size of IN (...) lists.
 _CHUNK = 1000
@@ -283,8 +285,6 @@ def _view(
 
 
 def _subject_kind(session: Session, subject_id: int) -> str | None:
-    from xinyong.subjects import service as subjects_service
-
     try:
         return subjects_service.get_subject(session, subject_id).kind
     except NotFound:
@@ -323,12 +323,10 @@ class PublicityPage:
 
 def public_person_name(name: str) -> str:
     """A natural person's name as public pages show it (de-identified, see ``visibility``)."""
-    return vis.mask_person_name(name)
+    return mask_person_name(name)
 
 
 def _cross_subject_filter(visibility: str, today: date) -> list[Any]:
-    from xinyong.subjects import service as subjects_service
-
     conditions: list[Any] = list(vis.record_filter(visibility, subject_kind=None, today=today, record=Record))
     persons = subjects_service.ids_of_kind(vis.NATURAL_PERSON)
     conditions.append(~((Record.category == vis.PENALTY_CATEGORY) & Record.subject_id.in_(persons)))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.core.crypto import current_key_version, decrypt, reencrypt
-from xinyong.records import service as records_service
+from xinyong.core.identifiers import mask_person_name
 from xinyong.subjects.common import RelationView, SearchPage, SubjectBrief, SubjectView, load_subject
 from xinyong.subjects.models import Subject
 
@@ -42,7 +42,7 @@ def reencrypt_id_numbers(session: Session, *, batch: int = 500) -> int:
 def public_person_name(name: str) -> str:
     """张三丰 → 张**: the surname stays, the given name is hidden. The rule is the records
     domain's disclosure rule (one place for every public view)."""
-    return records_service.public_person_name(name)
+    return mask_person_name(name)
 
 
 def public_subject_view(view: SubjectView) -> SubjectView:

@@ -19,6 +19,7 @@ from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.paging import page_number
+from xinyong.lists.service import ACTION_ZH
 from xinyong.portal.console import service
 from xinyong.portal.console.service import Desk
 from xinyong.portal.strings import t
@@ -557,8 +558,6 @@ def procedure(
 
 
 def t_action(action: str) -> str:
-    from xinyong.lists.service import ACTION_ZH
-
     return ACTION_ZH.get(action, action)[:20]
 
 

@@ -38,6 +38,7 @@ from xinyong.lists.schemas import ProcedureView, QueueItem
 from xinyong.measures import service as measures_service
 from xinyong.measures.schemas import CheckPage, FeedbackStats
 from xinyong.portal.service import Option, Pager
+from xinyong.records import service as records_service
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.common import CASE_KINDS, RESOLUTIONS, CasePage, GovernanceReport
 
@@ -561,7 +562,6 @@ def discard(session: Session, desk: Desk, quarantine_id: int, note: str) -> Quar
 def resubmitted_links(session: Session, desk: Desk, submission_id: str) -> list[tuple[str, str]]:
     """(name, page href) of the subjects whose records a submission stored, for a link after a
     correction ("the record is now on the subject's page")."""
-    from xinyong.records import service as records_service
 
     own = _own_provider(desk)
     out: list[tuple[str, str]] = []
