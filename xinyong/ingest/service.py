@@ -13,36 +13,46 @@ is processed so each subject's credit state is current.
 from __future__ import annotations
 
 from xinyong.core.clock import CHINA_TZ
+from xinyong.ingest.metrics import (
+    item_metrics,
+    provider_metrics,
+)
+from xinyong.ingest.providers import (
+    authenticate,
+    create_provider,
+    get_provider,
+    list_providers,
+    rotate_key,
+    set_active,
+    set_items,
+)
+from xinyong.ingest.quarantine import (
+    correct_and_resubmit,
+    discard,
+    get_quarantine,
+    list_quarantine,
+)
+from xinyong.ingest.rows import (
+    ProgressCallback,
+    late_warning,
+)
 from xinyong.ingest.submission import (
     ACCEPTED,
     CHANNELS,
+    get_submission,
+    list_submission_rows,
+    list_submissions,
+    submit,
+    submit_file,
+)
+from xinyong.ingest.views import (
     ItemMetrics,
     Page,
-    ProgressCallback,
     ProviderInfo,
     ProviderMetrics,
     QuarantineInfo,
     RowResult,
     SubmissionResult,
-    authenticate,
-    correct_and_resubmit,
-    create_provider,
-    discard,
-    get_provider,
-    get_quarantine,
-    get_submission,
-    item_metrics,
-    late_warning,
-    list_providers,
-    list_quarantine,
-    list_submission_rows,
-    list_submissions,
-    provider_metrics,
-    rotate_key,
-    set_active,
-    set_items,
-    submit,
-    submit_file,
 )
 
 __all__ = [
