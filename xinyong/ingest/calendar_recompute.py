@@ -20,7 +20,8 @@ from xinyong.catalog.service import get_catalog
 from xinyong.core.calendar import PROVISIONAL, load_calendar
 from xinyong.core.errors import DomainError
 from xinyong.ingest.models import Submission, SubmissionRow
-from xinyong.ingest.service import _receipt, late_warning
+from xinyong.ingest.rows import late_warning
+from xinyong.ingest.submission import _receipt
 from xinyong.ledger import service as ledger
 from xinyong.records import service as records_service
 
