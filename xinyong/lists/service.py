@@ -35,41 +35,51 @@ The first kind is a membership of the subject itself; the second says the subjec
 person) is recorded as liable for an organisation's listing (浙江条例第二十七条).
 """
 
+from xinyong.core.clock import today_china
 from xinyong.lists.common import (
     ACTION_ZH,
     INTERVIEW_ZH,
     MEMBERSHIPS_CHANGED,
     SYSTEM,
     Actor,
+    get_list_type,
+    list_types,
+)
+from xinyong.lists.consumer import (
+    process_events,
+    settle,
+)
+from xinyong.lists.listing import (
+    exit_list,
+    publish,
+    record_interview,
+    record_rectification,
+    withdraw,
+)
+from xinyong.lists.procedure import (
+    decide,
+    file_statement,
+    notice,
+    propose,
+)
+from xinyong.lists.queries import (
     announcement,
     announcements,
     count_procedures,
-    decide,
-    exit_list,
-    file_statement,
-    get_list_type,
     get_procedure,
     list_procedures,
-    list_types,
     memberships,
-    notice,
     procedure_exists,
     procedure_list_type,
     procedure_status_counts,
     procedure_subject_ids,
-    process_events,
-    propose,
     public_counts,
     public_members,
-    publish,
     queue,
-    record_interview,
-    record_rectification,
-    settle,
     subject_procedures,
+)
+from xinyong.lists.tick import (
     tick,
-    today_china,
-    withdraw,
 )
 
 __all__ = [
