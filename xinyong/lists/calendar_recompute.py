@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from xinyong.core.calendar import PROVISIONAL, DateMove, load_calendar
 from xinyong.ledger import service as ledger
+from xinyong.lists.common import RECOMPUTED, SYSTEM, _refresh_deadlines
 from xinyong.lists.models import FINAL_STATUSES, ListProcedure, ListStep
 from xinyong.lists.rules import get_list_rules
-from xinyong.lists.service import RECOMPUTED, SYSTEM, _refresh_deadlines
 
 DUE_FIELDS = (
     "notice_due",
