@@ -14,6 +14,7 @@ from tests.evaluation import helpers as h
 from xinyong.core.errors import Conflict
 from xinyong.core.events import Event
 from xinyong.creditstate import service as creditstate
+from xinyong.evaluation import run as evaluation_run
 from xinyong.evaluation import service
 from xinyong.ledger.models import LedgerEntry
 from xinyong.records import service as records
@@ -259,7 +260,7 @@ def test_blacklist_veto_reads_list_membership_from_the_inputs(session: Session, 
     """The lists domain keeps memberships on the credit state row; the engine sees them as the
     subjects relation's ``lists`` column and vetoes the grade to D."""
     spec = next(s for s in service.models_in_force(h.AS_OF) if s.code == "enterprise")
-    inputs = service._inputs(session, [spec], h.AS_OF)
+    inputs = evaluation_run._inputs(session, [spec], h.AS_OF)
     marked = inputs.subjects.to_pylist()
     for row in marked:
         if row["subject_id"] == city["star"]:
