@@ -16,15 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from xinyong.catalog.calendar import add_override, load_notice
 from xinyong.core import calendar as cal
 from xinyong.core.calendar_notice import read_notice_file
+from xinyong.core.cli_errors import fail
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 
 calendar_app = typer.Typer(help="工作日历：法定节假日与调休 (working-day calendar).", no_args_is_help=True)
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
-    return typer.Exit(1)
 
 
 def _parse_date(value: str) -> date:
@@ -86,7 +82,7 @@ def calendar_add(
     try:
         result = calendar.add_working_days(day, n)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _echo_dated(result.isoformat(), calendar, day, result)
 
 
@@ -118,7 +114,7 @@ def calendar_between(
     try:
         count = calendar.working_days_between(a, b)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _echo_dated(str(count), calendar, a, b)
 
 
@@ -178,7 +174,7 @@ def calendar_override(
         with db.session() as session:
             o = add_override(session, d, workday, name, source, by="cli")
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"{o.day.isoformat()} {'工作日' if o.is_workday else '休息日'} {o.name}")
 
 

@@ -8,7 +8,6 @@ from enum import StrEnum
 
 import typer
 
-from xinyong.core.errors import DomainError
 from xinyong.core.identifiers import check_id
 
 id_app = typer.Typer(help="统一社会信用代码 / 居民身份证号码校验 (identifier checks).", no_args_is_help=True)
@@ -17,11 +16,6 @@ id_app = typer.Typer(help="统一社会信用代码 / 居民身份证号码校�
 class KindChoice(StrEnum):
     uscc = "uscc"
     ric = "ric"
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
-    return typer.Exit(1)
 
 
 @id_app.command("check")

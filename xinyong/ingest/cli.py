@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.ingest import service
@@ -33,13 +34,6 @@ quarantine_app = typer.Typer(
 
 # How many row problems the CLI prints before pointing to the full list.
 _SHOWN_PROBLEMS = 20
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    err_console.print(f"[red]{exc.message_zh}[/red]  ({exc.code}: {exc.message})")
-    if exc.details:
-        err_console.print(json.dumps(exc.details, ensure_ascii=False, default=str))
-    return typer.Exit(2)
 
 
 def ingest(
@@ -75,7 +69,7 @@ def ingest(
             result = service.submit_file(session, provider, item, fh, file.name, progress=progress)
         except DomainError as exc:
             bar.stop()
-            raise _fail(exc) from None
+            raise fail(exc, 2) from None
     _print_result(result)
 
 
@@ -133,7 +127,7 @@ def provider_add(
         with get_database().session() as session:
             info, key = service.create_provider(session, code, name, uscc, item)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, 2) from None
     console.print(f"[green]已登记[/green] {info.code} {info.name}  目录项: {', '.join(info.items) or '-'}")
     console.print("API 密钥（仅显示一次，请妥善保存）:")
     print(key)
@@ -157,7 +151,7 @@ def provider_rotate_key(code: str) -> None:
         with get_database().session() as session:
             _, key = service.rotate_key(session, code)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, 2) from None
     console.print("新的 API 密钥（仅显示一次）:")
     print(key)
 
@@ -171,7 +165,7 @@ def provider_items(
         with get_database().session() as session:
             info = service.set_items(session, code, item)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, 2) from None
     console.print(f"{info.code}: {', '.join(info.items)}")
 
 
@@ -182,7 +176,7 @@ def provider_metrics(code: str, as_json: bool = typer.Option(False, "--json", he
         with get_database().session() as session:
             m = service.provider_metrics(session, code)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, 2) from None
     if as_json:
         print(json.dumps(m.__dict__, ensure_ascii=False))
         return
@@ -227,7 +221,7 @@ def quarantine_list(
                 per_page=per_page,
             )
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, 2) from None
     t = Table("id", "单位", "目录项", "行", "状态", "原因", title=f"隔离区（共 {result.total} 条）")
     for q in result.items:
         reasons = "; ".join(f"{e.get('rule')}: {e.get('message_zh')}" for e in q.errors)
@@ -242,7 +236,7 @@ def quarantine_show(quarantine_id: int) -> None:
         with get_database().session() as session:
             q = service.get_quarantine(session, quarantine_id)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, 2) from None
     print(json.dumps(q.__dict__, ensure_ascii=False, default=str, indent=2))
 
 
@@ -255,7 +249,7 @@ def quarantine_discard(
         with get_database().session() as session:
             q = service.discard(session, quarantine_id, note)
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, 2) from None
     console.print(f"隔离记录 {q.id} 已作废：{q.note}")
 
 

@@ -7,6 +7,7 @@ import json
 import typer
 from rich.console import Console
 
+from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.ledger import service as ledger
@@ -14,11 +15,6 @@ from xinyong.ledger import service as ledger
 cli = typer.Typer(help="防篡改账本：校验、检查点、包含证明。", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    err_console.print(f"{exc.message_zh} ({exc.code}: {exc.message})", style="red", markup=False)
-    return typer.Exit(code=1)
 
 
 @cli.command("verify")
@@ -60,7 +56,7 @@ def checkpoint_cmd() -> None:
             made = ledger.checkpoint_pending(session)
             docs = [ledger.checkpoint_document(cp) for cp in made]
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if not docs:
         console.print("没有新的账本条目，无需检查点 (nothing new)")
     for doc in docs:
@@ -79,7 +75,7 @@ def proof_cmd(
         with get_database().session() as session:
             proof = ledger.inclusion_proof(session, seq, include_payload=payload).to_dict()
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     typer.echo(json.dumps(proof, ensure_ascii=False, indent=2))
 
 
@@ -89,7 +85,7 @@ def public_key_cmd() -> None:
     try:
         info = ledger.public_key_info()
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     typer.echo(info["public_key_pem"], nl=False)
 
 

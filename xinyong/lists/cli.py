@@ -4,7 +4,6 @@ credit office from the server's console), the overdue queue and the daily tick."
 from __future__ import annotations
 
 import getpass
-import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 
@@ -23,13 +23,6 @@ err_console = Console(stderr=True)
 lists_app = typer.Typer(
     help="红名单、重点关注名单、严重失信主体名单及其认定程序 (lists).", no_args_is_help=True
 )
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    err_console.print(f"[red]{exc.message_zh}[/red]  ({exc.code}: {exc.message})")
-    if exc.details:
-        err_console.print(json.dumps(exc.details, ensure_ascii=False, default=str))
-    return typer.Exit(2)
 
 
 def _day(value: str | None, name: str = "--on") -> date | None:
@@ -59,7 +52,7 @@ def _run(step: Callable[[Session], Any]) -> Any:
         try:
             result = step(session)
         except DomainError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc, 2) from exc
         service.settle(session)
     return result
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.subjects import service
@@ -29,11 +30,6 @@ _KIND_ZH = {
 _MATCH_ZH = {"code": "代码", "name": "名称", "prefix": "前缀", "fragment": "片段"}
 
 
-def _fail(exc: DomainError) -> None:
-    err_console.print(f"[red]{exc.message_zh}[/red] ({exc.code}: {exc.message})")
-    raise typer.Exit(1)
-
-
 def _json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str, indent=2)
 
@@ -49,7 +45,7 @@ def show(
             subject = service.get_by_code(session, code)
             relations = service.list_relations(session, subject.id)
         except DomainError as exc:
-            _fail(exc)
+            raise fail(exc) from None
             return
     if as_json:
         console.print_json(_json({"subject": asdict(subject), "relations": [asdict(r) for r in relations]}))
@@ -99,7 +95,7 @@ def search_cmd(
         try:
             result = service.search(session, q, kind=kind, page=page, per_page=per_page)
         except DomainError as exc:
-            _fail(exc)
+            raise fail(exc) from None
             return
     table = Table(
         "ID", "名称", "代码", "类别", "命中", "命中名称", title=f"共 {result.total} 个主体（第 {page} 页）"
@@ -143,7 +139,7 @@ def list_cmd(
                 session, status=None if status == "all" else status, kind=kind, page=page, per_page=per_page
             )
         except DomainError as exc:
-            _fail(exc)
+            raise fail(exc) from None
             return
     table = Table("ID", "类型", "代码", "名称", "主体", "状态", "处理", title=f"共 {result.total} 个治理事项")
     for c in result.items:
@@ -183,7 +179,7 @@ def resolve_cmd(
                 session, case_id, resolution, by=by, note=note, target_subject_id=target, corrected_code=code
             )
         except DomainError as exc:
-            _fail(exc)
+            raise fail(exc) from None
             return
     console.print(f"[green]已处理[/green] 事项 {case.id}（{case.kind}）：{case.resolution}")
     console.print_json(_json(case.resolution_detail))
