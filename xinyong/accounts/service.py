@@ -11,50 +11,40 @@ ledger in the same transaction.
 """
 
 from xinyong.accounts.api_keys import (
-    ACCOUNT_ROLES,
-    ANONYMOUS,
     PROVIDER_KEY_NAME,
-    ROLE_NAMES_ZH,
-    ROLES,
-    UNKNOWN_NAMES,
     ApiKeyCache,
-    ApiKeyInfo,
-    DemoAccount,
-    DepartmentInfo,
-    LoginOutcome,
-    PasswordPolicy,
-    Principal,
-    UserInfo,
-    change_password,
-    check_password,
     create_api_key,
-    create_department,
-    create_session,
-    create_user,
-    end_session,
-    ensure_demo_accounts,
     get_api_key,
-    get_user,
-    get_user_by_id,
     issue_provider_key,
     list_api_keys,
-    list_departments,
-    list_users,
-    lock_user,
-    login,
-    password_policy,
-    provider_department,
-    register_provider_department,
-    register_subject_account,
     resolve_api_key,
     resolve_principal,
-    resolve_session,
     revoke_api_key,
     rotate_api_key,
+)
+from xinyong.accounts.demo_accounts import DemoAccount, ensure_demo_accounts
+from xinyong.accounts.departments import (
+    create_department,
+    list_departments,
+    provider_department,
+    register_provider_department,
     set_department_active,
+)
+from xinyong.accounts.passwords import check_password, password_policy
+from xinyong.accounts.principal import ACCOUNT_ROLES, ANONYMOUS, ROLE_NAMES_ZH, ROLES, Principal
+from xinyong.accounts.registration import register_subject_account
+from xinyong.accounts.sessions import UNKNOWN_NAMES, create_session, end_session, login, resolve_session
+from xinyong.accounts.users import (
+    change_password,
+    create_user,
+    get_user,
+    get_user_by_id,
+    list_users,
+    lock_user,
     set_password,
     unlock_user,
 )
+from xinyong.accounts.views import ApiKeyInfo, DepartmentInfo, LoginOutcome, PasswordPolicy, UserInfo
 
 __all__ = [
     "ACCOUNT_ROLES",
