@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from xinyong.accounts import service
+from xinyong.accounts import api_keys, departments, users, views
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
 from xinyong.accounts.schemas import (
@@ -26,7 +26,7 @@ from xinyong.core.errors import Forbidden
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-def _key_out(info: service.ApiKeyInfo) -> ApiKeyOut:
+def _key_out(info: views.ApiKeyInfo) -> ApiKeyOut:
     return ApiKeyOut.model_validate({**info.__dict__, "status": info.status})
 
 
@@ -55,7 +55,7 @@ def list_users(
     session: Session = Depends(get_session, scope="function"),
 ) -> list[UserOut]:
     return [
-        UserOut.model_validate(u) for u in service.list_users(session, role=role, department_code=department)
+        UserOut.model_validate(u) for u in users.list_users(session, role=role, department_code=department)
     ]
 
 
@@ -73,7 +73,7 @@ def create_user(
             code="auth.role_denied",
             role=principal.role,
         )
-    user = service.create_user(
+    user = users.create_user(
         session,
         username=body.username,
         display_name=body.display_name,
@@ -94,7 +94,7 @@ def lock_user(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> UserOut:
-    user = service.lock_user(session, username, by=principal.label)
+    user = users.lock_user(session, username, by=principal.label)
     session.commit()
     return UserOut.model_validate(user)
 
@@ -105,14 +105,14 @@ def unlock_user(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> UserOut:
-    user = service.unlock_user(session, username, by=principal.label)
+    user = users.unlock_user(session, username, by=principal.label)
     session.commit()
     return UserOut.model_validate(user)
 
 
 @router.get("/accounts/departments", response_model=list[DepartmentOut], summary="部门列表")
 def list_departments(session: Session = Depends(get_session, scope="function")) -> list[DepartmentOut]:
-    return [DepartmentOut.model_validate(d) for d in service.list_departments(session)]
+    return [DepartmentOut.model_validate(d) for d in departments.list_departments(session)]
 
 
 @router.post("/accounts/departments", response_model=DepartmentOut, status_code=201, summary="登记部门")
@@ -121,7 +121,7 @@ def create_department(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> DepartmentOut:
-    department = service.create_department(
+    department = departments.create_department(
         session, body.code, body.name, provider_code=body.provider_code, by=principal.label
     )
     session.commit()
@@ -136,7 +136,7 @@ def list_keys(
 ) -> list[ApiKeyOut]:
     return [
         _key_out(k)
-        for k in service.list_api_keys(session, department_code=department, include_revoked=include_revoked)
+        for k in api_keys.list_api_keys(session, department_code=department, include_revoked=include_revoked)
     ]
 
 
@@ -148,7 +148,7 @@ def create_key(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> ApiKeyCreated:
-    info, key = service.create_api_key(
+    info, key = api_keys.create_api_key(
         session,
         name=body.name,
         role=body.role,
@@ -171,7 +171,7 @@ def revoke_key(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> ApiKeyOut:
-    info = service.revoke_api_key(session, key_id, by=principal.label)
+    info = api_keys.revoke_api_key(session, key_id, by=principal.label)
     session.commit()
     return _key_out(info)
 
@@ -187,7 +187,7 @@ def rotate_key(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> ApiKeyCreated:
-    info, key = service.rotate_api_key(
+    info, key = api_keys.rotate_api_key(
         session, key_id, by=principal.label, grace_minutes=body.grace_minutes if body else 0
     )
     session.commit()

@@ -17,9 +17,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from xinyong.accounts import service
+from xinyong.accounts.api_keys import create_api_key, list_api_keys, revoke_api_key, rotate_api_key
+from xinyong.accounts.departments import create_department, list_departments
 from xinyong.accounts.policy import SCOPES
 from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH
+from xinyong.accounts.users import create_user, list_users, lock_user, set_password, unlock_user
+from xinyong.accounts.views import ApiKeyInfo
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 
@@ -79,7 +82,7 @@ def user_add(
 ) -> None:
     """Create a portal user."""
     with _session() as s:
-        u = service.create_user(
+        u = create_user(
             s,
             username=username,
             display_name=name,
@@ -103,7 +106,7 @@ def user_list(
 ) -> None:
     """List users."""
     with _session() as s:
-        users = service.list_users(s, role=role, department_code=department)
+        users = list_users(s, role=role, department_code=department)
     if as_json:
         typer.echo(json.dumps([u.__dict__ for u in users], ensure_ascii=False, default=str, indent=1))
         return
@@ -132,7 +135,7 @@ def user_passwd(
 ) -> None:
     """Set a user's password (their sessions end)."""
     with _session() as s:
-        service.set_password(s, username, password, by=_by())
+        set_password(s, username, password, by=_by())
     typer.echo(f"已为 {username} 设置新密码，其登录会话已全部退出")
 
 
@@ -140,7 +143,7 @@ def user_passwd(
 def user_lock(username: str = typer.Argument(...)) -> None:
     """Disable a user until unlocked (their sessions end at once)."""
     with _session() as s:
-        service.lock_user(s, username, by=_by())
+        lock_user(s, username, by=_by())
     typer.echo(f"已停用用户 {username}")
 
 
@@ -148,7 +151,7 @@ def user_lock(username: str = typer.Argument(...)) -> None:
 def user_unlock(username: str = typer.Argument(...)) -> None:
     """Re-enable a user and clear a lockout after failed logins."""
     with _session() as s:
-        service.unlock_user(s, username, by=_by())
+        unlock_user(s, username, by=_by())
     typer.echo(f"已解锁用户 {username}")
 
 
@@ -156,7 +159,7 @@ def user_unlock(username: str = typer.Argument(...)) -> None:
 # API keys
 
 
-def _print_new_key(info: service.ApiKeyInfo, key: str) -> None:
+def _print_new_key(info: ApiKeyInfo, key: str) -> None:
     typer.echo(f"API 密钥 #{info.id}（{info.name}，{ROLE_NAMES_ZH.get(info.role, info.role)}）")
     typer.echo(f"  权限范围 scopes: {', '.join(info.scopes)}")
     if info.items:
@@ -186,7 +189,7 @@ def key_create(
 ) -> None:
     """Issue an API key (printed once; only its hash is stored)."""
     with _session() as s:
-        info, key = service.create_api_key(
+        info, key = create_api_key(
             s,
             name=name,
             role=role,
@@ -210,7 +213,7 @@ def key_list(
 ) -> None:
     """List API keys (never the keys themselves)."""
     with _session() as s:
-        keys = service.list_api_keys(s, department_code=department, include_revoked=all_keys)
+        keys = list_api_keys(s, department_code=department, include_revoked=all_keys)
     if as_json:
         typer.echo(
             json.dumps(
@@ -238,7 +241,7 @@ def key_list(
 def key_revoke(key: str = typer.Argument(..., help="key id or prefix")) -> None:
     """Revoke a key: it stops working at once."""
     with _session() as s:
-        info = service.revoke_api_key(s, key, by=_by())
+        info = revoke_api_key(s, key, by=_by())
     typer.echo(f"已吊销 API 密钥 #{info.id}（{info.prefix}）")
 
 
@@ -249,7 +252,7 @@ def key_rotate(
 ) -> None:
     """Replace a key with a new one (same owner, role, scopes, items)."""
     with _session() as s:
-        info, new_key = service.rotate_api_key(s, key, by=_by(), grace_minutes=grace_minutes)
+        info, new_key = rotate_api_key(s, key, by=_by(), grace_minutes=grace_minutes)
     _print_new_key(info, new_key)
 
 
@@ -265,7 +268,7 @@ def dept_add(
 ) -> None:
     """Register a department."""
     with _session() as s:
-        d = service.create_department(s, code, name, provider_code=provider, by=_by())
+        d = create_department(s, code, name, provider_code=provider, by=_by())
     typer.echo(f"已登记部门 {d.code} {d.name}")
 
 
@@ -273,7 +276,7 @@ def dept_add(
 def dept_list() -> None:
     """List departments."""
     with _session() as s:
-        rows = service.list_departments(s)
+        rows = list_departments(s)
     table = Table("编码", "名称", "信息提供单位", "状态")
     for d in rows:
         table.add_row(d.code, d.name, d.provider_code or "-", "正常" if d.active else "停用")

@@ -30,7 +30,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xinyong.accounts import policy, service
+from xinyong.accounts import policy
+from xinyong.accounts.api_keys import ApiKeyCache, resolve_principal
 from xinyong.accounts.deps import set_request_principal
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
 from xinyong.core.db import Database
@@ -230,7 +231,7 @@ def _credentials(headers: Headers) -> tuple[str | None, str | None]:
 
 def _resolve(db: Database, api_key: str | None, token: str | None, ip: str) -> tuple[Principal, bool]:
     with db.session() as session:
-        return service.resolve_principal(session, api_key=api_key, session_token=token, client_ip=ip)
+        return resolve_principal(session, api_key=api_key, session_token=token, client_ip=ip)
 
 
 class AccessMiddleware:
@@ -241,7 +242,7 @@ class AccessMiddleware:
         self._table_size = -1
         s = get_settings()
         self.limiter = TokenBucket(s.rate_limit_per_minute, s.rate_limit_burst)
-        self.keys = service.ApiKeyCache(s.api_key_cache_seconds)
+        self.keys = ApiKeyCache(s.api_key_cache_seconds)
         self._inflight: dict[tuple[int, str], asyncio.Future[Principal]] = {}
 
     def table(self, app: Any) -> RouteTable:
