@@ -49,7 +49,7 @@ PROVIDER_SCOPES = [
     "lists:statement",
 ]
 JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
-_DEPT_CODE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")  # xinyong.accounts.service._DEPT_CODE
+_DEPT_CODE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")  # xinyong.accounts.departments._DEPT_CODE
 
 _providers = sa.table(
     "providers",
