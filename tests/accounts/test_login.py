@@ -16,6 +16,7 @@ from xinyong.accounts.models import User, UserSession
 from xinyong.core.db import Database, utcnow
 from xinyong.core.errors import InvalidInput
 from xinyong.core.settings import reset_settings
+from xinyong.demo import accounts as demo_accounts
 
 
 def test_wrong_password_and_unknown_user_answer_alike(client: TestClient, accounts: Accounts) -> None:
@@ -149,7 +150,7 @@ def test_demo_accounts_one_per_role(client: TestClient, accounts: Accounts, sess
     from tests.accounts.helpers import COMPANY_USCC
     from xinyong.accounts.principal import ACCOUNT_ROLES
 
-    made = service.ensure_demo_accounts(
+    made = demo_accounts.ensure_demo_accounts(
         session,
         staff_department=("tz_xyb", "台州市信用办"),
         provider_code=accounts.provider_code,
@@ -158,7 +159,7 @@ def test_demo_accounts_one_per_role(client: TestClient, accounts: Accounts, sess
     )
     session.commit()
     assert sorted(a.role for a in made) == sorted(ACCOUNT_ROLES)
-    again = service.ensure_demo_accounts(
+    again = demo_accounts.ensure_demo_accounts(
         session,
         staff_department=("tz_xyb", "台州市信用办"),
         provider_code=accounts.provider_code,

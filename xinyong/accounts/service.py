@@ -22,7 +22,6 @@ from xinyong.accounts.api_keys import (
     revoke_api_key,
     rotate_api_key,
 )
-from xinyong.accounts.demo_accounts import DemoAccount, ensure_demo_accounts
 from xinyong.accounts.departments import (
     create_department,
     list_departments,
@@ -55,7 +54,6 @@ __all__ = [
     "UNKNOWN_NAMES",
     "ApiKeyCache",
     "ApiKeyInfo",
-    "DemoAccount",
     "DepartmentInfo",
     "LoginOutcome",
     "PasswordPolicy",
@@ -68,7 +66,6 @@ __all__ = [
     "create_session",
     "create_user",
     "end_session",
-    "ensure_demo_accounts",
     "get_api_key",
     "get_user",
     "get_user_by_id",

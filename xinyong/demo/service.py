@@ -24,6 +24,7 @@ from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
+from xinyong.demo import accounts as demo_accounts
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
 from xinyong.demo import samples
@@ -74,7 +75,7 @@ class DemoSummary:
     # The regulator key of the demo subscriber (财政局: checks, push, feedback); None when it existed.
     measures_key: str | None = None
     # One portal account per role (accounts domain); the password is the documented demo one.
-    accounts: list[accounts_service.DemoAccount] = field(default_factory=list)
+    accounts: list[demo_accounts.DemoAccount] = field(default_factory=list)
     # The lists in every state (lists domain): what ``seed_lists`` made.
     lists: lists_demo.ListsSeedSummary | None = None
     # Codes worth looking at in the tour: {"penalised": USCC, "mismatch": USCC, "person": ID number}.
@@ -257,12 +258,12 @@ def _register_staff_key(session: Session) -> str | None:
     return key
 
 
-def _register_accounts(session: Session, summary: DemoSummary) -> list[accounts_service.DemoAccount]:
+def _register_accounts(session: Session, summary: DemoSummary) -> list[demo_accounts.DemoAccount]:
     """One portal account per role: the credit office's, the 椒江 market-regulation branch's
     (its bad-rows sample sits in the quarantine), a regulator at the city market-regulation
     bureau, a bank, an administrator, and the penalised enterprise of the tour."""
     subject = summary.examples.get("penalised") or next(iter(summary.examples.values()), "")
-    return accounts_service.ensure_demo_accounts(
+    return demo_accounts.ensure_demo_accounts(
         session,
         staff_department=STAFF_DEPARTMENT,
         provider_code="TZ-SCJG-JJ",

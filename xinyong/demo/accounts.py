@@ -1,20 +1,15 @@
-"""Accounts: the demo city's portal accounts, one per role (``xinyong demo build``)."""
+"""The demo city's portal accounts, one per role (``xinyong demo build``), made through accounts' service."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.departments import create_department, provider_department
-from xinyong.accounts.models import Department, User
-from xinyong.accounts.users import _user_info, create_user
+from xinyong.accounts import service as accounts_service
+from xinyong.core.errors import NotFound
 from xinyong.subjects import service as subjects_service
-
-# ---------------------------------------------------------------------------------------------
-# Demo accounts (xinyong demo build)
 
 # Demo data, not a production credential: README lists it; every demo account uses it.
 DEMO_PASSWORD = "Xinyong-Demo-2026"
@@ -41,11 +36,12 @@ def ensure_demo_accounts(
     """One portal account per role for the demo city (idempotent: existing ones are kept).
     ``staff_department``: (code, name) of the credit office's department, created if missing."""
     staff_department_code = staff_department[0]
+    known = {d.code for d in accounts_service.list_departments(session)}
     for code, name in (staff_department, DEMO_BANK_DEPARTMENT):
-        if session.scalar(select(Department.id).where(Department.code == code)) is None:
-            create_department(session, code, name, by="demo")
+        if code not in known:
+            accounts_service.create_department(session, code, name, by="demo")
     bank_code = DEMO_BANK_DEPARTMENT[0]
-    regulator_dept = provider_department(session, regulator_provider_code).code
+    regulator_dept = accounts_service.provider_department(session, regulator_provider_code).code
     specs: list[tuple[str, str, str, dict[str, Any]]] = [
         ("admin", "demo_admin", "演示管理员", {}),
         ("credit_office", "demo_xyb", "市信用办 演示用户", {"department_code": staff_department_code}),
@@ -56,11 +52,10 @@ def ensure_demo_accounts(
     ]
     out = []
     for role, username, display, extra in specs:
-        existing = session.scalar(select(User).where(User.username == username))
-        info = (
-            _user_info(session, existing)
-            if existing is not None
-            else create_user(
+        try:
+            info = accounts_service.get_user(session, username)
+        except NotFound:
+            info = accounts_service.create_user(
                 session,
                 username=username,
                 display_name=display,
@@ -69,7 +64,6 @@ def ensure_demo_accounts(
                 by="demo",
                 **extra,
             )
-        )
         organisation = info.department_name or ""
         if info.subject_id is not None:
             organisation = subjects_service.get_subject(session, info.subject_id).name
