@@ -181,7 +181,9 @@ def create_app(db: Database | None = None) -> FastAPI:
 
 
 def _routers() -> list[Any]:
-    """Every domain's router, imported here so the app is assembled in one place."""
+    """Every domain's router, imported here so the app is assembled in one place (inside the
+    function: the CLI imports this module for `serve` and its commands, and need not load every
+    router to do so; not to dodge a cycle)."""
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
     from xinyong.core.calendar_api import router as calendar

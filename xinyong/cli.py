@@ -8,6 +8,9 @@ from rich.console import Console
 from xinyong.core.db import get_database
 from xinyong.core.settings import get_settings
 
+# Each command imports its domain inside the function: `xinyong --help` and every command load
+# only what they use (the whole application takes seconds to import). Not to dodge a cycle.
+
 app = typer.Typer(help="Xinyong 信用: public credit information platform.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)

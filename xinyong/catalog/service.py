@@ -733,6 +733,8 @@ def reset_catalog_cache() -> None:
 
 def xlsx_template(item_code: str) -> bytes:
     """A downloadable XLSX template: Chinese headers, enum dropdowns, one example row."""
+    # template.py builds on this module's CatalogItem and FieldSpec; imported here, when a
+    # template is asked for, so the two modules don't import each other at load time.
     from xinyong.catalog.template import build_template
 
     return build_template(get_catalog().item(item_code))

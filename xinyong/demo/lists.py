@@ -17,8 +17,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from xinyong.ingest import service as ingest_service
 from xinyong.lists import service
 from xinyong.lists.service import Actor
+from xinyong.records import service as records_service
+from xinyong.subjects import service as subjects_service
 
 OFFICE = Actor("demo:TZ-XYB", "credit_office")
 _MARKER = "demo:blacklist_published"
@@ -38,9 +41,6 @@ def _dept(code: str) -> Actor:
 
 def seed_lists(session: Session, *, seed: int, today: date | None = None) -> ListsSeedSummary:
     """Put the demo city's lists into every state (see the module doc). Commits."""
-    from xinyong.ingest import service as ingest_service
-    from xinyong.records import service as records_service
-    from xinyong.subjects import service as subjects_service
 
     summary = ListsSeedSummary()
     today = today or service.today_china()

@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+# Commands import their modules inside the function: `xinyong --help` and each command load only
+# what they use (DuckDB and the engines take seconds to import). Not to dodge a cycle.
+
 console = Console()
 evaluate = typer.Typer(help="公共信用综合评价 public credit evaluation: models, runs, grades, explanations.")
 

@@ -18,10 +18,11 @@ import yaml
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.core.crypto import blind_index, encrypt
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import emit
-from xinyong.core.identifiers import check_uscc
+from xinyong.core.identifiers import check_uscc, mask_id_number
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
 from xinyong.subjects.common import (
@@ -446,9 +447,6 @@ def _resolve_correct(
         )
     s = load_subject(session, target_subject_id)
     if s.kind == "natural_person" and s.id_number_hash and not s.uscc:
-        from xinyong.core.crypto import blind_index, encrypt
-        from xinyong.core.identifiers import mask_id_number
-
         ric = valid_ric(corrected_code)
         h = blind_index(ric)
         _refuse_code_in_use(session, s, Subject.id_number_hash == h, mask_id_number(ric))
