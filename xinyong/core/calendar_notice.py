@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,6 @@ class NoticeSummary:
     published_on: date
     holidays: list[dict[str, Any]]
     workdays: list[dict[str, Any]]
-    days_off: int  # weekdays off (holidays on Monday-Friday)
     replaced: bool  # a notice of that year was loaded before
     content_hash: str
 
@@ -305,13 +304,7 @@ def store_notice(session: Session, raw: Any, *, by: str = "") -> NoticeSummary:
     row.source, row.published_on, row.holidays, row.workdays = source, published, holidays, workdays
     row.content_hash, row.loaded_by = digest, by
     session.flush()
-    off = 0
-    for h in holidays:
-        d, last = date.fromisoformat(h["from"]), date.fromisoformat(h["to"])
-        while d <= last:
-            off += d.weekday() < 5
-            d += timedelta(days=1)
-    return NoticeSummary(year, source, published, holidays, workdays, off, replaced, digest)
+    return NoticeSummary(year, source, published, holidays, workdays, replaced, digest)
 
 
 def list_notices(session: Session) -> list[CalendarNotice]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.core.calendar import PROVISIONAL, DateMove, load_calendar
 from xinyong.ledger import service as ledger
-from xinyong.lists.common import RECOMPUTED, SYSTEM, _refresh_deadlines
+from xinyong.lists.common import RECOMPUTED, SYSTEM, _refresh_deadlines, next_step_seq
 from xinyong.lists.models import FINAL_STATUSES, ListProcedure, ListStep
 from xinyong.lists.rules import get_list_rules
 
@@ -70,7 +70,7 @@ def recompute_provisional(session: Session, today: date) -> list[DateMove]:
 
 
 def _record(session: Session, proc: ListProcedure, moves: list[DateMove], today: date) -> None:
-    seq = (session.scalar(select(func.max(ListStep.seq)).where(ListStep.procedure_id == proc.id)) or 0) + 1
+    seq = next_step_seq(session, proc)
     text = "；".join(f"{FIELD_ZH[m.field]}由{m.old or '未定'}改为{m.new or '未定'}" for m in moves)
     data = {
         "reason": "calendar_notice_loaded",

@@ -459,6 +459,11 @@ def _take_step(
     return _view(session, proc, rules, today)
 
 
+def next_step_seq(session: Session, proc: ListProcedure) -> int:
+    """The number of the procedure's next history step."""
+    return (session.scalar(select(func.max(ListStep.seq)).where(ListStep.procedure_id == proc.id)) or 0) + 1
+
+
 def _record_step(
     session: Session,
     proc: ListProcedure,
@@ -473,7 +478,7 @@ def _record_step(
     data: dict[str, Any] | None = None,
 ) -> ListStep:
     """Append the step, its outbox event and its ledger entry (the caller's transaction)."""
-    seq = (session.scalar(select(func.max(ListStep.seq)).where(ListStep.procedure_id == proc.id)) or 0) + 1
+    seq = next_step_seq(session, proc)
     step = ListStep(
         procedure_id=proc.id,
         seq=seq,

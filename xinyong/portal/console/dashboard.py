@@ -91,12 +91,10 @@ def dashboard(session: Session, desk: Desk) -> Dashboard:
         metrics=metrics,
         charts=metrics_charts(metrics),
         overdue_procedures=overdue[:10],
-        calendar_warning=_calendar_warning(session),
+        calendar_warning=_calendar_warning(work_calendar.load_calendar(session)),
     )
 
 
-def _calendar_warning(session: Session) -> str | None:
-    warning = work_calendar.missing_notice_warning(
-        work_calendar.load_calendar(session), lists_service.today_china()
-    )
+def _calendar_warning(calendar: work_calendar.WorkCalendar) -> str | None:
+    warning = work_calendar.missing_notice_warning(calendar, lists_service.today_china())
     return warning[1] if warning else None

@@ -54,7 +54,7 @@ def rules_view(session: Session) -> RulesView:
         overrides=work_calendar.list_overrides(session),
         provisional_years=cal.provisional_years(),
         notices=calendar_notice.list_notices(session),
-        calendar_warning=_calendar_warning(session),
+        calendar_warning=_calendar_warning(cal),
     )
 
 
