@@ -87,7 +87,7 @@ def subject_href(uscc: str | None, subject_id: int) -> str:
 
 
 def public_name(name: str, kind: str) -> str:
-    """Natural persons' names are de-identified on public pages (RULES.md, Shenzhen §38)."""
+    """Natural persons' names are de-identified on public pages （《深圳经济特区社会信用条例》第三十八条）."""
     return records_service.public_person_name(name) if kind == NATURAL_PERSON else name
 
 
