@@ -184,6 +184,7 @@ def _routers() -> list[Any]:
     """Every domain's router, imported here so the app is assembled in one place (inside the
     function: the CLI imports this module for `serve` and its commands, and need not load every
     router to do so; not to dodge a cycle)."""
+    from xinyong.access.api import router as subject_files
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
     from xinyong.core.calendar_api import router as calendar
@@ -208,6 +209,7 @@ def _routers() -> list[Any]:
     # systems call before every act) comes first, which saves it a walk over ~200 routes.
     return [
         measures,
+        subject_files,
         subjects,
         catalog,
         ingest,
