@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyong import __version__
 from xinyong.accounts.middleware import AccessMiddleware, policy_guard
+from xinyong.core import api_errors, openapi_spec
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
@@ -76,18 +77,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "value": err.get("input") if isinstance(err.get("input"), str | int | float | None) else None,
-                "rule": err.get("type"),
-                "message": err.get("msg"),
-                "message_zh": "字段不符合要求",
-            }
-            for err in exc.errors()
-        ]
+        errors = exc.errors()
         return _error(
-            422, "invalid_request", "The request failed validation", "请求数据校验未通过", {"errors": errors}
+            422,
+            "invalid_request",
+            "The request failed validation",
+            api_errors.summary_zh(errors),
+            {"errors": api_errors.describe(errors)},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -171,10 +167,11 @@ def create_app(db: Database | None = None) -> FastAPI:
     def docs_init() -> FileResponse:
         return FileResponse(_STATIC_DIR / "swagger-init.js", media_type="text/javascript")
 
-    @app.get("/api/v1/health", tags=["system"])
+    @app.get("/api/v1/health", tags=["system"], summary="健康检查（版本、存储类型）")
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__, "store": app.state.db.dialect}
 
+    app.openapi = openapi_spec.install(app, app.openapi)  # type: ignore[method-assign]
     for router in _routers():
         app.include_router(router)
     return app
