@@ -228,10 +228,10 @@ def my_grade(session: Session, principal: Principal) -> GradeView:
         except DomainError:
             whatif = None
     if whatif is not None:
-        names = {grade.grade: grade.grade_name_zh} if grade else {}
+        names = {grade.grade: grade.grade_display_zh} if grade else {}
         for result in (whatif.current, whatif.all_repaired):
             if result is not None:
-                names[result.grade] = result.grade_name_zh
+                names[result.grade] = result.grade_display_zh
         catalog = catalog_service.get_catalog()
         for r in whatif.records:
             try:
