@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_SUBJECTS ?= 3000
+PORT ?= 8000
 
 .PHONY: demo test bench bench-deps lint venv install install-test serve clean browser-deps
 
@@ -26,7 +27,7 @@ demo: install
 	$(BIN)/xinyong init
 	$(BIN)/xinyong demo build --subjects $(DEMO_SUBJECTS) --seed 2026
 	$(BIN)/xinyong evaluate run
-	$(BIN)/xinyong serve --host 127.0.0.1 --port 8000
+	$(BIN)/xinyong serve --host 127.0.0.1 --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check xinyong tests bench

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xinyong.core.cli_errors import fail
+
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (DuckDB and the engines take seconds to import). Not to dodge a cycle.
 
@@ -41,8 +43,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        console.print(f"[red]{exc.message_zh}[/red]\n{exc.message}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
 
 
 def _subject_id(session: object, ref: str) -> int:
