@@ -30,6 +30,7 @@ from xinyong.accounts.departments import (
     set_department_active,
 )
 from xinyong.accounts.passwords import check_password, password_policy
+from xinyong.accounts.policy import CONSOLE as CONSOLE_ROLES
 from xinyong.accounts.principal import ACCOUNT_ROLES, ANONYMOUS, ROLE_NAMES_ZH, ROLES, Principal
 from xinyong.accounts.providers import (
     authenticate,
@@ -66,6 +67,7 @@ from xinyong.accounts.views import (
 __all__ = [
     "ACCOUNT_ROLES",
     "ANONYMOUS",
+    "CONSOLE_ROLES",
     "PROVIDER_KEY_NAME",
     "ROLES",
     "ROLE_NAMES_ZH",
