@@ -40,12 +40,13 @@ PAGE_CSS = f"""
 html {{ font-family: "{CJK_SANS}", "{CJK_SERIF}", sans-serif; font-size: 10.5pt; }}
 .xy-watermark {{
   position: fixed;
-  top: 110mm;
-  left: -10mm;
-  width: 200mm;
+  top: 120mm;
+  left: -40mm;
+  width: 254mm;
   text-align: center;
+  white-space: nowrap;
   transform: rotate(-30deg);
-  font-size: 34pt;
+  font-size: 24pt;
   font-weight: bold;
   color: rgba(160, 160, 160, 0.18);
   z-index: -1;
