@@ -67,9 +67,12 @@ class IssuedReport:
         return f"{self.number}.pdf"
 
 
-def find_subject(session: Session, code: str) -> SubjectView:
-    """The subject by its code (USCC or ID number), following a governance merge."""
-    subject = subjects_service.get_by_code(session, code.strip())
+def find_subject(session: Session, code: str | int) -> SubjectView:
+    """The subject by its code (USCC or ID number) or id, following a governance merge."""
+    if isinstance(code, int):
+        subject = subjects_service.get_subject(session, code)
+    else:
+        subject = subjects_service.get_by_code(session, code.strip())
     seen = {subject.id}
     while subject.merged_into_id is not None and subject.merged_into_id not in seen:
         seen.add(subject.merged_into_id)
@@ -166,7 +169,7 @@ def assemble(
 def issue_report(
     session: Session,
     principal: Principal,
-    subject_code: str,
+    subject_code: str | int,
     *,
     kind: str = "public",
     field: str | None = None,
