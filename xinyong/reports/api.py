@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import current_principal
@@ -153,13 +153,16 @@ def verification(
 
 @router.post("/reports/verify", response_model=VerificationOut, summary="上传 PDF 验真")
 def verify_upload(
-    file: UploadFile = File(..., description="平台出具的信用报告 PDF"),
+    content: bytes = Body(
+        ...,
+        media_type="application/pdf",
+        description="报告 PDF 文件本身（Content-Type: application/pdf），如 curl --data-binary @报告.pdf",
+    ),
     session: Session = Depends(get_session, scope="function"),
 ) -> VerificationOut:
-    limit = get_settings().max_upload_bytes
-    content = file.file.read(limit + 1)
-    if len(content) > limit:
-        raise TooLarge("The file is too large", "文件过大", code="reports.file_too_large", limit=limit)
+    """The file is the request body (not a form): anyone may verify, no browser session needed."""
+    if len(content) > get_settings().max_upload_bytes:
+        raise TooLarge("The file is too large", "文件过大", code="reports.file_too_large")
     return _verification(service.verify_file(session, content))
 
 
