@@ -11,14 +11,17 @@ silently new key. The certificate is served at ``GET /api/v1/reports/certificate
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,6 +41,9 @@ SIGNATURE_FIELD = "XinyongReportSignature"
 # Bytes reserved for the CMS signature container (RSA 3072 + certificate + signed attributes is
 # about 2.3 KB; a CA-issued certificate chain fits too).
 _RESERVED = 16384
+
+
+T = TypeVar("T")
 
 
 class ReportKeyMissing(DomainError):
@@ -214,8 +220,20 @@ def sign_pdf(pdf: bytes, number: str, *, platform_zh: str, location: str = "") -
     )
     out = io.BytesIO()
     # Room for the CMS container given up front: otherwise pyHanko signs twice (once to measure).
-    signers.PdfSigner(meta, signer=key.signer).sign_pdf(writer, output=out, bytes_reserved=_RESERVED)
+    signer = signers.PdfSigner(meta, signer=key.signer)
+    _off_loop(lambda: signer.sign_pdf(writer, output=out, bytes_reserved=_RESERVED))
     return out.getvalue()
+
+
+def _off_loop(fn: Callable[[], T]) -> T:
+    """``fn()``, in a worker thread when this thread runs an event loop: pyHanko's synchronous
+    API calls ``asyncio.run``, which refuses to run inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
 
 
 @dataclass(frozen=True)
@@ -250,7 +268,7 @@ def check_signature(pdf: bytes, cert_pem: bytes | None = None) -> SignatureCheck
     root = asn1_x509.Certificate.load(der)
     ctx = ValidationContext(trust_roots=[root], allow_fetching=False)
     try:
-        status = validate_pdf_signature(sigs[-1], ctx)
+        status = _off_loop(lambda: validate_pdf_signature(sigs[-1], ctx))
     except Exception as exc:
         return SignatureCheck(True, False, False, False, f"签章无法验证：{type(exc).__name__}")
     whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
