@@ -40,7 +40,7 @@ def test_subject_downloads_its_report_and_authorises_a_bank(
     number = re.search(r"已出具报告 (XY\d{16})", issued.text)
     assert number, issued.text[:500]
     assert "本年度还可下载 1 份" in issued.text
-    pdf = client.get(f"/me/reports/{number.group(1)}.pdf")
+    pdf = client.get(f"/api/v1/reports/{number.group(1)}.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     granted = client.post(
         "/me/reports/authorisations",

@@ -289,12 +289,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/verify"): public(body="upload"),
     ("GET", "/me/reports"): only(SUBJECT, None),
     ("POST", "/me/reports"): only(SUBJECT, None),
-    ("GET", "/me/reports/{number}.pdf"): only(SUBJECT, None),
     ("POST", "/me/reports/authorisations"): only(SUBJECT, None),
     ("POST", "/me/reports/authorisations/{authorisation_id}/revoke"): only(SUBJECT, None),
-    ("GET", "/console/reports"): only(STAFF, None),
+    # A provider sees the reports its own department obtained; staff the whole register.
+    ("GET", "/console/reports"): only(CONSOLE, None),
     ("POST", "/console/reports"): only(CREDIT_OFFICE, None),
-    ("GET", "/console/reports/{number}.pdf"): only(STAFF, None),
 }
 
 

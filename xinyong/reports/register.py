@@ -80,8 +80,14 @@ def _row(r: CreditReport) -> RegisterRow:
 
 
 def list_reports(
-    session: Session, *, subject_id: int | None = None, page: int = 1, per_page: int = 50
+    session: Session,
+    *,
+    subject_id: int | None = None,
+    organisation: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
 ) -> RegisterPage:
+    """Issued reports, newest first; ``organisation``: only those that organisation obtained."""
     if page < 1 or not 1 <= per_page <= 200:
         raise InvalidInput(
             "page must be >= 1 and per_page between 1 and 200",
@@ -93,6 +99,8 @@ def list_reports(
     conditions: list[Any] = [CreditReport.sha256.is_not(None)]
     if subject_id is not None:
         conditions.append(CreditReport.subject_id == subject_id)
+    if organisation is not None:
+        conditions.append(CreditReport.organisation == organisation)
     total = session.scalar(select(func.count()).select_from(CreditReport).where(*conditions)) or 0
     rows = session.scalars(
         select(CreditReport)

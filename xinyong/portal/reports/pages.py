@@ -33,14 +33,6 @@ from xinyong.reports import service
 router = APIRouter(include_in_schema=False)
 
 
-def _pdf(name: str, pdf: bytes) -> Response:
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
-    )
-
-
 # --- /verify ---------------------------------------------------------------------------------
 
 
@@ -165,16 +157,6 @@ def me_issue(
     return RedirectResponse(f"/me/reports?issued={issued.number}", status_code=303)
 
 
-@router.get("/me/reports/{number}.pdf")
-def me_download(
-    number: str,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
-) -> Response:
-    name, pdf = service.report_pdf(session, principal, number[:32])
-    return _pdf(name, pdf)
-
-
 @router.post("/me/reports/authorisations", response_class=HTMLResponse)
 def me_grant(
     request: Request,
@@ -233,7 +215,9 @@ def _console_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     desk = console_pages._desk(session, principal)
-    register = service.list_reports(session, page=page, per_page=50)
+    # Staff see the whole register; a provider the reports its own department obtained.
+    own = None if principal.role in ("credit_office", "admin") else (principal.organisation or "-")
+    register = service.list_reports(session, page=page, per_page=50, organisation=own)
     names = {code: name for code, name, _ in service.matters()}
     uses = sorted(((names.get(c, c), n) for c, n in service.use_counts(session).items()), key=lambda x: -x[1])
     context = {
@@ -292,13 +276,3 @@ def console_issue(
         session.rollback()
         return _console_page(request, session, principal, error=exc.message_zh, status_code=exc.status_code)
     return RedirectResponse(f"/console/reports?issued={issued.number}", status_code=303)
-
-
-@router.get("/console/reports/{number}.pdf")
-def console_download(
-    number: str,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
-) -> Response:
-    name, pdf = service.report_pdf(session, principal, number[:32])
-    return _pdf(name, pdf)
