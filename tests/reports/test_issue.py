@@ -121,6 +121,7 @@ def test_authorised_report_is_issued_logged_and_shown_to_the_subject(session: Se
     assert viewers.total == 1
     (seen,) = viewers.items
     assert (seen.organisation, seen.purpose, seen.action) == ("台州银行", "credit_report", "report.issue")
+    assert seen.items == ["administrative_licence", "administrative_penalty"]
     # The register and the ledger hold the file's hash.
     row = service.get_report(session, issued.number)
     assert row.sha256 == issued.sha256 and row.channel_zh == "第三方（经授权）"

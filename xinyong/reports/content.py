@@ -131,6 +131,8 @@ class ReportContent:
     period_from: date | None = None
     period_to: date | None = None
     found: int = 0
+    # The catalog items whose records the report shows (what the query log records).
+    item_codes: set[str] = field(default_factory=set)
 
     @property
     def title(self) -> str:
@@ -333,6 +335,7 @@ def public_report(
     out: dict[str, SectionContent] = {}
     advice_section: Section | None = None
     negative = 0
+    shown: set[str] = set()
     for spec in rules.sections.items:
         content = SectionContent(spec.code, spec.name_zh)
         if spec.advice:
@@ -345,6 +348,7 @@ def public_report(
             content.facts = _grade(session, subject.id) if scope == "full" else []
         for code in spec.items:
             for view in by_item.get(code, []):
+                shown.add(code)
                 content.entries.append(record_entry(view, items, names))
                 item = items.get(code)
                 if item is not None and item.polarity == "negative":
@@ -364,6 +368,7 @@ def public_report(
         kind_zh=KIND_ZH.get(subject.kind, subject.kind),
         as_of=as_of,
         sections=list(out.values()),
+        item_codes=shown,
     )
 
 
@@ -409,4 +414,5 @@ def special_report(
         period_from=period_from,
         period_to=period_to,
         found=len(found),
+        item_codes=set(spec.items) if found else set(),
     )

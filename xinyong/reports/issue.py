@@ -252,7 +252,7 @@ def issue_report(
         principal,
         purpose,
         subject.id,
-        [s.code for s in content.sections if s.count],
+        sorted(content.item_codes),
         action="report.issue",
         channel=channel,
         result_count=sum(content.counts.values()),

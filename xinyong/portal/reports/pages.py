@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -189,7 +189,7 @@ def me_grant(
 @router.post("/me/reports/authorisations/{authorisation_id}/revoke", response_class=HTMLResponse)
 def me_revoke(
     request: Request,
-    authorisation_id: int,
+    authorisation_id: int = Path(..., ge=1, le=2**63 - 1),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
