@@ -198,8 +198,10 @@ def _routers() -> list[Any]:
     from xinyong.portal.me.pages import router as me
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
+    from xinyong.portal.reports.pages import router as report_pages
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
+    from xinyong.reports.api import router as reports
     from xinyong.subjects.api import router as subjects
 
     # FastAPI tries routes in this order, each router's in turn: the check API (the one other
@@ -225,4 +227,6 @@ def _routers() -> list[Any]:
         my_viewers,
         me,
         console,
+        reports,
+        report_pages,
     ]

@@ -82,6 +82,7 @@ def _register_domains() -> None:
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
     from xinyong.querylog import cli as querylog_cli
+    from xinyong.reports import cli as reports_cli
     from xinyong.subjects import cli as subjects_cli
 
     core_cli.register(app)
@@ -97,6 +98,7 @@ def _register_domains() -> None:
     accounts_cli.register(app)
     querylog_cli.register(app)
     measures_cli.register(app)
+    reports_cli.register(app)
 
 
 def _register_consumers() -> None:

@@ -723,3 +723,9 @@ def t_or(key: str, default: str, lang: str = DEFAULT_LANG) -> str:
 
 def has(key: str) -> bool:
     return key in STRINGS[DEFAULT_LANG]
+
+
+# The report pages keep their strings in their own module (xinyong/portal/reports/strings.py).
+from xinyong.portal.reports.strings import STRINGS_ZH as _REPORT_STRINGS  # noqa: E402
+
+STRINGS[DEFAULT_LANG].update(_REPORT_STRINGS)
