@@ -46,6 +46,16 @@ TAG_NAMES: dict[str, str] = {
     "records": "信用记录（records）",
     "subjects": "信用主体（subjects）",
     "system": "系统（system）",
+    "reports": "信用报告（reports）",
+    "objections": "异议申诉（objections）",
+    "repairs": "信用修复（repairs）",
+    "commitments": "信用承诺（commitments）",
+    "declarations": "自主申报（declarations）",
+    "government": "政务诚信（government）",
+    "quality": "数据质量（quality）",
+    "monitoring": "信用监测（monitoring）",
+    "register": "登记注册信息（register）",
+    "content": "通知公告与政策（content）",
 }
 
 
