@@ -194,12 +194,14 @@ def _routers() -> list[Any]:
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
     from xinyong.portal.account.pages import router as account_pages
+    from xinyong.portal.console.insight import router as console_insight
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
     from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.pages import router as me
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
+    from xinyong.quality.api import router as quality
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
     from xinyong.subjects.api import router as subjects
@@ -219,6 +221,7 @@ def _routers() -> list[Any]:
         accounts,
         evaluation,
         querylog,
+        quality,
         portal,
         lists_pages,
         lists_queue,
@@ -226,4 +229,5 @@ def _routers() -> list[Any]:
         my_viewers,
         me,
         console,
+        console_insight,
     ]

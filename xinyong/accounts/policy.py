@@ -43,6 +43,11 @@ SCOPES: dict[str, str] = {
     "lists:read": "查看名单认定程序和待办（信息提供单位限本部门）",
     "lists:write": "办理名单认定程序：提议、告知、决定、公布、约谈、移出（信息提供单位限本部门）",
     "lists:statement": "对本主体的名单认定程序提出陈述申辩",
+    "quality:read": "查看数据质量评分和排名（信息提供单位限本部门）",
+    "quality:write": "保存月度数据质量评分并推送各部门评分卡",
+    "monitoring:read": "查看城市信用状况监测指标",
+    "government:read": "查看政务诚信主体、评价排名和失信通报",
+    "government:write": "登记机关事业单位",
 }
 
 
@@ -167,6 +172,10 @@ POLICY: dict[tuple[str, str], Rule] = {
         CREDIT_OFFICE, "evaluation:write"
     ),
     ("GET", "/api/v1/evaluation/models"): PUBLIC,
+    # --- data quality, monitoring, government integrity (xinyong/quality, monitoring, government)
+    ("GET", "/api/v1/quality"): only(CONSOLE, "quality:read"),
+    ("GET", "/api/v1/quality/export"): only(CONSOLE, "quality:read"),
+    ("POST", "/api/v1/quality/{month}/publish"): only(STAFF, "quality:write"),
     ("GET", "/api/v1/evaluation/models/{model_id}"): PUBLIC,
     ("GET", "/api/v1/evaluation/drafts"): only(CREDIT_OFFICE, "evaluation:write"),
     ("POST", "/api/v1/evaluation/drafts"): only(CREDIT_OFFICE, "evaluation:write"),
@@ -267,6 +276,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),
     ("GET", "/console/evaluation"): only(STAFF, None),
+    ("GET", "/console/quality"): only(CONSOLE, None),
+    ("GET", "/console/quality/export"): only(CONSOLE, None),
 }
 
 
@@ -288,6 +299,7 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
         "lists:read",
         "lists:write",
         "lists:statement",
+        "quality:read",
     ),
     "regulator": ("subjects:read", "records:read", "checks:read", "evaluation:read"),
     "credit_office": (
@@ -300,6 +312,11 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
         "lists:read",
         "lists:write",
         "lists:statement",
+        "quality:read",
+        "quality:write",
+        "monitoring:read",
+        "government:read",
+        "government:write",
     ),
     "bank": ("subjects:read", "records:read"),
     "admin": ("accounts:read", "accounts:write"),

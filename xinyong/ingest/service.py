@@ -26,6 +26,7 @@ from xinyong.ingest.providers import (
     set_active,
     set_items,
 )
+from xinyong.ingest.quality_facts import SubmissionFacts, submission_facts
 from xinyong.ingest.quarantine import (
     correct_and_resubmit,
     discard,
@@ -66,6 +67,7 @@ __all__ = [
     "ProviderMetrics",
     "QuarantineInfo",
     "RowResult",
+    "SubmissionFacts",
     "SubmissionResult",
     "authenticate",
     "correct_and_resubmit",
@@ -84,6 +86,7 @@ __all__ = [
     "rotate_key",
     "set_active",
     "set_items",
+    "submission_facts",
     "submit",
     "submit_file",
 ]

@@ -40,6 +40,7 @@ SECTIONS = (
     ("/lists/queue", "console.nav.lists", "all"),
     ("/console/measures", "console.nav.measures", "all"),
     ("/console/evaluation", "console.nav.evaluation", "staff"),
+    ("/console/quality", "console.nav.quality", "all"),
     ("/console/rules", "console.nav.rules", "all"),
 )
 
