@@ -189,6 +189,7 @@ def _routers() -> list[Any]:
     from xinyong.core.calendar_api import router as calendar
     from xinyong.creditstate.api import router as creditstate
     from xinyong.evaluation.api import router as evaluation
+    from xinyong.government.api import router as government
     from xinyong.ingest.api import router as ingest
     from xinyong.ledger.api import router as ledger
     from xinyong.lists.api import router as lists
@@ -222,6 +223,7 @@ def _routers() -> list[Any]:
         evaluation,
         querylog,
         quality,
+        government,
         portal,
         lists_pages,
         lists_queue,

@@ -56,6 +56,7 @@ def _register_domains() -> None:
     from xinyong.core import cli as core_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
+    from xinyong.government import cli as government_cli
     from xinyong.ingest import cli as ingest_cli
     from xinyong.jobs import cli as jobs_cli
     from xinyong.ledger import cli as ledger_cli
@@ -79,6 +80,7 @@ def _register_domains() -> None:
     querylog_cli.register(app)
     measures_cli.register(app)
     quality_cli.register(app)
+    government_cli.register(app)
 
 
 def _register_consumers() -> None:

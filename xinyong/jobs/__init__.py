@@ -21,6 +21,7 @@ from xinyong.core.db import Database
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.creditstate import worker as creditstate_worker
 from xinyong.evaluation import worker as evaluation_worker
+from xinyong.government import service as government_service
 from xinyong.ingest import calendar_recompute as ingest_recompute
 from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
@@ -40,6 +41,7 @@ class DailyResult:
     deadlines_recomputed: int = 0  # list and feedback deadlines moved after a notice was loaded
     timeliness_recounted: int = 0
     calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
+    government_events: int = 0  # outbox events the 政务失信通报 consumer read
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -62,6 +64,12 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
+    notified = 0
+    with db.session() as session:
+        while n := government_service.process_events(session):
+            notified += n
+            session.commit()
+        session.commit()
     with db.session() as session:
         checkpoints = ledger.checkpoint_pending(session)
     return DailyResult(
@@ -75,6 +83,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         deadlines_recomputed=moved,
         timeliness_recounted=recounted,
         calendar_warning=warning,
+        government_events=notified,
     )
 
 
@@ -84,3 +93,5 @@ def register_consumers() -> None:
     which runs what is registered here. ``xinyong.app.create_app`` and the CLI call this; so do
     the tests and the benchmarks, which call the services directly. Idempotent."""
     events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)
+    # 政务失信通报: a negative record naming a public body or one of its officials.
+    events.run_after_commit(government_service.CONSUMER, government_service.process_events)
