@@ -194,6 +194,7 @@ def _routers() -> list[Any]:
     from xinyong.ledger.api import router as ledger
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
+    from xinyong.monitoring.api import router as monitoring
     from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.insight import router as console_insight
     from xinyong.portal.console.pages import router as console
@@ -224,6 +225,7 @@ def _routers() -> list[Any]:
         querylog,
         quality,
         government,
+        monitoring,
         portal,
         lists_pages,
         lists_queue,

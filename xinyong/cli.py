@@ -62,6 +62,7 @@ def _register_domains() -> None:
     from xinyong.ledger import cli as ledger_cli
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
+    from xinyong.monitoring import cli as monitoring_cli
     from xinyong.quality import cli as quality_cli
     from xinyong.querylog import cli as querylog_cli
     from xinyong.subjects import cli as subjects_cli
@@ -81,6 +82,7 @@ def _register_domains() -> None:
     measures_cli.register(app)
     quality_cli.register(app)
     government_cli.register(app)
+    monitoring_cli.register(app)
 
 
 def _register_consumers() -> None:

@@ -105,7 +105,7 @@ def test_api_provider_sees_own(
     )
     assert [c["provider_code"] for c in own.json()["scorecards"]] == ["tz_scjgj"]
     bad = client.get("/api/v1/quality?month=2026-13", headers=auth_headers("credit_office"))
-    assert bad.status_code == 422 and "quality.bad_month" in bad.text
+    assert bad.status_code == 422 and "month.invalid" in bad.text
     pub = client.post("/api/v1/quality/2026-12/publish", headers=auth_headers("credit_office"))
     assert pub.status_code == 200 and pub.json()["stored"] is True
     x = client.get("/api/v1/quality/export?month=2026-12", headers=auth_headers("credit_office"))

@@ -176,6 +176,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/quality"): only(CONSOLE, "quality:read"),
     ("GET", "/api/v1/quality/export"): only(CONSOLE, "quality:read"),
     ("POST", "/api/v1/quality/{month}/publish"): only(STAFF, "quality:write"),
+    ("GET", "/api/v1/monitoring/indicators"): only(STAFF, "monitoring:read"),
+    ("GET", "/api/v1/monitoring/indicators/{code}"): only(STAFF, "monitoring:read"),
     ("GET", "/api/v1/government/bodies"): only(STAFF, "government:read"),
     ("POST", "/api/v1/government/bodies"): only(STAFF, "government:write"),
     ("GET", "/api/v1/government/ranking"): only(STAFF, "government:read"),
@@ -282,6 +284,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console/evaluation"): only(STAFF, None),
     ("GET", "/console/quality"): only(CONSOLE, None),
     ("GET", "/console/quality/export"): only(CONSOLE, None),
+    ("GET", "/console/monitoring"): only(STAFF, None),
+    ("GET", "/console/monitoring/{code}.png"): only(STAFF, None),
+    ("GET", "/console/monitoring/{code}.xlsx"): only(STAFF, None),
+    ("GET", "/console/government"): only(STAFF, None),
 }
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
+from xinyong.core import months
 from xinyong.core.deps import get_session
-from xinyong.quality import months, service
+from xinyong.quality import service
 from xinyong.quality.schemas import QualityReportOut, ScorecardOut
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])

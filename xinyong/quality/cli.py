@@ -31,10 +31,11 @@ def report(
 ) -> None:
     """打印各信息提供单位本月的数据质量评分与排名；--out 另存为 XLSX。"""
     # Imported here: `xinyong --help` loads no domain (CLI start-up time).
+    from xinyong.core import months
     from xinyong.core.cli_errors import fail
     from xinyong.core.db import get_database
     from xinyong.core.errors import DomainError
-    from xinyong.quality import months, service
+    from xinyong.quality import service
 
     try:
         m = months.parse_month(month)

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
 from xinyong.catalog import service as catalog_service
-from xinyong.core import events
+from xinyong.core import events, months
 from xinyong.core.errors import NotFound
 from xinyong.ingest import service as ingest_service
-from xinyong.quality import hooks, months
+from xinyong.quality import hooks
 from xinyong.quality.export import scorecards_xlsx
 from xinyong.quality.models import QualityScorecard
 from xinyong.quality.rules import QualityRules, get_quality

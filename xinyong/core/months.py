@@ -1,4 +1,5 @@
-"""Calendar months in China time: ``YYYY-MM`` in, the month's bounds out."""
+"""Calendar months in China time (``YYYY-MM`` in, the month's bounds out): the period of monthly
+figures (data-quality scorecards, monitoring indicators)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def parse_month(text: str) -> date:
         raise InvalidInput(
             f"month must be YYYY-MM, got {text!r}",
             f"月份应为“年-月”格式（如 2026-10），收到“{text}”",
-            code="quality.bad_month",
+            code="month.invalid",
             field="month",
             value=text,
         )
