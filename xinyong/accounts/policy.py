@@ -309,7 +309,6 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
         "lists:read",
         "lists:write",
         "lists:statement",
-        "quality:read",
     ),
     "regulator": ("subjects:read", "records:read", "checks:read", "evaluation:read"),
     "credit_office": (
