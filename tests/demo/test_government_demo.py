@@ -32,7 +32,9 @@ def test_demo_city_government_quality_and_dashboard(db: Database, tmp_path: Path
         assert len(cards) == departments and len({c.rank for c in cards}) > 1
         _, results = monitoring.dashboard(s, date(2026, 11, 1))
         trend = next(r for r in results if r.code == "records_trend")
-        per_month = [sum(v or 0 for v in vals) for vals in zip(*(x.values for x in trend.series), strict=True)]
+        per_month = [
+            sum(v or 0 for v in vals) for vals in zip(*(x.values for x in trend.series), strict=True)
+        ]
         assert len(per_month) == 24 and sum(1 for v in per_month if v) >= 20
         timely = next(r for r in results if r.code == "double_publicity_timeliness")
         assert sum(1 for v in timely.series[0].values if v is not None) >= 20

@@ -164,6 +164,7 @@ def run_indicator(session: Session, ind: Indicator, indicators: IndicatorSet, p:
             key = "" if row[0] is None else str(row[0])
             res.categories.append(labels.get(key, key or "未填报"))
         res.series = [SeriesData(ind.name_zh, [_num(r[1]) for r in rows])]
+        res.value = sum(v or 0.0 for v in res.series[0].values)  # the total over the categories
     elif ind.shape in ("scalar", "rate"):
         first: Any = rows[0] if rows else (None, None)
         if ind.shape == "scalar":
@@ -196,9 +197,10 @@ def run_indicator(session: Session, ind: Indicator, indicators: IndicatorSet, p:
                 by[name][index[m]] = (cur or 0.0) + _num(value)
             res.series = [SeriesData(n, v) for n, v in sorted(by.items())]
         last = [s.values[-1] for s in res.series if s.values and s.values[-1] is not None]
-        res.value = (
-            (sum(v for v in last if v is not None) if ind.shape == "series" else last[0]) if last else None
-        )
+        if ind.shape == "series":
+            res.value = sum(v for v in last if v is not None)  # nothing in the month: 0
+        else:
+            res.value = last[0] if last else None  # no rows with a verdict: no share
     if ind.target is not None:
         res.meets_target = ind.target.met(res.value)
     return res

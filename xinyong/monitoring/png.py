@@ -5,6 +5,7 @@ labels use Debian's Noto CJK font (``fonts-noto-cjk``, found through fontconfig)
 from __future__ import annotations
 
 import io
+import math
 import shutil
 import subprocess
 from functools import lru_cache
@@ -13,7 +14,16 @@ from PIL import Image, ImageDraw, ImageFont
 
 from xinyong.monitoring.compute import IndicatorResult, SeriesData
 
-COLORS = [(18, 87, 168), (179, 38, 30), (29, 107, 53), (122, 75, 0), (107, 79, 160), (0, 120, 130)]
+COLORS = [
+    (18, 87, 168),
+    (179, 38, 30),
+    (29, 107, 53),
+    (122, 75, 0),
+    (107, 79, 160),
+    (0, 120, 130),
+    (196, 110, 20),
+    (90, 98, 112),
+]
 WIDTH, HEIGHT = 1200, 600
 _MARGIN_L, _MARGIN_R, _MARGIN_T, _MARGIN_B = 90, 30, 80, 120
 
@@ -50,7 +60,13 @@ def _scale(result: IndicatorResult) -> tuple[float, float]:
     values = [v * factor for s in result.series for v in s.values if v is not None]
     targets = [t * factor for t in (result.target_min, result.target_max) if t is not None]
     top = max([*values, *targets, 0.0])
-    return factor, (top * 1.1 if top > 0 else 1.0)
+    return factor, _nice(top * 1.05) if top > 0 else 1.0
+
+
+def _nice(x: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) at least ``x``."""
+    k = 10 ** math.floor(math.log10(x))
+    return next(m * k for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * k >= x)
 
 
 def chart_png(result: IndicatorResult, subtitle: str = "") -> bytes:
@@ -66,7 +82,7 @@ def chart_png(result: IndicatorResult, subtitle: str = "") -> bytes:
     for k in range(6):  # gridlines and the value axis
         y = y1 - (y1 - y0) * k / 5
         draw.line([(x0, y), (x1, y)], fill=(227, 231, 237))
-        draw.text((8, y - 8), f"{top * k / 5:,.4g}", fill=(74, 82, 96), font=small)
+        draw.text((8, y - 8), f"{top * k / 5:,.6g}", fill=(74, 82, 96), font=small)
     draw.text((8, y0 - 28), unit, fill=(74, 82, 96), font=small)
     cats = result.categories or ([result.name_zh] if result.value is not None else [])
     series = result.series
@@ -83,7 +99,7 @@ def chart_png(result: IndicatorResult, subtitle: str = "") -> bytes:
             h = (y1 - y0) * (v * factor) / top
             left = x0 + ci * slot + slot * 0.1 + si * bar
             draw.rectangle([(left, y1 - h), (left + bar - 1, y1)], fill=color)
-    step = max(1, n // 24)
+    step = max(1, math.ceil(n / 12))  # at most a dozen labels: month labels never overlap
     for ci, c in enumerate(cats):
         if ci % step:
             continue
