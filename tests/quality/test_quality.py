@@ -110,3 +110,15 @@ def test_api_provider_sees_own(
     assert pub.status_code == 200 and pub.json()["stored"] is True
     x = client.get("/api/v1/quality/export?month=2026-12", headers=auth_headers("credit_office"))
     assert x.status_code == 200 and x.content[:2] == b"PK"
+
+
+def test_the_daily_job_publishes_last_month_once(db: Database) -> None:
+    from xinyong.jobs import run_daily
+
+    with db.session() as s:
+        _city(s)
+    first = run_daily(db, date(2027, 1, 4))  # December's scorecards
+    assert first.quality_scorecards == 2
+    assert run_daily(db, date(2027, 1, 5)).quality_scorecards == 0
+    with db.session() as s:
+        assert [c.provider_code for c in service.stored_month(s, DEC)] == ["tz_stj", "tz_scjgj"]

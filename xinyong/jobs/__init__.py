@@ -4,7 +4,8 @@ step, in data-flow order.
 Assembled here, beside ``app.py``, because it spans domains: first the dates that were computed
 on a provisional calendar year and whose notice has since been loaded (list deadlines, feedback
 deadlines, timeliness verdicts), then records and the credit state (publicity ends, state rows),
-then lists (period ends, escalations), evaluation (grades), and finally a signed ledger checkpoint
+then lists (period ends, escalations), evaluation (grades), the 政务失信 notices, last month's
+data-quality scorecards (once a month), and finally a signed ledger checkpoint
 over everything the run appended. Each step is idempotent and commits on its own, so a crash
 part-way is repaired by the next run. Inside ``xinyong serve`` the first step (provisional dates)
 also runs in the background: ``jobs/worker.py``."""
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from xinyong.core import calendar as work_calendar
-from xinyong.core import events
+from xinyong.core import events, months
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.creditstate import consumer as creditstate_consumer
@@ -27,6 +28,7 @@ from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
+from xinyong.quality import service as quality_service
 
 
 @dataclass
@@ -42,6 +44,7 @@ class DailyResult:
     timeliness_recounted: int = 0
     calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
     government_events: int = 0  # outbox events the 政务失信通报 consumer read
+    quality_scorecards: int = 0  # last month's scorecards published by this run (0: already were)
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -70,6 +73,13 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
             notified += n
             session.commit()
         session.commit()
+    # Last month's data-quality scorecards, published (stored, pushed to each department) once.
+    with db.session() as session:
+        last_month = months.shift(months.month_of_day(day), -1)
+        scorecards = 0
+        if not quality_service.stored_month(session, last_month):
+            scorecards = len(quality_service.publish_month(session, last_month))
+            session.commit()
     with db.session() as session:
         checkpoints = ledger.checkpoint_pending(session)
     return DailyResult(
@@ -84,6 +94,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         timeliness_recounted=recounted,
         calendar_warning=warning,
         government_events=notified,
+        quality_scorecards=scorecards,
     )
 
 
