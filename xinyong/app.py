@@ -187,11 +187,14 @@ def _routers() -> list[Any]:
     from xinyong.core.calendar_api import router as calendar
     from xinyong.creditstate.api import router as creditstate
     from xinyong.evaluation.api import router as evaluation
+    from xinyong.government.api import router as government
     from xinyong.ingest.api import router as ingest
     from xinyong.ledger.api import router as ledger
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
+    from xinyong.monitoring.api import router as monitoring
     from xinyong.portal.account.pages import router as account_pages
+    from xinyong.portal.console.insight import router as console_insight
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
     from xinyong.portal.lists.pages import router as lists_pages
@@ -199,6 +202,7 @@ def _routers() -> list[Any]:
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
     from xinyong.portal.reports.pages import router as report_pages
+    from xinyong.quality.api import router as quality
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
     from xinyong.reports.api import router as reports
@@ -220,6 +224,9 @@ def _routers() -> list[Any]:
         accounts,
         evaluation,
         querylog,
+        quality,
+        government,
+        monitoring,
         portal,
         lists_pages,
         lists_queue,
@@ -229,4 +236,5 @@ def _routers() -> list[Any]:
         console,
         reports,
         report_pages,
+        console_insight,
     ]

@@ -76,11 +76,14 @@ def _register_domains() -> None:
     from xinyong.core import cli as core_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
+    from xinyong.government import cli as government_cli
     from xinyong.ingest import cli as ingest_cli
     from xinyong.jobs import cli as jobs_cli
     from xinyong.ledger import cli as ledger_cli
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
+    from xinyong.monitoring import cli as monitoring_cli
+    from xinyong.quality import cli as quality_cli
     from xinyong.querylog import cli as querylog_cli
     from xinyong.reports import cli as reports_cli
     from xinyong.subjects import cli as subjects_cli
@@ -99,6 +102,9 @@ def _register_domains() -> None:
     querylog_cli.register(app)
     measures_cli.register(app)
     reports_cli.register(app)
+    quality_cli.register(app)
+    government_cli.register(app)
+    monitoring_cli.register(app)
 
 
 def _register_consumers() -> None:

@@ -6,10 +6,12 @@ from xinyong.core import events, models  # noqa: F401
 from xinyong.core.db import Base
 from xinyong.creditstate import models as creditstate_models  # noqa: F401
 from xinyong.evaluation import models as evaluation_models  # noqa: F401
+from xinyong.government import models as government_models  # noqa: F401
 from xinyong.ingest import models as ingest_models  # noqa: F401
 from xinyong.ledger import models as ledger_models  # noqa: F401
 from xinyong.lists import models as lists_models  # noqa: F401
 from xinyong.measures import models as measures_models  # noqa: F401
+from xinyong.quality import models as quality_models  # noqa: F401
 from xinyong.querylog import models as querylog_models  # noqa: F401
 from xinyong.records import models as records_models  # noqa: F401
 from xinyong.reports import models as reports_models  # noqa: F401

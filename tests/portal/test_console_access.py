@@ -37,12 +37,24 @@ def _upload(session: Session, cc: ConsoleCity) -> tuple[str, int]:
     return result.id, q.items[0].id
 
 
+# Console pages for the credit office and administrators only.
+STAFF_ONLY = (
+    "/console/governance",
+    "/console/evaluation",
+    "/console/monitoring",
+    "/console/monitoring/{code}.png",
+    "/console/monitoring/{code}.xlsx",
+    "/console/government",
+)
+
+
 def _pages(cc: ConsoleCity, submission_id: str, quarantine_id: int) -> dict[str, str]:
     """Every GET page of the console and of /me, with real ids."""
     fill = {
         "{submission_id}": submission_id,
         "{quarantine_id}": str(quarantine_id),
         "{procedure_id}": str(cc.procedure_id),
+        "{code}": "records_trend",  # a monitoring indicator
     }
     out = {}
     for method, template in POLICY:
@@ -90,11 +102,11 @@ def test_every_console_and_self_service_page_by_role(
                 assert status == 403, (user, url)
             else:
                 assert status == 200, (user, url, client.get(url).text[:500])
-    # The provider that sent the file: its own parts (not governance, not evaluation).
+    # The provider that sent the file: its own parts (not governance, evaluation, monitoring …).
     signed_in(client, MARKET_OFFICER)
     for template, url in pages.items():
         status = _status(client, url)
-        if template.startswith("/me") or template in ("/console/governance", "/console/evaluation"):
+        if template.startswith("/me") or template in STAFF_ONLY:
             assert status == 403, url
         else:
             assert status == 200, (url, client.get(url).text[:500])

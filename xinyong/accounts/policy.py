@@ -45,6 +45,11 @@ SCOPES: dict[str, str] = {
     "lists:statement": "对本主体的名单认定程序提出陈述申辩",
     "reports:read": "下载已出具的信用报告、查看信用报告登记簿（信用办）",
     "reports:write": "申请出具信用报告、反馈信用报告的使用、管理本主体的报告授权",
+    "quality:read": "查看数据质量评分和排名（信息提供单位限本部门）",
+    "quality:write": "保存月度数据质量评分并推送各部门评分卡",
+    "monitoring:read": "查看城市信用状况监测指标",
+    "government:read": "查看政务诚信主体、评价排名和失信通报",
+    "government:write": "登记机关事业单位",
 }
 
 
@@ -171,6 +176,16 @@ POLICY: dict[tuple[str, str], Rule] = {
         CREDIT_OFFICE, "evaluation:write"
     ),
     ("GET", "/api/v1/evaluation/models"): PUBLIC,
+    # --- data quality, monitoring, government integrity (xinyong/quality, monitoring, government)
+    ("GET", "/api/v1/quality"): only(CONSOLE, "quality:read"),
+    ("GET", "/api/v1/quality/export"): only(CONSOLE, "quality:read"),
+    ("POST", "/api/v1/quality/{month}/publish"): only(STAFF, "quality:write"),
+    ("GET", "/api/v1/monitoring/indicators"): only(STAFF, "monitoring:read"),
+    ("GET", "/api/v1/monitoring/indicators/{code}"): only(STAFF, "monitoring:read"),
+    ("GET", "/api/v1/government/bodies"): only(STAFF, "government:read"),
+    ("POST", "/api/v1/government/bodies"): only(STAFF, "government:write"),
+    ("GET", "/api/v1/government/ranking"): only(STAFF, "government:read"),
+    ("GET", "/api/v1/government/notices"): only(STAFF, "government:read"),
     ("GET", "/api/v1/evaluation/models/{model_id}"): PUBLIC,
     ("GET", "/api/v1/evaluation/drafts"): only(CREDIT_OFFICE, "evaluation:write"),
     ("POST", "/api/v1/evaluation/drafts"): only(CREDIT_OFFICE, "evaluation:write"),
@@ -294,6 +309,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     # A provider sees the reports its own department obtained; staff the whole register.
     ("GET", "/console/reports"): only(CONSOLE, None),
     ("POST", "/console/reports"): only(CREDIT_OFFICE, None),
+    ("GET", "/console/quality"): only(CONSOLE, None),
+    ("GET", "/console/quality/export"): only(CONSOLE, None),
+    ("GET", "/console/monitoring"): only(STAFF, None),
+    ("GET", "/console/monitoring/{code}.png"): only(STAFF, None),
+    ("GET", "/console/monitoring/{code}.xlsx"): only(STAFF, None),
+    ("GET", "/console/government"): only(STAFF, None),
 }
 
 
@@ -327,6 +348,11 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
         "lists:read",
         "lists:write",
         "lists:statement",
+        "quality:read",
+        "quality:write",
+        "monitoring:read",
+        "government:read",
+        "government:write",
     ),
     "bank": ("subjects:read", "records:read"),
     "admin": ("accounts:read", "accounts:write"),

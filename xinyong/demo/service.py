@@ -25,6 +25,7 @@ from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
+from xinyong.demo import government as government_demo
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
 from xinyong.demo import reports as reports_demo
@@ -79,6 +80,8 @@ class DemoSummary:
     accounts: list[demo_accounts.DemoAccount] = field(default_factory=list)
     # The lists in every state (lists domain): what ``seed_lists`` made.
     lists: lists_demo.ListsSeedSummary | None = None
+    # Public bodies, government records and notices, quality scorecards (demo/government.py).
+    government: government_demo.GovernmentDemo | None = None
     # Codes worth looking at in the tour: {"penalised": USCC, "mismatch": USCC, "person": ID number}.
     examples: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -159,6 +162,7 @@ def build_demo(
         summary.measures_key = measures_demo.seed_subscriber(session)
         reports_demo.seed_reports(session, summary.examples.get("penalised"))
         session.commit()
+        summary.government = government_demo.seed_government(session, seed=seed)
         if progress:
             progress("finish", 1, 1)
     summary.seconds = time.monotonic() - started

@@ -29,6 +29,7 @@ from xinyong.ingest.metrics import (
     item_metrics,
     provider_metrics,
 )
+from xinyong.ingest.quality_facts import SubmissionFacts, submission_facts
 from xinyong.ingest.quarantine import (
     correct_and_resubmit,
     discard,
@@ -68,6 +69,7 @@ __all__ = [
     "ProviderMetrics",
     "QuarantineInfo",
     "RowResult",
+    "SubmissionFacts",
     "SubmissionResult",
     "authenticate",
     "correct_and_resubmit",
@@ -86,6 +88,7 @@ __all__ = [
     "rotate_key",
     "set_active",
     "set_items",
+    "submission_facts",
     "submit",
     "submit_file",
 ]

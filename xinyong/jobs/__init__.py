@@ -4,7 +4,8 @@ step, in data-flow order.
 Assembled here, beside ``app.py``, because it spans domains: first the dates that were computed
 on a provisional calendar year and whose notice has since been loaded (list deadlines, feedback
 deadlines, timeliness verdicts), then records and the credit state (publicity ends, state rows),
-then lists (period ends, escalations), evaluation (grades), and finally a signed ledger checkpoint
+then lists (period ends, escalations), evaluation (grades), the 政务失信 notices, last month's
+data-quality scorecards (once a month), and finally a signed ledger checkpoint
 over everything the run appended. Each step is idempotent and commits on its own, so a crash
 part-way is repaired by the next run. Inside ``xinyong serve`` the first step (provisional dates)
 also runs in the background: ``jobs/worker.py``."""
@@ -15,17 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from xinyong.core import calendar as work_calendar
-from xinyong.core import events
+from xinyong.core import events, months
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.creditstate import worker as creditstate_worker
 from xinyong.evaluation import worker as evaluation_worker
+from xinyong.government import service as government_service
 from xinyong.ingest import calendar_recompute as ingest_recompute
 from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
+from xinyong.quality import service as quality_service
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
 
@@ -42,6 +45,8 @@ class DailyResult:
     deadlines_recomputed: int = 0  # list and feedback deadlines moved after a notice was loaded
     timeliness_recounted: int = 0
     calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
+    government_events: int = 0  # outbox events the 政务失信通报 consumer read
+    quality_scorecards: int = 0  # last month's scorecards published by this run (0: already were)
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -64,6 +69,19 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
+    notified = 0
+    with db.session() as session:
+        while n := government_service.process_events(session):
+            notified += n
+            session.commit()
+        session.commit()
+    # Last month's data-quality scorecards, published (stored, pushed to each department) once.
+    with db.session() as session:
+        last_month = months.shift(months.month_of_day(day), -1)
+        scorecards = 0
+        if not quality_service.stored_month(session, last_month):
+            scorecards = len(quality_service.publish_month(session, last_month))
+            session.commit()
     with db.session() as session:
         checkpoints = ledger.checkpoint_pending(session)
     return DailyResult(
@@ -77,6 +95,8 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         deadlines_recomputed=moved,
         timeliness_recounted=recounted,
         calendar_warning=warning,
+        government_events=notified,
+        quality_scorecards=scorecards,
     )
 
 
@@ -88,3 +108,5 @@ def register_consumers() -> None:
     events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)
     # A 重错码 merge moves the merged subject's records (subjects sit below records).
     subjects_service.register_record_mover(records_store.reassign_subject)
+    # 政务失信通报: a negative record naming a public body or one of its officials.
+    events.run_after_commit(government_service.CONSUMER, government_service.process_events)

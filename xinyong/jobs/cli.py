@@ -39,6 +39,11 @@ def register(app: typer.Typer) -> None:
             f"名单 lists: {r.lists_exited} exited, {r.lists_escalated} escalations proposed; "
             f"评价 evaluation events: {r.evaluation_events}; 账本检查点 ledger checkpoints: {r.checkpoints}"
         )
+        if r.government_events or r.quality_scorecards:
+            console.print(
+                f"政务失信通报 government notice events read: {r.government_events}; "
+                f"上月数据质量评分卡 last month's quality scorecards published: {r.quality_scorecards}"
+            )
         if r.deadlines_recomputed or r.timeliness_recounted:
             console.print(
                 f"节假日安排通知导入后重新计算 recomputed after a holiday notice: "

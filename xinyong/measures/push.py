@@ -56,7 +56,13 @@ PUSH_EVENTS: dict[str, tuple[str, ...]] = {
     "record.corrected": ("record.corrected",),
     "record.withdrawn": ("record.withdrawn",),
     "record.publicity_ended": ("record.publicity_ended",),
+    # Addressed messages (payload "to_departments"): a department's monthly data-quality
+    # scorecard (xinyong.quality) and the notices of a public body's or official's default
+    # (xinyong.government). Only the departments named get them.
+    "quality.scorecard": ("quality.scorecard",),
+    "government.notice": ("government.notice",),
 }
+_ADDRESSED = ("quality.scorecard", "government.notice")
 _FROM_OUTBOX = {src: push for push, srcs in PUSH_EVENTS.items() for src in srcs}
 _LIST_KEYS = ("list_type", "list", "list_code", "code")
 # Payload fields never pushed (internal bookkeeping).
@@ -285,6 +291,8 @@ def _list_code(payload: dict[str, Any]) -> str | None:
 def matches(sub: PushSubscription, push_type: str, payload: dict[str, Any]) -> bool:
     if push_type not in (sub.events or []):
         return False
+    if push_type in _ADDRESSED:
+        return sub.department_code in (payload.get("to_departments") or [])
     if push_type.startswith("list.") and sub.lists:
         return _list_code(payload) in sub.lists
     if push_type == "grade.changed" and sub.grades:

@@ -26,6 +26,8 @@ from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.identifiers import mask_person_name
+from xinyong.records.content_stats import ContentStats as ContentStats
+from xinyong.records.content_stats import content_stats as content_stats
 from xinyong.records.models import Record, RecordVersion
 from xinyong.records.schemas import (
     RecordDetail,

@@ -536,6 +536,22 @@ def error_rate_target(today: date | None = None) -> dict[str, Any] | None:
     return max(in_force, key=lambda e: str(e["effective_from"]))
 
 
+def open_error_codes(session: Session) -> set[str]:
+    """The USCCs in open 错码/重码 cases (the numerator of the 重错码率; also read per department
+    by ``xinyong.quality``)."""
+    error_codes: set[str] = set()
+    for case in session.scalars(
+        select(GovernanceCase).where(GovernanceCase.status == "open", GovernanceCase.kind.in_(_ERROR_KINDS))
+    ):
+        if ":ric:" in case.key:
+            continue  # ID numbers are not USCCs: outside the 重错码率
+        if case.kind == "name_multiple_codes":
+            error_codes.update((case.details or {}).get("codes", []))
+        elif case.code:
+            error_codes.add(case.code)
+    return error_codes
+
+
 def governance_report(session: Session, today: date | None = None) -> GovernanceReport:
     """Counts by kind and status, and the 错码率: codes in open 错码/重码 cases per 10,000 USCCs."""
     by_kind: dict[str, dict[str, int]] = {k: {s: 0 for s in CASE_STATUSES} for k in CASE_KINDS}
@@ -555,16 +571,7 @@ def governance_report(session: Session, today: date | None = None) -> Governance
         )
         or 0
     )
-    error_codes: set[str] = set()
-    for case in session.scalars(
-        select(GovernanceCase).where(GovernanceCase.status == "open", GovernanceCase.kind.in_(_ERROR_KINDS))
-    ):
-        if ":ric:" in case.key:
-            continue  # ID numbers are not USCCs: outside the 重错码率
-        if case.kind == "name_multiple_codes":
-            error_codes.update((case.details or {}).get("codes", []))
-        elif case.code:
-            error_codes.add(case.code)
+    error_codes = open_error_codes(session)
     rate = len(error_codes) * 10_000 / codes_total if codes_total else 0.0
     target = error_rate_target(today)
     limit = float(target["max_per_10000"]) if target else None

@@ -34,6 +34,7 @@ from xinyong.subjects.governance import (
     get_case,
     governance_report,
     list_cases,
+    open_error_codes,
     register_record_mover,
     resolve_case,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "kind_from_category",
     "list_cases",
     "list_relations",
+    "open_error_codes",
     "public_brief",
     "public_person_name",
     "public_relations",

@@ -40,6 +40,9 @@ SECTIONS = (
     ("/lists/queue", "console.nav.lists", "all"),
     ("/console/measures", "console.nav.measures", "all"),
     ("/console/evaluation", "console.nav.evaluation", "staff"),
+    ("/console/quality", "console.nav.quality", "all"),
+    ("/console/monitoring", "console.nav.monitoring", "staff"),
+    ("/console/government", "console.nav.government", "staff"),
     ("/console/rules", "console.nav.rules", "all"),
     ("/console/reports", "console.nav.reports", "staff"),
 )

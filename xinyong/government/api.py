@@ -1,0 +1,61 @@
+"""Government routes (``/api/v1/government``): public bodies, the integrity ranking, notices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.deps import current_principal
+from xinyong.accounts.principal import Principal
+from xinyong.core.deps import get_session
+from xinyong.government import service
+from xinyong.government.schemas import BodyIn, BodyOut, BodyScoreOut, NoticePageOut, RankingOut
+
+router = APIRouter(prefix="/api/v1/government", tags=["government"])
+
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+@router.get("/bodies", response_model=list[BodyOut])
+def bodies(session: DbSession) -> list[BodyOut]:
+    return [BodyOut.model_validate(b) for b in service.list_bodies(session)]
+
+
+@router.post("/bodies", response_model=BodyOut, status_code=201)
+def register_body(body: BodyIn, session: DbSession, principal: CurrentPrincipal) -> BodyOut:
+    info = service.register_body(
+        session,
+        body.code,
+        superior_name=body.superior_name,
+        superior_department_code=body.superior_department_code,
+        department_code=body.department_code,
+        by=principal.username or principal.api_key_prefix or principal.kind,
+    )
+    session.commit()
+    return BodyOut.model_validate(info)
+
+
+@router.get("/ranking", response_model=RankingOut)
+def ranking(session: DbSession) -> RankingOut:
+    model = service.get_government_model()
+    return RankingOut(
+        model_code=model.code,
+        model_version=model.version,
+        source=model.source,
+        bodies=[BodyScoreOut.model_validate(s) for s in service.score_bodies(session, model)],
+    )
+
+
+@router.get("/notices", response_model=NoticePageOut)
+def notices(
+    session: DbSession,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    body_subject_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> NoticePageOut:
+    return NoticePageOut.model_validate(
+        service.list_notices(session, page=page, per_page=per_page, body_subject_id=body_subject_id)
+    )
