@@ -186,8 +186,10 @@ def _routers() -> list[Any]:
     router to do so; not to dodge a cycle)."""
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
+    from xinyong.commitments.api import router as commitments
     from xinyong.core.calendar_api import router as calendar
     from xinyong.creditstate.api import router as creditstate
+    from xinyong.declarations.api import router as declarations
     from xinyong.evaluation.api import router as evaluation
     from xinyong.ingest.api import router as ingest
     from xinyong.ledger.api import router as ledger
@@ -219,6 +221,8 @@ def _routers() -> list[Any]:
         accounts,
         evaluation,
         querylog,
+        commitments,
+        declarations,
         portal,
         lists_pages,
         lists_queue,

@@ -53,7 +53,9 @@ def _register_domains() -> None:
     from xinyong.accounts import cli as accounts_cli
     from xinyong.catalog import calendar_cli
     from xinyong.catalog import cli as catalog_cli
+    from xinyong.commitments import cli as commitments_cli
     from xinyong.core import cli as core_cli
+    from xinyong.declarations import cli as declarations_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
     from xinyong.ingest import cli as ingest_cli
@@ -77,6 +79,8 @@ def _register_domains() -> None:
     accounts_cli.register(app)
     querylog_cli.register(app)
     measures_cli.register(app)
+    commitments_cli.register(app)
+    declarations_cli.register(app)
 
 
 def _register_consumers() -> None:

@@ -43,6 +43,10 @@ SCOPES: dict[str, str] = {
     "lists:read": "查看名单认定程序和待办（信息提供单位限本部门）",
     "lists:write": "办理名单认定程序：提议、告知、决定、公布、约谈、移出（信息提供单位限本部门）",
     "lists:statement": "对本主体的名单认定程序提出陈述申辩",
+    "commitments:read": "查看信用承诺（主体限本主体，部门限本部门受理的）",
+    "commitments:write": "签署信用承诺、补齐材料、核查履约",
+    "declarations:read": "查看自主申报（主体限本主体，部门限本部门核实的）",
+    "declarations:write": "提交自主申报、核实或不予核实",
 }
 
 
@@ -90,6 +94,12 @@ EVALUATION_READERS = ("subject", "credit_office", "regulator")
 # on its own department's data, the service narrows it).
 SUBJECT = ("subject",)
 CONSOLE = ("provider", "credit_office", "admin")
+# Commitments and self-declarations (xinyong/commitments, xinyong/declarations): the subject signs
+# or declares, the department concerned verifies; the service narrows to own subject / department.
+RIGHTS_READERS = ("subject", "provider", "credit_office", "regulator", "admin")
+RIGHTS_FILERS = ("subject", "credit_office")
+RIGHTS_STEPPERS = ("subject", "provider", "credit_office")
+RIGHTS_QUEUE = ("provider", "credit_office", "admin")
 
 POLICY: dict[tuple[str, str], Rule] = {
     # --- system and API docs (core) -----------------------------------------------------
@@ -212,6 +222,21 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/lists/announcements"): PUBLIC,
     ("GET", "/lists/announcements/{procedure_id}"): PUBLIC,
     ("GET", "/lists/queue"): only((*LISTS_WRITERS, "admin"), None),
+    # --- commitments and self-declarations (xinyong/commitments, xinyong/declarations) ----------
+    ("GET", "/api/v1/commitments/templates"): PUBLIC,
+    ("GET", "/api/v1/commitments"): only(RIGHTS_READERS, "commitments:read"),
+    ("POST", "/api/v1/commitments"): only(RIGHTS_FILERS, "commitments:write"),
+    ("GET", "/api/v1/commitments/overdue"): only(RIGHTS_QUEUE, "commitments:read"),
+    ("GET", "/api/v1/commitments/{commitment_id}"): only(RIGHTS_READERS, "commitments:read"),
+    ("POST", "/api/v1/commitments/{commitment_id}/steps"): only(
+        RIGHTS_STEPPERS, "commitments:write", body="upload"
+    ),
+    ("GET", "/api/v1/declarations/kinds"): PUBLIC,
+    ("GET", "/api/v1/declarations"): only(RIGHTS_READERS, "declarations:read"),
+    ("POST", "/api/v1/declarations"): only(RIGHTS_FILERS, "declarations:write", body="upload"),
+    ("GET", "/api/v1/declarations/overdue"): only(RIGHTS_QUEUE, "declarations:read"),
+    ("GET", "/api/v1/declarations/{declaration_id}"): only(RIGHTS_READERS, "declarations:read"),
+    ("POST", "/api/v1/declarations/{declaration_id}/steps"): only(RIGHTS_STEPPERS, "declarations:write"),
     # --- accounts API ---------------------------------------------------------------------------
     ("GET", "/api/v1/me"): only(ACCOUNT_ROLES, ANY_KEY),
     ("GET", "/api/v1/accounts/users"): only(STAFF, "accounts:read"),
