@@ -273,6 +273,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/me/grade"): only(SUBJECT, None),
     ("GET", "/me/lists"): only(SUBJECT, None),
     ("POST", "/me/lists/{procedure_id}/statement"): only(SUBJECT, None),
+    ("GET", "/me/commitments"): only(SUBJECT, None),
+    ("POST", "/me/commitments"): only(SUBJECT, None),
+    ("POST", "/me/commitments/{commitment_id}/supply"): only(SUBJECT, None, body="upload"),
+    ("GET", "/me/declarations"): only(SUBJECT, None),
+    ("POST", "/me/declarations"): only(SUBJECT, None, body="upload"),
     # staff console (xinyong/portal/console)
     ("GET", "/console"): only(CONSOLE, None),
     ("GET", "/console/ingest"): only(CONSOLE, None),
@@ -291,6 +296,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console/lists/{procedure_id}"): only(CONSOLE, None),
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),
+    ("GET", "/console/commitments"): only(CONSOLE, None),
+    ("POST", "/console/commitments/{commitment_id}/verify"): only(RIGHTS_STEPPERS[1:], None),
+    ("GET", "/console/declarations"): only(CONSOLE, None),
+    ("POST", "/console/declarations/{declaration_id}/step"): only(RIGHTS_STEPPERS[1:], None),
     ("GET", "/console/evaluation"): only(STAFF, None),
 }
 

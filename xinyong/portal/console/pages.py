@@ -39,6 +39,8 @@ SECTIONS = (
     ("/console/governance", "console.nav.governance", "staff"),
     ("/lists/queue", "console.nav.lists", "all"),
     ("/console/measures", "console.nav.measures", "all"),
+    ("/console/commitments", "console.nav.commitments", "all"),
+    ("/console/declarations", "console.nav.declarations", "all"),
     ("/console/evaluation", "console.nav.evaluation", "staff"),
     ("/console/rules", "console.nav.rules", "all"),
 )
