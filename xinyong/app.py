@@ -196,12 +196,12 @@ def _routers() -> list[Any]:
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
     from xinyong.portal.account.pages import router as account_pages
+    from xinyong.portal.console.commitments import router as console_commitments
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
-    from xinyong.portal.console.commitments import router as console_commitments
     from xinyong.portal.lists.pages import router as lists_pages
-    from xinyong.portal.me.pages import router as me
     from xinyong.portal.me.commitments import router as me_commitments
+    from xinyong.portal.me.pages import router as me
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
     from xinyong.querylog.api import router as querylog
