@@ -193,6 +193,7 @@ def _routers() -> list[Any]:
     from xinyong.ledger.api import router as ledger
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
+    from xinyong.objections.api import router as objections
     from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
@@ -202,6 +203,7 @@ def _routers() -> list[Any]:
     from xinyong.portal.pages import router as portal
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
+    from xinyong.repairs.api import router as repairs
     from xinyong.subjects.api import router as subjects
 
     # FastAPI tries routes in this order, each router's in turn: the check API (the one other
@@ -216,6 +218,8 @@ def _routers() -> list[Any]:
         ledger,
         calendar,
         lists,
+        objections,
+        repairs,
         accounts,
         evaluation,
         querylog,
