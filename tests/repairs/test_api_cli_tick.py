@@ -77,7 +77,7 @@ def test_repair_over_the_api(
 
 
 def test_cli_and_the_daily_job(session: Session, city: h.City, db: Database) -> None:
-    rid, day = _penalty(session, city, "台市监罚〔2025〕502号")
+    rid, _ = _penalty(session, city, "台市监罚〔2025〕502号")
     runner = CliRunner()
     r = runner.invoke(app, ["repairs", "eligibility", "--record", str(rid)])
     assert r.exit_code == 0 and r.output.startswith("可申请")
