@@ -197,10 +197,13 @@ def _routers() -> list[Any]:
     from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
+    from xinyong.portal.console.rights import router as console_rights
     from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.pages import router as me
+    from xinyong.portal.me.rights import router as me_rights
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
+    from xinyong.portal.track import router as rights_track
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
     from xinyong.repairs.api import router as repairs
@@ -229,5 +232,8 @@ def _routers() -> list[Any]:
         account_pages,
         my_viewers,
         me,
+        me_rights,
         console,
+        console_rights,
+        rights_track,
     ]

@@ -278,6 +278,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/me/grade"): only(SUBJECT, None),
     ("GET", "/me/lists"): only(SUBJECT, None),
     ("POST", "/me/lists/{procedure_id}/statement"): only(SUBJECT, None),
+    ("GET", "/me/objections"): only(SUBJECT, None),
+    ("POST", "/me/objections"): only(SUBJECT, None, body="upload"),
+    ("POST", "/me/objections/{objection_id}/withdraw"): only(SUBJECT, None),
+    ("GET", "/me/repairs"): only(SUBJECT, None),
+    ("POST", "/me/repairs"): only(SUBJECT, None, body="upload"),
+    ("POST", "/me/repairs/{repair_id}/withdraw"): only(SUBJECT, None),
+    ("GET", "/objections/track"): PUBLIC,
     # staff console (xinyong/portal/console)
     ("GET", "/console"): only(CONSOLE, None),
     ("GET", "/console/ingest"): only(CONSOLE, None),
@@ -297,6 +304,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),
     ("GET", "/console/evaluation"): only(STAFF, None),
+    ("GET", "/console/objections"): only(CONSOLE, None),
+    ("GET", "/console/objections/{objection_id}"): only(CONSOLE, None),
+    ("POST", "/console/objections/{objection_id}/step"): only(CONSOLE, None),
+    ("GET", "/console/repairs"): only(CONSOLE, None),
+    ("GET", "/console/repairs/{repair_id}"): only(CONSOLE, None),
+    ("POST", "/console/repairs/{repair_id}/step"): only(CONSOLE, None),
 }
 
 

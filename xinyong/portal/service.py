@@ -31,9 +31,11 @@ from xinyong.core.identifiers import check_ric, mask_id_number
 from xinyong.core.paging import page_count
 from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service as ingest_service
+from xinyong.objections import service as objections_service
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
 from xinyong.records.schemas import RecordView
+from xinyong.repairs import service as repairs_service
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.common import SubjectView
 
@@ -311,6 +313,10 @@ class SubjectPage:
     visibility: str = "public"
     item_codes: list[str] = field(default_factory=list)
     record_count: int = 0
+    # 异议中 / 已修复 marks by record id, and the records whose disclosure an objection suspended
+    # (their content is withheld from the public view while it is checked).
+    marks: dict[int, str] = field(default_factory=dict)
+    withheld: set[int] = field(default_factory=set)
 
 
 def find_subject(session: Session, *, code: str | None = None, subject_id: int | None = None) -> SubjectView:
@@ -456,6 +462,13 @@ def subject_page(
         if r.other.merged_into_id is None
     ]
     shown_name = public_name if public else (lambda name, _kind: name)
+    record_ids = [e.id for sec in sections for e in sec.entries]
+    objection_marks = objections_service.objection_marks(session, record_ids)
+    marks = {
+        **repairs_service.repair_marks(session, record_ids),
+        **{i: m.label_zh for i, m in objection_marks.items()},
+    }
+    withheld = {i for i, m in objection_marks.items() if m.suspended} if public else set()
     return SubjectPage(
         subject=subject,
         name=shown_name(subject.name, subject.kind),
@@ -467,6 +480,8 @@ def subject_page(
         visibility=viewer.visibility,
         item_codes=sorted(returned),
         record_count=count,
+        marks=marks,
+        withheld=withheld,
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xinyong.portal.strings_rights import RIGHTS_ZH
+
 DEFAULT_LANG = "zh-CN"
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -701,6 +703,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "accounts.denied.login": "登录",
     },
 }
+
+# The subject-rights pages' strings (objections, repairs, lookup by code).
+STRINGS[DEFAULT_LANG].update(RIGHTS_ZH)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, /, **params: Any) -> str:
