@@ -195,17 +195,22 @@ def _routers() -> list[Any]:
     from xinyong.ledger.api import router as ledger
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
+    from xinyong.objections.api import router as objections
     from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.commitments import router as console_commitments
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
+    from xinyong.portal.console.rights import router as console_rights
     from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.commitments import router as me_commitments
     from xinyong.portal.me.pages import router as me
+    from xinyong.portal.me.rights import router as me_rights
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
+    from xinyong.portal.track import router as rights_track
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
+    from xinyong.repairs.api import router as repairs
     from xinyong.subjects.api import router as subjects
 
     # FastAPI tries routes in this order, each router's in turn: the check API (the one other
@@ -220,6 +225,8 @@ def _routers() -> list[Any]:
         ledger,
         calendar,
         lists,
+        objections,
+        repairs,
         accounts,
         evaluation,
         querylog,
@@ -231,7 +238,10 @@ def _routers() -> list[Any]:
         account_pages,
         my_viewers,
         me,
+        me_rights,
         me_commitments,
         console,
+        console_rights,
         console_commitments,
+        rights_track,
     ]

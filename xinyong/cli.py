@@ -63,7 +63,9 @@ def _register_domains() -> None:
     from xinyong.ledger import cli as ledger_cli
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
+    from xinyong.objections import cli as objections_cli
     from xinyong.querylog import cli as querylog_cli
+    from xinyong.repairs import cli as repairs_cli
     from xinyong.subjects import cli as subjects_cli
 
     core_cli.register(app)
@@ -79,6 +81,8 @@ def _register_domains() -> None:
     accounts_cli.register(app)
     querylog_cli.register(app)
     measures_cli.register(app)
+    objections_cli.register(app)
+    repairs_cli.register(app)
     commitments_cli.register(app)
     declarations_cli.register(app)
 

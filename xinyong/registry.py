@@ -13,8 +13,10 @@ from xinyong.ingest import models as ingest_models  # noqa: F401
 from xinyong.ledger import models as ledger_models  # noqa: F401
 from xinyong.lists import models as lists_models  # noqa: F401
 from xinyong.measures import models as measures_models  # noqa: F401
+from xinyong.objections import models as objections_models  # noqa: F401
 from xinyong.querylog import models as querylog_models  # noqa: F401
 from xinyong.records import models as records_models  # noqa: F401
+from xinyong.repairs import models as repairs_models  # noqa: F401
 from xinyong.subjects import models as subjects_models  # noqa: F401
 
 metadata = Base.metadata

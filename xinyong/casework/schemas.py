@@ -62,3 +62,17 @@ class OverdueItem(BaseModel):
     due_date: date
     working_days_late: int
     escalated: bool
+
+
+class TrackView(BaseModel):
+    """What a lookup code (查询码) shows without login: progress, never the statement or the
+    attachments."""
+
+    kind: str
+    kind_zh: str
+    status: str
+    status_zh: str
+    received_on: date
+    deadlines: list[DeadlineView]
+    letters: list[LetterView]
+    steps: list[tuple[date, str]]

@@ -22,6 +22,21 @@ from xinyong.ledger import service as ledger
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who acts, as plain values (a router builds it from the request's principal)."""
+
+    label: str  # user:zhangsan, key:3f2a…, system:objections (kept in the history and the ledger)
+    role: str  # system | subject | provider | credit_office | admin | regulator
+    provider_code: str | None = None  # a provider acts for its own department only
+    subject_id: int | None = None  # a subject account acts for its own subject only
+
+    @property
+    def staff(self) -> bool:
+        """The credit office's window (and the platform itself) acts on every case."""
+        return self.role in ("system", "credit_office", "admin")
+
+
+@dataclass(frozen=True)
 class CaseRef:
     """One case: its procedure kind, its id in that procedure's table and its subject."""
 
@@ -36,6 +51,11 @@ class CaseRef:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """SHA-256 of a text (UTF-8): what the ledger keeps of a signed commitment or a letter."""
+    return _sha(text.encode("utf-8"))
 
 
 # --- steps -------------------------------------------------------------------------------------

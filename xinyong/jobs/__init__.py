@@ -26,6 +26,8 @@ from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
+from xinyong.objections import service as objections_service
+from xinyong.repairs import service as repairs_service
 
 
 @dataclass
@@ -40,6 +42,8 @@ class DailyResult:
     deadlines_recomputed: int = 0  # list and feedback deadlines moved after a notice was loaded
     timeliness_recounted: int = 0
     calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
+    repairs_applied: int = 0  # granted credit repairs carried out (publicity ended, list left)
+    rights_escalated: int = 0  # overdue objection and repair steps escalated (督办)
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -59,6 +63,11 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     moved, recounted = recompute_provisional_dates(db, day)
     with db.session() as session:
         warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
+    # Granted repairs first: their record events feed the credit state, lists and evaluation below.
+    with db.session() as session:
+        applied, repair_escalations = repairs_service.tick(session, day)
+        escalated = objections_service.tick(session, day) + repair_escalations
+        session.commit()
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
@@ -75,6 +84,8 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         deadlines_recomputed=moved,
         timeliness_recounted=recounted,
         calendar_warning=warning,
+        repairs_applied=applied,
+        rights_escalated=escalated,
     )
 
 

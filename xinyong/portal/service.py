@@ -32,10 +32,12 @@ from xinyong.core.paging import page_count
 from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service as ingest_service
 from xinyong.lists.schemas import PublicMember
+from xinyong.objections import service as objections_service
 from xinyong.portal import subject_file
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
 from xinyong.records.schemas import RecordView
+from xinyong.repairs import service as repairs_service
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.common import SubjectView
 
@@ -323,6 +325,10 @@ class SubjectPage:
     record_count: int = 0
     memberships: list[subject_file.MembershipRow] = field(default_factory=list)
     grade: subject_file.PublicGrade | None = None
+    # 异议中 / 已修复 marks by record id, and the records whose disclosure an objection suspended
+    # (their content is withheld from the public view while it is checked).
+    marks: dict[int, str] = field(default_factory=dict)
+    withheld: set[int] = field(default_factory=set)
 
 
 def find_subject(session: Session, *, code: str | None = None, subject_id: int | None = None) -> SubjectView:
@@ -469,10 +475,6 @@ def subject_page(
                 entries.append(entry)
         entries.sort(key=lambda e: (e.decision_date or date.min, e.id), reverse=True)
         sections.append(Section(key, t(f"subject.{key}"), entries, total, empty_key))
-    marks = subject_file.record_marks(session, [e.id for sec in sections for e in sec.entries])
-    for sec in sections:
-        for e in sec.entries:
-            e.marks = [*marks.get(e.id, []), *e.marks]
     relations = [
         RelationRow(
             role=r.role,
@@ -485,6 +487,13 @@ def subject_page(
         if r.other.merged_into_id is None
     ]
     shown_name = public_name if public else (lambda name, _kind: name)
+    record_ids = [e.id for sec in sections for e in sec.entries]
+    objection_marks = objections_service.objection_marks(session, record_ids)
+    marks = {
+        **repairs_service.repair_marks(session, record_ids),
+        **{i: m.label_zh for i, m in objection_marks.items()},
+    }
+    withheld = {i for i, m in objection_marks.items() if m.suspended} if public else set()
     return SubjectPage(
         subject=subject,
         name=shown_name(subject.name, subject.kind),
@@ -498,6 +507,8 @@ def subject_page(
         record_count=count,
         memberships=subject_file.memberships(session, subject.id),
         grade=subject_file.public_grade(session, subject.id),
+        marks=marks,
+        withheld=withheld,
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xinyong.portal.strings_rights import RIGHTS_ZH
+
 DEFAULT_LANG = "zh-CN"
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -463,7 +465,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "me.lists.statement.submit": "提交陈述申辩",
         "me.lists.statement_filed": "陈述申辩已提交，认定部门将在作出决定前听取。",
         "me.viewers.all": "查看全部查询记录",
-        "me.later.title": "异议、信用修复和信用承诺",
+        "me.later.title": "异议、信用修复、信用承诺和自主申报",
         "me.later.objection": "异议申请",
         "me.later.repair": "信用修复申请",
         "me.later.commitment": "信用承诺",
@@ -803,6 +805,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "accounts.denied.login": "登录",
     },
 }
+
+# The subject-rights pages' strings (objections, repairs, lookup by code).
+STRINGS[DEFAULT_LANG].update(RIGHTS_ZH)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, /, **params: Any) -> str:

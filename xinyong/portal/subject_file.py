@@ -1,13 +1,13 @@
 """What a subject page shows beyond the records of its first sections: the record sections of
 the rest of the public file (court lists, commitments, honours, sector ratings, verified
 self-declarations), the subject's entries on the published lists with their basis and dates, the
-grade where the evaluation model makes it public, and the marks on records (异议中 / 已修复 /
-经核实). Everything comes from the domains' services and the credit state row; nothing is
-recomputed here."""
+grade where the evaluation model makes it public, and the 经核实 mark of verified
+self-declarations (the 异议中 / 已修复 marks come from the objections and repairs services, in
+``portal.service.subject_page``). Everything comes from the domains' services and the credit
+state row; nothing is recomputed here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,13 +62,6 @@ def public_grade(session: Session, subject_id: int) -> PublicGrade | None:
     if name is None or state.grade is None:
         return None
     return PublicGrade(state.grade, name, state.evaluated_at)
-
-
-def record_marks(session: Session, record_ids: Sequence[int]) -> dict[int, list[str]]:
-    """HOOK for issue 15 §1–2: the 异议中 / 已修复 marks of records, by record id, to come from
-    ``objections.service.objection_marks`` and ``repairs.service.repair_marks`` once those
-    domains are merged. Until then no record carries a mark."""
-    return {}
 
 
 def verified_mark() -> str:

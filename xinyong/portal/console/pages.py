@@ -38,6 +38,8 @@ SECTIONS = (
     ("/console/upload", "console.nav.upload", "provider"),
     ("/console/governance", "console.nav.governance", "staff"),
     ("/lists/queue", "console.nav.lists", "all"),
+    ("/console/objections", "console.nav.objections", "all"),
+    ("/console/repairs", "console.nav.repairs", "all"),
     ("/console/measures", "console.nav.measures", "all"),
     ("/console/commitments", "console.nav.commitments", "all"),
     ("/console/declarations", "console.nav.declarations", "all"),
