@@ -19,6 +19,7 @@ from tests.records import helpers as rh
 from xinyong.commitments import service
 from xinyong.core.calendar import load_calendar
 from xinyong.core.clock import today_china
+from xinyong.core.db import Database
 from xinyong.evaluation import service as evaluation
 from xinyong.ledger.models import LedgerEntry
 from xinyong.records import service as records
@@ -194,3 +195,24 @@ def test_signing_refuses_what_it_cannot_sign(client: TestClient, keys: Keys) -> 
     )
     assert r.status_code == 403
     assert client.get("/api/v1/commitments/templates").json()[0]["template_zh"]
+
+
+def test_the_daily_job_escalates_an_overdue_verification(db: Database, keys: Keys) -> None:
+    from xinyong.jobs import run_daily
+
+    with db.session() as s:
+        view = service.sign(
+            s,
+            actor=service.Actor("user:t", "subject", subject_id=keys.city.company),
+            commitment_type="approval_substitute",
+            matter="公共场所卫生许可（告知承诺）",
+            department_code=h.SCJG,
+            on=date(2026, 9, 28),
+        )
+        s.commit()
+    result = run_daily(db, date(2026, 11, 16))
+    assert result.rights_escalated >= 1
+    with db.session() as s:
+        (deadline,) = service.get_commitment(s, view.id).deadlines
+        assert deadline.escalated_on == date(2026, 11, 16)
+        assert service.get_commitment(s, view.id).steps[-1].action_zh == "督办"

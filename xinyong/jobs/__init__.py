@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from xinyong.commitments import service as commitments_service
 from xinyong.core import calendar as work_calendar
 from xinyong.core import events
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.creditstate import worker as creditstate_worker
+from xinyong.declarations import service as declarations_service
 from xinyong.evaluation import worker as evaluation_worker
 from xinyong.ingest import calendar_recompute as ingest_recompute
 from xinyong.ledger import service as ledger
@@ -43,7 +45,7 @@ class DailyResult:
     timeliness_recounted: int = 0
     calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
     repairs_applied: int = 0  # granted credit repairs carried out (publicity ended, list left)
-    rights_escalated: int = 0  # overdue objection and repair steps escalated (督办)
+    rights_escalated: int = 0  # overdue objection, repair, commitment and declaration steps escalated (督办)
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -67,6 +69,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     with db.session() as session:
         applied, repair_escalations = repairs_service.tick(session, day)
         escalated = objections_service.tick(session, day) + repair_escalations
+        escalated += commitments_service.escalate(session, day) + declarations_service.escalate(session, day)
         session.commit()
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
