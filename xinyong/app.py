@@ -184,8 +184,10 @@ def _routers() -> list[Any]:
     from xinyong.access.api import router as subject_files
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
+    from xinyong.commitments.api import router as commitments
     from xinyong.core.calendar_api import router as calendar
     from xinyong.creditstate.api import router as creditstate
+    from xinyong.declarations.api import router as declarations
     from xinyong.evaluation.api import router as evaluation
     from xinyong.government.api import router as government
     from xinyong.ingest.api import router as ingest
@@ -193,18 +195,25 @@ def _routers() -> list[Any]:
     from xinyong.lists.api import router as lists
     from xinyong.measures.api import router as measures
     from xinyong.monitoring.api import router as monitoring
+    from xinyong.objections.api import router as objections
     from xinyong.portal.account.pages import router as account_pages
+    from xinyong.portal.console.commitments import router as console_commitments
     from xinyong.portal.console.insight import router as console_insight
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
+    from xinyong.portal.console.rights import router as console_rights
     from xinyong.portal.lists.pages import router as lists_pages
+    from xinyong.portal.me.commitments import router as me_commitments
     from xinyong.portal.me.pages import router as me
+    from xinyong.portal.me.rights import router as me_rights
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
     from xinyong.portal.reports.pages import router as report_pages
+    from xinyong.portal.track import router as rights_track
     from xinyong.quality.api import router as quality
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
+    from xinyong.repairs.api import router as repairs
     from xinyong.reports.api import router as reports
     from xinyong.subjects.api import router as subjects
 
@@ -221,20 +230,29 @@ def _routers() -> list[Any]:
         ledger,
         calendar,
         lists,
+        objections,
+        repairs,
         accounts,
         evaluation,
         querylog,
         quality,
         government,
         monitoring,
+        commitments,
+        declarations,
         portal,
         lists_pages,
         lists_queue,
         account_pages,
         my_viewers,
         me,
+        me_rights,
+        me_commitments,
         console,
         reports,
         report_pages,
         console_insight,
+        console_rights,
+        console_commitments,
+        rights_track,
     ]

@@ -73,7 +73,9 @@ def _register_domains() -> None:
     from xinyong.accounts import cli as accounts_cli
     from xinyong.catalog import calendar_cli
     from xinyong.catalog import cli as catalog_cli
+    from xinyong.commitments import cli as commitments_cli
     from xinyong.core import cli as core_cli
+    from xinyong.declarations import cli as declarations_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
     from xinyong.government import cli as government_cli
@@ -83,8 +85,10 @@ def _register_domains() -> None:
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
     from xinyong.monitoring import cli as monitoring_cli
+    from xinyong.objections import cli as objections_cli
     from xinyong.quality import cli as quality_cli
     from xinyong.querylog import cli as querylog_cli
+    from xinyong.repairs import cli as repairs_cli
     from xinyong.reports import cli as reports_cli
     from xinyong.subjects import cli as subjects_cli
 
@@ -105,6 +109,10 @@ def _register_domains() -> None:
     quality_cli.register(app)
     government_cli.register(app)
     monitoring_cli.register(app)
+    objections_cli.register(app)
+    repairs_cli.register(app)
+    commitments_cli.register(app)
+    declarations_cli.register(app)
 
 
 def _register_consumers() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.catalog.conftest import Editor
+from xinyong.catalog.ruleset import add_months
 from xinyong.catalog.service import Catalog, get_catalog
 
 
@@ -163,3 +164,42 @@ def test_timeliness(catalog: Catalog) -> None:
         "行政奖励",
         "行政监督检查",
     }
+
+
+@pytest.mark.parametrize(
+    ("decided", "data", "severity", "window"),
+    [
+        # 发改办财金〔2019〕527号: two classes only; 警告 is 一般 (3–12 months from the decision).
+        ("2021-03-01", {"penalty_types": "警告"}, "general", ("ndrc527-2019/general", 3, 12)),
+        (
+            "2021-03-01",
+            {"penalty_types": "罚款", "fine_amount": "0.1"},
+            "general",
+            ("ndrc527-2019/general", 3, 12),
+        ),
+        (
+            "2021-03-01",
+            {"penalty_types": "罚款", "fine_amount": "150"},
+            "serious",
+            ("ndrc527-2019/serious", 6, 36),
+        ),
+        ("2020-08-10", {"penalty_types": "吊销许可证件"}, "serious", ("ndrc527-2019/serious", 6, 36)),
+        ("2021-07-14", {"penalty_types": "责令停产停业"}, "serious", ("ndrc527-2019/serious", 6, 36)),
+        # From 2021-07-15 (《行政处罚法》2021) today's table classes it; 警告 becomes 轻微.
+        ("2021-07-15", {"penalty_types": "警告"}, "minor", ("ndrc527-2019/minor", 3, 12)),
+        # Older than every entry: the earliest entries apply (the 2017 notice: 1 / 3 years).
+        ("2018-05-04", {"penalty_types": "吊销许可证件"}, "serious", ("ndrc-2017/serious", None, 36)),
+    ],
+)
+def test_penalties_before_2021_07_15_are_classed_by_the_2019_rule(
+    catalog: Catalog, decided: str, data: dict[str, Any], severity: str, window: tuple[str, Any, int]
+) -> None:
+    got, rule = _derive(catalog, decision_date=decided, **data)
+    assert got == severity, rule
+    day = date.fromisoformat(decided)
+    w = catalog.publicity_window(catalog.item("administrative_penalty"), got, day, day)
+    assert w is not None
+    rule_id, min_months, max_months = window
+    assert w.rule_id == rule_id
+    assert w.min_end == (add_months(day, min_months) if min_months is not None else None)
+    assert w.end == add_months(day, max_months)

@@ -149,8 +149,10 @@ def honour(session: Session, sid: int, pid: int, doc: str, *, decided: date) -> 
     return _store(session, "honour", sid, pid, data)
 
 
-def licence(session: Session, sid: int, pid: int, doc: str, *, decided: date) -> int:
-    data = {
+def licence(
+    session: Session, sid: int, pid: int, doc: str, *, decided: date, status: str | None = None
+) -> int:
+    data: dict[str, Any] = {
         "subject_name": "测试企业",
         "subject_category": "法人及非法人组织",
         "document_number": doc,
@@ -161,6 +163,8 @@ def licence(session: Session, sid: int, pid: int, doc: str, *, decided: date) ->
         "valid_from": decided,
         "authority": "台州市市场监督管理局",
     }
+    if status is not None:
+        data["status"] = status  # XK_ZT as ingest stores it: "1" 有效, "2" 无效
     return _store(session, "administrative_licence", sid, pid, data)
 
 

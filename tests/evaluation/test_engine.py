@@ -96,7 +96,7 @@ def test_grades_caps_vetoes_and_reasons(session: Session, city: dict[str, int]) 
 
     # The credit state row carries the grade; each change was an event and a ledger entry.
     state = creditstate.subject_summary(session, city["debtor"])
-    assert (state.grade, state.model_code, state.model_version) == ("D", "enterprise", "2026.1")
+    assert (state.grade, state.model_code, state.model_version) == ("D", "enterprise", "2026.2")
     assert state.score == debtor.score and state.evaluated_at is not None
     changed = session.scalars(select(Event).where(Event.type == service.GRADE_CHANGED)).all()
     assert {e.subject_id for e in changed} == {
@@ -218,11 +218,11 @@ def test_model_versions_are_ledgered_and_a_changed_file_needs_a_new_version(
         service.sync_models(session)
     assert err.value.code == "evaluation.model_version_exists"
     session.rollback()
-    raw["version"] = "2026.2"
+    raw["version"] = "2026.3"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     versions = {(m.code, m.version) for m in service.sync_models(session)}
-    assert ("enterprise", "2026.2") in versions
-    assert [m.version for m in service.list_models(session) if m.code == "enterprise"] == ["2026.1", "2026.2"]
+    assert ("enterprise", "2026.3") in versions
+    assert [m.version for m in service.list_models(session) if m.code == "enterprise"] == ["2026.2", "2026.3"]
 
 
 def test_draft_model_preview_and_what_if(session: Session, city: dict[str, int]) -> None:
@@ -240,7 +240,7 @@ def test_draft_model_preview_and_what_if(session: Session, city: dict[str, int])
     assert preview.run.kind == "draft" and preview.run.subjects == 5
     assert sum(preview.migration.get("B", {}).values()) >= 1
     # Grades did not move: a draft grades nobody.
-    assert creditstate.subject_summary(session, city["serious"]).model_version == "2026.1"
+    assert creditstate.subject_summary(session, city["serious"]).model_version == "2026.2"
     under = service.subject_under_model(session, city["serious"], draft.id)
     assert under.cap is None and under.model_version == "2027.0-draft"
 

@@ -132,7 +132,7 @@ def test_every_feature_is_documented() -> None:
 def test_cli_validate(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["evaluate", "validate", str(MODELS)])
-    assert ok.exit_code == 0 and "enterprise 2026.1" in ok.output
+    assert ok.exit_code == 0 and "enterprise 2026.2" in ok.output
     raw = _raw()
     raw["dimensions"][0]["weight"] = 0.3
     (tmp_path / "broken.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")

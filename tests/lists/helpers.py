@@ -144,12 +144,37 @@ def propose(
     actor: Actor = SCJG_OFFICER,
     reasons: str = "r",
     today: date | None = None,
+    basis_record_id: int | None = None,
 ) -> ProcedureView:
     """A manual proposal by the market regulator's officer unless told otherwise (the tests'
-    usual first step); not committed."""
+    usual first step); not committed. A list that needs a basis record gets a serious penalty of
+    the subject's (stored here) unless ``basis_record_id`` names one."""
+    if basis_record_id is None and service.get_list_type(list_type).procedure.basis_record:
+        basis_record_id = basis_penalty(session, subject_id, on)
     return service.propose(
-        session, list_type=list_type, subject_id=subject_id, actor=actor, reasons=reasons, on=on, today=today
+        session,
+        list_type=list_type,
+        subject_id=subject_id,
+        actor=actor,
+        reasons=reasons,
+        on=on,
+        today=today,
+        basis_record_id=basis_record_id,
     )
+
+
+def basis_penalty(session: Session, subject_id: int, on: date) -> int:
+    """A serious penalty (吊销许可证件) of the market regulator's about ``subject_id``, decided on
+    ``on``; returns its record id (not committed)."""
+    s = subjects.get_subject(session, subject_id)
+    row = rh.penalty_row(
+        f"台市监罚〔{on.year}〕{subject_id}{on.strftime('%m%d')}号",
+        decision=on,
+        types=["吊销许可证件"],
+        name=s.name,
+        code=s.uscc,
+    )
+    return rh.store(session, subject_id, ingest_service.get_provider(session, SCJG).id, row).record_id
 
 
 def consume(session: Session) -> int:

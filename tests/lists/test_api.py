@@ -4,6 +4,7 @@ procedures, the subject answers its own, the public sees published lists (public
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,17 +61,24 @@ def keys(db: Database) -> Keys:
 
 
 def test_a_listing_through_the_api(client: TestClient, keys: Keys, session: Session) -> None:
-    r = client.post(
-        "/api/v1/lists/procedures",
-        json={
-            "list_type": "blacklist",
-            "subject_code": rh.uscc(1),
-            "reasons": "生产销售不合格产品被吊销许可证件",
-            "on": "2026-03-02",
-        },
-        headers=keys.scjg,
-    )
+    body = {
+        "list_type": "blacklist",
+        "subject_code": rh.uscc(1),
+        "reasons": "生产销售不合格产品被吊销许可证件",
+        "on": "2026-03-02",
+    }
+    # A blacklisting rests on a judgment, penalty or enforcement decision named by id.
+    refused = client.post("/api/v1/lists/procedures", json=body, headers=keys.scjg)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "lists.basis_record_required"
+    assert error["details"]["field"] == "basis_record_id"
+    assert "据以认定的信用记录" in error["message_zh"]
+    basis = h.basis_penalty(session, keys.city.company, date(2026, 3, 2))
+    session.commit()
+    r = client.post("/api/v1/lists/procedures", json={**body, "basis_record_id": basis}, headers=keys.scjg)
     assert r.status_code == 201, r.text
+    assert r.json()["basis_record_id"] == basis
     pid = r.json()["id"]
     assert (r.json()["status"], r.json()["department_code"]) == ("proposed", h.SCJG)
     assert (
@@ -174,8 +182,9 @@ def test_an_ingest_provider_key_runs_its_department_procedures(client: TestClien
     from xinyong.ingest import service as ingest_service
 
     with db.session() as s:
-        h.build_city(s)
+        city = h.build_city(s)
         _, key = ingest_service.create_provider(s, "TZJT", "台州市交通运输局", None, [rh.PENALTY])
+        basis = h.basis_penalty(s, city.other, date(2026, 3, 2))
         s.commit()
     headers = {"X-Api-Key": key}
     r = client.post(
@@ -185,6 +194,7 @@ def test_an_ingest_provider_key_runs_its_department_procedures(client: TestClien
             "subject_code": rh.uscc(2),
             "reasons": "拒不履行",
             "on": "2026-03-02",
+            "basis_record_id": basis,
         },
         headers=headers,
     )

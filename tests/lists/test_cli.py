@@ -13,23 +13,15 @@ from xinyong.cli import app
 
 
 def test_the_procedure_from_the_command_line(session: Session) -> None:
-    h.build_city(session)
+    city = h.build_city(session)
+    basis = h.basis_penalty(session, city.company, date(2026, 3, 2))
+    session.commit()
     runner = CliRunner()
-    r = runner.invoke(
-        app,
-        [
-            "lists",
-            "propose",
-            "blacklist",
-            rh.uscc(1),
-            "--reasons",
-            "吊销许可证件",
-            "--department",
-            h.SCJG,
-            "--on",
-            "2026-03-02",
-        ],
-    )
+    args = ["lists", "propose", "blacklist", rh.uscc(1), "--reasons", "吊销许可证件"]
+    args += ["--department", h.SCJG, "--on", "2026-03-02"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code != 0 and "据以认定的信用记录" in refused.output
+    r = runner.invoke(app, [*args, "--record", str(basis)])
     assert r.exit_code == 0, r.output
     assert "已提议" in r.output
     assert runner.invoke(app, ["lists", "notice", "1", "--on", "2026-03-02"]).exit_code == 0

@@ -16,6 +16,7 @@ from tests.portal.seed import COMPANY, SHOP, TRADER, City, _working_day_before, 
 from xinyong.accounts import service as accounts_service
 from xinyong.core.identifiers import USCC_ALPHABET
 from xinyong.lists import service as lists_service
+from xinyong.records import service as records_service
 
 OFFICE = "t_xyb"  # credit office
 ADMIN = "t_admin"
@@ -79,10 +80,14 @@ def build_console_city(session: Session) -> ConsoleCity:
             password=PASSWORD,
             **extra,  # type: ignore[arg-type]
         )
+    (basis,) = records_service.evaluation_records(
+        session, items=["administrative_penalty"], subject_ids=[city.company_id]
+    )
     proc = lists_service.propose(
         session,
         list_type="blacklist",
         subject_id=city.company_id,
+        basis_record_id=basis.record_id,
         actor=lists_service.Actor(f"user:{MARKET_OFFICER}", "provider", provider_code="TZ-SCJG"),
         reasons="无证生产经营，被吊销许可证件，严重危害人身健康",
         legal_basis="《浙江省公共信用信息管理条例》第二十四条",

@@ -48,13 +48,51 @@ STAFF_ONLY = (
 )
 
 
-def _pages(cc: ConsoleCity, submission_id: str, quarantine_id: int) -> dict[str, str]:
+def _rights_cases(session: Session, cc: ConsoleCity) -> tuple[int, int]:
+    """An objection and a repair application about the company's penalty by the market
+    regulator, filed at the credit office's window: (objection id, repair id)."""
+    from datetime import date
+
+    from tests.records import helpers as rh
+    from xinyong.casework.service import Actor
+    from xinyong.objections import service as objections_service
+    from xinyong.repairs import service as repairs_service
+
+    provider = ingest_service.get_provider(session, "TZ-SCJG").id
+    row = rh.penalty_row(
+        "台市监罚〔2025〕900号",
+        decision=date(2025, 3, 3),
+        name="台州鑫达机械有限公司",
+        code=cc.city.company_uscc,
+    )
+    record = rh.store(session, cc.city.company_id, provider, row).record_id
+    window = Actor(f"user:{OFFICE}", "credit_office")
+    objection = objections_service.file_objection(
+        session, record_id=record, ground="wrong_content", statement="处罚内容有误", actor=window
+    )
+    repair = repairs_service.apply_for(
+        session,
+        actor=window,
+        record_id=record,
+        statement="已缴清罚款并整改",
+        commitment=True,
+        materials=["performance", "rectification"],
+    )
+    session.commit()
+    return objection.id, repair.id
+
+
+def _pages(
+    cc: ConsoleCity, submission_id: str, quarantine_id: int, cases: tuple[int, int] = (0, 0)
+) -> dict[str, str]:
     """Every GET page of the console and of /me, with real ids."""
     fill = {
         "{submission_id}": submission_id,
         "{quarantine_id}": str(quarantine_id),
         "{procedure_id}": str(cc.procedure_id),
         "{code}": "records_trend",  # a monitoring indicator
+        "{objection_id}": str(cases[0]),
+        "{repair_id}": str(cases[1]),
     }
     out = {}
     for method, template in POLICY:
@@ -77,7 +115,7 @@ def test_every_console_and_self_service_page_by_role(
     client: TestClient, session: Session, console_city: ConsoleCity
 ) -> None:
     submission_id, qid = _upload(session, console_city)
-    pages = _pages(console_city, submission_id, qid)
+    pages = _pages(console_city, submission_id, qid, _rights_cases(session, console_city))
     assert "/console" in pages and "/console/upload" in pages and "/me" in pages
     # Nobody signed in: the login page, with the way back.
     client.cookies.clear()
@@ -186,7 +224,7 @@ def test_signed_in_pages_are_offline_private_and_without_inline_script(
     from xinyong.portal.templating import CSP
 
     submission_id, qid = _upload(session, console_city)
-    pages = _pages(console_city, submission_id, qid)
+    pages = _pages(console_city, submission_id, qid, _rights_cases(session, console_city))
     for user, prefix in ((OFFICE, "/console"), (MARKET_OFFICER, "/console/upload"), (COMPANY_USER, "/me")):
         signed_in(client, user)
         for template, url in pages.items():

@@ -128,8 +128,11 @@ def test_my_list_procedure_and_a_statement(
 def test_coming_later_entry_points_are_plain_notes(client: TestClient, console_city: ConsoleCity) -> None:
     signed_in(client, COMPANY_USER)
     html = client.get("/me").text
-    for text in ("异议申请", "信用修复申请", "信用承诺", "功能建设中"):
+    for text in ("异议申请", "信用修复申请", "信用承诺", "自主申报"):
         assert text in html
+    assert "功能建设中" not in html  # every right is open now
+    for href in ("/me/objections", "/me/repairs", "/me/commitments", "/me/declarations"):
+        assert f'href="{href}"' in html
     section = html[html.index('id="later-title"') :]
     assert "<form" not in section
     # The navigation names the subject's own pages.

@@ -50,6 +50,14 @@ SCOPES: dict[str, str] = {
     "monitoring:read": "查看城市信用状况监测指标",
     "government:read": "查看政务诚信主体、评价排名和失信通报",
     "government:write": "登记机关事业单位",
+    "objections:read": "查看异议申请及办理进度（主体限本主体，信息提供单位限本部门）",
+    "objections:write": "提出异议、办理异议（比对、核查回复、决定、撤回）",
+    "repairs:read": "查看信用修复申请及可否申请（主体限本主体，认定单位限本部门）",
+    "repairs:write": "申请信用修复、办理信用修复（受理、决定、撤回）",
+    "commitments:read": "查看信用承诺（主体限本主体，部门限本部门受理的）",
+    "commitments:write": "签署信用承诺、补齐材料、核查履约",
+    "declarations:read": "查看自主申报（主体限本主体，部门限本部门核实的）",
+    "declarations:write": "提交自主申报、核实或不予核实",
 }
 
 
@@ -93,12 +101,22 @@ CREDIT_OFFICE = ("credit_office",)
 LISTS_WRITERS = ("provider", "credit_office")
 LISTS_READERS = ("provider", "regulator", "credit_office", "admin")
 EVALUATION_READERS = ("subject", "credit_office", "regulator")
+# Subject rights (xinyong/objections, xinyong/repairs): the subject files and follows its own;
+# the deciding department (a provider) acts on its own; the credit office's window on all.
+RIGHTS_READERS = ("subject", "provider", "regulator", "credit_office", "admin")
+RIGHTS_WRITERS = ("subject", "provider", "credit_office", "admin")
 # Portal: the subject's own pages (/me) and the staff console (/console; a provider sees and acts
 # on its own department's data, the service narrows it).
 SUBJECT = ("subject",)
 CONSOLE = ("provider", "credit_office", "admin")
 # Agencies that report back which reports they relied on (信用报告应用反馈).
 REPORT_USERS = ("provider", "regulator", "credit_office", "bank")
+# Commitments and self-declarations (xinyong/commitments, xinyong/declarations): the subject signs
+# or declares, the department concerned verifies; the service narrows to own subject / department.
+RIGHTS_READERS = ("subject", "provider", "credit_office", "regulator", "admin")
+RIGHTS_FILERS = ("subject", "credit_office")
+RIGHTS_STEPPERS = ("subject", "provider", "credit_office")
+RIGHTS_QUEUE = ("provider", "credit_office", "admin")
 
 POLICY: dict[tuple[str, str], Rule] = {
     # --- system and API docs (core) -----------------------------------------------------
@@ -224,6 +242,28 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/lists/procedures/{procedure_id}/withdrawal"): only(LISTS_WRITERS, "lists:write"),
     ("GET", "/api/v1/lists/queue"): only(LISTS_WRITERS, "lists:read"),
     ("GET", "/api/v1/lists/my/procedures"): only(("subject",), "lists:read"),
+    # --- subject rights: objections and credit repair (xinyong/objections, xinyong/repairs) -------
+    ("GET", "/api/v1/objections"): only(RIGHTS_READERS, "objections:read"),
+    ("POST", "/api/v1/objections"): only(("subject", "credit_office", "admin"), "objections:write"),
+    ("GET", "/api/v1/objections/track"): PUBLIC,
+    ("GET", "/api/v1/objections/{objection_id}"): only(RIGHTS_READERS, "objections:read"),
+    ("POST", "/api/v1/objections/{objection_id}/steps"): only(RIGHTS_WRITERS, "objections:write"),
+    ("POST", "/api/v1/objections/{objection_id}/attachments"): only(
+        ("subject", "credit_office", "admin"), "objections:write", body="upload"
+    ),
+    ("GET", "/api/v1/objections/{objection_id}/attachments/{attachment_id}"): only(
+        RIGHTS_READERS, "objections:read"
+    ),
+    ("GET", "/api/v1/repairs"): only(RIGHTS_READERS, "repairs:read"),
+    ("POST", "/api/v1/repairs"): only(("subject", "credit_office", "admin"), "repairs:write"),
+    ("GET", "/api/v1/repairs/eligibility"): only(RIGHTS_READERS, "repairs:read"),
+    ("GET", "/api/v1/repairs/track"): PUBLIC,
+    ("GET", "/api/v1/repairs/{repair_id}"): only(RIGHTS_READERS, "repairs:read"),
+    ("POST", "/api/v1/repairs/{repair_id}/steps"): only(RIGHTS_WRITERS, "repairs:write"),
+    ("POST", "/api/v1/repairs/{repair_id}/attachments"): only(
+        ("subject", "credit_office", "admin"), "repairs:write", body="upload"
+    ),
+    ("GET", "/api/v1/repairs/{repair_id}/attachments/{attachment_id}"): only(RIGHTS_READERS, "repairs:read"),
     ("GET", "/lists"): PUBLIC,
     ("GET", "/lists/red"): PUBLIC,
     ("GET", "/lists/watch"): PUBLIC,
@@ -231,6 +271,21 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/lists/announcements"): PUBLIC,
     ("GET", "/lists/announcements/{procedure_id}"): PUBLIC,
     ("GET", "/lists/queue"): only((*LISTS_WRITERS, "admin"), None),
+    # --- commitments and self-declarations (xinyong/commitments, xinyong/declarations) ----------
+    ("GET", "/api/v1/commitments/templates"): PUBLIC,
+    ("GET", "/api/v1/commitments"): only(RIGHTS_READERS, "commitments:read"),
+    ("POST", "/api/v1/commitments"): only(RIGHTS_FILERS, "commitments:write"),
+    ("GET", "/api/v1/commitments/overdue"): only(RIGHTS_QUEUE, "commitments:read"),
+    ("GET", "/api/v1/commitments/{commitment_id}"): only(RIGHTS_READERS, "commitments:read"),
+    ("POST", "/api/v1/commitments/{commitment_id}/steps"): only(
+        RIGHTS_STEPPERS, "commitments:write", body="upload"
+    ),
+    ("GET", "/api/v1/declarations/kinds"): PUBLIC,
+    ("GET", "/api/v1/declarations"): only(RIGHTS_READERS, "declarations:read"),
+    ("POST", "/api/v1/declarations"): only(RIGHTS_FILERS, "declarations:write", body="upload"),
+    ("GET", "/api/v1/declarations/overdue"): only(RIGHTS_QUEUE, "declarations:read"),
+    ("GET", "/api/v1/declarations/{declaration_id}"): only(RIGHTS_READERS, "declarations:read"),
+    ("POST", "/api/v1/declarations/{declaration_id}/steps"): only(RIGHTS_STEPPERS, "declarations:write"),
     # --- accounts API ---------------------------------------------------------------------------
     ("GET", "/api/v1/me"): only(ACCOUNT_ROLES, ANY_KEY),
     ("GET", "/api/v1/accounts/users"): only(STAFF, "accounts:read"),
@@ -267,6 +322,18 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/me/grade"): only(SUBJECT, None),
     ("GET", "/me/lists"): only(SUBJECT, None),
     ("POST", "/me/lists/{procedure_id}/statement"): only(SUBJECT, None),
+    ("GET", "/me/objections"): only(SUBJECT, None),
+    ("POST", "/me/objections"): only(SUBJECT, None, body="upload"),
+    ("POST", "/me/objections/{objection_id}/withdraw"): only(SUBJECT, None),
+    ("GET", "/me/repairs"): only(SUBJECT, None),
+    ("POST", "/me/repairs"): only(SUBJECT, None, body="upload"),
+    ("POST", "/me/repairs/{repair_id}/withdraw"): only(SUBJECT, None),
+    ("GET", "/objections/track"): PUBLIC,
+    ("GET", "/me/commitments"): only(SUBJECT, None),
+    ("POST", "/me/commitments"): only(SUBJECT, None),
+    ("POST", "/me/commitments/{commitment_id}/supply"): only(SUBJECT, None, body="upload"),
+    ("GET", "/me/declarations"): only(SUBJECT, None),
+    ("POST", "/me/declarations"): only(SUBJECT, None, body="upload"),
     # staff console (xinyong/portal/console)
     ("GET", "/console"): only(CONSOLE, None),
     ("GET", "/console/ingest"): only(CONSOLE, None),
@@ -285,6 +352,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console/lists/{procedure_id}"): only(CONSOLE, None),
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),
+    ("GET", "/console/commitments"): only(CONSOLE, None),
+    ("POST", "/console/commitments/{commitment_id}/verify"): only(RIGHTS_STEPPERS[1:], None),
+    ("GET", "/console/declarations"): only(CONSOLE, None),
+    ("POST", "/console/declarations/{declaration_id}/step"): only(RIGHTS_STEPPERS[1:], None),
     ("GET", "/console/evaluation"): only(STAFF, None),
     # --- credit reports (xinyong/reports): anyone signed in may ask for a report (the service
     # decides which: own, window, authorised, or public information only); verifying is public --
@@ -315,12 +386,26 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console/monitoring/{code}.png"): only(STAFF, None),
     ("GET", "/console/monitoring/{code}.xlsx"): only(STAFF, None),
     ("GET", "/console/government"): only(STAFF, None),
+    ("GET", "/console/objections"): only(CONSOLE, None),
+    ("GET", "/console/objections/{objection_id}"): only(CONSOLE, None),
+    ("POST", "/console/objections/{objection_id}/step"): only(CONSOLE, None),
+    ("GET", "/console/repairs"): only(CONSOLE, None),
+    ("GET", "/console/repairs/{repair_id}"): only(CONSOLE, None),
+    ("POST", "/console/repairs/{repair_id}/step"): only(CONSOLE, None),
 }
 
 
 # Scopes a new API key gets when none are given, per role.
 ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
-    "subject": ("records:read", "lists:read", "lists:statement"),
+    "subject": (
+        "records:read",
+        "lists:read",
+        "lists:statement",
+        "objections:read",
+        "objections:write",
+        "repairs:read",
+        "repairs:write",
+    ),
     # A provider submits its department's records, runs the list procedures of its department
     # (propose, notice, decide, publish, interview, exit; lists:*), queries with a purpose of
     # purposes.yaml (subjects, records, checks) and reports back the measures it applied.
@@ -353,6 +438,10 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
         "monitoring:read",
         "government:read",
         "government:write",
+        "objections:read",
+        "objections:write",
+        "repairs:read",
+        "repairs:write",
     ),
     "bank": ("subjects:read", "records:read"),
     "admin": ("accounts:read", "accounts:write"),

@@ -110,7 +110,13 @@ class SeverityFile(Strict):
         return self
 
     def penalty_rule(self, penalty_type: str, day: date | None) -> PenaltyTypeRule | None:
-        return latest_in_force([r for r in self.penalty_types if r.type == penalty_type], day)
+        """The entry in force on ``day``; a decision older than every entry gets the earliest
+        (as ``publicity.yaml`` gives such a decision its earliest version)."""
+        entries = [r for r in self.penalty_types if r.type == penalty_type]
+        found = latest_in_force(entries, day)
+        if found is None and entries:
+            return min(entries, key=lambda r: r.effective_from)
+        return found
 
     def item_rule(self, item_code: str) -> ItemSeverity | None:
         return self.items.get(item_code)
@@ -118,10 +124,13 @@ class SeverityFile(Strict):
     def threshold(self, sector: str | None, category: str | None, day: date | None) -> FineThreshold | None:
         """The most specific threshold in force: exact sector beats "*", then exact category."""
         best: tuple[int, FineThreshold] | None = None
-        for t in self.fine_thresholds:
+        usable = [t for t in self.fine_thresholds if day is None or t.effective_from <= day]
+        if not usable and self.fine_thresholds:
+            # A decision older than every entry: the earliest entries apply.
+            first = min(t.effective_from for t in self.fine_thresholds)
+            usable = [t for t in self.fine_thresholds if t.effective_from == first]
+        for t in usable:
             if t.sector not in ("*", sector) or t.subject_category not in ("*", category):
-                continue
-            if day is not None and t.effective_from > day:
                 continue
             score = (2 if t.sector != "*" else 0) + (1 if t.subject_category != "*" else 0)
             if best is None or (score, t.effective_from) > (best[0], best[1].effective_from):

@@ -94,6 +94,8 @@ def seed_lists(session: Session, *, seed: int, today: date | None = None) -> Lis
                 return
             sid, record_id, code = take_penalised()
         lt = service.get_list_type(list_type)
+        if lt.procedure.basis_record and record_id is None:
+            return  # no penalty to rest the listing on: the scenario is left out
         actor = OFFICE if lt.deciding_department.rule == "credit_office" else _dept(code)
         first = _SCENARIO_DATES[name]
         reasons = _REASONS[list_type]

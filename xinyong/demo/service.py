@@ -25,6 +25,7 @@ from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
+from xinyong.demo import commitments as commitments_demo
 from xinyong.demo import government as government_demo
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
@@ -161,6 +162,7 @@ def build_demo(
         summary.lists = lists_demo.seed_lists(session, seed=seed)
         summary.measures_key = measures_demo.seed_subscriber(session)
         reports_demo.seed_reports(session, summary.examples.get("penalised"))
+        commitments_demo.seed_commitments(session, seed=seed, subject_code=summary.examples.get("penalised"))
         session.commit()
         summary.government = government_demo.seed_government(session, seed=seed)
         if progress:

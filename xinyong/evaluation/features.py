@@ -16,13 +16,14 @@ windows, decay weights and item codes come from the model file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xinyong.catalog.ruleset import add_months
 
@@ -85,6 +86,21 @@ class PenaltyParams(Params):
 
 class ItemsParams(Params):
     items: list[str]
+
+
+class CountParams(ItemsParams):
+    # field code -> values that do not count, e.g. {status: ["2"]}: a licence sent as 无效
+    # (双公示 XK_ZT=2) is not held, although its record is still published.
+    exclude: dict[str, list[str]] = {}
+
+    @field_validator("exclude")
+    @classmethod
+    def _field_codes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        # The codes become column names of the compiled query: catalog field codes only.
+        bad = [k for k in value if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", k)]
+        if bad:
+            raise ValueError(f"not a catalog field code: {', '.join(bad)}")
+        return value
 
 
 class ListParams(Params):
@@ -176,8 +192,12 @@ def _penalties(p: Params, ctx: Context) -> RecordAggregate:
 
 
 def _count(p: Params, ctx: Context) -> RecordAggregate:
-    assert isinstance(p, ItemsParams)
-    return RecordAggregate("sum", _in("item_code", p.items), dec(1))
+    assert isinstance(p, CountParams)
+    cond = _in("item_code", p.items)
+    for fld, values in sorted(p.exclude.items()):
+        if values:
+            cond += f" AND (fact__{fld} IS NULL OR NOT {_in(f'fact__{fld}', values)})"
+    return RecordAggregate("sum", cond, dec(1))
 
 
 def _flag(p: Params, ctx: Context) -> RecordAggregate:
@@ -269,11 +289,14 @@ FEATURES: dict[str, Feature] = {
         Feature(
             name="record_count",
             kind="numeric",
-            params=ItemsParams,
+            params=CountParams,
             name_zh="在公示期内的记录条数",
-            description_zh="指定目录项（如 administrative_licence 行政许可）在公示期内的记录条数。",
-            description_en="Number of in-force records of the given catalog items (e.g. licences held).",
+            description_zh="指定目录项（如 administrative_licence 行政许可）在公示期内的记录条数；exclude 列出不计入的"
+            '字段取值（如当前状态为无效的许可 status: ["2"]）。',
+            description_en="Number of in-force records of the given catalog items (e.g. licences held); "
+            "`exclude` names field values that do not count (e.g. licences whose status is 2, invalid).",
             items=_items,
+            facts=lambda p: [(i, f) for i in _items(p) for f in sorted(getattr(p, "exclude", {}))],
             record=_count,
         ),
         Feature(

@@ -141,6 +141,13 @@ class Monitoring(Strict):
     source: str = Field(min_length=1)
 
 
+class Publication(Strict):
+    """Whether the grade is shown on the subject's public page (default: not shown)."""
+
+    grade_public: bool = False
+    source: str = Field(min_length=1)
+
+
 class ModelSpec(Strict):
     code: str
     version: str = Field(min_length=1)
@@ -158,6 +165,7 @@ class ModelSpec(Strict):
     grades: list[Grade] = Field(min_length=2)
     target_distribution: Target
     monitoring: Monitoring
+    publication: Publication | None = None  # None: the grade is not public
 
     # --- conveniences
 

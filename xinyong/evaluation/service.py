@@ -28,6 +28,7 @@ from xinyong.evaluation.versions import (
     load_model_files,
     models_dir,
     models_in_force,
+    public_grade_name,
     reset_model_files_cache,
     sync_models,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "preview_draft",
     "process_events",
     "psi",
+    "public_grade_name",
     "reproduce",
     "reset_model_files_cache",
     "results_table",

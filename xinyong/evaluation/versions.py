@@ -196,6 +196,28 @@ def _spec_of(row: EvaluationModel) -> ModelSpec:
     return ModelSpec.model_validate(row.content)
 
 
+def public_grade_name(
+    session: Session, code: str | None, version: str | None, grade: str | None
+) -> str | None:
+    """The grade's Chinese name (e.g. 良好) when the model version that gave it puts grades on
+    the subject's public page (its file's ``publication.grade_public``); None otherwise."""
+    if not code or not version or not grade:
+        return None
+    row = session.scalar(
+        select(EvaluationModel).where(
+            EvaluationModel.code == code,
+            EvaluationModel.version == version,
+            EvaluationModel.status == "published",
+        )
+    )
+    if row is None:
+        return None
+    spec = _spec_of(row)
+    if spec.publication is None or not spec.publication.grade_public or grade not in spec.grade_codes():
+        return None
+    return spec.grade(grade).name_zh
+
+
 def list_models(session: Session, status: str | None = None) -> list[ModelInfo]:
     sync_models(session)
     stmt = select(EvaluationModel).order_by(

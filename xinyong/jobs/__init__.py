@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from xinyong.commitments import service as commitments_service
 from xinyong.core import calendar as work_calendar
 from xinyong.core import events, months
 from xinyong.core.clock import today_china
 from xinyong.core.db import Database
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.creditstate import worker as creditstate_worker
+from xinyong.declarations import service as declarations_service
 from xinyong.evaluation import worker as evaluation_worker
 from xinyong.government import service as government_service
 from xinyong.ingest import calendar_recompute as ingest_recompute
@@ -28,8 +30,10 @@ from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
+from xinyong.objections import service as objections_service
 from xinyong.quality import service as quality_service
 from xinyong.records import store as records_store
+from xinyong.repairs import service as repairs_service
 from xinyong.subjects import service as subjects_service
 
 
@@ -47,6 +51,8 @@ class DailyResult:
     calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
     government_events: int = 0  # outbox events the 政务失信通报 consumer read
     quality_scorecards: int = 0  # last month's scorecards published by this run (0: already were)
+    repairs_applied: int = 0  # granted credit repairs carried out (publicity ended, list left)
+    rights_escalated: int = 0  # overdue objection, repair, commitment and declaration steps escalated (督办)
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -66,6 +72,12 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     moved, recounted = recompute_provisional_dates(db, day)
     with db.session() as session:
         warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
+    # Granted repairs first: their record events feed the credit state, lists and evaluation below.
+    with db.session() as session:
+        applied, repair_escalations = repairs_service.tick(session, day)
+        escalated = objections_service.tick(session, day) + repair_escalations
+        escalated += commitments_service.escalate(session, day) + declarations_service.escalate(session, day)
+        session.commit()
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
@@ -97,6 +109,8 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         calendar_warning=warning,
         government_events=notified,
         quality_scorecards=scorecards,
+        repairs_applied=applied,
+        rights_escalated=escalated,
     )
 
 

@@ -117,6 +117,15 @@ def propose(
         )
     if dedup_key and session.scalar(select(ListProcedure.id).where(ListProcedure.dedup_key == dedup_key)):
         raise Conflict("Already proposed", "已提议", code="lists.already_proposed", dedup_key=dedup_key)
+    if basis_record_id is None and lt.procedure.basis_record:
+        raise InvalidInput(
+            f"A proposal for {lt.code} names its basis record (judgment, penalty or enforcement decision)",
+            f"提议列入{lt.name_zh}须指明据以认定的信用记录（判决、行政处罚或行政强制等决定）",
+            code="lists.basis_record_required",
+            field="basis_record_id",
+            value=None,
+            rule=f"lists/{lt.code}/procedure/basis_record",
+        )
     if basis_record_id is not None:
         record = records_service.get_record(session, basis_record_id)
         if record.subject_id != subject_id:

@@ -221,6 +221,7 @@ def _public_member(session: Session, proc: ListProcedure, lt: ListType | None) -
         list_type=proc.list_type,
         list_name_zh=lt.name_zh if lt else proc.list_type,
         list_kind=proc.list_kind,
+        subject_id=proc.subject_id,
         subject_name=records_service.public_person_name(s.name) if person else s.name,
         subject_code=s.id_number_masked if person else s.uscc,
         subject_kind=s.kind,
@@ -231,6 +232,7 @@ def _public_member(session: Session, proc: ListProcedure, lt: ListType | None) -
         ends_on=proc.ends_on,
         reasons=proc.reasons,
         legal_basis=proc.legal_basis,
+        basis_record_id=proc.basis_record_id,
     )
 
 
@@ -269,6 +271,23 @@ def public_members(
     )
     items = [_public_member(session, p, rules.types.get(p.list_type)) for p in rows]
     return MemberPage(total=total, page=page, per_page=per_page, items=items)
+
+
+def subject_public_memberships(session: Session, subject_id: int) -> list[PublicMember]:
+    """The subject's entries on the published lists (public fields only), newest first: what its
+    public page shows. Unpublished lists (e.g. 重点关注名单) and ended entries are not here."""
+    rules = get_list_rules()
+    codes = _public_types(rules, None, None)
+    rows = session.scalars(
+        select(ListProcedure)
+        .where(
+            ListProcedure.subject_id == subject_id,
+            ListProcedure.status == "published",
+            ListProcedure.list_type.in_(codes),
+        )
+        .order_by(ListProcedure.published_on.desc(), ListProcedure.id.desc())
+    )
+    return [_public_member(session, p, rules.types.get(p.list_type)) for p in rows]
 
 
 def public_counts(session: Session) -> dict[str, int]:

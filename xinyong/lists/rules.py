@@ -85,6 +85,9 @@ class ProcedureSteps(Strict):
     # The record the proposal rests on IS the listing decision (e.g. the courts' list): the
     # platform records proposal and decision at once, dated by the record.
     auto_decide: bool = False
+    # A listing rests on a judgment, penalty or enforcement decision: a proposal names that
+    # record (basis_record_id) or is refused.
+    basis_record: bool = False
     liable_persons: list[LiableRole] = []  # recorded with a listing of an organisation
     # Liable persons are barred (e.g. from being a legal representative) for this long.
     liable_restriction_months: int | None = Field(default=None, ge=1)

@@ -121,6 +121,7 @@ class PublicMember(BaseModel):
     list_type: str
     list_name_zh: str
     list_kind: str
+    subject_id: int  # for the link to the subject's public page
     subject_name: str  # a natural person's name is de-identified
     subject_code: str | None  # USCC, or the masked ID number
     subject_kind: str
@@ -131,6 +132,7 @@ class PublicMember(BaseModel):
     ends_on: date | None
     reasons: str
     legal_basis: str
+    basis_record_id: int | None = None  # the record (judgment, penalty …) the listing rests on
 
 
 class MemberPage(BaseModel):

@@ -77,6 +77,7 @@ from xinyong.lists.queries import (
     public_members,
     queue,
     subject_procedures,
+    subject_public_memberships,
 )
 from xinyong.lists.tick import (
     tick,
@@ -114,6 +115,7 @@ __all__ = [
     "record_rectification",
     "settle",
     "subject_procedures",
+    "subject_public_memberships",
     "tick",
     "today_china",
     "withdraw",

@@ -65,6 +65,10 @@ class Basis(Sourced):
 class RecordFilter(Strict):
     items: list[str] = Field(min_length=1)
     severity: list[Severity] | None = None
+    # The records are the basis of an entry on this list (e.g. the courts' 失信被执行人名单): a
+    # reason lasts while the subject's entry does, not for the record's publicity window
+    # (法释〔2017〕7号第二条: the entry lasts two years; the record may stay published longer).
+    lasts_as_list: str | None = None
 
 
 class Trigger(Strict):
@@ -345,7 +349,8 @@ def check_measure(cat: MeasureCatalog, m: Measure, path: Path, known_items: set[
                 f"names unknown matter {code}", f"适用事项 {code} 不存在", "unknown_matter", matter=code
             )
     for trigger in [*m.when, *m.unless]:
-        for code in [*(trigger.lists or []), *(trigger.liabilities or [])]:
+        tied = [trigger.records.lasts_as_list] if trigger.records and trigger.records.lasts_as_list else []
+        for code in [*(trigger.lists or []), *(trigger.liabilities or []), *tied]:
             if code not in cat.list_classes:
                 raise fail(
                     f"names list {code}, which triggers.yaml does not class",

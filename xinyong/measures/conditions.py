@@ -235,10 +235,15 @@ def _trigger_reasons(
         items = set(t.records.items)
         severities = set(t.records.severity or [])
         names = _item_categories()
+        tied = t.records.lasts_as_list
+        entry = facts.lists.get(tied) if tied else None
+        if tied and entry is None:
+            return out  # the list entry has ended (or was removed): so has the punishment
         for r in facts.records:
             if r.item_code not in items or (severities and r.severity not in severities):
                 continue
-            until = _capped(m, r.decision_date, r.publicity_end)
+            ends = _first_date(entry, _UNTIL_KEYS) if entry is not None else r.publicity_end
+            until = _capped(m, r.decision_date, ends)
             if until is not None and until < today:
                 continue
             item_name = names[r.item_code][1] if r.item_code in names else r.item_code

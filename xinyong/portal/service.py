@@ -31,9 +31,13 @@ from xinyong.core.identifiers import check_ric, mask_id_number
 from xinyong.core.paging import page_count
 from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service as ingest_service
+from xinyong.lists.schemas import PublicMember
+from xinyong.objections import service as objections_service
+from xinyong.portal import subject_file
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
 from xinyong.records.schemas import RecordView
+from xinyong.repairs import service as repairs_service
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.common import SubjectView
 
@@ -84,6 +88,13 @@ class SubjectLink:
 def subject_href(uscc: str | None, subject_id: int) -> str:
     # Natural persons have no public code: their full ID number never appears in a URL.
     return f"/subjects/{uscc}" if uscc else f"/subjects/id/{subject_id}"
+
+
+def member_href(member: PublicMember) -> str:
+    """A list entry's link to the subject's public page (a person's by id: no code in the URL)."""
+    return subject_href(
+        member.subject_code if member.subject_kind != NATURAL_PERSON else None, member.subject_id
+    )
 
 
 def public_name(name: str, kind: str) -> str:
@@ -278,6 +289,7 @@ class Entry:
     subject: SubjectLink | None = None
     # Outside the public view a page also lists ended and withdrawn records (the subject's own file).
     status: str = "in_force"
+    marks: list[str] = field(default_factory=list)  # 异议中 / 已修复 / 经核实
 
 
 @dataclass
@@ -311,6 +323,12 @@ class SubjectPage:
     visibility: str = "public"
     item_codes: list[str] = field(default_factory=list)
     record_count: int = 0
+    memberships: list[subject_file.MembershipRow] = field(default_factory=list)
+    grade: subject_file.PublicGrade | None = None
+    # 异议中 / 已修复 marks by record id, and the records whose disclosure an objection suspended
+    # (their content is withheld from the public view while it is checked).
+    marks: dict[int, str] = field(default_factory=dict)
+    withheld: set[int] = field(default_factory=set)
 
 
 def find_subject(session: Session, *, code: str | None = None, subject_id: int | None = None) -> SubjectView:
@@ -421,8 +439,12 @@ def subject_page(
     # Natural persons' penalties are not public: the section is not even offered.
     if not is_person or not public:
         plan.append(("penalties", negative, "subject.penalties.empty"))
+    for key, codes in subject_file.FILE_SECTIONS:
+        cats = list(dict.fromkeys(items[c].category for c in codes if c in items))
+        plan.append((key, cats, f"subject.{key}.empty"))
     if not public:
-        others = sorted({i.category for i in items.values()} - set(positive) - set(negative))
+        planned = {c for _, cats, _ in plan for c in cats}
+        others = sorted({i.category for i in items.values()} - planned)
         plan.append(("other_records", others, "subject.other_records.empty"))
     returned: set[str] = set()
     count = 0
@@ -438,10 +460,19 @@ def subject_page(
                 category=category,
                 per_page=ENTRIES_PER_SECTION,
             )
-            returned.update(v.item_code for v in page.items)
-            count += len(page.items)
+            views = page.items
+            if public:
+                # Only a verified self-declaration is public (经核实); the others are the subject's.
+                views = [v for v in views if _declaration_shown(v)]
+                total -= len(page.items) - len(views)
+            returned.update(v.item_code for v in views)
+            count += len(views)
             total += page.total
-            entries += [_entry(v, items, providers, v.provider_id) for v in page.items]
+            for v in views:
+                entry = _entry(v, items, providers, v.provider_id)
+                if v.item_code == subject_file.DECLARATION_ITEM and _declaration_verified(v):
+                    entry.marks.append(subject_file.verified_mark())
+                entries.append(entry)
         entries.sort(key=lambda e: (e.decision_date or date.min, e.id), reverse=True)
         sections.append(Section(key, t(f"subject.{key}"), entries, total, empty_key))
     relations = [
@@ -456,6 +487,13 @@ def subject_page(
         if r.other.merged_into_id is None
     ]
     shown_name = public_name if public else (lambda name, _kind: name)
+    record_ids = [e.id for sec in sections for e in sec.entries]
+    objection_marks = objections_service.objection_marks(session, record_ids)
+    marks = {
+        **repairs_service.repair_marks(session, record_ids),
+        **{i: m.label_zh for i, m in objection_marks.items()},
+    }
+    withheld = {i for i, m in objection_marks.items() if m.suspended} if public else set()
     return SubjectPage(
         subject=subject,
         name=shown_name(subject.name, subject.kind),
@@ -467,7 +505,19 @@ def subject_page(
         visibility=viewer.visibility,
         item_codes=sorted(returned),
         record_count=count,
+        memberships=subject_file.memberships(session, subject.id),
+        grade=subject_file.public_grade(session, subject.id),
+        marks=marks,
+        withheld=withheld,
     )
+
+
+def _declaration_verified(view: RecordView) -> bool:
+    return view.fields.get(subject_file.VERIFICATION_FIELD) == subject_file.VERIFIED
+
+
+def _declaration_shown(view: RecordView) -> bool:
+    return view.item_code != subject_file.DECLARATION_ITEM or _declaration_verified(view)
 
 
 # --- publicity browse ------------------------------------------------------------------------

@@ -50,4 +50,7 @@ class RecordVersion(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)  # catalog field code -> normalised value
     content_hash: Mapped[str] = mapped_column(String(64))
     submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Why a version was made other than by a submission: "objection" (a correction decided on
+    # an objection), "repair" (publicity ended early by a credit repair).
+    reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

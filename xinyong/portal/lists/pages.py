@@ -14,6 +14,7 @@ from xinyong.core.errors import NotFound
 from xinyong.core.paging import page_count, page_number
 from xinyong.lists import service
 from xinyong.portal.pages import not_found_page
+from xinyong.portal.service import member_href
 from xinyong.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +47,7 @@ def _members_page(
             "chosen": chosen,
             "result": result,
             "pages": page_count(result.total, PER_PAGE),
+            "member_href": member_href,
         },
     )
 

@@ -25,6 +25,10 @@ SECTIONS = (
     ("/me/records", "me.nav.records"),
     ("/me/grade", "me.nav.grade"),
     ("/me/lists", "me.nav.lists"),
+    ("/me/objections", "me.nav.objections"),
+    ("/me/repairs", "me.nav.repairs"),
+    ("/me/commitments", "me.nav.commitments"),
+    ("/me/declarations", "me.nav.declarations"),
     ("/my/viewers", "me.nav.viewers"),
     ("/me/reports", "me.nav.reports"),
 )

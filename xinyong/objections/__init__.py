@@ -1,0 +1,1 @@
+"""Objections (异议) to credit records; the procedure is described in ``service``."""

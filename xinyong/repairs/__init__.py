@@ -1,0 +1,1 @@
+"""Credit repair (信用修复); the procedure is described in ``service``."""

@@ -1,0 +1,207 @@
+"""CLI of credit repair: ``xinyong repairs list|show|eligibility|file|step|tick`` (run as the
+intake window from the server's console)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from xinyong.core.cli_errors import fail
+from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
+
+# Commands import the service inside the function: `xinyong --help` loads only what it uses.
+
+console = Console()
+err_console = Console(stderr=True)
+repairs_app = typer.Typer(
+    help="信用修复 (repairs)：可否申请、申请、受理、决定、撤回（免费）。", no_args_is_help=True
+)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[red]日期格式错误[/red] {name} {value}（应为 YYYY-MM-DD）")
+        raise typer.Exit(2) from None
+
+
+def _actor() -> Any:
+    from xinyong.casework.service import Actor
+
+    try:
+        who = getpass.getuser()
+    except Exception:  # no user name in some containers
+        who = "operator"
+    return Actor(f"cli:{who}"[:100], "credit_office")
+
+
+def _run(step: Callable[[Session], Any]) -> Any:
+    with get_database().session() as session:
+        try:
+            return step(session)
+        except DomainError as exc:
+            raise fail(exc, 2) from exc
+
+
+def _print(view: Any) -> None:
+    table = Table(show_header=False, title=f"信用修复 #{view.id} · {view.subject_name}")
+    rows = [
+        ("状态", view.status_zh),
+        ("查询码", view.lookup_code or "—"),
+        ("修复类型", view.kind_zh),
+        ("修复对象", view.target_zh),
+        ("认定单位", view.department_name),
+        ("申请", f"{view.received_on}（{view.applicant_name}）"),
+        ("材料", "、".join(view.materials_zh)),
+        ("决定", f"{view.decided_on or '—'} {view.decision_number or ''}"),
+        ("停止公示", str(view.applied_on or "—")),
+    ]
+    for d in view.deadlines:
+        state = f"已办结 {d.done_on}" if d.done_on else ("已取消" if d.cancelled else "待办")
+        rows.append(
+            (f"期限·{d.step_zh}", f"{d.due_date or '待定'} {state}{'（已逾期）' if d.overdue else ''}")
+        )
+    for s in view.steps:
+        rows.append((f"{s.on} {s.action_zh}", s.text or "—"))
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(repairs_app, name="repairs")
+
+
+@repairs_app.command("list")
+def list_cmd(
+    status: str = typer.Option("", "--status", help="状态；open = 办理中"),
+    as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
+) -> None:
+    """信用修复申请列表。"""
+    from xinyong.repairs import service
+
+    page = _run(lambda s: service.list_repairs(s, actor=_actor(), status=status or None, per_page=200))
+    if as_json:
+        typer.echo(page.model_dump_json(indent=2))
+        return
+    table = Table(title=f"信用修复申请（共 {page.total} 件）")
+    for col in ("编号", "主体", "类型", "认定单位", "状态", "申请日期", "查询码"):
+        table.add_column(col)
+    for v in page.items:
+        table.add_row(
+            str(v.id),
+            v.subject_name,
+            v.kind_zh,
+            v.department_name,
+            v.status_zh,
+            str(v.received_on),
+            v.lookup_code or "",
+        )
+    console.print(table)
+
+
+@repairs_app.command("show")
+def show_cmd(
+    repair_id: int = typer.Argument(..., min=1), as_json: bool = typer.Option(False, "--json")
+) -> None:
+    """一件信用修复申请。"""
+    from xinyong.repairs import service
+
+    view = _run(lambda s: service.get_repair(s, repair_id, actor=_actor()))
+    if as_json:
+        typer.echo(view.model_dump_json(indent=2))
+    else:
+        _print(view)
+
+
+@repairs_app.command("eligibility")
+def eligibility_cmd(
+    record: int = typer.Option(0, "--record", min=0, help="信用记录编号"),
+    listing: int = typer.Option(0, "--listing", min=0, help="名单认定程序编号"),
+) -> None:
+    """可否申请信用修复：可申请 / 尚不可申请，因为…，最早可于 … 申请。"""
+    from xinyong.repairs import service
+
+    e = _run(
+        lambda s: service.eligibility(
+            s, actor=_actor(), record_id=record or None, list_procedure_id=listing or None
+        )
+    )
+    typer.echo(e.message_zh)
+    typer.echo(f"认定单位：{e.department_name}")
+    typer.echo("材料：" + "、".join(f"{m.name_zh}{'（必需）' if m.required else ''}" for m in e.materials))
+
+
+@repairs_app.command("file")
+def file_cmd(
+    record: int = typer.Option(0, "--record", min=0, help="信用记录编号"),
+    listing: int = typer.Option(0, "--listing", min=0, help="名单认定程序编号"),
+    statement: str = typer.Option(..., "--statement", help="纠正失信行为、履行义务的情况"),
+    material: list[str] = typer.Option(
+        [], "--material", help="已提交的材料代码（performance、rectification…），可多次"
+    ),
+    commitment: bool = typer.Option(False, "--commitment", help="申请人已签署信用承诺书"),
+    received_on: str = typer.Option("", "--received-on", help="窗口收件日期 YYYY-MM-DD（默认今天）"),
+    applicant: str = typer.Option("", "--applicant", help="申请人名称"),
+    attach: list[Path] = typer.Option([], "--attach", help="申请材料（PDF/JPG/PNG），可多次"),
+) -> None:
+    """窗口代为申请信用修复；输出该申请的 JSON（含 status、lookup_code、deadlines）。"""
+    from xinyong.repairs import service
+
+    files = [(p.name, p.read_bytes()) for p in attach]
+    view = _run(
+        lambda s: service.apply_for(
+            s,
+            actor=_actor(),
+            statement=statement,
+            commitment=commitment,
+            materials=material,
+            record_id=record or None,
+            list_procedure_id=listing or None,
+            received_on=_day(received_on, "--received-on"),
+            applicant_name=applicant or None,
+            attachments=files,
+        )
+    )
+    typer.echo(view.model_dump_json(indent=2))
+
+
+@repairs_app.command("step")
+def step_cmd(
+    repair_id: int = typer.Argument(..., min=1),
+    action: str = typer.Option(..., "--action", help="accept | reject | extend | decide | withdraw"),
+    outcome: str = typer.Option("", "--outcome", help="decide: granted | refused"),
+    text: str = typer.Option("", "--text", help="理由或说明"),
+    on: str = typer.Option("", "--on", help="办理日期 YYYY-MM-DD（默认今天）"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """办理一个环节。"""
+    from xinyong.repairs import service
+
+    view = _run(
+        lambda s: service.take_step(
+            s,
+            repair_id,
+            action=action,
+            actor=_actor(),
+            outcome=outcome or None,
+            text=text,
+            on=_day(on, "--on"),
+        )
+    )
+    if as_json:
+        typer.echo(view.model_dump_json(indent=2))
+    else:
+        _print(view)
