@@ -182,6 +182,9 @@ class CatalogItem(BaseModel):
     source: str
     # Kind of administrative action (timeliness.yaml), e.g. "licensing", "penalty"; None if none.
     action_kind: str | None = None
+    # Register items (登记注册): applying a stored row updates the subject ("enterprise") or
+    # writes a relation or former name ("relation") through the subjects service.
+    register_kind: Literal["enterprise", "relation"] | None = None
 
     _by_code: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
 

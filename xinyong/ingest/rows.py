@@ -19,6 +19,7 @@ from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, load_calendar
 from xinyong.core.db import utcnow
 from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
+from xinyong.ingest import register
 from xinyong.ingest.models import QuarantineRow, Submission, SubmissionRow
 from xinyong.ingest.parsing import RawRow, Table, file_error
 from xinyong.ingest.providers import _provider
@@ -161,6 +162,10 @@ class _RowWriter:
         """The subject of every valid row of the batch, resolved with one batch call; a refused
         code rejects its row."""
         ok = [i for i, (_, chk) in enumerate(self.batch) if chk.ok]
+        if self.item.register_kind == "enterprise":
+            return register.register_subjects(
+                self.session, [self.batch[i][1] for i in ok], ok, len(self.batch)
+            )
         refs = []
         for i in ok:
             chk = self.batch[i][1]
@@ -213,6 +218,14 @@ class _RowWriter:
                 continue
             chk = self.batch[i][1]
             assert chk.document_number is not None
+            if self.item.register_kind is not None and not chk.withdraw:
+                # The register updates the subjects first; a refused row is stored nowhere.
+                try:
+                    with self.session.begin_nested():
+                        register.apply_row(self.session, self.item, chk, subject_id, self.source)
+                except DomainError as exc:
+                    chk.errors.append(_problem(chk, exc))
+                    continue
             request = records_store.StoreRequest(
                 subject_id, provider_id, chk.document_number, chk.data, sub_id, received_on, chk.withdraw
             )
