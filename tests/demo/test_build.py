@@ -13,6 +13,7 @@ from xinyong.cli import app
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict
 from xinyong.core.identifiers import make_uscc
+from xinyong.demo import register as demo_register
 from xinyong.demo import samples
 from xinyong.demo.service import build_demo
 from xinyong.ingest import service as ingest_service
@@ -28,7 +29,11 @@ def test_small_city_shows_records_quarantine_governance_and_late_rows(
     assert summary.rows_created > 150 and summary.rows_corrected > 0
     assert summary.rows_late > 0
     assert len([p for p in summary.providers if p.api_key]) == len(summary.providers) >= 28
-    assert {p.name for p in (tmp_path / "samples").iterdir()} == {s.filename for s in samples.SAMPLES}
+    # The sample files, and the register files the city was loaded from (through ingest).
+    register_files = {demo_register.ENTERPRISE_FILE, demo_register.RELATION_FILE}
+    assert {p.name for p in (tmp_path / "samples").iterdir()} == {
+        s.filename for s in samples.SAMPLES
+    } | register_files
 
     with db.session() as s:
         # Records are in the store, behind their subjects.
