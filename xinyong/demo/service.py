@@ -25,6 +25,7 @@ from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
+from xinyong.demo import catalog_records as demo_catalog_records
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
 from xinyong.demo import register as demo_register
@@ -145,6 +146,8 @@ def build_demo(
         session.commit()
         _register_subjects(session, seed, subjects, out, summary, progress)
         _ingest_records(session, seed, subjects, summary, progress)
+        for res in demo_catalog_records.seed_catalog_records(session, seed, subjects):
+            _count(summary, res)
         res = _ingest_bad_rows(session, bad_rows)
         summary.bad_rows_submission_id = res.id
         _count(summary, res)
