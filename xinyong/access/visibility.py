@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, and_, or_
 
 from xinyong.catalog.service import SUBJECT_NAME, CatalogItem
 from xinyong.core.errors import InvalidInput
@@ -128,7 +128,8 @@ def record_filter(
     """SQL conditions a record (its columns: ``record``) must meet to be seen at ``visibility``."""
     viewer = as_viewer(visibility)
     if viewer.visibility == "subject":
-        return [true()]
+        # Everything of its own file except what was purged after the retention period.
+        return [record.status != "purged"]
     if viewer.visibility == "government":
         return [record.status == "in_force"]
     public = _public_conditions(record, subject_kind, today)
@@ -152,7 +153,7 @@ def record_visible(
     """The same rule as ``record_filter``, for one record already loaded."""
     level = as_viewer(visibility).level_for(provider_id)
     if level == "subject":
-        return True
+        return status != "purged"
     if level == "government":
         return status == "in_force"
     if status != "in_force" or publicity_start is None or publicity_start > today:

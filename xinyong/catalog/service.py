@@ -40,6 +40,7 @@ from xinyong.catalog.ruleset import (
     BySeverityRule,
     NoPublicityRule,
     PublicityFile,
+    RetentionFile,
     RulesetError,
     RulesetMeta,
     SeverityCode,
@@ -348,8 +349,11 @@ class Catalog:
         publicity: PublicityFile,
         severity: SeverityFile,
         timeliness: TimelinessFile,
+        retention: RetentionFile | None = None,
     ) -> None:
         self.directory = directory
+        # None: the ruleset has no retention.yaml, nothing is ever purged.
+        self.retention_rules = retention
         self.meta = meta
         self.publicity_rules = publicity
         self.severity_rules = severity
@@ -541,7 +545,13 @@ def load_catalog(directory: Path) -> Catalog:
     severity = validate_file(SeverityFile, paths["severity"], read_yaml(paths["severity"]))
     timeliness = validate_file(TimelinessFile, paths["timeliness"], read_yaml(paths["timeliness"]))
     _cross_check(items, publicity, severity, timeliness, paths)
-    return Catalog(directory, meta, items, publicity, severity, timeliness)
+    retention_path = directory / "retention.yaml"
+    retention = (
+        validate_file(RetentionFile, retention_path, read_yaml(retention_path))
+        if retention_path.is_file()
+        else None
+    )
+    return Catalog(directory, meta, items, publicity, severity, timeliness, retention)
 
 
 def _file_error(path: Path, message: str, message_zh: str, **details: Any) -> RulesetError:

@@ -11,6 +11,7 @@ also runs in the background: ``jobs/worker.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,8 +25,10 @@ from xinyong.evaluation import worker as evaluation_worker
 from xinyong.ingest import calendar_recompute as ingest_recompute
 from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
+from xinyong.lists import service as lists_service
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
+from xinyong.records import retention as records_retention
 
 
 @dataclass
@@ -40,6 +43,8 @@ class DailyResult:
     deadlines_recomputed: int = 0  # list and feedback deadlines moved after a notice was loaded
     timeliness_recounted: int = 0
     calendar_warning: tuple[str, str] | None = None  # (English, Chinese): next year's notice missing
+    records_purged: int = 0  # negative records past the retention period (records.retention)
+    records_kept_while_listed: int = 0
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -59,6 +64,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     moved, recounted = recompute_provisional_dates(db, day)
     with db.session() as session:
         warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
+    purged = purge_expired_records(db, day)
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
@@ -75,7 +81,27 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         deadlines_recomputed=moved,
         timeliness_recounted=recounted,
         calendar_warning=warning,
+        records_purged=purged.purged,
+        records_kept_while_listed=purged.kept_while_listed,
     )
+
+
+def purge_expired_records(db: Database, today: date) -> records_retention.PurgeResult:
+    """Retention: purge negative records past their retention period (one transaction); a
+    subject still on a published black list keeps them (the lists domain answers which)."""
+
+    def black_listed(subject_ids: Iterable[int]) -> set[int]:
+        entries = lists_service.memberships(session, sorted(subject_ids))
+        return {
+            sid
+            for sid, rows in entries.items()
+            if any(e.get("kind") == "black" and e.get("published") for e in rows)
+        }
+
+    with db.session() as session:
+        result = records_retention.purge_expired(session, today, black_listed=black_listed)
+        session.commit()
+    return result
 
 
 def register_consumers() -> None:

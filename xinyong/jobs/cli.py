@@ -39,6 +39,11 @@ def register(app: typer.Typer) -> None:
             f"名单 lists: {r.lists_exited} exited, {r.lists_escalated} escalations proposed; "
             f"评价 evaluation events: {r.evaluation_events}; 账本检查点 ledger checkpoints: {r.checkpoints}"
         )
+        if r.records_purged or r.records_kept_while_listed:
+            console.print(
+                f"保存期限届满删除 retention purge: {r.records_purged} 条不良信息已删除"
+                f"（{r.records_kept_while_listed} 条因主体仍在严重失信名单上延期保存）"
+            )
         if r.deadlines_recomputed or r.timeliness_recounted:
             console.print(
                 f"节假日安排通知导入后重新计算 recomputed after a holiday notice: "

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
 
-RECORD_STATUSES = ("in_force", "publicity_ended", "withdrawn")
+# purged: the retention period ended and the content was deleted (records.retention).
+RECORD_STATUSES = ("in_force", "publicity_ended", "withdrawn", "purged")
 
 
 class Record(Base):
