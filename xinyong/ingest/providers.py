@@ -34,6 +34,7 @@ def _info(session: Session, p: Provider) -> ProviderInfo:
         active=p.active,
         items=_items_of(session, p.id),
         created_at=p.created_at,
+        requires_approval=bool(p.requires_approval),
     )
 
 

@@ -20,11 +20,12 @@ from xinyong.core.db import utcnow
 from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
 from xinyong.ingest import register
-from xinyong.ingest.models import QuarantineRow, Submission, SubmissionRow
+from xinyong.ingest.models import Provider, QuarantineRow, Submission, SubmissionRow
 from xinyong.ingest.parsing import RawRow, Table, file_error
 from xinyong.ingest.providers import _provider
 from xinyong.ingest.validation import Problem, RowCheck, RowValidator
 from xinyong.ingest.views import RowResult, SubmissionResult
+from xinyong.records import approval as records_approval
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
 
@@ -152,6 +153,8 @@ class _RowWriter:
         self.counts: Counter[str] = Counter()
         self.late = 0
         self.problems: list[RowResult] = []
+        provider = self.session.get(Provider, sub.provider_id)
+        self.hold = bool(provider is not None and provider.requires_approval)
 
     def add(self, raw: RawRow, chk: RowCheck) -> None:
         self.batch.append((raw, chk))
@@ -295,6 +298,16 @@ class _RowWriter:
                     quarantine.append(_quarantine_values(self.sub, raw, res))
                 if (chk.errors or chk.warnings) and len(self.problems) < _INLINE_PROBLEMS:
                     self.problems.append(res)
+        if self.hold:
+            # The department approves before anything is published or evaluated (待审核).
+            records_approval.hold(
+                self.session,
+                [
+                    rid
+                    for rid, out in zip(record_ids, outcomes, strict=True)
+                    if rid and out in ("created", "corrected")
+                ],
+            )
         insert_values(self.session, _SUBMISSION_ROWS, _SUBMISSION_ROW_KEYS, row_values)
         if quarantine:
             insert_rows(self.session, _QUARANTINE_ROWS, quarantine)

@@ -13,6 +13,13 @@ is processed so each subject's credit state is current.
 from __future__ import annotations
 
 from xinyong.core.clock import CHINA_TZ
+from xinyong.ingest.approval import (
+    ApprovalResult,
+    PendingSubmission,
+    approve_submission,
+    pending_submissions,
+    set_requires_approval,
+)
 from xinyong.ingest.metrics import (
     item_metrics,
     provider_metrics,
@@ -59,14 +66,17 @@ __all__ = [
     "ACCEPTED",
     "CHANNELS",
     "CHINA_TZ",
+    "ApprovalResult",
     "ItemMetrics",
     "Page",
+    "PendingSubmission",
     "ProgressCallback",
     "ProviderInfo",
     "ProviderMetrics",
     "QuarantineInfo",
     "RowResult",
     "SubmissionResult",
+    "approve_submission",
     "authenticate",
     "correct_and_resubmit",
     "create_provider",
@@ -80,10 +90,12 @@ __all__ = [
     "list_quarantine",
     "list_submission_rows",
     "list_submissions",
+    "pending_submissions",
     "provider_metrics",
     "rotate_key",
     "set_active",
     "set_items",
+    "set_requires_approval",
     "submit",
     "submit_file",
 ]
