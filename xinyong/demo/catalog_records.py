@@ -87,8 +87,8 @@ def _row(item: CatalogItem, s: SubjectSpec, n: int, decided: date, rng: random.R
     return row
 
 
-def _subjects(seed: int, n: int, item: CatalogItem) -> Iterator[SubjectSpec]:
-    for s in iter_subjects(seed, n):
+def _subjects(specs: list[SubjectSpec], item: CatalogItem) -> Iterator[SubjectSpec]:
+    for s in specs:
         if s.uscc and s.kind in item.subject_kinds and s.kind != "natural_person" and s.status == "存续":
             yield s
 
@@ -98,10 +98,11 @@ def seed_catalog_records(session: Session, seed: int, n: int) -> list[ingest_ser
     catalog = get_catalog()
     as_of = load_city().as_of
     results = []
+    specs = list(iter_subjects(seed, min(n, 600)))  # the generator is not cheap: once
     for code, provider in PROVIDERS.items():
         item = catalog.item(code)
         rng = random.Random(f"{seed}/catalog/{code}")
-        pool = list(_subjects(seed, min(n, 600), item))
+        pool = list(_subjects(specs, item))
         chosen = rng.sample(pool, min(PER_ITEM, len(pool)))
         rows = []
         for i, s in enumerate(chosen, start=1):

@@ -160,22 +160,21 @@ def _relation_rows(specs: dict[int, SubjectSpec]) -> Iterator[list[str]]:
             ]
 
 
-def enterprise_csv(seed: int, n: int) -> bytes:
+def enterprise_csv(specs: list[SubjectSpec]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(ENTERPRISE_HEADERS)
-    for spec in iter_subjects(seed, n):
+    for spec in specs:
         if _in_register(spec):
             w.writerow(_enterprise_row(spec))
     return buf.getvalue().encode("utf-8")
 
 
-def relation_xlsx(seed: int, n: int) -> bytes:
-    specs = {s.key: s for s in iter_subjects(seed, n)}
+def relation_xlsx(specs: list[SubjectSpec]) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("登记关联关系")
     ws.append(RELATION_HEADERS)
-    for row in _relation_rows(specs):
+    for row in _relation_rows({s.key: s for s in specs}):
         ws.append(row)
     out = io.BytesIO()
     wb.save(out)
@@ -185,10 +184,11 @@ def relation_xlsx(seed: int, n: int) -> bytes:
 def write_register_files(seed: int, n: int, out_dir: Path) -> tuple[Path, Path]:
     """Write the register files of the city (derived data: overwritten)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    specs = list(iter_subjects(seed, n))
     enterprise = out_dir / ENTERPRISE_FILE
-    enterprise.write_bytes(enterprise_csv(seed, n))
+    enterprise.write_bytes(enterprise_csv(specs))
     relation = out_dir / RELATION_FILE
-    relation.write_bytes(relation_xlsx(seed, n))
+    relation.write_bytes(relation_xlsx(specs))
     return enterprise, relation
 
 

@@ -76,24 +76,51 @@ def apply_row(session: Session, item: CatalogItem, chk: RowCheck, subject_id: in
     )
 
 
+def _subject_fields(chk: RowCheck) -> dict[str, Any]:
+    """A register row as ``subjects_service.create_subjects`` keywords."""
+    data = chk.data
+    return {
+        "kind": chk.subject_kind or "enterprise",
+        "name": chk.subject_name,
+        "uscc": chk.uscc,
+        "legal_representative": data.get("legal_representative"),
+        "registered_capital": _decimal(data.get("registered_capital")),
+        "registered_on": as_date(data.get("founded_on")),
+        "address": data.get("address"),
+        "industry": subjects_service.industry_section(data.get("industry_code")),
+        "status": data.get("status"),
+        "division_code": (data.get("division_code") or "")[:6] or None,
+    }
+
+
 def register_subjects(
     session: Session, checks: list[RowCheck], positions: list[int], size: int
-) -> list[int | None]:
+) -> tuple[list[int | None], set[int]]:
     """The subjects of a batch of register rows (at ``positions`` of a batch of ``size``): a
     known code is its subject (the register is the registration source, so a new name renames
-    it rather than opening a 重码 case); new codes are registered in bulk."""
+    it rather than opening a 重码 case); new codes are registered in bulk with the row's data.
+    Answers the subject per position and the positions registered here (already up to date)."""
     out: list[int | None] = [None] * size
     new: list[tuple[int, dict[str, Any]]] = []
+    seen: set[str] = set()
     for pos, chk in zip(positions, checks, strict=True):
         found = subjects_service.find_by_code(session, chk.uscc or "")
         if found is not None:
             out[pos] = found.id
+        elif chk.uscc in seen:
+            # The same new code twice in one batch: the later row updates what the first made.
+            out[pos] = -1
         else:
-            new.append(
-                (pos, {"kind": chk.subject_kind or "enterprise", "name": chk.subject_name, "uscc": chk.uscc})
-            )
+            seen.add(chk.uscc or "")
+            new.append((pos, _subject_fields(chk)))
+    fresh: set[int] = set()
     if new:
         ids = subjects_service.create_subjects(session, [row for _, row in new])
         for (pos, _), sid in zip(new, ids, strict=True):
             out[pos] = sid
-    return out
+            fresh.add(pos)
+    for pos, chk in zip(positions, checks, strict=True):
+        if out[pos] == -1:
+            found = subjects_service.find_by_code(session, chk.uscc or "")
+            out[pos] = found.id if found is not None else None
+    return out, fresh

@@ -155,6 +155,8 @@ class _RowWriter:
         self.problems: list[RowResult] = []
         provider = self.session.get(Provider, sub.provider_id)
         self.hold = bool(provider is not None and provider.requires_approval)
+        # Register rows of the current batch whose subject was just registered from them.
+        self.fresh: set[int] = set()
 
     def add(self, raw: RawRow, chk: RowCheck) -> None:
         self.batch.append((raw, chk))
@@ -166,9 +168,10 @@ class _RowWriter:
         code rejects its row."""
         ok = [i for i, (_, chk) in enumerate(self.batch) if chk.ok]
         if self.item.register_kind == "enterprise":
-            return register.register_subjects(
+            registered, self.fresh = register.register_subjects(
                 self.session, [self.batch[i][1] for i in ok], ok, len(self.batch)
             )
+            return registered
         refs = []
         for i in ok:
             chk = self.batch[i][1]
@@ -221,7 +224,7 @@ class _RowWriter:
                 continue
             chk = self.batch[i][1]
             assert chk.document_number is not None
-            if self.item.register_kind is not None and not chk.withdraw:
+            if self.item.register_kind is not None and not chk.withdraw and i not in self.fresh:
                 # The register updates the subjects first; a refused row is stored nowhere.
                 try:
                     with self.session.begin_nested():
