@@ -34,6 +34,7 @@ PROVIDERS: dict[str, str] = {
     "contract_breach": "TZ-FG",
     "utility_arrears": "TZ-FG",
     "market_credit_information": "TZ-FG",
+    "self_declaration": "TZ-FG",  # 自愿注册: registered with the credit office
     "court_judgment": "JJ-FY",
 }
 PER_ITEM = 6
