@@ -44,7 +44,9 @@ def test_default_ruleset_has_the_required_items(catalog: Catalog) -> None:
 
 def test_double_publicity_items(catalog: Catalog) -> None:
     dp = {i.code for i in catalog.items() if i.double_publicity}
-    assert dp == {"administrative_licence", "administrative_penalty"}
+    # The ten kinds of administrative action of the 7-working-day rule, one item each.
+    assert len(dp) == 10 and {"administrative_licence", "administrative_penalty"} <= dp
+    assert {catalog.item(c).action_kind for c in dp} == catalog.timeliness_rules.codes()
     assert catalog.item("administrative_licence").polarity == "positive"
     assert catalog.item("administrative_penalty").polarity == "negative"
     assert catalog.item("dishonest_judgment_debtor").polarity == "negative"

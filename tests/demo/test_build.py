@@ -9,10 +9,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from xinyong.accounts.principal import ACCOUNT_ROLES
+from xinyong.catalog.service import get_catalog
 from xinyong.cli import app
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict
 from xinyong.core.identifiers import make_uscc
+from xinyong.demo import register as demo_register
 from xinyong.demo import samples
 from xinyong.demo.service import build_demo
 from xinyong.ingest import service as ingest_service
@@ -28,7 +30,21 @@ def test_small_city_shows_records_quarantine_governance_and_late_rows(
     assert summary.rows_created > 150 and summary.rows_corrected > 0
     assert summary.rows_late > 0
     assert len([p for p in summary.providers if p.api_key]) == len(summary.providers) >= 28
-    assert {p.name for p in (tmp_path / "samples").iterdir()} == {s.filename for s in samples.SAMPLES}
+    # Every catalog item has records, and the register came in through ingest.
+    with db.session() as s:
+        # (失信被执行人 are rare in the generator's story: a 200-subject city may have none.)
+        for item in get_catalog().items():
+            if item.code == "dishonest_judgment_debtor":
+                continue
+            subs = ingest_service.list_submissions(s, item_code=item.code, status="done")
+            assert subs.total > 0, item.code
+        registered = subjects_service.get_by_code(s, summary.examples["penalised"])
+        assert registered.registered_on is not None and not registered.provisional
+    # The sample files, and the register files the city was loaded from (through ingest).
+    register_files = {demo_register.ENTERPRISE_FILE, demo_register.RELATION_FILE}
+    assert {p.name for p in (tmp_path / "samples").iterdir()} == {
+        s.filename for s in samples.SAMPLES
+    } | register_files
 
     with db.session() as s:
         # Records are in the store, behind their subjects.

@@ -33,7 +33,7 @@ def test_cli_tick_ends_publicity_and_updates_the_state(db: Database) -> None:
         assert records.get_record(s, rid).status == "in_force"
         assert creditstate.subject_summary(s, sid).records_in_force == 1
 
-    result = runner.invoke(app, ["tick", "--today", "2030-01-01"])
+    result = runner.invoke(app, ["tick", "--today", "2026-01-01"])
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     with db.session() as s:

@@ -131,7 +131,7 @@ def test_every_console_and_self_service_page_by_role(
         else:
             assert r.status_code == 403 and "无权访问" in r.text, url
     # Staff: every console page; not the subject's pages.
-    provider_only = {"/console/upload"}
+    provider_only = {"/console/upload", "/console/approvals"}  # a department's own business
     for user in (OFFICE, ADMIN):
         signed_in(client, user)
         for template, url in pages.items():
@@ -228,7 +228,9 @@ def test_signed_in_pages_are_offline_private_and_without_inline_script(
     for user, prefix in ((OFFICE, "/console"), (MARKET_OFFICER, "/console/upload"), (COMPANY_USER, "/me")):
         signed_in(client, user)
         for template, url in pages.items():
-            if not template.startswith(prefix) or (user == OFFICE and template == "/console/upload"):
+            if not template.startswith(prefix) or (
+                user == OFFICE and template in ("/console/upload", "/console/approvals")
+            ):
                 continue
             r = client.get(url)
             assert r.status_code == 200, url

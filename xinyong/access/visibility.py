@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, and_, or_
 
 from xinyong.catalog.service import SUBJECT_NAME, CatalogItem
 from xinyong.core.errors import InvalidInput
@@ -128,12 +128,15 @@ def record_filter(
     """SQL conditions a record (its columns: ``record``) must meet to be seen at ``visibility``."""
     viewer = as_viewer(visibility)
     if viewer.visibility == "subject":
-        return [true()]
+        # Everything of its own file except what was purged after the retention period and
+        # what waits for its department's approval.
+        return [record.status.not_in(("purged", "pending"))]
     if viewer.visibility == "government":
         return [record.status == "in_force"]
     public = _public_conditions(record, subject_kind, today)
     if viewer.visibility == "provider":
-        own = and_(record.provider_id == viewer.own_provider_id, record.status == "in_force")
+        # A provider sees its own records in force and those waiting for its approval.
+        own = and_(record.provider_id == viewer.own_provider_id, record.status.in_(("in_force", "pending")))
         return [or_(own, public)]
     return [public]
 
@@ -152,7 +155,7 @@ def record_visible(
     """The same rule as ``record_filter``, for one record already loaded."""
     level = as_viewer(visibility).level_for(provider_id)
     if level == "subject":
-        return True
+        return status not in ("purged", "pending")
     if level == "government":
         return status == "in_force"
     if status != "in_force" or publicity_start is None or publicity_start > today:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
@@ -106,6 +107,9 @@ class Provider(Base):
     uscc: Mapped[str | None] = mapped_column(String(18))
     # Its keys are API keys of its department (xinyong.accounts: departments.provider_code).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 各单位对录入平台数据的审核: the department's officer approves each submission's records
+    # before they are published or evaluated (they wait as 待审核, records status "pending").
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -151,6 +151,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/quarantine/{quarantine_id}/resubmit"): only(PROVIDER, "submissions:write"),
     ("POST", "/api/v1/quarantine/{quarantine_id}/discard"): only(PROVIDER, "submissions:write"),
     ("GET", "/api/v1/providers/{code}/metrics"): only(PROVIDER, "submissions:read"),
+    ("GET", "/api/v1/approvals"): only(PROVIDER, "submissions:read"),
+    ("POST", "/api/v1/submissions/{submission_id}/approve"): only(PROVIDER, "submissions:write"),
     # --- records (public view; other views follow the disclosure levels) ----------------------
     ("GET", "/api/v1/subjects/{code}/records"): PUBLIC,
     ("GET", "/api/v1/records/{record_id}"): PUBLIC,
@@ -338,6 +340,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console"): only(CONSOLE, None),
     ("GET", "/console/ingest"): only(CONSOLE, None),
     ("GET", "/console/submissions/{submission_id}"): only(CONSOLE, None),
+    ("GET", "/console/approvals"): only(PROVIDER, None),
+    ("POST", "/console/approvals/{submission_id}/approve"): only(PROVIDER, None),
     ("GET", "/console/quarantine"): only(CONSOLE, None),
     ("GET", "/console/quarantine/{quarantine_id}"): only(CONSOLE, None),
     ("POST", "/console/quarantine/{quarantine_id}/resubmit"): only(PROVIDER, None),

@@ -21,6 +21,7 @@ from xinyong.accounts.views import ProviderInfo
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
 from xinyong.core import identifiers
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from xinyong.ledger import service as ledger
 
 
 def _items_of(session: Session, provider_id: int) -> list[str]:
@@ -42,6 +43,7 @@ def _info(session: Session, p: Provider) -> ProviderInfo:
         active=p.active,
         items=_items_of(session, p.id),
         created_at=p.created_at,
+        requires_approval=bool(p.requires_approval),
     )
 
 
@@ -201,3 +203,19 @@ def ensure_may_submit(session: Session, provider: ProviderInfo, item: CatalogIte
             provider=p.code,
             item=item.code,
         )
+
+
+def set_requires_approval(session: Session, code: str, required: bool, *, by: str) -> ProviderInfo:
+    """Switch the department's approval on or off (ledgered); commits. Records already waiting
+    stay pending until approved."""
+    p = _provider(session, code)
+    if bool(p.requires_approval) != required:
+        p.requires_approval = required
+        ledger.append(
+            session,
+            "provider.approval_setting",
+            f"provider:{p.code}",
+            {"provider": p.code, "requires_approval": required, "by": by},
+        )
+    session.commit()
+    return _info(session, p)

@@ -42,6 +42,7 @@ from xinyong.accounts.providers import (
     rotate_key,
     set_active,
     set_items,
+    set_requires_approval,
 )
 from xinyong.accounts.registration import register_subject_account
 from xinyong.accounts.sessions import UNKNOWN_NAMES, create_session, end_session, login, resolve_session
@@ -116,5 +117,6 @@ __all__ = [
     "set_department_active",
     "set_items",
     "set_password",
+    "set_requires_approval",
     "unlock_user",
 ]

@@ -29,6 +29,7 @@ class ProviderInfo:
     active: bool
     items: list[str]
     created_at: datetime
+    requires_approval: bool = False  # the department approves submissions before publication
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -43,6 +44,32 @@ def validate(
         )
     console.print(table)
     console.print(f"[green]规则集有效[/green] ({target})")
+
+
+_POLARITY_ZH = {"positive": "守信", "negative": "失信", "neutral": "中性"}
+
+
+@catalog_app.command("list")
+def list_items() -> None:
+    """List the catalog items: the 双公示 kinds of administrative action first, with their time limit."""
+    catalog = get_catalog()
+    today = date.today()
+    table = Table(title=f"信用信息目录（{catalog.meta.name} {catalog.meta.version}）")
+    for col in ("目录项", "代码（报送时使用）", "信息性质", "双公示时限", "公示"):
+        table.add_column(col)
+    items = sorted(catalog.items(), key=lambda i: (not i.double_publicity, i.code))
+    for item in items:
+        limit = catalog.timeliness_limit_working_days(item, today)
+        table.add_row(
+            item.name_zh,
+            item.code,
+            _POLARITY_ZH[item.polarity],
+            f"{limit} 个工作日" if item.double_publicity and limit is not None else "",
+            catalog.publicity_rules.rules[item.publicity].name_zh,
+        )
+    console.print(table)
+    count = sum(1 for i in items if i.double_publicity)
+    console.print(f"共 {len(items)} 个目录项，其中双公示行政行为 {count} 类")
 
 
 @catalog_app.command("template")

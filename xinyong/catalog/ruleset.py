@@ -241,6 +241,25 @@ class TimelinessFile(Strict):
         )
 
 
+class RetentionRule(Sourced):
+    """How long negative information is kept at all (保存期限), then purged."""
+
+    id: str = Field(min_length=1)
+    name_zh: str = ""
+    years: int = Field(ge=1)
+    runs_from: Literal["decision"] = "decision"
+    # A subject still on a black list when the period ends keeps the records until it leaves.
+    extend_while_black_listed: bool = False
+
+
+class RetentionFile(Strict):
+    negative: list[RetentionRule] = Field(min_length=1)
+
+    def rule_on(self, day: date) -> RetentionRule:
+        """The rule in force on ``day`` (a decision older than every rule gets the earliest)."""
+        return latest_in_force(self.negative, day) or min(self.negative, key=lambda r: r.effective_from)
+
+
 def latest_in_force(entries: list[S], day: date | None) -> S | None:
     """The entry with the latest ``effective_from`` not after ``day`` (any day when None)."""
     usable = [e for e in entries if day is None or e.effective_from <= day]

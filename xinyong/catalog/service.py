@@ -40,6 +40,7 @@ from xinyong.catalog.ruleset import (
     BySeverityRule,
     NoPublicityRule,
     PublicityFile,
+    RetentionFile,
     RulesetError,
     RulesetMeta,
     SeverityCode,
@@ -182,6 +183,9 @@ class CatalogItem(BaseModel):
     source: str
     # Kind of administrative action (timeliness.yaml), e.g. "licensing", "penalty"; None if none.
     action_kind: str | None = None
+    # Register items (登记注册): applying a stored row updates the subject ("enterprise") or
+    # writes a relation or former name ("relation") through the subjects service.
+    register_kind: Literal["enterprise", "relation"] | None = None
 
     _by_code: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
 
@@ -345,8 +349,11 @@ class Catalog:
         publicity: PublicityFile,
         severity: SeverityFile,
         timeliness: TimelinessFile,
+        retention: RetentionFile | None = None,
     ) -> None:
         self.directory = directory
+        # None: the ruleset has no retention.yaml, nothing is ever purged.
+        self.retention_rules = retention
         self.meta = meta
         self.publicity_rules = publicity
         self.severity_rules = severity
@@ -538,7 +545,13 @@ def load_catalog(directory: Path) -> Catalog:
     severity = validate_file(SeverityFile, paths["severity"], read_yaml(paths["severity"]))
     timeliness = validate_file(TimelinessFile, paths["timeliness"], read_yaml(paths["timeliness"]))
     _cross_check(items, publicity, severity, timeliness, paths)
-    return Catalog(directory, meta, items, publicity, severity, timeliness)
+    retention_path = directory / "retention.yaml"
+    retention = (
+        validate_file(RetentionFile, retention_path, read_yaml(retention_path))
+        if retention_path.is_file()
+        else None
+    )
+    return Catalog(directory, meta, items, publicity, severity, timeliness, retention)
 
 
 def _file_error(path: Path, message: str, message_zh: str, **details: Any) -> RulesetError:

@@ -17,6 +17,7 @@ from rich.table import Table
 from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
+from xinyong.demo import register as demo_register
 from xinyong.demo import samples as samples_mod
 from xinyong.demo import service
 from xinyong.demo.generator import ITEM_HEADERS, iter_records, load_city
@@ -163,6 +164,10 @@ def _print_tour(s: service.DemoSummary, out_dir: Path) -> None:
         "",
         "[bold]样例文件[/bold]",
         *(f"  {out_dir / x.filename}  {x.description_zh}（{x.provider}）" for x in samples_mod.SAMPLES),
+        f"  {out_dir / demo_register.ENTERPRISE_FILE}  登记注册基础信息（演示城市的主体由此经归集导入）"
+        f"（{demo_register.REGISTER_PROVIDER}）",
+        f"  {out_dir / demo_register.RELATION_FILE}  登记关联关系：法定代表人、股东、分支机构、曾用名"
+        f"（{demo_register.REGISTER_PROVIDER}）",
         "",
         "[bold]命令行[/bold]",
         f"  xinyong ingest {out_dir / gbk.filename} --provider {gbk.provider} --item {gbk.item}",
@@ -170,6 +175,7 @@ def _print_tour(s: service.DemoSummary, out_dir: Path) -> None:
         "  xinyong governance list",
         f"  xinyong id check {s.examples.get('mismatch', '')} {s.examples.get('person', '')}",
         "  xinyong calendar add 2026-09-30 7",
+        "  xinyong catalog list",
     ]
     console.print("\n".join(lines), soft_wrap=True)
 

@@ -25,10 +25,12 @@ from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
+from xinyong.demo import catalog_records as demo_catalog_records
 from xinyong.demo import commitments as commitments_demo
 from xinyong.demo import government as government_demo
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
+from xinyong.demo import register as demo_register
 from xinyong.demo import reports as reports_demo
 from xinyong.demo import samples
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
@@ -44,7 +46,6 @@ DEFAULT_SEED = 2026
 DEFAULT_SUBJECTS = 3000
 # Below this the planted 重错码 cases and the samples have too few subjects to draw from.
 MIN_SUBJECTS = 50
-_COMMIT_EVERY = 500
 
 
 @dataclass
@@ -148,8 +149,10 @@ def build_demo(
         summary.providers = _register_providers(session)
         summary.staff_key = _register_staff_key(session)
         session.commit()
-        _register_subjects(session, seed, subjects, progress)
+        _register_subjects(session, seed, subjects, out, summary, progress)
         _ingest_records(session, seed, subjects, summary, progress)
+        for res in demo_catalog_records.seed_catalog_records(session, seed, subjects):
+            _count(summary, res)
         res = _ingest_bad_rows(session, bad_rows)
         summary.bad_rows_submission_id = res.id
         _count(summary, res)
@@ -280,40 +283,15 @@ def _register_accounts(session: Session, summary: DemoSummary) -> list[demo_acco
     )
 
 
-def _register_subjects(session: Session, seed: int, n: int, progress: Progress | None) -> None:
-    ids: dict[int, int] = {}
-    for i, spec in enumerate(iter_subjects(seed, n), start=1):
-        sid = subjects_service.create_subject(
-            session,
-            kind=spec.kind,
-            name=spec.name,
-            uscc=spec.uscc,
-            id_number=spec.id_number,
-            legal_representative=spec.legal_representative,
-            address=spec.address,
-            division_code=spec.division_code,
-            industry=spec.industry,
-            registered_on=spec.registered_on,
-            registered_capital=spec.registered_capital,
-            status=spec.status,
-            former_names=list(spec.former_names) or None,
-        )
-        ids[spec.key] = sid
-        for rel in spec.relations:
-            subjects_service.add_relation(
-                session,
-                ids[rel.subject_key],
-                ids[rel.related_key],
-                rel.role,
-                since=rel.since,
-                source="演示数据：市场主体登记",
-                share_ratio=rel.share_ratio,
-            )
-        if i % _COMMIT_EVERY == 0:
-            session.commit()
-            if progress:
-                progress("subjects", i, n)
-    session.commit()
+def _register_subjects(
+    session: Session, seed: int, n: int, out: Path, summary: DemoSummary, progress: Progress | None
+) -> None:
+    """The register files are written, then loaded through ingest (see ``demo.register``)."""
+    paths = demo_register.write_register_files(seed, n, out)
+    summary.samples += list(paths)
+    demo_register.register_outside(session, seed, n)
+    for res in demo_register.ingest_register(session, paths, receipt_time(load_city().as_of)):
+        _count(summary, res)
     if progress:
         progress("subjects", n, n)
 

@@ -17,8 +17,10 @@ from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
 from xinyong.ingest import service
 from xinyong.ingest.schemas import (
+    ApprovalOut,
     BatchIn,
     DiscardIn,
+    PendingSubmissionOut,
     ProviderMetricsOut,
     QuarantineOut,
     QuarantinePage,
@@ -148,6 +150,40 @@ def get_submission(
             items=[RowOut.model_validate(r) for r in rows.items],
         ),
     )
+
+
+@router.get("/approvals", response_model=list[PendingSubmissionOut], summary="本单位待审核的报送批次")
+def list_pending_approvals(
+    provider: service.ProviderInfo = Depends(current_provider),
+    session: Session = Depends(get_session, scope="function"),
+) -> list[PendingSubmissionOut]:
+    """The department's submissions whose records wait for its approval (待审核), oldest first."""
+    return [PendingSubmissionOut.model_validate(p) for p in service.pending_submissions(session, provider)]
+
+
+@router.post(
+    "/submissions/{submission_id}/approve",
+    response_model=ApprovalOut,
+    summary="审核通过一个报送批次（待审核记录生效）",
+)
+def approve_submission(
+    submission_id: str,
+    provider: service.ProviderInfo = Depends(current_provider),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
+) -> ApprovalOut:
+    """An officer of the department approves a submission: its records come into force."""
+    if principal.kind != "user" or not principal.username:
+        # A system's key submits; a person of the department approves.
+        raise Forbidden(
+            "Only an officer's account may approve, not an API key",
+            "只有本单位工作人员的账户可以审核，API 密钥不能审核",
+            code="ingest.approval_needs_officer",
+        )
+    result = service.approve_submission(
+        session, submission_id, provider_code=provider.code, officer=principal.username
+    )
+    return ApprovalOut.model_validate(result)
 
 
 @router.get("/quarantine", response_model=QuarantinePage, summary="待纠正（隔离）的数据行")

@@ -17,9 +17,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from xinyong.accounts import service as accounts_service
 from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
+from xinyong.core.errors import DomainError, Forbidden
 from xinyong.ingest import service
 
 console = Console()
@@ -197,6 +198,65 @@ def provider_metrics(code: str, as_json: bool = typer.Option(False, "--json", he
     for rule, n in m.rejected_by_rule.items():
         t.add_row(f"  拒绝: {rule}", str(n))
     console.print(t)
+
+
+@provider_app.command("approval")
+def provider_approval(
+    code: str = typer.Argument(..., help="provider code"),
+    on: bool = typer.Option(..., "--on/--off", help="require the department's approval before publication"),
+) -> None:
+    """Require (or stop requiring) the department's approval of its submissions (待审核)."""
+    try:
+        with get_database().session() as session:
+            info = service.set_requires_approval(session, code, on, by="cli")
+    except DomainError as exc:
+        raise fail(exc, 2) from None
+    state = "需经本单位审核后公示" if info.requires_approval else "报送后直接生效"
+    console.print(f"{info.code} {info.name}：{state}")
+
+
+@provider_app.command("pending")
+def provider_pending(code: str = typer.Argument(..., help="provider code")) -> None:
+    """The department's submissions whose records wait for approval (待审核)."""
+    try:
+        with get_database().session() as session:
+            pending = service.pending_submissions(session, code)
+    except DomainError as exc:
+        raise fail(exc, 2) from None
+    if not pending:
+        console.print("没有待审核的报送批次")
+        return
+    t = Table("报送批次", "目录项", "文件", "接收时间", "总行数", "待审核记录")
+    for p in pending:
+        t.add_row(p.id, p.item_code, p.filename or "", str(p.received_at), str(p.rows_total), str(p.pending))
+    console.print(t)
+
+
+@provider_app.command("approve")
+def provider_approve(
+    submission_id: str = typer.Argument(..., help="submission id"),
+    officer: str = typer.Option(..., "--officer", help="username of the approving officer of the department"),
+) -> None:
+    """Approve a submission as an officer of its department: its records come into force."""
+    try:
+        with get_database().session() as session:
+            user = accounts_service.get_user(session, officer)
+            if not user.active or user.provider_code is None:
+                raise Forbidden(
+                    "The officer must be an active account of a provider department",
+                    "审核人须为信息提供单位的有效账户",
+                    code="ingest.approval_needs_officer",
+                    field="officer",
+                    value=officer,
+                )
+            result = service.approve_submission(
+                session, submission_id, provider_code=user.provider_code, officer=user.username
+            )
+    except DomainError as exc:
+        raise fail(exc, 2) from None
+    console.print(
+        f"[green]已审核[/green] {result.submission_id}：{result.approved} 条记录生效（{result.subjects} 个主体）"
+    )
 
 
 @quarantine_app.command("list")

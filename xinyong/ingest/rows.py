@@ -20,10 +20,12 @@ from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, load_calendar
 from xinyong.core.db import utcnow
 from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
+from xinyong.ingest import register
 from xinyong.ingest.models import QuarantineRow, Submission, SubmissionRow
 from xinyong.ingest.parsing import RawRow, Table, file_error
 from xinyong.ingest.validation import Problem, RowCheck, RowValidator
 from xinyong.ingest.views import RowResult, SubmissionResult
+from xinyong.records import approval as records_approval
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
 
@@ -151,6 +153,9 @@ class _RowWriter:
         self.counts: Counter[str] = Counter()
         self.late = 0
         self.problems: list[RowResult] = []
+        self.hold = accounts_service.get_provider(self.session, sub.provider_id).requires_approval
+        # Register rows of the current batch whose subject was just registered from them.
+        self.fresh: set[int] = set()
 
     def add(self, raw: RawRow, chk: RowCheck) -> None:
         self.batch.append((raw, chk))
@@ -161,6 +166,11 @@ class _RowWriter:
         """The subject of every valid row of the batch, resolved with one batch call; a refused
         code rejects its row."""
         ok = [i for i, (_, chk) in enumerate(self.batch) if chk.ok]
+        if self.item.register_kind == "enterprise":
+            registered, self.fresh = register.register_subjects(
+                self.session, [self.batch[i][1] for i in ok], ok, len(self.batch)
+            )
+            return registered
         refs = []
         for i in ok:
             chk = self.batch[i][1]
@@ -213,6 +223,14 @@ class _RowWriter:
                 continue
             chk = self.batch[i][1]
             assert chk.document_number is not None
+            if self.item.register_kind is not None and not chk.withdraw and i not in self.fresh:
+                # The register updates the subjects first; a refused row is stored nowhere.
+                try:
+                    with self.session.begin_nested():
+                        register.apply_row(self.session, self.item, chk, subject_id, self.source)
+                except DomainError as exc:
+                    chk.errors.append(_problem(chk, exc))
+                    continue
             request = records_store.StoreRequest(
                 subject_id, provider_id, chk.document_number, chk.data, sub_id, received_on, chk.withdraw
             )
@@ -282,6 +300,16 @@ class _RowWriter:
                     quarantine.append(_quarantine_values(self.sub, raw, res))
                 if (chk.errors or chk.warnings) and len(self.problems) < _INLINE_PROBLEMS:
                     self.problems.append(res)
+        if self.hold:
+            # The department approves before anything is published or evaluated (待审核).
+            records_approval.hold(
+                self.session,
+                [
+                    rid
+                    for rid, out in zip(record_ids, outcomes, strict=True)
+                    if rid and out in ("created", "corrected")
+                ],
+            )
         insert_values(self.session, _SUBMISSION_ROWS, _SUBMISSION_ROW_KEYS, row_values)
         if quarantine:
             insert_rows(self.session, _QUARANTINE_ROWS, quarantine)

@@ -136,3 +136,23 @@ class ProviderMetricsOut(_Out):
     error_rate: float
     late_rate: float
     median_delay_working_days: float | None = None
+
+
+class PendingSubmissionOut(_Out):
+    """A submission whose records wait for the department's approval (待审核)."""
+
+    id: str
+    item_code: str
+    channel: str
+    filename: str | None = None
+    received_at: datetime
+    rows_total: int
+    pending: int
+
+
+class ApprovalOut(_Out):
+    submission_id: str
+    provider_code: str
+    approved: int
+    subjects: int
+    officer: str

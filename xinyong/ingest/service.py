@@ -23,8 +23,15 @@ from xinyong.accounts.service import (
     rotate_key,
     set_active,
     set_items,
+    set_requires_approval,
 )
 from xinyong.core.clock import CHINA_TZ
+from xinyong.ingest.approval import (
+    ApprovalResult,
+    PendingSubmission,
+    approve_submission,
+    pending_submissions,
+)
 from xinyong.ingest.metrics import (
     item_metrics,
     provider_metrics,
@@ -62,8 +69,10 @@ __all__ = [
     "ACCEPTED",
     "CHANNELS",
     "CHINA_TZ",
+    "ApprovalResult",
     "ItemMetrics",
     "Page",
+    "PendingSubmission",
     "ProgressCallback",
     "ProviderInfo",
     "ProviderMetrics",
@@ -71,6 +80,7 @@ __all__ = [
     "RowResult",
     "SubmissionFacts",
     "SubmissionResult",
+    "approve_submission",
     "authenticate",
     "correct_and_resubmit",
     "create_provider",
@@ -84,10 +94,12 @@ __all__ = [
     "list_quarantine",
     "list_submission_rows",
     "list_submissions",
+    "pending_submissions",
     "provider_metrics",
     "rotate_key",
     "set_active",
     "set_items",
+    "set_requires_approval",
     "submission_facts",
     "submit",
     "submit_file",

@@ -184,6 +184,9 @@ class RowCheck:
     uscc: str | None = None
     id_number: str | None = None  # clear text only in memory, for subject resolution
     legal_representative: str | None = None
+    # Other ID-number fields in clear text, in memory only (a register relation's related
+    # person is identified by one); the stored data keep the masked form.
+    other_ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -603,6 +606,8 @@ class RowValidator:
             out.data[spec.code] = mask_secret(code_value)
             if spec.code == ID_NUMBER:
                 out.id_number = code_value
+            else:
+                out.other_ids[spec.code] = code_value
             return
         # string / text
         text = clean_code(value) if spec.code == DOCUMENT_NUMBER else clean_text(value, multiline=t == "text")

@@ -12,6 +12,7 @@ also runs in the background: ``jobs/worker.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,10 +29,12 @@ from xinyong.government import service as government_service
 from xinyong.ingest import calendar_recompute as ingest_recompute
 from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
+from xinyong.lists import service as lists_service
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
 from xinyong.objections import service as objections_service
 from xinyong.quality import service as quality_service
+from xinyong.records import retention as records_retention
 from xinyong.records import store as records_store
 from xinyong.repairs import service as repairs_service
 from xinyong.subjects import service as subjects_service
@@ -53,6 +56,8 @@ class DailyResult:
     quality_scorecards: int = 0  # last month's scorecards published by this run (0: already were)
     repairs_applied: int = 0  # granted credit repairs carried out (publicity ended, list left)
     rights_escalated: int = 0  # overdue objection, repair, commitment and declaration steps escalated (督办)
+    records_purged: int = 0  # negative records past the retention period (records.retention)
+    records_kept_while_listed: int = 0
 
 
 def recompute_provisional_dates(db: Database, today: date) -> tuple[int, int]:
@@ -78,6 +83,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         escalated = objections_service.tick(session, day) + repair_escalations
         escalated += commitments_service.escalate(session, day) + declarations_service.escalate(session, day)
         session.commit()
+    purged = purge_expired_records(db, day)
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
@@ -111,7 +117,27 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
         quality_scorecards=scorecards,
         repairs_applied=applied,
         rights_escalated=escalated,
+        records_purged=purged.purged,
+        records_kept_while_listed=purged.kept_while_listed,
     )
+
+
+def purge_expired_records(db: Database, today: date) -> records_retention.PurgeResult:
+    """Retention: purge negative records past their retention period (one transaction); a
+    subject still on a published black list keeps them (the lists domain answers which)."""
+
+    def black_listed(subject_ids: Iterable[int]) -> set[int]:
+        entries = lists_service.memberships(session, sorted(subject_ids))
+        return {
+            sid
+            for sid, rows in entries.items()
+            if any(e.get("kind") == "black" and e.get("published") for e in rows)
+        }
+
+    with db.session() as session:
+        result = records_retention.purge_expired(session, today, black_listed=black_listed)
+        session.commit()
+    return result
 
 
 def register_consumers() -> None:

@@ -44,6 +44,11 @@ def register(app: typer.Typer) -> None:
                 f"政务失信通报 government notice events read: {r.government_events}; "
                 f"上月数据质量评分卡 last month's quality scorecards published: {r.quality_scorecards}"
             )
+        if r.records_purged or r.records_kept_while_listed:
+            console.print(
+                f"保存期限届满删除 retention purge: {r.records_purged} 条不良信息已删除"
+                f"（{r.records_kept_while_listed} 条因主体仍在严重失信名单上延期保存）"
+            )
         if r.deadlines_recomputed or r.timeliness_recounted:
             console.print(
                 f"节假日安排通知导入后重新计算 recomputed after a holiday notice: "

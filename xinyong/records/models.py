@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
 
-RECORD_STATUSES = ("in_force", "publicity_ended", "withdrawn")
+# purged: the retention period ended and the content was deleted (records.retention);
+# pending: waits for its department's approval (records.approval).
+RECORD_STATUSES = ("in_force", "publicity_ended", "withdrawn", "purged", "pending")
 
 
 class Record(Base):

@@ -52,6 +52,12 @@ from xinyong.subjects.lookup import (
 )
 from xinyong.subjects.models import RELATION_ROLES, SUBJECT_KINDS
 from xinyong.subjects.register import create_subject, create_subjects, rename_subject
+from xinyong.subjects.register_updates import (
+    add_former_name,
+    apply_register_entry,
+    apply_register_relation,
+    industry_section,
+)
 from xinyong.subjects.relations import add_relation, list_relations
 from xinyong.subjects.resolve import ResolvedSubject, resolve_subject
 from xinyong.subjects.resolve_batch import SubjectRef, resolve_subjects
@@ -71,7 +77,10 @@ __all__ = [
     "SubjectBrief",
     "SubjectRef",
     "SubjectView",
+    "add_former_name",
     "add_relation",
+    "apply_register_entry",
+    "apply_register_relation",
     "brief_by_code",
     "brief_by_code_fast",
     "create_subject",
@@ -85,6 +94,7 @@ __all__ = [
     "get_subject",
     "governance_report",
     "ids_of_kind",
+    "industry_section",
     "kind_from_category",
     "list_cases",
     "list_relations",

@@ -36,6 +36,7 @@ SECTIONS = (
     ("/console/ingest", "console.nav.ingest", "all"),
     ("/console/quarantine", "console.nav.quarantine", "all"),
     ("/console/upload", "console.nav.upload", "provider"),
+    ("/console/approvals", "console.nav.approvals", "provider"),
     ("/console/governance", "console.nav.governance", "staff"),
     ("/lists/queue", "console.nav.lists", "all"),
     ("/console/objections", "console.nav.objections", "all"),
@@ -324,6 +325,48 @@ def quarantine_discard(
         return "/console/quarantine?done=discarded"
 
     return _post_step(session, act, partial(_quarantine_page, request, session, desk, qid))
+
+
+# --- approvals (待审核) ------------------------------------------------------------------------
+
+
+@router.get("/console/approvals", response_class=HTMLResponse)
+def approvals(
+    request: Request, principal: CurrentPrincipal, session: DbSession, done: str = ""
+) -> HTMLResponse:
+    notice = t("console.approvals.done") if done == "approved" else None
+    return _view_page(
+        request,
+        session,
+        principal,
+        "console/approvals.html",
+        lambda desk: service.approvals_view(session, desk),
+        notice=notice,
+        error=None,
+    )
+
+
+@router.post("/console/approvals/{submission_id}/approve", response_class=HTMLResponse)
+def approvals_approve(
+    request: Request, principal: CurrentPrincipal, session: DbSession, submission_id: str
+) -> Response:
+    desk = _desk(session, principal)
+
+    def act() -> str:
+        service.approve(session, desk, submission_id[:64])
+        return "/console/approvals?done=approved"
+
+    def refused(*, error: str, status_code: int) -> HTMLResponse:
+        return _view_or_message(
+            request,
+            desk,
+            "console/approvals.html",
+            lambda: service.approvals_view(session, desk),
+            {"error": error, "notice": None},
+            status_code,
+        )
+
+    return _post_step(session, act, refused)
 
 
 # --- upload -------------------------------------------------------------------------------

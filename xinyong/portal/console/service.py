@@ -3,6 +3,7 @@ the modules that assemble each page area from the other domains' services."""
 
 from __future__ import annotations
 
+from xinyong.portal.console.approvals import approvals_view, approve
 from xinyong.portal.console.dashboard import dashboard
 from xinyong.portal.console.desk import Desk, desk_of
 from xinyong.portal.console.evaluation import evaluation_view
@@ -26,6 +27,8 @@ __all__ = [
     "VALUE_PREFIX",
     "Desk",
     "add_calendar_override",
+    "approvals_view",
+    "approve",
     "dashboard",
     "desk_of",
     "discard",
