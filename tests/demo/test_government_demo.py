@@ -20,7 +20,9 @@ def test_demo_city_government_quality_and_dashboard(db: Database, tmp_path: Path
     g = summary.government
     assert g is not None
     departments = len(load_city().departments)
-    assert g.bodies == departments and g.records == 11 and g.notices == 11
+    # Every government record notifies; other negative records of public bodies (the catalog's
+    # arrears and breaches sent by departments) notify too.
+    assert g.bodies == departments and g.records == 11 and g.notices >= 11
     assert g.scorecards == 12 * departments
     with db.session() as s:
         scores = government.score_bodies(s)
@@ -41,4 +43,4 @@ def test_demo_city_government_quality_and_dashboard(db: Database, tmp_path: Path
     # Built again: nothing changes.
     build_demo(db, subjects=200, seed=2026, out_dir=tmp_path / "samples")
     with db.session() as s:
-        assert government.list_notices(s, per_page=1).total == 11
+        assert government.list_notices(s, per_page=1).total == g.notices

@@ -19,12 +19,12 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-@router.get("/bodies", response_model=list[BodyOut])
+@router.get("/bodies", response_model=list[BodyOut], summary="政务诚信主体（机关事业单位）")
 def bodies(session: DbSession) -> list[BodyOut]:
     return [BodyOut.model_validate(b) for b in service.list_bodies(session)]
 
 
-@router.post("/bodies", response_model=BodyOut, status_code=201)
+@router.post("/bodies", response_model=BodyOut, status_code=201, summary="登记机关事业单位")
 def register_body(body: BodyIn, session: DbSession, principal: CurrentPrincipal) -> BodyOut:
     info = service.register_body(
         session,
@@ -38,7 +38,7 @@ def register_body(body: BodyIn, session: DbSession, principal: CurrentPrincipal)
     return BodyOut.model_validate(info)
 
 
-@router.get("/ranking", response_model=RankingOut)
+@router.get("/ranking", response_model=RankingOut, summary="政务诚信评价排名")
 def ranking(session: DbSession) -> RankingOut:
     model = service.get_government_model()
     return RankingOut(
@@ -49,7 +49,7 @@ def ranking(session: DbSession) -> RankingOut:
     )
 
 
-@router.get("/notices", response_model=NoticePageOut)
+@router.get("/notices", response_model=NoticePageOut, summary="政务失信通报")
 def notices(
     session: DbSession,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,

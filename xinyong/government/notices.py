@@ -103,12 +103,7 @@ def _notify(
     subject_id = ev.subject_id
     if subject_id is None or ev.record_id is None:
         return False
-    if subject_id not in cache:
-        try:
-            cache[subject_id] = subjects_service.get_subject(session, subject_id)
-        except NotFound:
-            cache[subject_id] = None
-    subject = cache[subject_id]
+    subject = cache.get(subject_id)
     if subject is None:
         return False
     created = ev.created_at if ev.created_at.tzinfo else ev.created_at.replace(tzinfo=UTC)
@@ -180,11 +175,17 @@ def process_events(session: Session, limit: int = 10_000) -> int:
     if not events.wait_for_writers(session):
         return 0
     cursor, batch = events.pending(session, CONSUMER, limit)
-    cache: dict[int, Any] = {}
-    for ev in batch:
-        payload = ev.payload or {}
-        if ev.type == "record.created" and payload.get("polarity") == "negative":
-            _notify(session, ev, payload, cache)
+    wanted = [
+        ev
+        for ev in batch
+        if ev.type == "record.created" and (ev.payload or {}).get("polarity") == "negative" and ev.subject_id
+    ]
+    # One query for the subjects of the batch's negative records, not one per record.
+    cache: dict[int, Any] = subjects_service.briefs(
+        session, (ev.subject_id for ev in wanted if ev.subject_id)
+    )
+    for ev in wanted:
+        _notify(session, ev, ev.payload or {}, cache)
     if batch:
         cursor.last_event_id = batch[-1].id
         session.flush()

@@ -28,7 +28,7 @@ def _month(text: str | None) -> date:
     return months.parse_month(text) if text else months.shift(months.month_of_day(today_china()), -1)
 
 
-@router.get("/indicators", response_model=DashboardOut)
+@router.get("/indicators", response_model=DashboardOut, summary="城市信用状况监测指标")
 def indicators(session: DbSession, month: Month = None, district: District = "") -> DashboardOut:
     p, results = service.dashboard(session, _month(month), district)
     return DashboardOut(
@@ -41,7 +41,7 @@ def indicators(session: DbSession, month: Month = None, district: District = "")
     )
 
 
-@router.get("/indicators/{code}", response_model=IndicatorOut)
+@router.get("/indicators/{code}", response_model=IndicatorOut, summary="一个监测指标（JSON/PNG/XLSX）")
 def indicator(
     code: str,
     session: DbSession,

@@ -42,12 +42,12 @@ def _report(session: Session, month: str, principal: Principal) -> QualityReport
     )
 
 
-@router.get("", response_model=QualityReportOut)
+@router.get("", response_model=QualityReportOut, summary="月度数据质量评分与排名")
 def quality_report(month: Month, session: DbSession, principal: CurrentPrincipal) -> QualityReportOut:
     return _report(session, month, principal)
 
 
-@router.get("/export")
+@router.get("/export", summary="导出数据质量评分（XLSX）")
 def quality_export(month: Month, session: DbSession, principal: CurrentPrincipal) -> Response:
     m = months.parse_month(month)
     cards = service.month_report(session, m, provider_code=_own(principal))
@@ -59,7 +59,7 @@ def quality_export(month: Month, session: DbSession, principal: CurrentPrincipal
     )
 
 
-@router.post("/{month}/publish", response_model=QualityReportOut)
+@router.post("/{month}/publish", response_model=QualityReportOut, summary="发布月度评分卡并推送各部门")
 def quality_publish(month: str, session: DbSession, principal: CurrentPrincipal) -> QualityReportOut:
     m = months.parse_month(month)
     service.publish_month(session, m, push=True)

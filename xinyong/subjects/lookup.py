@@ -18,7 +18,15 @@ from xinyong.core.db import Database
 from xinyong.core.errors import NotFound
 from xinyong.core.identifiers import mask_id_number
 from xinyong.core.rawsql import RawQuery
-from xinyong.subjects.common import SubjectBrief, SubjectView, clean_code, load_subject, name_key, names_of
+from xinyong.subjects.common import (
+    SubjectBrief,
+    SubjectView,
+    brief,
+    clean_code,
+    load_subject,
+    name_key,
+    names_of,
+)
 from xinyong.subjects.kinds import _check_kind
 from xinyong.subjects.models import Subject
 
@@ -51,6 +59,17 @@ def _view(session: Session, s: Subject) -> SubjectView:
 def get_subject(session: Session, subject_id: int) -> SubjectView:
     """The subject by id (a merged subject is returned as itself, with ``merged_into_id``)."""
     return _view(session, load_subject(session, subject_id))
+
+
+def briefs(session: Session, subject_ids: Iterable[int]) -> dict[int, SubjectBrief]:
+    """The brief of each existing subject among ``subject_ids``, in one query (consumers that
+    look at many events' subjects at once)."""
+    ids = sorted(set(subject_ids))
+    out: dict[int, SubjectBrief] = {}
+    for start in range(0, len(ids), 900):
+        for s in session.scalars(select(Subject).where(Subject.id.in_(ids[start : start + 900]))):
+            out[s.id] = brief(s)
+    return out
 
 
 def _follow_merges(session: Session, s: Subject) -> Subject:
