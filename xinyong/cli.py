@@ -54,6 +54,7 @@ def _register_domains() -> None:
     from xinyong.catalog import calendar_cli
     from xinyong.catalog import cli as catalog_cli
     from xinyong.core import cli as core_cli
+    from xinyong.creditstate import cli as creditstate_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
     from xinyong.ingest import cli as ingest_cli
@@ -77,6 +78,7 @@ def _register_domains() -> None:
     accounts_cli.register(app)
     querylog_cli.register(app)
     measures_cli.register(app)
+    creditstate_cli.register(app)
 
 
 def _register_consumers() -> None:
@@ -87,5 +89,20 @@ def _register_consumers() -> None:
     register_consumers()
 
 
+def _load_verifiers() -> None:
+    from xinyong.jobs.integrity import register_verifiers
+
+    register_verifiers()
+
+
+def _register_verifiers() -> None:
+    """`xinyong ledger verify` / `checkpoint` get every domain's verifier and sealer, imported
+    only when one of them runs (``xinyong.jobs.integrity``)."""
+    from xinyong.ledger.integrity import add_loader
+
+    add_loader(_load_verifiers)
+
+
 _register_domains()
 _register_consumers()
+_register_verifiers()

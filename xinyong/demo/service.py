@@ -25,6 +25,7 @@ from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
+from xinyong.demo import ledger as demo_ledger
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
 from xinyong.demo import samples
@@ -67,6 +68,7 @@ class DemoSummary:
     rows_late: int = 0
     governance_cases_opened: int = 0
     publicity_ended: int = 0
+    checkpoints: int = 0  # signed at the end of the build
     samples: list[Path] = field(default_factory=list)
     bad_rows_submission_id: str | None = None
     # An API key of the credit office (信用办) for the staff-only endpoints of the tour
@@ -132,6 +134,7 @@ def build_demo(
             summary.already_built = True
             summary.accounts = _register_accounts(session, summary)  # a store built before accounts
             summary.lists = lists_demo.seed_lists(session, seed=seed)  # a store built before lists
+            summary.checkpoints = demo_ledger.finish(session)  # a store built before checkpoints
             summary.seconds = time.monotonic() - started
             return summary
         if state == "foreign" and not force:
@@ -157,6 +160,7 @@ def build_demo(
         summary.lists = lists_demo.seed_lists(session, seed=seed)
         summary.measures_key = measures_demo.seed_subscriber(session)
         session.commit()
+        summary.checkpoints = demo_ledger.finish(session)
         if progress:
             progress("finish", 1, 1)
     summary.seconds = time.monotonic() - started

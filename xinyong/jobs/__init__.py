@@ -22,7 +22,7 @@ from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.creditstate import worker as creditstate_worker
 from xinyong.evaluation import worker as evaluation_worker
 from xinyong.ingest import calendar_recompute as ingest_recompute
-from xinyong.ledger import service as ledger
+from xinyong.jobs.integrity import checkpoint_if_due, seal_and_checkpoint
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
@@ -63,7 +63,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
     with db.session() as session:
-        checkpoints = ledger.checkpoint_pending(session)
+        checkpoints = seal_and_checkpoint(session)
     return DailyResult(
         records_ended=ended,
         state_events=consumed,
@@ -84,3 +84,5 @@ def register_consumers() -> None:
     which runs what is registered here. ``xinyong.app.create_app`` and the CLI call this; so do
     the tests and the benchmarks, which call the services directly. Idempotent."""
     events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)
+    # Last: a submission that leaves many entries uncovered is checkpointed right away.
+    events.run_after_commit("ledger_checkpoint", checkpoint_if_due)

@@ -82,6 +82,11 @@ def record_counts(session: Session, subject_ids: Sequence[int]) -> list[Any]:
     )
 
 
+def subject_ids_with_records(session: Session) -> list[int]:
+    """Every subject that has at least one record (rebuilding and checking the credit state)."""
+    return list(session.scalars(select(Record.subject_id).distinct().order_by(Record.subject_id)))
+
+
 # --- reading --------------------------------------------------------------------------------
 
 
