@@ -12,6 +12,7 @@ from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
+from xinyong.ledger import backup as backup_mod
 from xinyong.ledger import integrity
 from xinyong.ledger import mirror as mirror_mod
 from xinyong.ledger import service as ledger
@@ -171,6 +172,48 @@ def public_key_cmd() -> None:
     typer.echo(info["public_key_pem"], nl=False)
 
 
+def backup_cmd(out: Path = typer.Argument(..., help="a new (or empty) directory for the backup")) -> None:
+    """Back up the store and the keys it needs (SQLite online backup / pg_dump -Fc)."""
+    settings = get_settings()
+    try:
+        result = backup_mod.backup(get_database().engine, out, schema=settings.database_schema)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"[green]备份完成[/green] {result.directory}: {result.dialect}, ledger head seq {result.head_seq}, "
+        f"{len(result.files)} files"
+    )
+    for name in sorted(result.files):
+        console.print(f"  {name}", markup=False, highlight=False)
+    if not any(name.startswith("keys/") for name in result.files):
+        err_console.print("[bold red]注意：备份中没有任何密钥文件 (no key file found to include)[/bold red]")
+    for en, zh in result.keys_elsewhere:
+        err_console.print(f"[bold red]注意：{zh}[/bold red]", highlight=False)
+        err_console.print(f"NOTE: {en}", markup=False, highlight=False, soft_wrap=True)
+
+
+def restore_cmd(
+    source: Path = typer.Argument(..., help="a backup directory made by `xinyong backup`"),
+) -> None:
+    """Restore a backup into an EMPTY store (refused otherwise), with its keys."""
+    settings = get_settings()
+    try:
+        result = backup_mod.restore(get_database().engine, source, schema=settings.database_schema)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"[green]恢复完成[/green]: restored store ends at seq {result.head_seq}")
+    for path in result.keys_restored:
+        console.print(f"  key restored: {path}", markup=False, highlight=False)
+    for en in result.keys_elsewhere:
+        err_console.print(f"NOTE: {en}", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        "下一步：用镜像核对是否回滚 (next: compare with a mirror) — xinyong ledger verify --mirror DIR",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``xinyong ledger`` to the main CLI."""
+    """Attach ``xinyong ledger`` (and ``xinyong backup`` / ``restore``) to the main CLI."""
     app.add_typer(cli, name="ledger")
+    app.command("backup")(backup_cmd)
+    app.command("restore")(restore_cmd)
