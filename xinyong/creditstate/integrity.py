@@ -21,7 +21,7 @@ from xinyong.catalog import service as catalog_service
 from xinyong.core.events import Event, EventCursor
 from xinyong.creditstate.consumer import CONSUMER, derive_counts
 from xinyong.creditstate.models import CreditState
-from xinyong.ledger.integrity import CheckReport, Finding, Verifier, entries_of_kind, show
+from xinyong.ledger.integrity import CheckReport, Finding, Verifier, entries_of_kind, entries_since, show
 from xinyong.records import service as records_service
 
 _CHUNK = 1000
@@ -59,7 +59,20 @@ def verify_credit_states(session: Session, report: CheckReport) -> None:
         )
     catalog = catalog_service.get_catalog()
     with_rows: set[int] = set()
-    ids = list(session.scalars(select(CreditState.subject_id).order_by(CreditState.subject_id)))
+    if report.since_seq:
+        # Incremental: the subjects the entries since the last verified checkpoint name.
+        named: set[Any] = set()
+        for e in entries_since(
+            session, report.since_seq, "record.version", "record.reassigned", "evaluation.grade"
+        ):
+            named.add(e.payload.get("subject_id"))
+            named.add(e.payload.get("from_subject_id"))
+            named.add((e.payload.get("state") or {}).get("subject_id"))
+        named |= _record_subjects(session, report.since_seq)
+        ids = sorted(s for s in named if isinstance(s, int))
+        grades = {sid: g for sid, g in grades.items() if sid in set(ids)}
+    else:
+        ids = list(session.scalars(select(CreditState.subject_id).order_by(CreditState.subject_id)))
     for start in range(0, len(ids), _CHUNK):
         part = ids[start : start + _CHUNK]
         derived = derive_counts(session, catalog, part) if caught_up else {}
@@ -120,7 +133,8 @@ def verify_credit_states(session: Session, report: CheckReport) -> None:
                     )
                 )
     if caught_up:
-        for start_ids in _chunks(records_service.subject_ids_with_records(session)):
+        everyone = ids if report.since_seq else records_service.subject_ids_with_records(session)
+        for start_ids in _chunks(everyone):
             derived = derive_counts(session, catalog, start_ids)
             for sid in sorted(set(derived) - with_rows):
                 report.add(
@@ -152,6 +166,18 @@ def verify_credit_states(session: Session, report: CheckReport) -> None:
                     grades[sid][0],
                 )
             )
+
+
+def _record_subjects(session: Session, since_seq: int) -> set[Any]:
+    """Subjects of records changed since: a withdrawal's or publicity end's entry carries only
+    the status, so their subject comes from the record row."""
+    ids = {
+        e.payload.get("record_id")
+        for e in entries_since(session, since_seq, "record.version")
+        if "subject_id" not in (e.payload.get("state") or {})
+    }
+    rids = [r for r in ids if isinstance(r, int)]
+    return set(records_service.subjects_of_records(session, rids).values()) if rids else set()
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:

@@ -13,6 +13,7 @@ from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
 from xinyong.ledger import backup as backup_mod
+from xinyong.ledger import incremental as incremental_mod
 from xinyong.ledger import integrity
 from xinyong.ledger import mirror as mirror_mod
 from xinyong.ledger import service as ledger
@@ -69,14 +70,30 @@ def verify_cmd(
     as_json: bool = typer.Option(False, "--json", help="print the full result as JSON"),
     chain_only: bool = typer.Option(False, "--chain-only", help="check only the ledger's own chain"),
     mirror: Path | None = typer.Option(None, "--mirror", help="a mirror directory: compare its checkpoints"),
+    incremental: bool = typer.Option(
+        False, "--incremental", help="only what changed since the last verified checkpoint"
+    ),
 ) -> None:
     """Check the ledger's chain and checkpoints, then the data (records, versions, query log,
     credit states, list procedures) against it; exit 1 on any break."""
     settings = get_settings()
     with get_database().session() as session:
-        result = ledger.verify(session)
-        reports = [] if chain_only else integrity.run_verifiers(session)
+        mark = incremental_mod.read_mark(session) if incremental else None
+        if incremental and mark is None:
+            err_console.print(
+                "[yellow]没有可用的校验标记，执行完整校验 (no verified checkpoint: full run)[/yellow]"
+            )
+        since = mark.last_seq if mark else 0
+        if mark:
+            console.print(f"增量校验：自检查点 {mark.checkpoint_id}（第 {since} 号条目）之后 (incremental)")
+            result = ledger.verify(session, from_seq=since + 1, prev=mark.last_entry_hash)
+        else:
+            result = ledger.verify(session)
+        reports = [] if chain_only else integrity.run_verifiers(session, since_seq=since)
         coverage = integrity.coverage(session, settings.checkpoint_interval_minutes)
+        clean = result.first_break is None and not any(r.total for r in reports)
+        if clean and not chain_only:
+            incremental_mod.write_mark(session)
     held = mirror_mod.held_checkpoints(mirror) if mirror else []
     data_breaks = sum(r.total for r in reports)
     rollback = mirror_mod.compare_head(held, result.head_seq) if held else None

@@ -14,6 +14,7 @@ Facts are never repaired: a finding here has no rebuild command.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -21,11 +22,20 @@ from sqlalchemy.orm import Session
 
 from xinyong.core.dates import as_date
 from xinyong.ledger.hashing import parse_ref
-from xinyong.ledger.integrity import CheckReport, Finding, Verifier, entries_of_kind, show
+from xinyong.ledger.integrity import (
+    CheckReport,
+    Finding,
+    Verifier,
+    entries_of_kind,
+    entries_of_refs,
+    entries_since,
+    show,
+)
 from xinyong.records.models import Record, RecordVersion
 from xinyong.records.store import STATE_FIELDS, content_hash
 
 _STREAM = 5_000
+_CHUNK = 500  # records per incremental batch (one ledger read of their refs)
 _VERSIONS = cast(Table, RecordVersion.__table__)
 _RECORDS = cast(Table, Record.__table__)
 
@@ -41,9 +51,17 @@ class _Expected:
         self.stated = True  # False: an entry from before entries carried the state
 
 
-def _ledger_view(session: Session) -> dict[int, _Expected]:
+_KINDS = ("record.version", "record.reassigned")
+
+
+def _ledger_view(session: Session, ids: Sequence[int] | None = None) -> dict[int, _Expected]:
     out: dict[int, _Expected] = {}
-    for e in entries_of_kind(session, "record.version", "record.reassigned"):
+    entries = (
+        entries_of_kind(session, *_KINDS)
+        if ids is None
+        else entries_of_refs(session, [f"record:{rid}/" for rid in ids], *_KINDS)
+    )
+    for e in entries:
         p = e.payload
         rid = p.get("record_id")
         if not isinstance(rid, int):
@@ -69,8 +87,27 @@ def _finding(check: str, table: str, key: str, column: str | None, expected: Any
     return Finding(check, table, key, column, show(expected), show(found), en, zh, None, seq)
 
 
+def _changed_since(session: Session, since_seq: int) -> list[int]:
+    ids: set[int] = set()
+    for e in entries_since(session, since_seq, *_KINDS):
+        rid = e.payload.get("record_id")
+        if isinstance(rid, int):
+            ids.add(rid)
+    return sorted(ids)
+
+
 def verify_records(session: Session, report: CheckReport) -> None:
-    expected = _ledger_view(session)
+    """Everything, or (incremental) the records the entries after ``report.since_seq`` name."""
+    if not report.since_seq:
+        _verify(session, report, None)
+        return
+    changed = _changed_since(session, report.since_seq)
+    for start in range(0, len(changed), _CHUNK):
+        _verify(session, report, changed[start : start + _CHUNK])
+
+
+def _verify(session: Session, report: CheckReport, ids: Sequence[int] | None) -> None:
+    expected = _ledger_view(session, ids)
     seen_versions: dict[int, int] = {}  # record id -> highest version found in record_versions
     unstated = 0
 
@@ -86,6 +123,8 @@ def verify_records(session: Session, report: CheckReport) -> None:
         .order_by(_VERSIONS.c.record_id, _VERSIONS.c.version)
         .execution_options(yield_per=_STREAM)
     )
+    if ids is not None:
+        stream = stream.where(_VERSIONS.c.record_id.in_(ids))
     for rid, version, change, data, stored in session.execute(stream):
         report.rows += 1
         key = f"record_id={rid},version={version}"
@@ -170,6 +209,8 @@ def verify_records(session: Session, report: CheckReport) -> None:
     # 3. Every record row: its fields are what its ledgered steps set.
     columns = [_RECORDS.c.id, _RECORDS.c.current_version, *(_RECORDS.c[name] for name in STATE_FIELDS)]
     rows = select(*columns).order_by(_RECORDS.c.id).execution_options(yield_per=_STREAM)
+    if ids is not None:
+        rows = rows.where(_RECORDS.c.id.in_(ids))
     present: set[int] = set()
     for row in session.execute(rows):
         rid = row.id
