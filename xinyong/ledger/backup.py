@@ -100,8 +100,9 @@ def _key_files() -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     return files, elsewhere
 
 
-def backup(engine: Engine, out: Path, *, schema: str = "") -> BackupResult:
-    """Write the backup directory ``out`` (which must not exist or be empty)."""
+def backup(engine: Engine, out: Path, *, schema: str = "", include_keys: bool = True) -> BackupResult:
+    """Write the backup directory ``out`` (which must not exist or be empty). ``include_keys``
+    False: the key files stay where they are and the result (and manifest) says where."""
     if out.exists() and any(out.iterdir()):
         raise Conflict(
             f"Backup directory {out} is not empty",
@@ -132,6 +133,16 @@ def backup(engine: Engine, out: Path, *, schema: str = "") -> BackupResult:
         raise InvalidInput(f"Unsupported store {dialect}", f"不支持的数据库 {dialect}")
     files = {target.name: _sha256(target)}
     key_files, elsewhere = _key_files()
+    if not include_keys:
+        elsewhere += [
+            (
+                f"key NOT in this backup (--without-keys): {path}; back it up apart, or a restore "
+                "cannot sign checkpoints / read ID numbers",
+                f"密钥未包含在本备份中（--without-keys）：{path}；请另行备份，否则恢复后无法签名检查点或解密身份证号",
+            )
+            for _name, path in key_files
+        ]
+        key_files = []
     for name, path in key_files:
         dest_path = out / name
         dest_path.parent.mkdir(parents=True, exist_ok=True)

@@ -189,11 +189,18 @@ def public_key_cmd() -> None:
     typer.echo(info["public_key_pem"], nl=False)
 
 
-def backup_cmd(out: Path = typer.Argument(..., help="a new (or empty) directory for the backup")) -> None:
+def backup_cmd(
+    out: Path = typer.Argument(..., help="a new (or empty) directory for the backup"),
+    without_keys: bool = typer.Option(
+        False, "--without-keys", help="leave the key files out (they are named: back them up apart)"
+    ),
+) -> None:
     """Back up the store and the keys it needs (SQLite online backup / pg_dump -Fc)."""
     settings = get_settings()
     try:
-        result = backup_mod.backup(get_database().engine, out, schema=settings.database_schema)
+        result = backup_mod.backup(
+            get_database().engine, out, schema=settings.database_schema, include_keys=not without_keys
+        )
     except DomainError as exc:
         raise fail(exc) from exc
     console.print(
