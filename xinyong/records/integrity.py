@@ -46,7 +46,8 @@ class _Expected:
     __slots__ = ("state", "stated", "versions")
 
     def __init__(self) -> None:
-        self.versions: dict[int, tuple[int, str, str]] = {}  # version -> (seq, change, content hash)
+        # version -> (seq, change, content hash, submission id)
+        self.versions: dict[int, tuple[int, str, str, str | None]] = {}
         self.state: dict[str, Any] = {}
         self.stated = True  # False: an entry from before entries carried the state
 
@@ -73,7 +74,12 @@ def _ledger_view(session: Session, ids: Sequence[int] | None = None) -> dict[int
         if e.kind == "record.reassigned":
             exp.state["subject_id"] = p.get("subject_id")
             continue
-        exp.versions[int(p["version"])] = (e.seq, str(p.get("change")), str(p.get("content_hash")))
+        exp.versions[int(p["version"])] = (
+            e.seq,
+            str(p.get("change")),
+            str(p.get("content_hash")),
+            p.get("submission_id"),
+        )
         state = p.get("state")
         if state is None:
             exp.stated = False
@@ -119,13 +125,14 @@ def _verify(session: Session, report: CheckReport, ids: Sequence[int] | None) ->
             _VERSIONS.c.change,
             _VERSIONS.c.data,
             _VERSIONS.c.content_hash,
+            _VERSIONS.c.submission_id,
         )
         .order_by(_VERSIONS.c.record_id, _VERSIONS.c.version)
         .execution_options(yield_per=_STREAM)
     )
     if ids is not None:
         stream = stream.where(_VERSIONS.c.record_id.in_(ids))
-    for rid, version, change, data, stored in session.execute(stream):
+    for rid, version, change, data, stored, submission in session.execute(stream):
         report.rows += 1
         key = f"record_id={rid},version={version}"
         seen_versions[rid] = max(seen_versions.get(rid, 0), version)
@@ -159,7 +166,21 @@ def _verify(session: Session, report: CheckReport, ids: Sequence[int] | None) ->
                 )
             )
             continue
-        seq, ledger_change, ledger_hash = entry
+        seq, ledger_change, ledger_hash, ledger_submission = entry
+        if ledger_submission != submission:
+            report.add(
+                _finding(
+                    "records.version_entry",
+                    "record_versions",
+                    key,
+                    "submission_id",
+                    ledger_submission,
+                    submission,
+                    f"the submission differs from ledger entry {seq}",
+                    f"所属报送批次与第 {seq} 号账本条目不符",
+                    seq,
+                )
+            )
         if ledger_hash != stored:
             report.add(
                 _finding(
@@ -191,7 +212,7 @@ def _verify(session: Session, report: CheckReport, ids: Sequence[int] | None) ->
 
     # 2. Entries left without their version: deleted versions (or a deleted record).
     for rid, exp in expected.items():
-        for version, (seq, _change, _hash) in sorted(exp.versions.items()):
+        for version, (seq, _change, _hash, _submission) in sorted(exp.versions.items()):
             report.add(
                 _finding(
                     "records.version_deleted",
