@@ -14,6 +14,7 @@ Facts are never repaired: a finding here has no rebuild command.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -40,15 +41,26 @@ _VERSIONS = cast(Table, RecordVersion.__table__)
 _RECORDS = cast(Table, Record.__table__)
 
 
+_INDEX = {name: i for i, name in enumerate(STATE_FIELDS)}
+_SUBJECT = _INDEX["subject_id"]
+
+
+def _shared(value: Any) -> Any:
+    # Statuses, rule ids, dates and submission ids repeat across records: one object each
+    # keeps a full run's memory per record small (the whole ledger view is held).
+    return sys.intern(value) if type(value) is str else value
+
+
 class _Expected:
-    """What the ledger says about one record: its versions and its folded fields."""
+    """What the ledger says about one record: its versions and its folded fields (a list in
+    ``STATE_FIELDS`` order; ``None`` until a step set it)."""
 
     __slots__ = ("state", "stated", "versions")
 
     def __init__(self) -> None:
-        # version -> (seq, change, content hash, submission id)
-        self.versions: dict[int, tuple[int, str, str, str | None]] = {}
-        self.state: dict[str, Any] = {}
+        # version -> (seq, change, content hash as bytes, submission id)
+        self.versions: dict[int, tuple[int, str, bytes, str | None]] = {}
+        self.state: list[Any] = [None] * len(STATE_FIELDS)
         self.stated = True  # False: an entry from before entries carried the state
 
 
@@ -72,19 +84,23 @@ def _ledger_view(session: Session, ids: Sequence[int] | None = None) -> dict[int
         if exp is None:
             exp = out[rid] = _Expected()
         if e.kind == "record.reassigned":
-            exp.state["subject_id"] = p.get("subject_id")
+            exp.state[_SUBJECT] = p.get("subject_id")
             continue
+        digest = p.get("content_hash")
         exp.versions[int(p["version"])] = (
             e.seq,
-            str(p.get("change")),
-            str(p.get("content_hash")),
-            p.get("submission_id"),
+            _shared(str(p.get("change"))),
+            bytes.fromhex(digest) if isinstance(digest, str) and len(digest) == 64 else b"",
+            _shared(p.get("submission_id")),
         )
         state = p.get("state")
         if state is None:
             exp.stated = False
         else:
-            exp.state.update(state)
+            for name, value in state.items():
+                i = _INDEX.get(name)
+                if i is not None:
+                    exp.state[i] = _shared(value)
     return out
 
 
@@ -166,7 +182,8 @@ def _verify(session: Session, report: CheckReport, ids: Sequence[int] | None) ->
                 )
             )
             continue
-        seq, ledger_change, ledger_hash, ledger_submission = entry
+        seq, ledger_change, ledger_digest, ledger_submission = entry
+        ledger_hash = ledger_digest.hex()
         if ledger_submission != submission:
             report.add(
                 _finding(
@@ -271,7 +288,7 @@ def _verify(session: Session, report: CheckReport, ids: Sequence[int] | None) ->
             continue
         for name in STATE_FIELDS:
             found = row._mapping[name]
-            want = exp.state.get(name)
+            want = exp.state[_INDEX[name]]
             if name in ("decision_date", "publicity_start", "publicity_min_end", "publicity_end"):
                 want_cmp: Any = as_date(want)
             else:
