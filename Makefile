@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_SUBJECTS ?= 3000
+PORT ?= 8000
 
-.PHONY: demo test bench bench-deps lint venv install install-test serve clean browser-deps
+.PHONY: demo test bench bench-deps lint venv install install-test serve clean browser-deps pdf-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,11 +23,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-demo: install
+demo: install pdf-deps
 	$(BIN)/xinyong init
 	$(BIN)/xinyong demo build --subjects $(DEMO_SUBJECTS) --seed 2026
 	$(BIN)/xinyong evaluate run
-	$(BIN)/xinyong serve --host 127.0.0.1 --port 8000
+	$(BIN)/xinyong serve --host 127.0.0.1 --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check xinyong tests bench
@@ -46,8 +47,20 @@ browser-deps:
 		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
+# Issued PDFs (credit reports, monitoring reports): WeasyPrint lays out with Pango and embeds
+# Noto CJK. Installed with apt-get only when missing (sudo if not root).
+pdf-deps:
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list :lang=zh 2>/dev/null | grep -q "Noto" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing$$missing with apt-get"; \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
 # PostgreSQL runs too when XINYONG_TEST_POSTGRES_URL is set or a server answers on 127.0.0.1:5432.
-test: lint browser-deps
+test: lint browser-deps pdf-deps
 	@if [ -z "$$XINYONG_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1',5432)))" 2>/dev/null; then \
 		export XINYONG_TEST_POSTGRES_URL="$(PG_URL)"; echo "PostgreSQL answers: testing SQLite and PostgreSQL"; \
 	else echo "testing SQLite$${XINYONG_TEST_POSTGRES_URL:+ and PostgreSQL}"; fi; \

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyong import __version__
 from xinyong.accounts.middleware import AccessMiddleware, policy_guard
+from xinyong.core import api_errors, openapi_spec
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
@@ -77,18 +78,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "value": err.get("input") if isinstance(err.get("input"), str | int | float | None) else None,
-                "rule": err.get("type"),
-                "message": err.get("msg"),
-                "message_zh": "字段不符合要求",
-            }
-            for err in exc.errors()
-        ]
+        errors = exc.errors()
         return _error(
-            422, "invalid_request", "The request failed validation", "请求数据校验未通过", {"errors": errors}
+            422,
+            "invalid_request",
+            "The request failed validation",
+            api_errors.summary_zh(errors),
+            {"errors": api_errors.describe(errors)},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -173,10 +169,11 @@ def create_app(db: Database | None = None) -> FastAPI:
     def docs_init() -> FileResponse:
         return FileResponse(_STATIC_DIR / "swagger-init.js", media_type="text/javascript")
 
-    @app.get("/api/v1/health", tags=["system"])
+    @app.get("/api/v1/health", tags=["system"], summary="健康检查（版本、存储类型）")
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__, "store": app.state.db.dialect}
 
+    app.openapi = openapi_spec.install(app, app.openapi)  # type: ignore[method-assign]
     for router in _routers():
         app.include_router(router)
     return app
@@ -186,6 +183,7 @@ def _routers() -> list[Any]:
     """Every domain's router, imported here so the app is assembled in one place (inside the
     function: the CLI imports this module for `serve` and its commands, and need not load every
     router to do so; not to dodge a cycle)."""
+    from xinyong.access.api import router as subject_files
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
     from xinyong.core.calendar_api import router as calendar
@@ -202,14 +200,17 @@ def _routers() -> list[Any]:
     from xinyong.portal.me.pages import router as me
     from xinyong.portal.me.viewers import router as my_viewers
     from xinyong.portal.pages import router as portal
+    from xinyong.portal.reports.pages import router as report_pages
     from xinyong.querylog.api import router as querylog
     from xinyong.records.api import router as records
+    from xinyong.reports.api import router as reports
     from xinyong.subjects.api import router as subjects
 
     # FastAPI tries routes in this order, each router's in turn: the check API (the one other
     # systems call before every act) comes first, which saves it a walk over ~200 routes.
     return [
         measures,
+        subject_files,
         subjects,
         catalog,
         ingest,
@@ -228,4 +229,6 @@ def _routers() -> list[Any]:
         my_viewers,
         me,
         console,
+        reports,
+        report_pages,
     ]

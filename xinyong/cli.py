@@ -5,48 +5,68 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from xinyong.core import cli_errors
 from xinyong.core.db import get_database
 from xinyong.core.settings import get_settings
 
 # Each command imports its domain inside the function: `xinyong --help` and every command load
 # only what they use (the whole application takes seconds to import). Not to dodge a cycle.
 
-app = typer.Typer(help="Xinyong 信用: public credit information platform.", no_args_is_help=True)
+app = typer.Typer(
+    help="Xinyong 公共信用信息平台命令行（public credit information platform）。", no_args_is_help=True
+)
 console = Console()
 err_console = Console(stderr=True)
 
 
 @app.command()
 def init() -> None:
-    """Create or migrate the store (SQLite by default, PostgreSQL via XINYONG_DATABASE_URL)."""
+    """创建或升级存储（默认 SQLite；PostgreSQL 用 XINYONG_DATABASE_URL 指定）。"""
     from xinyong.core.migrate import upgrade
 
     settings = get_settings()
     db = get_database()
     upgrade(db.engine, schema=settings.database_schema)
     console.print(
-        f"[green]store ready[/green] ({db.dialect}: {db.engine.url.render_as_string(hide_password=True)})"
+        f"[green]存储已就绪[/green]（{db.dialect}：{db.engine.url.render_as_string(hide_password=True)}）"
     )
 
 
 @app.command()
 def serve(
-    host: str = typer.Option(None, help="bind address (default from settings)"),
-    port: int = typer.Option(None, help="port (default from settings)"),
-    workers: int = typer.Option(1, help="worker processes (one per CPU core for a busy API)"),
+    host: str = typer.Option(None, help="监听地址（默认取设置 XINYONG_HOST）"),
+    port: int = typer.Option(None, min=1, max=65535, help="端口（默认取设置 XINYONG_PORT）"),
+    workers: int = typer.Option(1, min=1, help="工作进程数（繁忙的 API 每个 CPU 核一个）"),
 ) -> None:
-    """Serve the API and portal."""
+    """启动 API 与门户网站（serve）。"""
     import uvicorn
 
     settings = get_settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    _check_port_free(bind_host, bind_port)
     uvicorn.run(
         "xinyong.app:server_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=bind_host,
+        port=bind_port,
         workers=workers,
         log_level="info",
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail at once, in words, when the port is taken (uvicorn would start the app, its background
+    jobs and DuckDB first, then exit with a stack of shutdown noise)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise cli_errors.error(
+                f"端口 {port} 已被占用", hint="可用 --port 指定其他端口，例如 xinyong serve --port 8600"
+            ) from None
 
 
 def _register_domains() -> None:
@@ -63,6 +83,7 @@ def _register_domains() -> None:
     from xinyong.lists import cli as lists_cli
     from xinyong.measures import cli as measures_cli
     from xinyong.querylog import cli as querylog_cli
+    from xinyong.reports import cli as reports_cli
     from xinyong.subjects import cli as subjects_cli
 
     core_cli.register(app)
@@ -79,6 +100,7 @@ def _register_domains() -> None:
     querylog_cli.register(app)
     measures_cli.register(app)
     creditstate_cli.register(app)
+    reports_cli.register(app)
 
 
 def _register_consumers() -> None:

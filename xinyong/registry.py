@@ -12,6 +12,7 @@ from xinyong.lists import models as lists_models  # noqa: F401
 from xinyong.measures import models as measures_models  # noqa: F401
 from xinyong.querylog import models as querylog_models  # noqa: F401
 from xinyong.records import models as records_models  # noqa: F401
+from xinyong.reports import models as reports_models  # noqa: F401
 from xinyong.subjects import models as subjects_models  # noqa: F401
 
 metadata = Base.metadata

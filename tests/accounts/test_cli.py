@@ -25,7 +25,7 @@ def test_user_commands(db: Database, accounts: Accounts, session: Session) -> No
     assert r.exit_code == 0, r.output
     assert "已创建用户 li_si" in r.output and PASSWORD not in r.output
     weak = run(app, ["user", "add", "wang", "--name", "王", "--role", "admin", "--password", "weakweak"])
-    assert weak.exit_code == 1 and "密码不符合要求" in weak.output
+    assert weak.exit_code == 2 and "密码不符合要求" in weak.output
     listed = run(app, ["user", "list", "--json"])
     users = {u["username"]: u for u in json.loads(listed.output)}
     assert users["li_si"]["department_code"] == "tz_sw" and "password_hash" not in users["li_si"]
@@ -39,7 +39,7 @@ def test_user_commands(db: Database, accounts: Accounts, session: Session) -> No
     assert r.exit_code == 0, r.output
     assert service.login(session, "li_si", "Another-pass-77").ok
     session.commit()
-    assert run(app, ["user", "lock", "nobody"]).exit_code == 1
+    assert run(app, ["user", "lock", "nobody"]).exit_code == 2
 
 
 def test_key_commands(db: Database, accounts: Accounts, session: Session) -> None:
@@ -98,4 +98,4 @@ def test_key_commands(db: Database, accounts: Accounts, session: Session) -> Non
             "governance:write",
         ],
     )
-    assert bad.exit_code == 1 and "权限范围" in bad.output
+    assert bad.exit_code == 2 and "权限范围" in bad.output

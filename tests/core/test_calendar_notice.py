@@ -97,7 +97,7 @@ def test_cli_load_notice(db: Database, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(notice_2027() | {"holidays": notice_2027()["holidays"][:1]}), encoding="utf-8")
     result = runner.invoke(app, ["calendar", "load-notice", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "calendar.notice.statutory_day_missing" in result.stderr and "春节" in result.stderr
     good = tmp_path / "notice.json"
     good.write_text(json.dumps(notice_2027(), ensure_ascii=False), encoding="utf-8")

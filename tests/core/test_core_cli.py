@@ -101,7 +101,7 @@ def test_calendar_bad_date(no_store: Path) -> None:
 
 def test_override_needs_an_initialised_store(no_store: Path) -> None:
     result = runner.invoke(app, ["calendar", "override", "2025-10-09", "--holiday", "--name", "台风停工"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "xinyong init" in result.stderr
 
 

@@ -448,13 +448,14 @@ def test_receipt_date_is_china_time(session: Session, provider: service.Provider
 
 
 def test_every_catalog_template_round_trips(session: Session) -> None:
-    """The downloadable XLSX template of every item, with its example row, is accepted as is."""
-    from xinyong.catalog.service import get_catalog, xlsx_template
+    """The downloadable XLSX template of every item, filled with its example row as a department
+    would, is accepted as is."""
+    from xinyong.catalog.service import get_catalog
 
     items = [i.code for i in get_catalog().items()]
     provider, _ = service.create_provider(session, "tz_all", "台州市信用办", None, items)
     for item in items:
-        result = _file(session, provider, xlsx_template(item), f"{item}.xlsx", item=item, received_at=None)
+        result = _file(session, provider, _filled_template(item), f"{item}.xlsx", item=item, received_at=None)
         assert (result.rows_total, result.rows_rejected, result.unknown_headers) == (1, 0, []), (
             item,
             result.problems,
@@ -479,3 +480,36 @@ def test_legal_representative_id_number_is_checked_and_stored_masked(
     (bad_row,) = _rows(session, bad)
     assert bad_row.outcome == "rejected"
     assert bad_row.errors[0]["field"] == "legal_representative_id_number"
+
+
+def test_the_downloaded_template_sent_back_unchanged_adds_no_record(
+    session: Session, provider: service.ProviderInfo
+) -> None:
+    """The template's example row lives on its own sheet: sent back as downloaded, the file is
+    read (headers right) and stores nothing."""
+    from xinyong.catalog.service import xlsx_template
+
+    session.commit()  # a refused file is recorded in a transaction of its own
+    before = _count(session, "records")
+    try:
+        result = _file(session, provider, xlsx_template(PENALTY), "模板.xlsx")
+    except InvalidInput as exc:  # a file with no data row may be refused outright
+        assert exc.code == "ingest.empty_file"
+    else:
+        assert (result.rows_total, result.rows_created) == (0, 0)
+    assert _count(session, "records") == before
+
+
+def _filled_template(item: str) -> bytes:
+    """The item's template with its example row copied below the header."""
+    from openpyxl import load_workbook
+
+    from xinyong.catalog.service import xlsx_template
+    from xinyong.catalog.template import EXAMPLE_SHEET
+
+    wb = load_workbook(io.BytesIO(xlsx_template(item)))
+    for cell in wb[EXAMPLE_SHEET][2]:
+        wb.worksheets[0].cell(row=2, column=cell.column, value=cell.value)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

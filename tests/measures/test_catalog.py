@@ -105,4 +105,4 @@ def test_cli_validate(tmp_path: Path) -> None:
     directory = _copy(tmp_path)
     _edit_punishment(directory, "P01", bases=[])
     bad = CliRunner().invoke(app, ["measures", "validate", str(directory)])
-    assert bad.exit_code == 1 and "没有法律依据" in bad.output
+    assert bad.exit_code == 2 and "没有法律依据" in bad.output

@@ -103,6 +103,20 @@ def test_login_redirect_stays_on_this_site(client: TestClient, accounts: Account
     assert 'name="next" value="/publicity"' in page.text
 
 
+def test_each_role_lands_on_its_home_after_login(client: TestClient, accounts: Accounts) -> None:
+    """Without a page that asked for the login, a subject lands on its file and staff on the
+    console; a page that asked (next) still wins."""
+    homes = {"subject": "/me", "credit_office": "/console", "provider": "/console", "admin": "/console"}
+    for role, home in homes.items():
+        client.cookies.clear()
+        r = login(client, f"t_{role}")
+        assert (r.status_code, r.headers["location"]) == (303, home), role
+    client.cookies.clear()
+    assert login(client, "t_bank").headers["location"] == "/account"
+    client.cookies.clear()
+    assert login(client, "t_subject", next_url="/publicity").headers["location"] == "/publicity"
+
+
 def test_account_templates_use_known_strings() -> None:
     used = set()
     for path in (TEMPLATES_DIR / "account").glob("*.html"):

@@ -287,8 +287,11 @@ def test_checks_and_evaluation_pages_render_from_the_services(
     runs = evaluation_service.run_batch(session)
     session.commit()
     html = client.get("/console/evaluation").text
+    names = {m.code: m.name_zh for m in evaluation_service.list_models(session)}
     for run in runs:
-        assert f"{run.model_code} 模型等级分布" in html
+        assert f"{names[run.model_code]}等级分布" in html
+        assert f"{names[run.model_code]}（版本 {run.model_version}）" in html
+        assert "单机列式计算（DuckDB）" in html and "引擎 duckdb" not in html
         assert f"{run.subjects} 个主体" in html
     dashboard = client.get("/console").text
     for label in ("隔离区待更正", "名单认定待办", "重错码待处理", "逾期未反馈的核查"):

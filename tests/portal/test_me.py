@@ -82,7 +82,7 @@ def test_my_grade_with_reasons_and_what_if(
     session.commit()
     result = evaluation_service.explain(session, console_city.city.company_id)
     html = client.get("/me/grade").text
-    assert result.grade_name_zh in html and f"得分 {result.score}" in html
+    assert result.grade_display_zh in html and f"得分 {result.score}" in html
     for reason in result.reasons:
         assert reason.name_zh in html
     # What-if: the company's penalty, and the grade without it.
@@ -90,7 +90,7 @@ def test_my_grade_with_reasons_and_what_if(
     assert whatif.records, "the penalty is negative information in force"
     section = html[html.index('id="whatif-title"') :]
     assert "行政处罚" in section and f"#{whatif.records[0].record_id}" in section
-    assert result.grade_name_zh in client.get("/me").text
+    assert result.grade_display_zh in client.get("/me").text
 
 
 def test_my_list_procedure_and_a_statement(

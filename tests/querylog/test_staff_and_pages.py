@@ -61,7 +61,8 @@ def test_staff_search_export_and_flags(app_client: TestClient, db: Database, cit
     assert app_client.get("/api/v1/query-log", headers=city.keys["regulator"]).status_code == 403
     assert app_client.get("/api/v1/query-log").status_code == 401
     purposes = app_client.get("/api/v1/purposes", params={"role": "bank"}).json()
-    assert [p["code"] for p in purposes] == ["credit_lending"] and purposes[0]["source"]
+    # credit_report: a bank obtaining a report (full only with the subject's authorisation, reports).
+    assert [p["code"] for p in purposes] == ["credit_lending", "credit_report"] and purposes[0]["source"]
 
 
 def test_portal_subject_page_per_role_and_purpose(app_client: TestClient, db: Database, city: City) -> None:

@@ -173,7 +173,7 @@ def test_cli(db: Database, session: Session) -> None:
     found = runner.invoke(app, ["subject", "search", "机械"])
     assert found.exit_code == 0 and "共 1 个主体" in found.output
     missing = runner.invoke(app, ["subject", "show", uscc(55)])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     assert runner.invoke(app, ["governance", "detect"]).exit_code == 0
     listed = runner.invoke(app, ["governance", "list"])
     assert listed.exit_code == 0 and "共 1 个治理事项" in listed.output and "错码" in listed.output
@@ -183,4 +183,4 @@ def test_cli(db: Database, session: Session) -> None:
     session.expire_all()
     assert subjects.get_case(session, case_id).resolution == "distinct"
     twice = runner.invoke(app, ["governance", "resolve", str(case_id), "distinct", "--by", "张科员"])
-    assert twice.exit_code == 1
+    assert twice.exit_code == 2

@@ -21,9 +21,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from xinyong.access.visibility import Viewer
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.principal import Principal
 from xinyong.core.errors import NotFound
-from xinyong.ingest import service as ingest_service
 from xinyong.querylog.service import SELF_QUERY, Purpose, log_query, require_purpose
 
 # Roles whose reads at a non-public view need a purpose and are logged (provider: its own
@@ -58,7 +58,7 @@ def _provider_id(session: Session, principal: Principal) -> int | None:
     if not principal.provider_code:
         return None
     try:
-        return ingest_service.get_provider(session, principal.provider_code).id
+        return accounts_service.get_provider(session, principal.provider_code).id
     except NotFound:
         return None
 

@@ -23,6 +23,7 @@ from xinyong.accounts.policy import SCOPES
 from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH
 from xinyong.accounts.users import create_user, list_users, lock_user, set_password, unlock_user
 from xinyong.accounts.views import ApiKeyInfo
+from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 
@@ -49,10 +50,7 @@ def _session() -> Iterator[Session]:
         with get_database().session() as session:
             yield session
     except DomainError as exc:
-        typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
-        if exc.details:
-            typer.echo(json.dumps(exc.details, ensure_ascii=False, default=str), err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
 
 
 def _when(dt: datetime | None) -> str:

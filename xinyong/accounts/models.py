@@ -2,14 +2,16 @@
 
 Secrets are never stored: passwords as argon2id hashes, session tokens and API keys as SHA-256
 hashes (the API key's short prefix finds its row). A department that submits records points at
-its ingest provider by code (the providers table belongs to ingest and is not duplicated).
+its provider by code: the providers (信息提供单位, departments that submit records) and the catalog
+items each may submit are kept here too, so every layer above (access, records, ingest) can name a
+provider.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
@@ -91,3 +93,28 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Provider(Base):
+    """A department (信息提供单位) that submits records."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    # Its keys are API keys of its department (xinyong.accounts: departments.provider_code).
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProviderItem(Base):
+    """A catalog item a provider is registered to submit."""
+
+    __tablename__ = "provider_items"
+    __table_args__ = (UniqueConstraint("provider_id", "item_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))

@@ -43,6 +43,8 @@ SCOPES: dict[str, str] = {
     "lists:read": "查看名单认定程序和待办（信息提供单位限本部门）",
     "lists:write": "办理名单认定程序：提议、告知、决定、公布、约谈、移出（信息提供单位限本部门）",
     "lists:statement": "对本主体的名单认定程序提出陈述申辩",
+    "reports:read": "下载已出具的信用报告、查看信用报告登记簿（信用办）",
+    "reports:write": "申请出具信用报告、反馈信用报告的使用、管理本主体的报告授权",
 }
 
 
@@ -90,6 +92,8 @@ EVALUATION_READERS = ("subject", "credit_office", "regulator")
 # on its own department's data, the service narrows it).
 SUBJECT = ("subject",)
 CONSOLE = ("provider", "credit_office", "admin")
+# Agencies that report back which reports they relied on (信用报告应用反馈).
+REPORT_USERS = ("provider", "regulator", "credit_office", "bank")
 
 POLICY: dict[tuple[str, str], Rule] = {
     # --- system and API docs (core) -----------------------------------------------------
@@ -267,6 +271,29 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),
     ("GET", "/console/evaluation"): only(STAFF, None),
+    # --- credit reports (xinyong/reports): anyone signed in may ask for a report (the service
+    # decides which: own, window, authorised, or public information only); verifying is public --
+    ("POST", "/api/v1/reports"): only(ACCOUNT_ROLES, "reports:write"),
+    ("GET", "/api/v1/reports"): only(STAFF, "reports:read"),
+    ("GET", "/api/v1/reports/certificate.pem"): PUBLIC,
+    ("GET", "/api/v1/reports/matters"): PUBLIC,
+    ("GET", "/api/v1/reports/fields"): PUBLIC,
+    ("GET", "/api/v1/reports/{number}.pdf"): only(ACCOUNT_ROLES, "reports:read"),
+    ("GET", "/api/v1/reports/{number}/verification"): PUBLIC,
+    ("POST", "/api/v1/reports/verify"): public(body="upload"),
+    ("POST", "/api/v1/reports/uses"): only(REPORT_USERS, "reports:write"),
+    ("GET", "/api/v1/me/report-authorisations"): only(SUBJECT, "reports:read"),
+    ("POST", "/api/v1/me/report-authorisations"): only(SUBJECT, "reports:write"),
+    ("POST", "/api/v1/me/report-authorisations/{authorisation_id}/revoke"): only(SUBJECT, "reports:write"),
+    ("GET", "/verify"): PUBLIC,
+    ("POST", "/verify"): public(body="upload"),
+    ("GET", "/me/reports"): only(SUBJECT, None),
+    ("POST", "/me/reports"): only(SUBJECT, None),
+    ("POST", "/me/reports/authorisations"): only(SUBJECT, None),
+    ("POST", "/me/reports/authorisations/{authorisation_id}/revoke"): only(SUBJECT, None),
+    # A provider sees the reports its own department obtained; staff the whole register.
+    ("GET", "/console/reports"): only(CONSOLE, None),
+    ("POST", "/console/reports"): only(CREDIT_OFFICE, None),
 }
 
 

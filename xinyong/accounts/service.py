@@ -30,7 +30,19 @@ from xinyong.accounts.departments import (
     set_department_active,
 )
 from xinyong.accounts.passwords import check_password, password_policy
+from xinyong.accounts.policy import CONSOLE as CONSOLE_ROLES
 from xinyong.accounts.principal import ACCOUNT_ROLES, ANONYMOUS, ROLE_NAMES_ZH, ROLES, Principal
+from xinyong.accounts.providers import (
+    authenticate,
+    create_provider,
+    ensure_may_submit,
+    get_provider,
+    list_providers,
+    provider_codes,
+    rotate_key,
+    set_active,
+    set_items,
+)
 from xinyong.accounts.registration import register_subject_account
 from xinyong.accounts.sessions import UNKNOWN_NAMES, create_session, end_session, login, resolve_session
 from xinyong.accounts.users import (
@@ -43,11 +55,19 @@ from xinyong.accounts.users import (
     set_password,
     unlock_user,
 )
-from xinyong.accounts.views import ApiKeyInfo, DepartmentInfo, LoginOutcome, PasswordPolicy, UserInfo
+from xinyong.accounts.views import (
+    ApiKeyInfo,
+    DepartmentInfo,
+    LoginOutcome,
+    PasswordPolicy,
+    ProviderInfo,
+    UserInfo,
+)
 
 __all__ = [
     "ACCOUNT_ROLES",
     "ANONYMOUS",
+    "CONSOLE_ROLES",
     "PROVIDER_KEY_NAME",
     "ROLES",
     "ROLE_NAMES_ZH",
@@ -58,24 +78,31 @@ __all__ = [
     "LoginOutcome",
     "PasswordPolicy",
     "Principal",
+    "ProviderInfo",
     "UserInfo",
+    "authenticate",
     "change_password",
     "check_password",
     "create_api_key",
     "create_department",
+    "create_provider",
     "create_session",
     "create_user",
     "end_session",
+    "ensure_may_submit",
     "get_api_key",
+    "get_provider",
     "get_user",
     "get_user_by_id",
     "issue_provider_key",
     "list_api_keys",
     "list_departments",
+    "list_providers",
     "list_users",
     "lock_user",
     "login",
     "password_policy",
+    "provider_codes",
     "provider_department",
     "register_provider_department",
     "register_subject_account",
@@ -84,7 +111,10 @@ __all__ = [
     "resolve_session",
     "revoke_api_key",
     "rotate_api_key",
+    "rotate_key",
+    "set_active",
     "set_department_active",
+    "set_items",
     "set_password",
     "unlock_user",
 ]

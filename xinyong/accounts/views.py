@@ -18,6 +18,20 @@ from xinyong.core.errors import InvalidInput
 
 
 @dataclass
+class ProviderInfo:
+    """A provider (信息提供单位): a department that submits records, and the catalog items it may
+    submit."""
+
+    id: int
+    code: str
+    name: str
+    uscc: str | None
+    active: bool
+    items: list[str]
+    created_at: datetime
+
+
+@dataclass
 class DepartmentInfo:
     id: int
     code: str

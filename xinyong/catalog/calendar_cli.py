@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from xinyong.catalog.calendar import add_override, load_notice
 from xinyong.core import calendar as cal
+from xinyong.core import cli_errors
 from xinyong.core.calendar_notice import read_notice_file
 from xinyong.core.cli_errors import fail
 from xinyong.core.db import Database, get_database
@@ -54,11 +55,7 @@ def _require_store() -> Database:
     """The initialised store, or exit 1 saying to run ``xinyong init``."""
     db = _initialised_store()
     if db is None:
-        typer.echo(
-            "存储尚未初始化，请先运行 xinyong init\nThe store is not initialised: run `xinyong init`",
-            err=True,
-        )
-        raise typer.Exit(1)
+        raise cli_errors.error("存储尚未初始化（store not initialised）", hint="请先运行 xinyong init")
     return db
 
 
@@ -144,10 +141,10 @@ def calendar_load_notice(
             summary = load_notice(session, raw, by="cli")
             session.commit()
     except DomainError as exc:
-        typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
-        for p in exc.details.get("problems") or []:
-            typer.echo(f"  - {p['field']} = {p['value']}  [{p['rule']}]  {p['message_zh']}", err=True)
-        raise typer.Exit(1) from None
+        problems = exc.details.get("problems") or []
+        for p in problems:
+            typer.echo(f"  - {p['field']} = {p['value']}：{p['message_zh']}（{p['rule']}）", err=True)
+        raise fail(exc) from None
     verb = "已替换" if summary.replaced else "已导入"
     typer.echo(f"{verb} {summary.year} 年节假日安排：{summary.source}")
     for h in summary.holidays:

@@ -23,6 +23,7 @@ from xinyong.catalog.service import CatalogItem, FieldSpec
 
 ENUM_SHEET = "枚举"
 NOTES_SHEET = "说明"
+EXAMPLE_SHEET = "填写示例（不导入）"
 REQUIRED_MARK = "*"
 TEMPLATE_ROWS = 1000  # rows that get dropdowns
 
@@ -62,6 +63,9 @@ def build_template(item: CatalogItem) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = item.name_zh[:31]
+    # The example row is on a sheet of its own, never below the header: ingest reads only the
+    # first sheet, so a template sent back unchanged (or with the example left in) adds nothing.
+    sample = wb.create_sheet(EXAMPLE_SHEET)
     notes = wb.create_sheet(NOTES_SHEET)
     enums = wb.create_sheet(ENUM_SHEET)
     enums.sheet_state = "hidden"
@@ -76,9 +80,11 @@ def build_template(item: CatalogItem) -> bytes:
         cell.comment = Comment(_comment(spec), "Xinyong", width=320, height=160)
         ws.column_dimensions[letter].width = max(12, min(40, len(spec.name_zh) * 2 + 4))
 
+        sample.cell(row=1, column=col, value=header_text(spec)).font = Font(bold=True)
+        sample.column_dimensions[letter].width = ws.column_dimensions[letter].width
         example = _example_value(spec)
         if example is not None:
-            ex = ws.cell(row=2, column=col, value=example)
+            ex = sample.cell(row=2, column=col, value=example)
             if isinstance(example, str):
                 ex.number_format = "@"  # keep codes like "01" and 18-digit USCCs as text
 
@@ -146,7 +152,8 @@ def _write_notes(ws: Any, item: CatalogItem) -> None:
         ("生效日期", item.effective_from.isoformat()),
         (
             "填写说明",
-            "第一个工作表第1行为表头，请勿修改；带“*”的列必填；第2行为示例，报送前请删除或替换。"
+            "第一个工作表第1行为表头，请勿修改，从第2行起填写数据；带“*”的列必填。"
+            f"填写示例见工作表“{EXAMPLE_SHEET}”，该表不会被导入。"
             "表头也可使用国家标准代码（如 CF_XDR_MC）或本平台字段代码；日期填 YYYY-MM-DD。",
         ),
     ]

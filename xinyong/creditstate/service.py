@@ -153,11 +153,17 @@ def set_list_memberships(session: Session, memberships: dict[int, list[dict[str,
         if new:
             session.execute(insert(CreditState), new)
         if old:
-            session.execute(update(CreditState), old)
-            for sid in ids:
-                obj = session.identity_map.get(Session.identity_key(CreditState, sid))
-                if obj is not None:
-                    session.expire(obj)
+            _update_rows(session, old, ids)
+
+
+def _update_rows(session: Session, rows: list[dict[str, Any]], ids: Iterable[int]) -> None:
+    """A bulk UPDATE of state rows; the session's loaded copies of ``ids`` are expired, so a
+    later read in the same session sees the new values."""
+    session.execute(update(CreditState), rows)
+    for sid in ids:
+        obj = session.identity_map.get(Session.identity_key(CreditState, sid))
+        if obj is not None:
+            session.expire(obj)
 
 
 # --- grades (written for the evaluation step) -------------------------------------------------
@@ -236,11 +242,7 @@ def set_evaluations(session: Session, states: Sequence[EvaluationState]) -> None
                 ],
             )
         if old:
-            session.execute(update(CreditState), old)
-            for sid in ids:
-                obj = session.identity_map.get(Session.identity_key(CreditState, sid))
-                if obj is not None:
-                    session.expire(obj)
+            _update_rows(session, old, ids)
 
 
 # --- the state row as the check API reads it (measures domain) -------------------------------

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.demo import samples as samples_mod
@@ -66,8 +67,7 @@ def build(
                 get_database(), subjects, seed, out_dir, force=force, progress=progress
             )
         except DomainError as exc:
-            err_console.print(f"[red]{exc.message_zh}[/red] ({exc.code})")
-            raise typer.Exit(1) from exc
+            raise fail(exc) from exc
     if summary.already_built:
         console.print(
             f"[green]演示城市（种子 {seed}）已构建，未作改动。[/green] "

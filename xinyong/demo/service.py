@@ -28,6 +28,7 @@ from xinyong.demo import accounts as demo_accounts
 from xinyong.demo import ledger as demo_ledger
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
+from xinyong.demo import reports as reports_demo
 from xinyong.demo import samples
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
@@ -159,6 +160,7 @@ def build_demo(
             session.commit()
         summary.lists = lists_demo.seed_lists(session, seed=seed)
         summary.measures_key = measures_demo.seed_subscriber(session)
+        reports_demo.seed_reports(session, summary.examples.get("penalised"))
         session.commit()
         summary.checkpoints = demo_ledger.finish(session)
         if progress:

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xinyong.core.cli_errors import fail
+
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (DuckDB and the engines take seconds to import). Not to dodge a cycle.
 
@@ -41,8 +43,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        console.print(f"[red]{exc.message_zh}[/red]\n{exc.message}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
 
 
 def _subject_id(session: object, ref: str) -> int:
@@ -118,7 +119,7 @@ def explain(subject: str = typer.Argument(..., help="subject id, USCC or ID numb
     with _errors(), get_database().session() as session:
         r = service.explain(session, _subject_id(session, subject))
     console.print(
-        f"主体 {r.subject_id}: [bold]{r.grade} {r.grade_name_zh}[/bold] 得分 {r.score}"
+        f"主体 {r.subject_id}: [bold]{r.grade_display_zh}[/bold] 得分 {r.score}"
         f"（模型 {r.model_code} {r.model_version}，评价日 {r.as_of}，批次 {r.run_id}）"
     )
     for code, value in r.dimensions.items():
@@ -137,7 +138,7 @@ def whatif(subject: str = typer.Argument(..., help="subject id, USCC or ID numbe
 
     with _errors(), get_database().session() as session:
         w = service.whatif(session, _subject_id(session, subject))
-    console.print(f"当前 {w.current.grade} {w.current.grade_name_zh} {w.current.score}")
+    console.print(f"当前 {w.current.grade_display_zh} 得分 {w.current.score}")
     table = Table("record", "item", "severity", "publicity ends", "without it", "changes grade")
     for r in w.records:
         table.add_row(
@@ -177,7 +178,7 @@ def report(
     console.print(f"run {rep.run.id} {rep.run.model_code} {rep.run.model_version}: {rep.run.subjects} 个主体")
     table = Table("grade", "count", "share", "target")
     for g in rep.distribution:
-        table.add_row(f"{g.grade} {g.label_zh}", str(g.count), f"{g.share:.2%}", f"{g.target:.1%}")
+        table.add_row(g.display_zh, str(g.count), f"{g.share:.2%}", f"{g.target:.1%}")
     console.print(table)
     if rep.migration is not None:
         console.print(f"等级迁移（run {compare_to} → run {run_id}）: {rep.migration}")

@@ -117,6 +117,16 @@ class Grade(Strict):
     name_zh: str  # 优秀 / 良好 / 中等 / 较差
     min_score: Decimal = Field(ge=0)
 
+    @property
+    def display_zh(self) -> str:
+        """The one form every page, CLI output and report shows: 「B（良好）」 (the API also keeps
+        the bare code)."""
+        return grade_display(self.code, self.name_zh)
+
+
+def grade_display(code: str, name_zh: str) -> str:
+    return f"{code}（{name_zh}）"
+
 
 class Target(Strict):
     distribution: dict[str, Decimal]

@@ -36,6 +36,7 @@ def _distribution(spec: ModelSpec, counts: dict[str, int]) -> list[GradeShare]:
         GradeShare(
             grade=g.code,
             label_zh=g.label_zh,
+            display_zh=g.display_zh,
             count=counts.get(g.code, 0),
             share=(Decimal(counts.get(g.code, 0)) / total).quantize(Decimal("0.0001")),
             target=spec.target_distribution.distribution[g.code],

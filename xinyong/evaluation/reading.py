@@ -43,6 +43,7 @@ def _subject_result(
         grade=row.grade,
         grade_label_zh=grade.label_zh,
         grade_name_zh=grade.name_zh,
+        grade_display_zh=grade.display_zh,
         score_grade=row.score_grade,
         veto=row.veto,
         cap=row.cap,

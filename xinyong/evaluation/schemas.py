@@ -70,6 +70,7 @@ class SubjectResult(BaseModel):
     grade: str
     grade_label_zh: str  # 优 / 良 / 中 / 差
     grade_name_zh: str  # 优秀 / 良好 / 中等 / 较差
+    grade_display_zh: str  # 「B（良好）」: the one display form (evaluation.model.grade_display)
     score_grade: str
     veto: str | None
     cap: str | None
@@ -130,6 +131,7 @@ class WhatIf(BaseModel):
 class GradeShare(BaseModel):
     grade: str
     label_zh: str
+    display_zh: str  # 「B（良好）」
     count: int
     share: Decimal
     target: Decimal

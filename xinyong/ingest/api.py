@@ -68,7 +68,9 @@ def _created(result: service.SubmissionResult) -> SubmissionCreated:
     )
 
 
-@router.post("/submissions", response_model=SubmissionCreated, status_code=201)
+@router.post(
+    "/submissions", response_model=SubmissionCreated, status_code=201, summary="报送一批记录（JSON）"
+)
 def submit_batch(
     body: BatchIn,
     provider: service.ProviderInfo = Depends(current_provider),
@@ -80,7 +82,9 @@ def submit_batch(
     return _created(service.submit(session, provider, body.item, body.rows, "api"))
 
 
-@router.post("/submissions/file", response_model=SubmissionCreated, status_code=201)
+@router.post(
+    "/submissions/file", response_model=SubmissionCreated, status_code=201, summary="上传报送文件（CSV/XLSX）"
+)
 def submit_file(
     file: UploadFile = File(..., description="CSV (UTF-8 or GBK/GB18030), XLSX, JSONL or JSON"),
     item: str = Form(..., description="catalog item code"),
@@ -93,7 +97,7 @@ def submit_file(
     return _created(service.submit_file(session, provider, item, file.file, file.filename))
 
 
-@router.get("/submissions", response_model=SubmissionPage)
+@router.get("/submissions", response_model=SubmissionPage, summary="本单位的报送批次")
 def list_submissions(
     item: str | None = None,
     status: str | None = None,
@@ -114,7 +118,7 @@ def list_submissions(
     )
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionDetail)
+@router.get("/submissions/{submission_id}", response_model=SubmissionDetail, summary="一个报送批次及逐行结果")
 def get_submission(
     submission_id: str,
     outcome: str | None = Query(None, description="created|corrected|withdrawn|unchanged|rejected"),
@@ -146,7 +150,7 @@ def get_submission(
     )
 
 
-@router.get("/quarantine", response_model=QuarantinePage)
+@router.get("/quarantine", response_model=QuarantinePage, summary="待纠正（隔离）的数据行")
 def list_quarantine(
     item: str | None = None,
     status: str | None = Query("open", description="open|resolved|superseded|discarded; empty = all"),
@@ -174,7 +178,7 @@ def list_quarantine(
     )
 
 
-@router.get("/quarantine/{quarantine_id}", response_model=QuarantineOut)
+@router.get("/quarantine/{quarantine_id}", response_model=QuarantineOut, summary="一条隔离数据行")
 def get_quarantine(
     quarantine_id: int,
     provider: service.ProviderInfo = Depends(current_provider),
@@ -185,7 +189,12 @@ def get_quarantine(
     )
 
 
-@router.post("/quarantine/{quarantine_id}/resubmit", response_model=SubmissionCreated, status_code=201)
+@router.post(
+    "/quarantine/{quarantine_id}/resubmit",
+    response_model=SubmissionCreated,
+    status_code=201,
+    summary="纠正后重新报送一条隔离数据行",
+)
 def resubmit(
     quarantine_id: int,
     body: ResubmitIn,
@@ -198,7 +207,9 @@ def resubmit(
     )
 
 
-@router.post("/quarantine/{quarantine_id}/discard", response_model=QuarantineOut)
+@router.post(
+    "/quarantine/{quarantine_id}/discard", response_model=QuarantineOut, summary="放弃一条隔离数据行"
+)
 def discard(
     quarantine_id: int,
     body: DiscardIn,
@@ -211,7 +222,9 @@ def discard(
     )
 
 
-@router.get("/providers/{code}/metrics", response_model=ProviderMetricsOut)
+@router.get(
+    "/providers/{code}/metrics", response_model=ProviderMetricsOut, summary="信息提供单位的报送质量指标"
+)
 def metrics(
     code: str,
     provider: service.ProviderInfo = Depends(current_provider),

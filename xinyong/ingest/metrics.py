@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.ingest.models import Submission, SubmissionRow
-from xinyong.ingest.providers import _provider
 from xinyong.ingest.views import ItemMetrics, ProviderMetrics
 
 
@@ -23,7 +23,7 @@ def provider_metrics(
 ) -> ProviderMetrics:
     """Submissions, rows submitted / accepted / rejected (by rule), late rows, error rate and the
     median delay in working days of a provider, optionally within ``[since, until)``."""
-    p = _provider(session, code)
+    p = accounts_service.get_provider(session, code)
     cond = [Submission.provider_id == p.id]
     if since is not None:
         cond.append(Submission.received_at >= since)

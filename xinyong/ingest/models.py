@@ -5,35 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base, JSONType, utcnow
-
-
-class Provider(Base):
-    """A department (信息提供单位) that submits records."""
-
-    __tablename__ = "providers"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    uscc: Mapped[str | None] = mapped_column(String(18))
-    # Its keys are API keys of its department (xinyong.accounts: departments.provider_code).
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class ProviderItem(Base):
-    """A catalog item a provider is registered to submit."""
-
-    __tablename__ = "provider_items"
-    __table_args__ = (UniqueConstraint("provider_id", "item_code"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
-    item_code: Mapped[str] = mapped_column(String(64))
 
 
 class Submission(Base):

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.catalog.service import get_catalog
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
-from xinyong.ingest.models import Provider, QuarantineRow
+from xinyong.ingest.models import QuarantineRow
 from xinyong.ingest.parsing import RawRow, batch_table
-from xinyong.ingest.providers import _provider
 from xinyong.ingest.submission import _receipt, _run
 from xinyong.ingest.validation import RowValidator
 from xinyong.ingest.views import Page, QuarantineInfo, SubmissionResult
@@ -51,7 +51,7 @@ def list_quarantine(
     page, per_page = max(page, 1), min(max(per_page, 1), 500)
     cond = []
     if provider is not None:
-        cond.append(QuarantineRow.provider_id == _provider(session, provider).id)
+        cond.append(QuarantineRow.provider_id == accounts_service.get_provider(session, provider).id)
     if item_code:
         cond.append(QuarantineRow.item_code == item_code)
     if status:
@@ -60,14 +60,19 @@ def list_quarantine(
         cond.append(QuarantineRow.submission_id == submission_id)
     total = session.scalar(select(func.count()).select_from(QuarantineRow).where(*cond)) or 0
     rows = session.execute(
-        select(QuarantineRow, Provider.code)
-        .join(Provider, Provider.id == QuarantineRow.provider_id)
+        select(QuarantineRow)
         .where(*cond)
         .order_by(QuarantineRow.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return Page(total=total, page=page, per_page=per_page, items=[_quarantine_info(q, c) for q, c in rows])
+    codes = accounts_service.provider_codes(session)
+    return Page(
+        total=total,
+        page=page,
+        per_page=per_page,
+        items=[_quarantine_info(q, codes[q.provider_id]) for (q,) in rows],
+    )
 
 
 def _quarantine_row(session: Session, quarantine_id: int, provider_id: int | None) -> QuarantineRow:
@@ -84,7 +89,7 @@ def _quarantine_row(session: Session, quarantine_id: int, provider_id: int | Non
 
 def get_quarantine(session: Session, quarantine_id: int, *, provider_id: int | None = None) -> QuarantineInfo:
     q = _quarantine_row(session, quarantine_id, provider_id)
-    return _quarantine_info(q, _provider(session, q.provider_id).code)
+    return _quarantine_info(q, accounts_service.get_provider(session, q.provider_id).code)
 
 
 def _require_open(q: QuarantineRow) -> None:
@@ -180,7 +185,7 @@ def discard(
     q.status = "discarded"
     q.note = note.strip()
     session.flush()
-    provider_code = _provider(session, q.provider_id).code
+    provider_code = accounts_service.get_provider(session, q.provider_id).code
     # A row leaves quarantine without becoming a record: the decision is ledgered.
     ledger.append(
         session,

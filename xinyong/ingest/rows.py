@@ -13,6 +13,7 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.catalog.service import Catalog, CatalogItem
 from xinyong.core.bulk import insert_rows, insert_values
 from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, load_calendar
@@ -21,7 +22,6 @@ from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
 from xinyong.ingest.models import QuarantineRow, Submission, SubmissionRow
 from xinyong.ingest.parsing import RawRow, Table, file_error
-from xinyong.ingest.providers import _provider
 from xinyong.ingest.validation import Problem, RowCheck, RowValidator
 from xinyong.ingest.views import RowResult, SubmissionResult
 from xinyong.records import store as records_store
@@ -367,7 +367,7 @@ def _ingest_rows(
     sub.status = "done"
     sub.finished_at = utcnow()
     session.flush()
-    result = _result(sub, _provider(session, sub.provider_id).code)
+    result = _result(sub, accounts_service.get_provider(session, sub.provider_id).code)
     result.problems = writer.problems
     return result
 

@@ -21,6 +21,8 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
+from xinyong.accounts.views import ProviderInfo
 from xinyong.catalog.service import get_catalog
 from xinyong.core.calendar import NOTICE
 from xinyong.core.clock import CHINA_TZ
@@ -28,12 +30,11 @@ from xinyong.core.db import utcnow
 from xinyong.core.errors import DomainError, InvalidInput, NotFound
 from xinyong.core.events import catch_up
 from xinyong.core.settings import get_settings
-from xinyong.ingest.models import Provider, Submission, SubmissionRow
+from xinyong.ingest.models import Submission, SubmissionRow
 from xinyong.ingest.parsing import Table, batch_table, file_error, open_table
-from xinyong.ingest.providers import _ensure_allowed, _provider
 from xinyong.ingest.rows import _INLINE_PROBLEMS, ProgressCallback, _ingest_rows, _result
 from xinyong.ingest.validation import RowValidator
-from xinyong.ingest.views import Page, ProviderInfo, RowResult, SubmissionResult
+from xinyong.ingest.views import Page, RowResult, SubmissionResult
 
 log = logging.getLogger("xinyong.ingest")
 
@@ -180,8 +181,8 @@ def _run_submission(
         )
     catalog = get_catalog()
     item = catalog.item(item_code)  # NotFound catalog.unknown_item
-    p = _provider(session, provider)
-    _ensure_allowed(session, p, item)
+    p = accounts_service.get_provider(session, provider)
+    accounts_service.ensure_may_submit(session, p, item)
     provider_id = p.id
     at, received_on = _receipt(received_at)
     validator = RowValidator(catalog, item, today=received_on)
@@ -311,7 +312,7 @@ def get_submission(
 ) -> SubmissionResult:
     """A submission's status and counters (``provider_id`` restricts to that provider's own)."""
     sub = _submission(session, submission_id, provider_id)
-    return _result(sub, _provider(session, sub.provider_id).code)
+    return _result(sub, accounts_service.get_provider(session, sub.provider_id).code)
 
 
 def list_submission_rows(
@@ -376,11 +377,13 @@ def list_submissions(
         cond.append(Submission.status == status)
     total = session.scalar(select(func.count()).select_from(Submission).where(*cond)) or 0
     rows = session.execute(
-        select(Submission, Provider.code)
-        .join(Provider, Provider.id == Submission.provider_id)
+        select(Submission)
         .where(*cond)
         .order_by(Submission.received_at.desc(), Submission.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return Page(total=total, page=page, per_page=per_page, items=[_result(s, code) for s, code in rows])
+    codes = accounts_service.provider_codes(session)
+    return Page(
+        total=total, page=page, per_page=per_page, items=[_result(s, codes[s.provider_id]) for (s,) in rows]
+    )

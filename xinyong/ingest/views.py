@@ -1,5 +1,5 @@
-"""Ingest views: the shapes the ingest services return (providers, submissions, rows, quarantine,
-metrics)."""
+"""Ingest views: the shapes the ingest services return (submissions, rows, quarantine, metrics;
+``ProviderInfo`` is accounts')."""
 
 from __future__ import annotations
 
@@ -8,17 +8,6 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from xinyong.ingest.validation import Problem
-
-
-@dataclass
-class ProviderInfo:
-    id: int
-    code: str
-    name: str
-    uscc: str | None
-    active: bool
-    items: list[str]
-    created_at: datetime
 
 
 @dataclass

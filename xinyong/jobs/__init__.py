@@ -26,6 +26,8 @@ from xinyong.jobs.integrity import checkpoint_if_due, seal_and_checkpoint
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
+from xinyong.records import store as records_store
+from xinyong.subjects import service as subjects_service
 
 
 @dataclass
@@ -84,5 +86,7 @@ def register_consumers() -> None:
     which runs what is registered here. ``xinyong.app.create_app`` and the CLI call this; so do
     the tests and the benchmarks, which call the services directly. Idempotent."""
     events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)
+    # A 重错码 merge moves the merged subject's records (subjects sit below records).
+    subjects_service.register_record_mover(records_store.reassign_subject)
     # Last: a submission that leaves many entries uncovered is checkpointed right away.
     events.run_after_commit("ledger_checkpoint", checkpoint_if_due)

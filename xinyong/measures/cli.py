@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xinyong.core.cli_errors import fail
+
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (start-up time of the CLI). Not to dodge a cycle.
 
@@ -39,8 +41,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        console.print(f"[red]{exc.message_zh}[/red]\n{exc.message}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
 
 
 @measures_app.command("validate")

@@ -80,23 +80,18 @@ def _subject_response(
     subject = service.find_subject(session, code=code, subject_id=subject_id)
     purpose = request.query_params.get("purpose") or None
     error = None
-    try:
-        access = access_service.access_for(session, principal, subject.id, purpose, optional=True)
-    except DomainError as exc:
-        access, error = access_service.public_access(principal), exc.message_zh
-    id_number = subjects_service.reveal_id_number(session, subject.id) if access.reveal_id_number else None
-    page = service.subject_page(session, subject_id=subject.id, viewer=access.viewer, id_number=id_number)
-    returned = [*page.item_codes, *(["id_number"] if id_number else [])]
-    access_service.log_access(
-        session,
-        access,
-        subject.id,
-        returned,
-        action="subject.page",
-        channel="portal",
-        result_count=page.record_count,
-        reference=f"subject:{subject.id}",
-    )
+    with access_service.reading(session, principal, purpose, action="subject.page", channel="portal") as read:
+        try:
+            access = read.open(subject.id, optional=True)
+        except DomainError as exc:
+            access, error = read.open_public(subject.id), exc.message_zh
+        id_number = (
+            subjects_service.reveal_id_number(session, subject.id) if access.reveal_id_number else None
+        )
+        page = service.subject_page(session, subject_id=subject.id, viewer=access.viewer, id_number=id_number)
+        read.returned(
+            [*page.item_codes, *(["id_number"] if id_number else [])], result_count=page.record_count
+        )
     form = None
     if principal.role in access_service.GOVERNMENT_VIEW_ROLES:
         options = [(p.code, p.name_zh) for p in querylog.purposes_for_role(principal.role)]

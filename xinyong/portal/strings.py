@@ -651,7 +651,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "console.measures.no_checks": "暂无核查记录。",
         "console.evaluation.title": "公共信用综合评价分布",
         "console.evaluation.intro": "各评价模型最近一次批量评价的等级分布，与模型设定的目标分布对照。",
-        "console.evaluation.model": "模型 {model}（{version}）",
+        "console.evaluation.model": "{model}（版本 {version}）",
+        "evaluation.engine.duckdb": "单机列式计算（DuckDB）",
+        "evaluation.engine.spark": "分布式计算（Spark）",
         "console.evaluation.run": "第 {id} 次评价 · 评价日 {day} · {n} 个主体 · 引擎 {engine}",
         "console.evaluation.grade": "等级",
         "console.evaluation.count": "主体数",
@@ -721,3 +723,9 @@ def t_or(key: str, default: str, lang: str = DEFAULT_LANG) -> str:
 
 def has(key: str) -> bool:
     return key in STRINGS[DEFAULT_LANG]
+
+
+# The report pages keep their strings in their own module (xinyong/portal/reports/strings.py).
+from xinyong.portal.reports.strings import STRINGS_ZH as _REPORT_STRINGS  # noqa: E402
+
+STRINGS[DEFAULT_LANG].update(_REPORT_STRINGS)

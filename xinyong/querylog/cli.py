@@ -7,7 +7,6 @@ Run on the platform's own host; the acting user is recorded as ``cli:<operating-
 from __future__ import annotations
 
 import getpass
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -19,6 +18,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
+from xinyong.core.cli_errors import fail
 from xinyong.core.crypto import current_key_version
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
@@ -59,10 +59,7 @@ def _session() -> Iterator[Session]:
         with get_database().session() as session:
             yield session
     except DomainError as exc:
-        typer.echo(f"{exc.message_zh}\n{exc.message}", err=True)
-        if exc.details:
-            typer.echo(json.dumps(exc.details, ensure_ascii=False, default=str), err=True)
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
 
 
 def _day(value: str | None) -> date | None:

@@ -1,6 +1,6 @@
 """Disclosure of the subject row: the full ID number for those entitled to it, and the views the
 public sees (natural persons de-identified). Who gets which view is decided by
-``xinyong.querylog.service.access_for``, see docs/security.md."""
+``xinyong.access.service.access_for``, see docs/security.md."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ names), ``name_multiple_codes`` (one exact name under several USCCs), ``provisio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -276,14 +277,31 @@ def close_provisional_case(session: Session, subject_id: int, *, by: str, note: 
             )
 
 
+# Records sit above subjects (a record names its subject), so subjects cannot call records to
+# move a merged subject's records: the assembly registers the mover (``xinyong.jobs.
+# register_consumers``, called by the app, the CLI and the tests). A merge without one would
+# leave records on the merged subject, so it is refused rather than done halfway.
+RecordMover = Callable[[Session, int, int], int]
+_record_movers: list[RecordMover] = []
+
+
+def register_record_mover(mover: RecordMover) -> None:
+    """Have a subject merge move the records of ``from_subject_id`` to ``to_subject_id`` with
+    ``mover`` (which answers how many it moved). Idempotent."""
+    if mover not in _record_movers:
+        _record_movers.append(mover)
+
+
+def _move_records(session: Session, from_subject_id: int, to_subject_id: int) -> int:
+    if not _record_movers:
+        raise RuntimeError("no record mover registered: call xinyong.jobs.register_consumers() first")
+    return sum(mover(session, from_subject_id, to_subject_id) for mover in _record_movers)
+
+
 def _merge_one(session: Session, source: Subject, target: Subject, case_id: int) -> int:
     """Fold ``source`` into ``target``: records, names (as former names) and relations move;
     ``source`` stays, marked ``merged_into_id``, so its code still leads to ``target``."""
-    # records imports subjects (a subject's kind and name), so subjects reaches records only at
-    # call time: a package cycle this refactor has not removed (issue 14).
-    from xinyong.records.store import reassign_subject
-
-    moved = reassign_subject(session, source.id, target.id)
+    moved = _move_records(session, source.id, target.id)
     for row in names_of(session, source.id):
         add_name(session, target.id, row.name, current=False, until=row.until)
     for column in (Relation.subject_id, Relation.related_subject_id):

@@ -34,6 +34,7 @@ from xinyong.subjects.governance import (
     get_case,
     governance_report,
     list_cases,
+    register_record_mover,
     resolve_case,
 )
 from xinyong.subjects.kinds import kind_from_category
@@ -92,6 +93,7 @@ __all__ = [
     "public_search_page",
     "public_subject_view",
     "reencrypt_id_numbers",
+    "register_record_mover",
     "rename_subject",
     "resolve_case",
     "resolve_subject",

@@ -43,6 +43,16 @@ def safe_next(target: str | None, default: str = "/account") -> str:
     return target
 
 
+def home_of(role: str | None) -> str:
+    """Where a role lands after login when no page asked for it: a subject on its own file, staff
+    on the console, everyone else (a bank) on the account page."""
+    if role == "subject":
+        return "/me"
+    if role in service.CONSOLE_ROLES:
+        return "/console"
+    return "/account"
+
+
 def _form_token(request: Request) -> str:
     """The pre-login double-submit token (the cookie's value, or a new one)."""
     return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
@@ -96,8 +106,8 @@ def login_form(
     request: Request, next: str = "", principal: Principal = Depends(current_principal)
 ) -> Response:
     if principal.via_session:
-        return RedirectResponse(safe_next(next), status_code=303)
-    return _login_page(request, next_url=safe_next(next))
+        return RedirectResponse(safe_next(next, home_of(principal.role)), status_code=303)
+    return _login_page(request, next_url=safe_next(next, ""))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -129,7 +139,8 @@ def login_submit(
     # A new session on every login (no fixation); the old one, if any, ends.
     service.end_session(session, request.cookies.get(SESSION_COOKIE))
     session.commit()
-    response = RedirectResponse(safe_next(next), status_code=303)
+    home = home_of(outcome.user.role if outcome.user else None)
+    response = RedirectResponse(safe_next(next, home), status_code=303)
     _set_session_cookie(request, response, outcome.token)
     return response
 

@@ -16,6 +16,7 @@ class Distribution:
     run: RunInfo
     shares: list[GradeShare]
     chart: Chart
+    model_name_zh: str
 
 
 @dataclass
@@ -30,13 +31,14 @@ def evaluation_view(session: Session) -> EvaluationView:
     for run in evaluation_service.list_runs(session, kind="batch", limit=50):
         if run.model_code not in latest or run.id > latest[run.model_code].id:
             latest[run.model_code] = run
+    model_names = {m.code: m.name_zh for m in evaluation_service.list_models(session)}
     out = []
     for code in sorted(latest):
         report = evaluation_service.run_report(session, latest[code].id)
-        labels = [f"{s.label_zh}（{s.grade}）" for s in report.distribution]
+        labels = [s.display_zh for s in report.distribution]
         chart = Chart(
             "bar",
-            f"{code} 模型等级分布",
+            f"{model_names.get(code, code)}等级分布",
             labels,
             [
                 Series("实际占比", [_pct(float(s.share)) for s in report.distribution]),
@@ -44,5 +46,14 @@ def evaluation_view(session: Session) -> EvaluationView:
             ],
             "%",
         )
-        out.append(Distribution(run=report.run, shares=report.distribution, chart=chart))
-    return EvaluationView(distributions=out, grade_counts=evaluation_service.grade_counts(session))
+        out.append(
+            Distribution(
+                run=report.run,
+                shares=report.distribution,
+                chart=chart,
+                model_name_zh=model_names.get(code, code),
+            )
+        )
+    names = {s.grade: s.display_zh for d in out for s in d.shares}  # 「B（良好）」
+    counts = evaluation_service.grade_counts(session)
+    return EvaluationView(distributions=out, grade_counts={names.get(g, g): n for g, n in counts.items()})

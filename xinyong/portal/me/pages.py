@@ -26,6 +26,7 @@ SECTIONS = (
     ("/me/grade", "me.nav.grade"),
     ("/me/lists", "me.nav.lists"),
     ("/my/viewers", "me.nav.viewers"),
+    ("/me/reports", "me.nav.reports"),
 )
 
 

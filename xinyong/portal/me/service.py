@@ -154,39 +154,31 @@ def my_file(
     each version's fields the subject may see. The read is written to the query log."""
     me = my_subject(session, principal)
     sid = me.subject.id
-    access = access_service.access_for(session, principal, sid, None)  # the subject view, self_query
-    categories = sorted({i.category for i in catalog_service.get_catalog().items()})
-    category = category if category in categories else ""
-    found = records_service.list_subject_records(
-        session,
-        sid,
-        visibility=access.viewer,
-        today=today,
-        category=category or None,
-        page=max(page, 1),
-        per_page=RECORDS_PER_PAGE,
-    )
-    items = {i.code: i for i in catalog_service.get_catalog().items()}
-    providers = {p.id: p.name for p in ingest_service.list_providers(session)}
-    entries = []
-    for view in found.items:
-        entry = portal_service.entry_of(view, items, providers)
-        detail = records_service.view_record(session, view.id, visibility=access.viewer, today=today)
-        versions = [
-            VersionRow(v.version, v.change, v.date, _field_rows(view.item_code, dict(v.fields or {})))
-            for v in reversed(detail.versions)
-        ]
-        entries.append(FileEntry(entry, versions))
-    access_service.log_access(
-        session,
-        access,
-        sid,
-        sorted({v.item_code for v in found.items}),
-        action="me.file",
-        channel="portal",
-        result_count=len(found.items),
-        reference=f"subject:{sid}",
-    )
+    with access_service.reading(session, principal, None, action="me.file", channel="portal") as read:
+        access = read.open(sid)  # the subject view, purpose self_query
+        categories = sorted({i.category for i in catalog_service.get_catalog().items()})
+        category = category if category in categories else ""
+        found = records_service.list_subject_records(
+            session,
+            sid,
+            visibility=access.viewer,
+            today=today,
+            category=category or None,
+            page=max(page, 1),
+            per_page=RECORDS_PER_PAGE,
+        )
+        items = {i.code: i for i in catalog_service.get_catalog().items()}
+        providers = {p.id: p.name for p in ingest_service.list_providers(session)}
+        entries = []
+        for view in found.items:
+            entry = portal_service.entry_of(view, items, providers)
+            detail = records_service.view_record(session, view.id, visibility=access.viewer, today=today)
+            versions = [
+                VersionRow(v.version, v.change, v.date, _field_rows(view.item_code, dict(v.fields or {})))
+                for v in reversed(detail.versions)
+            ]
+            entries.append(FileEntry(entry, versions))
+        read.returned(sorted({v.item_code for v in found.items}), result_count=len(found.items))
     return FileView(
         me=me,
         entries=entries,
@@ -236,10 +228,10 @@ def my_grade(session: Session, principal: Principal) -> GradeView:
         except DomainError:
             whatif = None
     if whatif is not None:
-        names = {grade.grade: grade.grade_name_zh} if grade else {}
+        names = {grade.grade: grade.grade_display_zh} if grade else {}
         for result in (whatif.current, whatif.all_repaired):
             if result is not None:
-                names[result.grade] = result.grade_name_zh
+                names[result.grade] = result.grade_display_zh
         catalog = catalog_service.get_catalog()
         for r in whatif.records:
             try:

@@ -1,4 +1,7 @@
-"""Ingest providers: departments that submit, the catalog items each may send, their API keys."""
+"""Providers (信息提供单位): departments that submit records, the catalog items each may send, and
+their keys (API keys of the provider's department). Kept in accounts, below records and ingest,
+because records name their provider and access gives a provider's officers their own department's
+view; ingest asks here who may submit what."""
 
 from __future__ import annotations
 
@@ -7,12 +10,17 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.accounts import service as accounts_service
+from xinyong.accounts.api_keys import issue_provider_key, resolve_api_key
+from xinyong.accounts.departments import (
+    provider_department,
+    register_provider_department,
+    set_department_active,
+)
+from xinyong.accounts.models import Provider, ProviderItem
+from xinyong.accounts.views import ProviderInfo
 from xinyong.catalog.service import Catalog, CatalogItem, get_catalog
 from xinyong.core import identifiers
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from xinyong.ingest.models import Provider, ProviderItem
-from xinyong.ingest.views import ProviderInfo
 
 
 def _items_of(session: Session, provider_id: int) -> list[str]:
@@ -81,8 +89,8 @@ def create_provider(
     for item in item_codes:
         session.add(ProviderItem(provider_id=p.id, item_code=item))
     session.flush()
-    accounts_service.register_provider_department(session, p.code, p.name)
-    _, api_key = accounts_service.issue_provider_key(session, p.code)
+    register_provider_department(session, p.code, p.name)
+    _, api_key = issue_provider_key(session, p.code)
     return _info(session, p), api_key
 
 
@@ -106,8 +114,14 @@ def _provider(session: Session, ref: ProviderInfo | Provider | str | int) -> Pro
     return p
 
 
-def get_provider(session: Session, code: str) -> ProviderInfo:
-    return _info(session, _provider(session, code))
+def get_provider(session: Session, ref: ProviderInfo | str | int) -> ProviderInfo:
+    """The provider by code or id (``NotFound ingest.unknown_provider``)."""
+    return _info(session, _provider(session, ref))
+
+
+def provider_codes(session: Session) -> dict[int, str]:
+    """Every provider's code by id (a city has dozens of departments, not thousands)."""
+    return dict(session.execute(select(Provider.id, Provider.code)).tuples().all())
 
 
 def list_providers(session: Session) -> list[ProviderInfo]:
@@ -121,7 +135,7 @@ def authenticate(session: Session, api_key: str | None) -> ProviderInfo:
     if not api_key:
         raise bad
     try:
-        principal = accounts_service.resolve_api_key(session, api_key)
+        principal = resolve_api_key(session, api_key)
     except Unauthorized:
         raise bad from None
     if principal.provider_code is None:
@@ -137,7 +151,7 @@ def authenticate(session: Session, api_key: str | None) -> ProviderInfo:
 def rotate_key(session: Session, code: str) -> tuple[ProviderInfo, str]:
     """A new API key; the old one stops working at once."""
     p = _provider(session, code)
-    _, api_key = accounts_service.issue_provider_key(session, p.code)
+    _, api_key = issue_provider_key(session, p.code)
     return _info(session, p), api_key
 
 
@@ -164,13 +178,14 @@ def set_active(session: Session, code: str, active: bool) -> ProviderInfo:
     p = _provider(session, code)
     p.active = active
     session.flush()
-    accounts_service.set_department_active(
-        session, accounts_service.provider_department(session, p.code).code, active
-    )
+    set_department_active(session, provider_department(session, p.code).code, active)
     return _info(session, p)
 
 
-def _ensure_allowed(session: Session, p: Provider, item: CatalogItem) -> None:
+def ensure_may_submit(session: Session, provider: ProviderInfo, item: CatalogItem) -> None:
+    """Refuse a submission of ``item`` by ``provider`` if it is deactivated or not registered for
+    the item (``Forbidden``)."""
+    p = _provider(session, provider.id)
     if not p.active:
         raise Forbidden(
             "The provider is deactivated", "该信息提供单位已停用", code="ingest.provider_inactive"

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.portal.seed import City, build_city
+from xinyong.core.settings import reset_settings
+
+
+@pytest.fixture(autouse=True)
+def _report_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One report key for the whole run (an RSA key takes a moment to make), cheap password
+    hashing for the accounts tests create, no per-IP rate limit."""
+    var = Path(tmp_path_factory.getbasetemp()) / "report-var"
+    monkeypatch.setenv("XINYONG_VAR_DIR", str(var))
+    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
+    monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
+    reset_settings()
+    yield
+    reset_settings()
+
+
+@pytest.fixture
+def city(session: Session) -> City:
+    return build_city(session)
