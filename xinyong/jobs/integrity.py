@@ -15,6 +15,7 @@ from xinyong.lists import integrity as lists_integrity
 from xinyong.querylog import integrity as querylog_integrity
 from xinyong.querylog import seals as querylog_seals
 from xinyong.records import integrity as records_integrity
+from xinyong.reports import integrity as reports_integrity
 
 
 def register_verifiers() -> None:
@@ -25,6 +26,7 @@ def register_verifiers() -> None:
         querylog_integrity.VERIFIER,
         creditstate_integrity.VERIFIER,
         lists_integrity.VERIFIER,
+        reports_integrity.VERIFIER,
     ):
         register_verifier(verifier)
 
