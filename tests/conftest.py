@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 os.environ.setdefault("XINYONG_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("XINYONG_TICK_INTERVAL_SECONDS", "0")  # no background tick unless a test asks
+os.environ.setdefault("XINYONG_CHECKPOINT_INTERVAL_MINUTES", "0")  # nor background checkpoints
 os.environ.setdefault("XINYONG_EVALUATION_POLL_SECONDS", "0")  # nor the evaluation consumer
 os.environ.setdefault("XINYONG_PUSH_POLL_SECONDS", "0")  # nor the push delivery worker
 

@@ -25,6 +25,7 @@ from xinyong.core.hardening import SecurityHeadersMiddleware
 from xinyong.creditstate.worker import lifespan as creditstate_lifespan
 from xinyong.evaluation.worker import lifespan as evaluation_lifespan
 from xinyong.jobs import register_consumers
+from xinyong.jobs.checkpoint_worker import lifespan as checkpoint_lifespan
 from xinyong.jobs.worker import lifespan as jobs_lifespan
 from xinyong.lists.worker import lifespan as lists_lifespan
 from xinyong.measures.worker import lifespan as measures_lifespan
@@ -111,6 +112,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             evaluation_lifespan,
             measures_lifespan,
             lists_lifespan,
+            checkpoint_lifespan,
         ):
             await stack.enter_async_context(lifespan(app))
         if getattr(app.state, "server_process", False):

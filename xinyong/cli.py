@@ -75,6 +75,7 @@ def _register_domains() -> None:
     from xinyong.catalog import cli as catalog_cli
     from xinyong.commitments import cli as commitments_cli
     from xinyong.core import cli as core_cli
+    from xinyong.creditstate import cli as creditstate_cli
     from xinyong.declarations import cli as declarations_cli
     from xinyong.demo import cli as demo_cli
     from xinyong.evaluation import cli as evaluation_cli
@@ -105,6 +106,7 @@ def _register_domains() -> None:
     accounts_cli.register(app)
     querylog_cli.register(app)
     measures_cli.register(app)
+    creditstate_cli.register(app)
     reports_cli.register(app)
     quality_cli.register(app)
     government_cli.register(app)
@@ -123,5 +125,20 @@ def _register_consumers() -> None:
     register_consumers()
 
 
+def _load_verifiers() -> None:
+    from xinyong.jobs.integrity import register_verifiers
+
+    register_verifiers()
+
+
+def _register_verifiers() -> None:
+    """`xinyong ledger verify` / `checkpoint` get every domain's verifier and sealer, imported
+    only when one of them runs (``xinyong.jobs.integrity``)."""
+    from xinyong.ledger.integrity import add_loader
+
+    add_loader(_load_verifiers)
+
+
 _register_domains()
 _register_consumers()
+_register_verifiers()

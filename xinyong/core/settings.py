@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     port: int = 8000
     # Run the daily tick (publicity expiry) inside `serve` every this many seconds; 0 = off.
     tick_interval_seconds: int = 3600
+    # Ledger checkpoints: `serve` seals the query log and signs a checkpoint every this many
+    # minutes (0 = off), and right after a submission leaves this many entries uncovered.
+    # Operational knobs, not legal numbers.
+    checkpoint_interval_minutes: float = 5
+    checkpoint_after_entries: int = 10_000
     # Run the evaluation consumer inside `serve` every this many seconds (new grades visible
     # within about a second of a record); 0 = off.
     evaluation_poll_seconds: float = 0.5

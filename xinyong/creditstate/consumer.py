@@ -11,7 +11,7 @@ duplicates are harmless. It runs after a submission commits (registered with
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -122,35 +122,63 @@ def _subjects_named(subject_id: int | None, payload: dict[str, Any] | None) -> s
     return ids
 
 
+_EMPTY: tuple[dict[str, int], int, int, int] = ({}, 0, 0, 0)
+
+
+def rebuild(session: Session) -> int:
+    """Recompute the counts of every subject with a state row or records (``xinyong creditstate
+    rebuild``: what ``ledger verify`` names when a count was changed behind the platform's
+    back). Returns how many subjects; the caller commits."""
+    catalog = catalog_service.get_catalog()
+    affected: dict[int, tuple[int, datetime]] = {
+        sid: (eid, cast(datetime, at))
+        for sid, eid, at in session.execute(
+            select(CreditState.subject_id, CreditState.last_event_id, CreditState.last_change_at)
+        )
+    }
+    for sid in records_service.subject_ids_with_records(session):
+        affected.setdefault(sid, (0, cast(datetime, None)))
+    _recompute(session, catalog, affected)
+    return len(affected)
+
+
+def derive_counts(
+    session: Session, catalog: catalog_service.Catalog, subject_ids: Sequence[int]
+) -> dict[int, tuple[dict[str, int], int, int, int]]:
+    """The in-force counts of these subjects (at most ~1,000) from their records: (counts by
+    category and category:severity, records, negative, serious). Subjects without in-force
+    records are absent. The consumer writes these; ``integrity`` recomputes them to check."""
+    polarity: dict[tuple[str, str | None], str] = {}  # (item, severity) -> polarity, per call
+    states: dict[int, tuple[defaultdict[str, int], list[int]]] = {}
+    rows: Iterable[Any] = records_service.record_counts(session, subject_ids)
+    for subject_id, category, item_code, severity, status, n in rows:
+        if status != "in_force":
+            continue
+        st = states.get(subject_id)
+        if st is None:
+            st = states[subject_id] = (defaultdict(int), [0, 0, 0])
+        counts, totals = st
+        counts[category] += n
+        if severity:
+            counts[f"{category}:{severity}"] += n
+        totals[0] += n
+        pol = polarity.get((item_code, severity))
+        if pol is None:
+            pol = polarity[(item_code, severity)] = records_store.polarity(catalog, item_code, severity)
+        if pol == "negative":
+            totals[1] += n
+        if severity == "serious":
+            totals[2] += n
+    return {sid: (dict(sorted(c.items())), t[0], t[1], t[2]) for sid, (c, t) in states.items()}
+
+
 def _recompute(
     session: Session, catalog: catalog_service.Catalog, affected: dict[int, tuple[int, datetime]]
 ) -> None:
     subject_ids = sorted(affected)
-    polarity: dict[tuple[str, str | None], str] = {}  # (item, severity) -> polarity, per call
     for start in range(0, len(subject_ids), _CHUNK):
         part = subject_ids[start : start + _CHUNK]
-        # subject -> [counts, records, negative, serious]; subjects without in-force records
-        # get the empty state.
-        states: dict[int, tuple[defaultdict[str, int], list[int]]] = {}
-        rows: Iterable[Any] = records_service.record_counts(session, part)
-        for subject_id, category, item_code, severity, status, n in rows:
-            if status != "in_force":
-                continue
-            st = states.get(subject_id)
-            if st is None:
-                st = states[subject_id] = (defaultdict(int), [0, 0, 0])
-            counts, totals = st
-            counts[category] += n
-            if severity:
-                counts[f"{category}:{severity}"] += n
-            totals[0] += n
-            pol = polarity.get((item_code, severity))
-            if pol is None:
-                pol = polarity[(item_code, severity)] = records_store.polarity(catalog, item_code, severity)
-            if pol == "negative":
-                totals[1] += n
-            if severity == "serious":
-                totals[2] += n
+        states = derive_counts(session, catalog, part)
         # Only this consumer's columns are written (grades and lists belong to other steps), with
         # one bulk INSERT for new rows and one bulk UPDATE by key for existing ones.
         existing = {
@@ -162,14 +190,13 @@ def _recompute(
         now = datetime.now(UTC)
         new: list[dict[str, Any]] = []
         old: list[dict[str, Any]] = []
-        empty: tuple[defaultdict[str, int], list[int]] = (defaultdict(int), [0, 0, 0])
         for sid in part:
-            counts, (records, negative, serious) = states.get(sid, empty)
+            counts, records, negative, serious = states.get(sid, _EMPTY)
             last_event_id, last_change_at = affected[sid]
             (old if sid in existing else new).append(
                 {
                     "subject_id": sid,
-                    "counts": dict(sorted(counts.items())),
+                    "counts": counts,
                     "records_in_force": records,
                     "negative_in_force": negative,
                     "serious_in_force": serious,

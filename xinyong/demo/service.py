@@ -28,6 +28,7 @@ from xinyong.demo import accounts as demo_accounts
 from xinyong.demo import catalog_records as demo_catalog_records
 from xinyong.demo import commitments as commitments_demo
 from xinyong.demo import government as government_demo
+from xinyong.demo import ledger as demo_ledger
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
 from xinyong.demo import register as demo_register
@@ -71,6 +72,7 @@ class DemoSummary:
     rows_late: int = 0
     governance_cases_opened: int = 0
     publicity_ended: int = 0
+    checkpoints: int = 0  # signed at the end of the build
     samples: list[Path] = field(default_factory=list)
     bad_rows_submission_id: str | None = None
     # An API key of the credit office (信用办) for the staff-only endpoints of the tour
@@ -138,6 +140,7 @@ def build_demo(
             summary.already_built = True
             summary.accounts = _register_accounts(session, summary)  # a store built before accounts
             summary.lists = lists_demo.seed_lists(session, seed=seed)  # a store built before lists
+            summary.checkpoints = demo_ledger.finish(session)  # a store built before checkpoints
             summary.seconds = time.monotonic() - started
             return summary
         if state == "foreign" and not force:
@@ -168,6 +171,7 @@ def build_demo(
         commitments_demo.seed_commitments(session, seed=seed, subject_code=summary.examples.get("penalised"))
         session.commit()
         summary.government = government_demo.seed_government(session, seed=seed)
+        summary.checkpoints = demo_ledger.finish(session)
         if progress:
             progress("finish", 1, 1)
     summary.seconds = time.monotonic() - started

@@ -27,7 +27,7 @@ from xinyong.declarations import service as declarations_service
 from xinyong.evaluation import worker as evaluation_worker
 from xinyong.government import service as government_service
 from xinyong.ingest import calendar_recompute as ingest_recompute
-from xinyong.ledger import service as ledger
+from xinyong.jobs.integrity import checkpoint_if_due, seal_and_checkpoint
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import service as lists_service
 from xinyong.lists import worker as lists_worker
@@ -101,7 +101,7 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
             scorecards = len(quality_service.publish_month(session, last_month))
             session.commit()
     with db.session() as session:
-        checkpoints = ledger.checkpoint_pending(session)
+        checkpoints = seal_and_checkpoint(session)
     return DailyResult(
         records_ended=ended,
         state_events=consumed,
@@ -150,3 +150,5 @@ def register_consumers() -> None:
     subjects_service.register_record_mover(records_store.reassign_subject)
     # 政务失信通报: a negative record naming a public body or one of its officials.
     events.run_after_commit(government_service.CONSUMER, government_service.process_events)
+    # Last: a submission that leaves many entries uncovered is checkpointed right away.
+    events.run_after_commit("ledger_checkpoint", checkpoint_if_due)

@@ -52,6 +52,13 @@ def _lock_head(session: Session) -> tuple[int, str]:
     return int(row.seq), str(row.entry_hash)
 
 
+def lock_head(session: Session) -> int:
+    """Take the ledger's write lock in the caller's transaction (held until it ends) and return
+    the head seq: a writer that must read-then-append without a race (a query-log seal) calls
+    this first."""
+    return _lock_head(session)[0]
+
+
 def _prepare(kind: str, ref: str, payload: dict[str, Any]) -> tuple[str, str, str, str]:
     if not isinstance(kind, str) or len(kind) > 64 or not _KIND_RE.match(kind):
         raise InvalidInput(

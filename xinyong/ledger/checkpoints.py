@@ -171,3 +171,10 @@ def list_checkpoints(session: Session, *, after_id: int = 0, limit: int = 100) -
             select(Checkpoint).where(Checkpoint.id > after_id).order_by(Checkpoint.id).limit(limit)
         )
     )
+
+
+def uncovered_entries(session: Session) -> int:
+    """How many entries are after the last checkpoint (two small reads)."""
+    head = _read_head(session)
+    last = session.scalar(select(func.max(Checkpoint.last_seq))) or 0
+    return max(0, (head[0] if head else 0) - int(last))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -10,6 +11,11 @@ from rich.console import Console
 from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
+from xinyong.core.settings import get_settings
+from xinyong.ledger import backup as backup_mod
+from xinyong.ledger import incremental as incremental_mod
+from xinyong.ledger import integrity
+from xinyong.ledger import mirror as mirror_mod
 from xinyong.ledger import service as ledger
 
 cli = typer.Typer(help="防篡改账本：校验、检查点、包含证明。", no_args_is_help=True)
@@ -17,42 +23,117 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-@cli.command("verify")
-def verify_cmd(as_json: bool = typer.Option(False, "--json", help="print the full result as JSON")) -> None:
-    """Recompute every hash, the chain and every checkpoint; exit 1 on any break."""
-    with get_database().session() as session:
-        result = ledger.verify(session)
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+def _print_chain_break(result: ledger.VerifyResult) -> None:
     first = result.first_break
-    if first is None:
-        if not as_json:
+    assert first is not None
+    target = first.target or {}
+    err_console.print(f"[red]账本被破坏[/red]: {result.breaks_total} break(s); first broken entry:")
+    lines = [
+        f"  seq {first.seq}  kind={first.entry_kind or '-'}  ref={first.ref or '-'}  break={first.kind}",
+        f"  belongs to: {json.dumps(target, ensure_ascii=False)}" if target else "",
+        f"  {first.message_zh}",
+        f"  {first.message}",
+        f"  details: {json.dumps(first.details, ensure_ascii=False)}" if first.details else "",
+    ]
+    for line in filter(None, lines):
+        # Refs and details are data, not Rich markup; no wrapping so refs stay greppable.
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_data(reports: list[integrity.CheckReport]) -> None:
+    for report in reports:
+        status = "[green]一致[/green]" if report.total == 0 else f"[red]{report.total} 处不符[/red]"
+        console.print(f"{report.title_zh} ({report.name}): {report.rows} 行, {status}, {report.seconds:.1f}s")
+        for en, zh in report.warnings:
+            err_console.print(f"  [yellow]注意[/yellow] {zh}", highlight=False)
+            err_console.print(f"         {en}", markup=False, highlight=False, soft_wrap=True)
+        for f in report.findings[:_SHOWN]:
+            lines = [
+                f"  {f.table} [{f.key}] {f.column or '(row)'}: expected {f.expected!s} found {f.found!s}",
+                f"    {f.message_zh}",
+                f"    {f.message}",
+                f"    重建命令 (rebuild): {f.rebuild}" if f.rebuild else "",
+            ]
+            for line in filter(None, lines):
+                err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if report.total > _SHOWN:
+            err_console.print(
+                f"  … 另有 {report.total - _SHOWN} 处 (use --json for the first {integrity.MAX_FINDINGS})"
+            )
+
+
+_SHOWN = 20
+
+
+@cli.command("verify")
+def verify_cmd(
+    as_json: bool = typer.Option(False, "--json", help="print the full result as JSON"),
+    chain_only: bool = typer.Option(False, "--chain-only", help="check only the ledger's own chain"),
+    mirror: Path | None = typer.Option(None, "--mirror", help="a mirror directory: compare its checkpoints"),
+    incremental: bool = typer.Option(
+        False, "--incremental", help="only what changed since the last verified checkpoint"
+    ),
+) -> None:
+    """Check the ledger's chain and checkpoints, then the data (records, versions, query log,
+    credit states, list procedures) against it; exit 1 on any break."""
+    settings = get_settings()
+    with get_database().session() as session:
+        mark = incremental_mod.read_mark(session) if incremental else None
+        if incremental and mark is None:
+            err_console.print(
+                "[yellow]没有可用的校验标记，执行完整校验 (no verified checkpoint: full run)[/yellow]"
+            )
+        since = mark.last_seq if mark else 0
+        if mark:
+            console.print(f"增量校验：自检查点 {mark.checkpoint_id}（第 {since} 号条目）之后 (incremental)")
+            result = ledger.verify(session, from_seq=since + 1, prev=mark.last_entry_hash)
+        else:
+            result = ledger.verify(session)
+        reports = [] if chain_only else integrity.run_verifiers(session, since_seq=since)
+        coverage = integrity.coverage(session, settings.checkpoint_interval_minutes)
+        clean = result.first_break is None and not any(r.total for r in reports)
+        if clean and not chain_only:
+            incremental_mod.write_mark(session)
+    held = mirror_mod.held_checkpoints(mirror) if mirror else []
+    data_breaks = sum(r.total for r in reports)
+    rollback = mirror_mod.compare_head(held, result.head_seq) if held else None
+    if as_json:
+        out = result.to_dict()
+        out["data"] = [r.to_dict() for r in reports]
+        out["coverage"] = coverage
+        out["mirror"] = rollback
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        if result.first_break is None:
             console.print(
-                f"[green]账本完好[/green]: {result.entries} entries, {result.checkpoints} checkpoints, "
+                f"[green]账本链完好[/green]: {result.entries} entries, {result.checkpoints} checkpoints, "
                 f"head seq {result.head_seq}"
             )
-        return
-    if not as_json:
-        target = first.target or {}
-        err_console.print(f"[red]账本被破坏[/red]: {result.breaks_total} break(s); first broken entry:")
-        lines = [
-            f"  seq {first.seq}  kind={first.entry_kind or '-'}  ref={first.ref or '-'}  break={first.kind}",
-            f"  belongs to: {json.dumps(target, ensure_ascii=False)}" if target else "",
-            f"  {first.message_zh}",
-            f"  {first.message}",
-            f"  details: {json.dumps(first.details, ensure_ascii=False)}" if first.details else "",
-        ]
-        for line in filter(None, lines):
-            # Refs and details are data, not Rich markup; no wrapping so refs stay greppable.
-            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)
+        else:
+            _print_chain_break(result)
+        if coverage["uncovered_old"]:
+            err_console.print(
+                f"[yellow]注意[/yellow] {coverage['uncovered']} 条账本条目未被检查点覆盖，其中 "
+                f"{coverage['uncovered_old']} 条早于检查点间隔（{coverage['interval_minutes']} 分钟）"
+                f"; run `xinyong ledger checkpoint`",
+                highlight=False,
+            )
+        if rollback:
+            err_console.print(f"[red]{rollback['message_zh']}[/red]", highlight=False)
+            err_console.print(rollback["message"], markup=False, highlight=False)
+        _print_data(reports)
+        if result.first_break is None and not data_breaks and not rollback:
+            console.print("[green]账本完好，数据与账本一致[/green]" if reports else "[green]账本完好[/green]")
+    if result.first_break is not None or data_breaks or rollback:
+        raise typer.Exit(code=1)
 
 
 @cli.command("checkpoint")
 def checkpoint_cmd() -> None:
-    """Sign checkpoints over every entry not yet covered."""
+    """Seal the query log, then sign checkpoints over every entry not yet covered."""
     try:
         with get_database().session() as session:
+            integrity.run_sealers(session)
             made = ledger.checkpoint_pending(session)
             docs = [ledger.checkpoint_document(cp) for cp in made]
     except DomainError as exc:
@@ -63,6 +144,25 @@ def checkpoint_cmd() -> None:
         console.print(
             f"checkpoint {doc['id']}: seq {doc['first_seq']}-{doc['last_seq']} root {doc['root']} key {doc['key_id']}"
         )
+
+
+@cli.command("mirror")
+def mirror_cmd(
+    url: str = typer.Argument(..., help="the platform's base URL, e.g. https://credit.example.gov.cn"),
+    directory: Path = typer.Argument(..., help="where the mirror keeps the checkpoints it holds"),
+) -> None:
+    """Fetch the public checkpoints and check them against the ones already held: a rewritten
+    or rolled-back ledger is reported (exit 1)."""
+    try:
+        outcome = mirror_mod.mirror(mirror_mod.http_fetch(url), directory)
+    except mirror_mod.MirrorError as exc:
+        err_console.print(f"[red]镜像校验失败[/red]: {exc.message_zh}", highlight=False)
+        err_console.print(exc.message, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from exc
+    console.print(
+        f"[green]镜像完好[/green]: {outcome.held} checkpoints held, {outcome.added} new, "
+        f"ledger seq 1-{outcome.last_seq} covered"
+    )
 
 
 @cli.command("proof")
@@ -89,6 +189,55 @@ def public_key_cmd() -> None:
     typer.echo(info["public_key_pem"], nl=False)
 
 
+def backup_cmd(
+    out: Path = typer.Argument(..., help="a new (or empty) directory for the backup"),
+    without_keys: bool = typer.Option(
+        False, "--without-keys", help="leave the key files out (they are named: back them up apart)"
+    ),
+) -> None:
+    """Back up the store and the keys it needs (SQLite online backup / pg_dump -Fc)."""
+    settings = get_settings()
+    try:
+        result = backup_mod.backup(
+            get_database().engine, out, schema=settings.database_schema, include_keys=not without_keys
+        )
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"[green]备份完成[/green] {result.directory}: {result.dialect}, ledger head seq {result.head_seq}, "
+        f"{len(result.files)} files"
+    )
+    for name in sorted(result.files):
+        console.print(f"  {name}", markup=False, highlight=False)
+    if not any(name.startswith("keys/") for name in result.files):
+        err_console.print("[bold red]注意：备份中没有任何密钥文件 (no key file found to include)[/bold red]")
+    for en, zh in result.keys_elsewhere:
+        err_console.print(f"[bold red]注意：{zh}[/bold red]", highlight=False)
+        err_console.print(f"NOTE: {en}", markup=False, highlight=False, soft_wrap=True)
+
+
+def restore_cmd(
+    source: Path = typer.Argument(..., help="a backup directory made by `xinyong backup`"),
+) -> None:
+    """Restore a backup into an EMPTY store (refused otherwise), with its keys."""
+    settings = get_settings()
+    try:
+        result = backup_mod.restore(get_database().engine, source, schema=settings.database_schema)
+    except DomainError as exc:
+        raise fail(exc) from exc
+    console.print(f"[green]恢复完成[/green]: restored store ends at seq {result.head_seq}")
+    for path in result.keys_restored:
+        console.print(f"  key restored: {path}", markup=False, highlight=False)
+    for en in result.keys_elsewhere:
+        err_console.print(f"NOTE: {en}", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        "下一步：用镜像核对是否回滚 (next: compare with a mirror) — xinyong ledger verify --mirror DIR",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``xinyong ledger`` to the main CLI."""
+    """Attach ``xinyong ledger`` (and ``xinyong backup`` / ``restore``) to the main CLI."""
     app.add_typer(cli, name="ledger")
+    app.command("backup")(backup_cmd)
+    app.command("restore")(restore_cmd)

@@ -30,7 +30,7 @@ documents and batches), ``chain`` (appending), ``checkpoints``, ``proofs`` and `
 
 from __future__ import annotations
 
-from xinyong.ledger.chain import Batch, append, append_many
+from xinyong.ledger.chain import Batch, append, append_many, lock_head
 from xinyong.ledger.checkpoints import (
     CHECKPOINT_MAX_ENTRIES,
     FORMAT,
@@ -39,6 +39,7 @@ from xinyong.ledger.checkpoints import (
     checkpoint_document,
     checkpoint_pending,
     list_checkpoints,
+    uncovered_entries,
 )
 from xinyong.ledger.hashing import GENESIS_HASH, canonical_json, merkle_root, parse_ref
 from xinyong.ledger.models import Checkpoint, LedgerEntry, LedgerHead
@@ -87,12 +88,14 @@ __all__ = [
     "inclusion_root",
     "key_id",
     "list_checkpoints",
+    "lock_head",
     "merkle_root",
     "parse_ref",
     "proof_for_ref",
     "public_key_info",
     "sign_batch",
     "sign_document",
+    "uncovered_entries",
     "verify",
     "verify_batch_member",
     "verify_document",

@@ -67,6 +67,7 @@ class VerifyResult:
     head_seq: int = 0
     breaks: list[Break] = field(default_factory=list)
     breaks_total: int = 0
+    entries_checked_from: int = 1
 
     @property
     def ok(self) -> bool:
@@ -111,11 +112,13 @@ def _neighbour(row: Any | None) -> dict[str, Any] | None:
     return {"seq": row.seq, "kind": row.kind, "ref": row.ref} if row is not None else None
 
 
-def verify(session: Session) -> VerifyResult:
+def verify(session: Session, *, from_seq: int = 1, prev: str = GENESIS_HASH) -> VerifyResult:
     """Recompute every hash, the chain, seq continuity and every checkpoint root and signature.
 
     ``first_break`` is the earliest broken entry (entry-level breaks come before checkpoint
-    mismatches, which can only name a range)."""
+    mismatches, which can only name a range). Incremental (``from_seq`` > 1): only the entries
+    from ``from_seq`` on and the checkpoints starting there; ``prev`` is the entry hash the
+    entry before must have had (the last verified checkpoint's ``last_entry_hash``)."""
     result = VerifyResult()
     found: list[tuple[int, Break]] = []
 
@@ -125,11 +128,17 @@ def verify(session: Session) -> VerifyResult:
 
     head0 = _read_head(session)
     keys = _trusted_keys()
-    cps = list(session.scalars(select(Checkpoint).order_by(Checkpoint.first_seq, Checkpoint.id)))
+    cps = list(
+        session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.first_seq >= from_seq)
+            .order_by(Checkpoint.first_seq, Checkpoint.id)
+        )
+    )
     result.checkpoints = len(cps)
 
     # Checkpoints on their own: contiguous ranges, consistent size, a valid signature.
-    expected_first = 1
+    expected_first = from_seq
     for cp in cps:
         problems: list[tuple[str, str]] = []
         if cp.first_seq != expected_first:
@@ -177,11 +186,16 @@ def verify(session: Session) -> VerifyResult:
         leaves.clear()
 
     suspects: list[tuple[Break, Any]] = []  # entry_changed breaks that may be reorderings
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
+    expected_seq = from_seq
+    prev_hash = prev
     prev_row: Any | None = None
     prev_flagged = False
-    stream = select(*_ENTRY_COLUMNS).order_by(LedgerEntry.seq).execution_options(yield_per=_STREAM_BATCH)
+    stream = (
+        select(*_ENTRY_COLUMNS)
+        .where(LedgerEntry.seq >= from_seq)
+        .order_by(LedgerEntry.seq)
+        .execution_options(yield_per=_STREAM_BATCH)
+    )
     for row in session.execute(stream):
         result.entries += 1
         flagged = False
@@ -223,14 +237,16 @@ def verify(session: Session) -> VerifyResult:
                 )
             )
             flagged = True
-        elif not flagged and prev_row is None and row.prev_hash != GENESIS_HASH:
+        elif not flagged and prev_row is None and row.prev_hash != prev:
             report(
                 _make_break(
                     "chain_broken",
                     row.seq,
                     row,
-                    "the first entry does not start the chain",
-                    "首条目未从创世哈希开始",
+                    "the first entry does not start the chain"
+                    if from_seq == 1
+                    else "the entry does not follow the last verified checkpoint",
+                    "首条目未从创世哈希开始" if from_seq == 1 else "该条目未接续上次校验过的检查点",
                 )
             )
             flagged = True
@@ -248,6 +264,7 @@ def verify(session: Session) -> VerifyResult:
         prev_hash, prev_row, prev_flagged = row.entry_hash, row, flagged
         expected_seq = row.seq + 1
     last_seq = expected_seq - 1
+    result.entries_checked_from = from_seq
     for cp in cps[cp_index:]:
         close_checkpoint(cp)
 

@@ -44,6 +44,7 @@ from xinyong.core.db import utcnow
 from xinyong.core.errors import Forbidden, InvalidInput
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
+from xinyong.querylog import seals
 from xinyong.querylog.models import QueryLogEntry, QueryLogPurge
 from xinyong.subjects import service as subjects_service
 
@@ -746,6 +747,8 @@ def purge(session: Session, *, by: str, now: datetime | None = None, dry_run: bo
     count = session.scalar(select(func.count()).select_from(QueryLogEntry).where(old)) or 0
     if dry_run or count == 0:
         return PurgeResult(cutoff, years, int(count), None)
+    # Everything is sealed first, so the rows the purge removes were counted under the ledger.
+    seals.seal(session, now=now)
     purge_id = session.execute(
         insert(QueryLogPurge)
         .values(cutoff=cutoff, retention_years=years, removed=count, actor=by[:120], created_at=now)

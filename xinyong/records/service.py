@@ -84,6 +84,20 @@ def record_counts(session: Session, subject_ids: Sequence[int]) -> list[Any]:
     )
 
 
+def subject_ids_with_records(session: Session) -> list[int]:
+    """Every subject that has at least one record (rebuilding and checking the credit state)."""
+    return list(session.scalars(select(Record.subject_id).distinct().order_by(Record.subject_id)))
+
+
+def subjects_of_records(session: Session, record_ids: Sequence[int]) -> dict[int, int]:
+    """record id -> its subject id (incremental checks of the credit state)."""
+    out: dict[int, int] = {}
+    for start in range(0, len(record_ids), 1000):
+        part = record_ids[start : start + 1000]
+        out.update(session.execute(select(Record.id, Record.subject_id).where(Record.id.in_(part))).tuples())
+    return out
+
+
 # --- reading --------------------------------------------------------------------------------
 
 

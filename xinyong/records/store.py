@@ -269,6 +269,8 @@ def _store_chunk(
     versions: list[_VersionValues] = []
     events: list[_EventValues] = []
     withdrawals: list[tuple[int, _Current, StoreRequest]] = []
+    # (record id, version) -> the record row's fields this version set, for its ledger entry.
+    states: dict[tuple[int, int], dict[str, Any]] = {}
     item_code, category, polarity = item.code, item.category, item.polarity
 
     for i, req in enumerate(chunk):
@@ -332,6 +334,7 @@ def _store_chunk(
         version = cur.version + 1
         updates.append({"id": cur.id, **derived, "status": status, "current_version": version})
         versions.append((cur.id, version, "corrected", data, digest, req.submission_id, now))
+        states[(cur.id, version)] = record_state(derived, status)
         payload = _payload(
             item,
             cur.id,
@@ -357,6 +360,7 @@ def _store_chunk(
             versions.append(
                 (cur.id, version, "withdrawn", current_data[cur.id], cur.content_hash, req.submission_id, now)
             )
+            states[(cur.id, version)] = {"status": "withdrawn"}
             payload = _payload(item, cur.id, cur.subject_id, cur.severity, version, "withdrawn", req)
             events.append(("record.withdrawn", cur.subject_id, cur.id, payload, now))
             outcomes[i] = RecordOutcome("withdrawn", cur.id, version)
@@ -375,6 +379,7 @@ def _store_chunk(
             req = chunk[i]
             record_id = by_key[(req.provider_id, req.document_number)]
             versions.append((record_id, 1, "created", data, digest, req.submission_id, now))
+            states[(record_id, 1)] = record_state(record, "in_force")
             end = record["publicity_end"]
             # ``_payload(item, record_id, ..., req, publicity_end=end)``, inline (one per row).
             payload = {
@@ -399,7 +404,11 @@ def _store_chunk(
         _expire(session, [u["id"] for u in updates])
     if versions:
         insert_values(session, _VERSIONS, _VERSION_KEYS, versions)
-        _ledger_entries(session, [(v[0], v[1], v[2], v[4], v[5]) for v in versions], defer=defer_ledger)
+        _ledger_entries(
+            session,
+            [(v[0], v[1], v[2], v[4], v[5], states[(v[0], v[1])]) for v in versions],
+            defer=defer_ledger,
+        )
     if events:
         insert_values(session, _EVENTS, _EVENT_KEYS, events)
 
@@ -538,7 +547,32 @@ def _payload(
     return payload
 
 
-_LedgerVersion = tuple[int, int, str, str, str | None]  # record_id, version, change, hash, submission
+# record_id, version, change, content hash, submission, the record fields this version set
+_LedgerVersion = tuple[int, int, str, str, str | None, dict[str, Any]]
+# The record row's fields a version's ledger entry carries (``state``): ``xinyong ledger verify``
+# folds them over a record's entries and compares the row (records/integrity.py).
+STATE_FIELDS = (
+    "subject_id",
+    "status",
+    "severity",
+    "severity_rule",
+    "decision_date",
+    "publicity_rule",
+    "publicity_start",
+    "publicity_min_end",
+    "publicity_end",
+)
+
+
+def record_state(fields: dict[str, Any], status: str) -> dict[str, Any]:
+    """The ``state`` of a created or corrected version: every field the store derived (dates ISO)."""
+    out: dict[str, Any] = {}
+    for name in STATE_FIELDS:
+        value = status if name == "status" else fields.get(name)
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
 _DEFERRED = "xinyong.records.deferred_ledger"
 
 
@@ -546,7 +580,8 @@ def _ledger_versions(session: Session, versions: list[dict[str, Any]], *, defer:
     """Every record version goes into the tamper-evident ledger in the same transaction. The
     payload carries the content hash, not the content, so the public ledger leaks nothing."""
     entries = [
-        (v["record_id"], v["version"], v["change"], v["content_hash"], v["submission_id"]) for v in versions
+        (v["record_id"], v["version"], v["change"], v["content_hash"], v["submission_id"], v["state"])
+        for v in versions
     ]
     _ledger_entries(session, entries, defer=defer)
 
@@ -596,9 +631,10 @@ def _append_versions(session: Session, entries: Sequence[_LedgerVersion]) -> Non
                     "change": change,
                     "content_hash": digest,
                     "submission_id": submission_id,
+                    "state": state,
                 },
             )
-            for record_id, version, change, digest, submission_id in entries
+            for record_id, version, change, digest, submission_id, state in entries
         ),
     )
 
@@ -681,7 +717,7 @@ def tick(session: Session, today: date) -> int:
             session.execute(update(Record), updates)
             _expire(session, [u["id"] for u in updates])
             session.execute(insert(RecordVersion), versions)
-            _ledger_versions(session, versions)
+            _ledger_versions(session, [{**v, "state": {"status": "publicity_ended"}} for v in versions])
             session.execute(insert(Event), events)
     return len(ids)
 
@@ -762,6 +798,19 @@ def reassign_subject(session: Session, from_subject_id: int, to_subject_id: int)
         }
     )
     session.execute(insert(Event), events)
+    # The move is a change of the record rows' subject: ledgered, so verify can tell it from an
+    # edit made behind the platform's back.
+    ledger.append_many(
+        session,
+        (
+            (
+                "record.reassigned",
+                f"record:{r.id}/subject",
+                {"record_id": r.id, "subject_id": to_subject_id, "from_subject_id": from_subject_id},
+            )
+            for r in rows
+        ),
+    )
     return len(rows)
 
 

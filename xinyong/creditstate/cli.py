@@ -1,0 +1,28 @@
+"""``xinyong creditstate``: rebuild the derived credit states from the records."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from xinyong.core.db import get_database
+from xinyong.creditstate import consumer
+
+cli = typer.Typer(help="信用状态（派生数据）。", no_args_is_help=True)
+console = Console()
+
+
+@cli.command("rebuild")
+def rebuild_cmd() -> None:
+    """Recompute every subject's in-force counts from its records (what `xinyong ledger verify`
+    names when a count no longer matches)."""
+    db = get_database()
+    with db.session() as session:
+        consumer.process_events(session)
+        n = consumer.rebuild(session)
+        session.commit()
+    console.print(f"已重算 {n} 个主体的信用状态计数 (rebuilt {n} credit states)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cli, name="creditstate")
