@@ -27,6 +27,7 @@ from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
+from xinyong.demo import objections as rights_demo
 from xinyong.demo import samples
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
@@ -78,6 +79,8 @@ class DemoSummary:
     accounts: list[demo_accounts.DemoAccount] = field(default_factory=list)
     # The lists in every state (lists domain): what ``seed_lists`` made.
     lists: lists_demo.ListsSeedSummary | None = None
+    # Objections and repairs in every state (objections and repairs domains).
+    rights: rights_demo.RightsSeedSummary | None = None
     # Codes worth looking at in the tour: {"penalised": USCC, "mismatch": USCC, "person": ID number}.
     examples: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -157,6 +160,7 @@ def build_demo(
         summary.lists = lists_demo.seed_lists(session, seed=seed)
         summary.measures_key = measures_demo.seed_subscriber(session)
         session.commit()
+        summary.rights = rights_demo.seed_rights(session, seed=seed)
         if progress:
             progress("finish", 1, 1)
     summary.seconds = time.monotonic() - started
