@@ -26,8 +26,8 @@ from xinyong.ledger import service as ledger
 from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
-from xinyong.objections import service as objections_service
-from xinyong.repairs import service as repairs_service
+from xinyong.objections import worker as objections_worker
+from xinyong.repairs import worker as repairs_worker
 
 
 @dataclass
@@ -64,10 +64,8 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     with db.session() as session:
         warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
     # Granted repairs first: their record events feed the credit state, lists and evaluation below.
-    with db.session() as session:
-        applied, repair_escalations = repairs_service.tick(session, day)
-        escalated = objections_service.tick(session, day) + repair_escalations
-        session.commit()
+    applied, repair_escalations = repairs_worker.run_once(db, day)
+    escalated = objections_worker.run_once(db, day) + repair_escalations
     ended, consumed = creditstate_worker.run_once(db, today)
     lists = lists_worker.run_once(db, today)
     evaluated = evaluation_worker.run_once(db)
