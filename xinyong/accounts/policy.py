@@ -305,6 +305,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console/measures"): only(CONSOLE, None),
     ("GET", "/console/evaluation"): only(STAFF, None),
     ("GET", "/console/objections"): only(CONSOLE, None),
+    ("POST", "/console/objections"): only(STAFF, None),
+    ("POST", "/console/repairs"): only(STAFF, None),
     ("GET", "/console/objections/{objection_id}"): only(CONSOLE, None),
     ("POST", "/console/objections/{objection_id}/step"): only(CONSOLE, None),
     ("GET", "/console/repairs"): only(CONSOLE, None),
