@@ -29,7 +29,9 @@ from xinyong.jobs.checkpoint_worker import lifespan as checkpoint_lifespan
 from xinyong.jobs.worker import lifespan as jobs_lifespan
 from xinyong.lists.worker import lifespan as lists_lifespan
 from xinyong.measures.worker import lifespan as measures_lifespan
+from xinyong.objections.worker import lifespan as objections_lifespan
 from xinyong.portal.account.pages import denied_page
+from xinyong.repairs.worker import lifespan as repairs_lifespan
 
 log = logging.getLogger("xinyong")
 
@@ -113,6 +115,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             measures_lifespan,
             lists_lifespan,
             checkpoint_lifespan,
+            repairs_lifespan,
+            objections_lifespan,
         ):
             await stack.enter_async_context(lifespan(app))
         if getattr(app.state, "server_process", False):

@@ -153,3 +153,43 @@ def test_repair_from_me_to_console_and_the_tick(
     client.cookies.clear()
     public = client.get(f"/subjects/{console_city.city.company_uscc}").text
     assert "台市监罚〔2025〕911号" not in public  # no longer published
+
+
+def test_window_filing_in_the_console(
+    client: TestClient, session: Session, console_city: ConsoleCity
+) -> None:
+    rid = _old_penalty(session, console_city, "台市监罚〔2025〕912号")
+    signed_in(client, OFFICE)
+    page = client.get("/console/objections").text
+    token = form_token(page)
+    r = client.post(
+        "/console/objections",
+        data={
+            "record_id": str(rid),
+            "ground": "other",
+            "schedule": "shenzhen",
+            "statement": "书面异议申请",
+            "received_on": "2026-11-02",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:500]
+    html = client.get(r.headers["location"]).text
+    assert "窗口受理" in html and "2026-11-02" in html and "第五十一条" in html
+    bad = client.post("/console/repairs", data={"record_id": str(rid), "statement": "x", "csrf_token": token})
+    assert bad.status_code == 422 and "信用承诺" in bad.text  # no commitment ticked
+    r = client.post(
+        "/console/repairs",
+        data={
+            "record_id": str(rid),
+            "statement": "书面申请",
+            "materials": ["performance", "rectification"],
+            "commitment": "1",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:500]
+    signed_in(client, MARKET_OFFICER)
+    assert client.post("/console/objections", data={"csrf_token": token}).status_code == 403

@@ -391,6 +391,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console/monitoring/{code}.xlsx"): only(STAFF, None),
     ("GET", "/console/government"): only(STAFF, None),
     ("GET", "/console/objections"): only(CONSOLE, None),
+    ("POST", "/console/objections"): only(STAFF, None),
+    ("POST", "/console/repairs"): only(STAFF, None),
     ("GET", "/console/objections/{objection_id}"): only(CONSOLE, None),
     ("POST", "/console/objections/{objection_id}/step"): only(CONSOLE, None),
     ("GET", "/console/repairs"): only(CONSOLE, None),

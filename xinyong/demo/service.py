@@ -31,6 +31,7 @@ from xinyong.demo import government as government_demo
 from xinyong.demo import ledger as demo_ledger
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
+from xinyong.demo import objections as rights_demo
 from xinyong.demo import register as demo_register
 from xinyong.demo import reports as reports_demo
 from xinyong.demo import samples
@@ -86,6 +87,8 @@ class DemoSummary:
     lists: lists_demo.ListsSeedSummary | None = None
     # Public bodies, government records and notices, quality scorecards (demo/government.py).
     government: government_demo.GovernmentDemo | None = None
+    # Objections and repairs in every state (objections and repairs domains).
+    rights: rights_demo.RightsSeedSummary | None = None
     # Codes worth looking at in the tour: {"penalised": USCC, "mismatch": USCC, "person": ID number}.
     examples: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -170,6 +173,7 @@ def build_demo(
         reports_demo.seed_reports(session, summary.examples.get("penalised"))
         commitments_demo.seed_commitments(session, seed=seed, subject_code=summary.examples.get("penalised"))
         session.commit()
+        summary.rights = rights_demo.seed_rights(session, seed=seed)
         summary.government = government_demo.seed_government(session, seed=seed)
         summary.checkpoints = demo_ledger.finish(session)
         if progress:

@@ -32,11 +32,11 @@ from xinyong.lists import calendar_recompute as lists_recompute
 from xinyong.lists import service as lists_service
 from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
-from xinyong.objections import service as objections_service
+from xinyong.objections import worker as objections_worker
 from xinyong.quality import service as quality_service
 from xinyong.records import retention as records_retention
 from xinyong.records import store as records_store
-from xinyong.repairs import service as repairs_service
+from xinyong.repairs import worker as repairs_worker
 from xinyong.subjects import service as subjects_service
 
 
@@ -78,9 +78,9 @@ def run_daily(db: Database, today: date | None = None) -> DailyResult:
     with db.session() as session:
         warning = work_calendar.missing_notice_warning(work_calendar.load_calendar(session), day)
     # Granted repairs first: their record events feed the credit state, lists and evaluation below.
+    applied, repair_escalations = repairs_worker.run_once(db, day)
+    escalated = objections_worker.run_once(db, day) + repair_escalations
     with db.session() as session:
-        applied, repair_escalations = repairs_service.tick(session, day)
-        escalated = objections_service.tick(session, day) + repair_escalations
         escalated += commitments_service.escalate(session, day) + declarations_service.escalate(session, day)
         session.commit()
     purged = purge_expired_records(db, day)

@@ -5,6 +5,7 @@ department's cases; the credit office on all)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,7 +16,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.casework.service import Actor
 from xinyong.core.deps import get_session
-from xinyong.core.errors import DomainError
+from xinyong.core.errors import DomainError, InvalidInput
 from xinyong.objections import service as objections_service
 from xinyong.portal.console.desk import Desk, desk_of
 from xinyong.portal.console.pages import SECTIONS
@@ -99,6 +100,8 @@ def objections_desk(
             ),
             "status": status[:16],
             "statuses": objections_service.STATUS_ZH,
+            "grounds": objections_service.grounds(),
+            "schedules": objections_service.schedules(),
         },
     )
 
@@ -159,6 +162,46 @@ async def objection_step(
     return RedirectResponse(f"/console/objections/{objection_id}", status_code=303)
 
 
+@router.post("/console/objections", response_class=HTMLResponse)
+async def objection_window(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
+) -> Response:
+    """窗口代为录入: the credit office files a written objection received at its window."""
+    desk = desk_of(session, principal)
+    form = await request.form()
+    record = _form_text(form, "record_id").strip()
+    try:
+        view = objections_service.file_objection(
+            session,
+            record_id=int(record) if record.isdigit() else 0,
+            ground=_form_text(form, "ground"),
+            statement=_form_text(form, "statement"),
+            actor=_actor(desk),
+            received_on=_day(_form_text(form, "received_on")),
+            applicant_name=_form_text(form, "applicant_name") or None,
+            schedule=_form_text(form, "schedule") or None,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _message(request, desk, principal, exc)
+    return RedirectResponse(f"/console/objections/{view.id}", status_code=303)
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        raise InvalidInput(
+            f"Not a date: {text!r}",
+            f"收件日期格式应为 YYYY-MM-DD：{text}",
+            code="portal.bad_date",
+            field="received_on",
+            value=text,
+        ) from None
+
+
 # --- repairs --------------------------------------------------------------------------------------
 
 
@@ -184,8 +227,40 @@ def repairs_desk(
             ),
             "status": status[:16],
             "statuses": repairs_service.STATUS_ZH,
+            "materials": [
+                (m.code, m.name_zh)
+                for m in repairs_service.get_repair_rules().materials
+                if m.code != "commitment"
+            ],
         },
     )
+
+
+@router.post("/console/repairs", response_class=HTMLResponse)
+async def repair_window(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session, scope="function"),
+) -> Response:
+    """一口受理: the intake window records a written repair application (the commitment signed on paper)."""
+    desk = desk_of(session, principal)
+    form = await request.form()
+    record = _form_text(form, "record_id").strip()
+    try:
+        view = repairs_service.apply_for(
+            session,
+            actor=_actor(desk),
+            record_id=int(record) if record.isdigit() else 0,
+            statement=_form_text(form, "statement"),
+            commitment=_form_text(form, "commitment") in ("1", "on"),
+            materials=[m for m in form.getlist("materials") if isinstance(m, str)][:20],
+            received_on=_day(_form_text(form, "received_on")),
+            applicant_name=_form_text(form, "applicant_name") or None,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _message(request, desk, principal, exc)
+    return RedirectResponse(f"/console/repairs/{view.id}", status_code=303)
 
 
 @router.get("/console/repairs/{repair_id}", response_class=HTMLResponse)
