@@ -44,7 +44,9 @@ def note_use(session: Session, key_id: int, stored: datetime | None, now: dateti
     if stored is not None and now - stored < PRECISION:
         return
     with _lock:
-        _pending.setdefault(_store(session), {})[key_id] = now
+        noted = _pending.setdefault(_store(session), {})
+        if key_id not in noted or noted[key_id] < now:
+            noted[key_id] = now
 
 
 def pending(db: Database) -> dict[int, datetime]:
