@@ -51,6 +51,8 @@ MATTERS = (
     "daily_supervision",
 )
 PG_URL = os.environ.get("XINYONG_BENCH_POSTGRES_URL", "")
+# The ``xinyong`` command of this checkout (``xinyong.cli`` has no ``__main__``).
+CLI = [sys.executable, "-c", "from xinyong.cli import app; app(prog_name='xinyong')"]
 
 
 def _subjects() -> int:
@@ -275,7 +277,7 @@ async def paced_load(url: str, key: str, codes: list[str], rate: float, until: a
 async def _with_ingest(store: Store, url: str, csv_path: Path, rate: float) -> tuple[Load, float, int]:
     """The load from the ingest's start to its end; (load, ingest seconds, ingest exit code)."""
     stop = asyncio.Event()
-    cmd = ["nice", "-n", "10", sys.executable, "-m", "xinyong.cli", "ingest", str(csv_path)]
+    cmd = ["nice", "-n", "10", *CLI, "ingest", str(csv_path)]
     cmd += ["--provider", "BENCH", "--item", "administrative_penalty"]
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(

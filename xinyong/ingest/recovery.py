@@ -63,6 +63,7 @@ def recover(session: Session) -> list[SubmissionResult]:
     for owner in stray:
         release(session, owner)
     session.commit()
+    staging.sweep(set(ids))
     for sub_id in ids:
         staged = staging.find(sub_id)
         if staged is None:

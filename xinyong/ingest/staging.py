@@ -75,13 +75,20 @@ def _lock(path: Path) -> IO[bytes] | None:
     return handle
 
 
-def _finish(submission_id: str, tmp: Path, final: Path) -> Staged:
+def _create(final: Path) -> tuple[Path, IO[bytes]]:
+    """The temporary file a staged copy is written to, locked from its creation (the lock follows
+    the file through its rename), so a recovery sweep never takes it for an orphan."""
+    tmp = final.with_name(final.name + ".tmp")
+    handle = tmp.open("wb+")
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return tmp, handle
+
+
+def _finish(submission_id: str, tmp: Path, handle: IO[bytes], final: Path) -> Staged:
     # Durable before the submission's first chunk commits: recovery must find it.
-    with tmp.open("rb+") as fh:
-        os.fsync(fh.fileno())
+    handle.flush()
+    os.fsync(handle.fileno())
     tmp.replace(final)
-    handle = _lock(final)
-    assert handle is not None  # a new file nobody else knows of
     return Staged(submission_id, final, handle)
 
 
@@ -89,8 +96,8 @@ def stage_stream(submission_id: str, stream: IO[bytes], max_bytes: int) -> Stage
     """Copy an uploaded file (at most ``max_bytes`` + 1 bytes: the parser then refuses it as too
     large with its usual error)."""
     final = staging_dir() / f"{submission_id}{FILE_SUFFIX}"
-    tmp = final.with_name(final.name + ".tmp")
-    with tmp.open("wb") as out:
+    tmp, out = _create(final)
+    try:
         left = max_bytes + 1
         while left > 0:
             chunk = stream.read(min(_COPY_CHUNK, left))
@@ -98,19 +105,27 @@ def stage_stream(submission_id: str, stream: IO[bytes], max_bytes: int) -> Stage
                 break
             out.write(chunk)
             left -= len(chunk)
-    return _finish(submission_id, tmp, final)
+        return _finish(submission_id, tmp, out, final)
+    except BaseException:
+        out.close()
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def stage_rows(submission_id: str, rows: Iterable[Mapping[str, Any] | Any]) -> Staged:
     """Rows given in memory, one JSON object per line (their values as the API received them)."""
     final = staging_dir() / f"{submission_id}{ROWS_SUFFIX}"
-    tmp = final.with_name(final.name + ".tmp")
-    with tmp.open("wb") as out:
+    tmp, out = _create(final)
+    try:
         for row in rows:
             value = json_safe(dict(row)) if isinstance(row, Mapping) else json_safe(row)
             out.write(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
             out.write(b"\n")
-    return _finish(submission_id, tmp, final)
+        return _finish(submission_id, tmp, out, final)
+    except BaseException:
+        out.close()
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def find(submission_id: str) -> Staged | None:
@@ -138,3 +153,23 @@ def is_live(submission_id: str) -> bool:
                 return True
             handle.close()
     return False
+
+
+def sweep(keep: set[str]) -> int:
+    """Remove staged files nobody holds whose submission is not in ``keep`` (the ``applying``
+    ones): left by a process killed before its submission's first commit (nothing of it was
+    stored) or after its last one. Returns how many."""
+    removed = 0
+    for path in staging_dir().iterdir():
+        sub_id = path.name.split(".", 1)[0]
+        if sub_id in keep:
+            continue
+        handle = _lock(path)
+        if handle is None:
+            continue  # a live process is staging or applying it
+        try:
+            path.unlink(missing_ok=True)
+            removed += 1
+        finally:
+            handle.close()
+    return removed
