@@ -72,8 +72,9 @@ def submit(
         return _run(session, provider, item_code, rows, channel, filename, received_at, progress)
     listed = rows if isinstance(rows, list | tuple) else list(rows)
     source = _Source(lambda _validator: batch_table(listed))
-    if len(listed) > _BATCH:
+    if _BATCH < len(listed) <= get_settings().max_rows_per_submission:
         # Applied in chunks: the rows are staged first, so recovery can finish the submission.
+        # (Too many rows: one transaction, refused whole at the first row over the limit.)
         source.stage = lambda sub_id: staging.stage_rows(sub_id, listed)
     return _run(session, provider, item_code, source, channel, filename, received_at, progress)
 
