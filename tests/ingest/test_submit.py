@@ -378,6 +378,9 @@ def test_failure_part_way_is_invisible_then_recovered(
     assert (half.status, half.rows_total, half.rows_created) == ("applying", 1000, 1000)
     assert _count(session, "credit_states") == 0  # the held events reached no consumer
     assert events.horizon(session) is not None
+    subject = records_service.get_record(session, _rows(session, half)[0].record_id or 0).subject_id
+    listed = records_service.list_subject_records(session, subject, visibility="government")
+    assert listed.total == 0  # nor do the committed records show in the lists yet
 
     finished = service.recover(session)
     assert [r.id for r in finished] == [sub_id]
@@ -386,6 +389,7 @@ def test_failure_part_way_is_invisible_then_recovered(
     assert _count(session, "records") == 1500 and _count(session, "submission_rows") == 1500
     assert _count(session, "credit_states") == 20  # caught up after the final commit
     assert events.horizon(session) is None
+    assert records_service.list_subject_records(session, subject, visibility="government").total == 75
     assert ledger.verify(session).ok
     again = _submit(session, provider, rows)
     assert (again.rows_unchanged, again.rows_created) == (1500, 0)
