@@ -177,9 +177,11 @@ def _fewer_collections() -> Iterator[None]:
 
 class _PageCache:
     """SQLite: a larger page cache for the submission's connection while it writes (setting
-    ``sqlite_ingest_cache_bytes``), set back before each transaction ends (the connection then
-    returns to the pool with its usual cache; a chunked submission grows it again in the next
-    chunk's transaction)."""
+    ``sqlite_ingest_cache_bytes``), set back before the last transaction ends (the connection then
+    returns to the pool with its usual cache). A chunked submission keeps it across its chunk
+    commits: the pool hands the session its last-used connection back (``pool_use_lifo``); should
+    another thread take that connection meanwhile, it keeps the larger cache until it is recycled
+    (memory only, bounded by the setting)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -211,9 +213,10 @@ def _chunk_committer(session: Session, cache: _PageCache) -> ChunkCommit:
     before it is complete; its counters say how far it got (recovery resumes there)."""
 
     def commit(_sub: Submission, _done: int) -> None:
-        cache.shrink()
+        # The larger page cache stays on for the next chunk: shrinking it would drop the pages
+        # the submission keeps reading (the pool hands the session the same, last-used
+        # connection back: ``pool_use_lifo``); it is set back after the final commit's work.
         session.commit()
-        cache.grow()
 
     return commit
 
