@@ -6,7 +6,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_SUBJECTS ?= 3000
 PORT ?= 8000
 
-.PHONY: demo test bench bench-deps lint venv install install-test serve clean browser-deps pdf-deps
+.PHONY: demo test bench bench-deps lint venv install install-test serve clean browser-deps pdf-deps reliability
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -77,6 +77,12 @@ bench-deps:
 
 bench: install-test bench-deps
 	$(BIN)/python -m bench
+
+# Long (about 20-30 minutes), not part of `make test`: kill -9 of an ingest at 10 random points,
+# recovery, `ledger verify` and an idempotent resend each time; backup -> restore (marked step);
+# the check-p99-while-ingesting row (bench/bench_load.py). `--record` appends to docs/reliability.md.
+reliability: install-test
+	$(BIN)/python -m bench.reliability $(RELIABILITY_ARGS)
 
 serve: install
 	$(BIN)/xinyong serve

@@ -20,6 +20,8 @@ os.environ.setdefault("XINYONG_TICK_INTERVAL_SECONDS", "0")  # no background tic
 os.environ.setdefault("XINYONG_CHECKPOINT_INTERVAL_MINUTES", "0")  # nor background checkpoints
 os.environ.setdefault("XINYONG_EVALUATION_POLL_SECONDS", "0")  # nor the evaluation consumer
 os.environ.setdefault("XINYONG_PUSH_POLL_SECONDS", "0")  # nor the push delivery worker
+os.environ.setdefault("XINYONG_INGEST_RECOVERY_SECONDS", "0")  # nor ingest's crash recovery
+os.environ.setdefault("XINYONG_API_KEY_LAST_USE_SECONDS", "0")  # nor the key last-use stamps
 
 from xinyong.core.db import Database, make_engine, set_database
 from xinyong.core.migrate import upgrade

@@ -18,12 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyong import __version__
 from xinyong.accounts.middleware import AccessMiddleware, policy_guard
+from xinyong.accounts.worker import lifespan as key_use_lifespan
 from xinyong.core import api_errors, openapi_spec
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.hardening import SecurityHeadersMiddleware
 from xinyong.creditstate.worker import lifespan as creditstate_lifespan
 from xinyong.evaluation.worker import lifespan as evaluation_lifespan
+from xinyong.ingest.worker import lifespan as ingest_lifespan
 from xinyong.jobs import register_consumers
 from xinyong.jobs.checkpoint_worker import lifespan as checkpoint_lifespan
 from xinyong.jobs.worker import lifespan as jobs_lifespan
@@ -110,6 +112,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         for lifespan in (
             jobs_lifespan,
+            ingest_lifespan,
+            key_use_lifespan,
             creditstate_lifespan,
             evaluation_lifespan,
             measures_lifespan,

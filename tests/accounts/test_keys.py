@@ -13,7 +13,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from tests.accounts.helpers import LICENCE, Accounts
-from xinyong.accounts import service
+from xinyong.accounts import key_use, service
 from xinyong.accounts.models import ApiKey
 from xinyong.accounts.policy import ROLE_DEFAULT_SCOPES
 from xinyong.accounts.principal import Principal
@@ -28,7 +28,7 @@ def _me(client: TestClient, key: str, header: str = "bearer") -> object:
 
 
 def test_key_is_shown_once_and_stored_hashed(
-    client: TestClient, accounts: Accounts, session: Session
+    client: TestClient, accounts: Accounts, session: Session, db: Database
 ) -> None:
     info, key = service.create_api_key(
         session, name="发改委信用核查系统", role="regulator", department_code="tz_fgw"
@@ -50,6 +50,7 @@ def test_key_is_shown_once_and_stored_hashed(
         body = r.json()
         assert (body["kind"], body["role"], body["department_code"]) == ("api_key", "regulator", "tz_fgw")
         assert body["api_key_prefix"] == info.prefix
+    key_use.flush(db)  # the background job of serve (accounts/worker.py)
     session.expire_all()
     assert service.list_api_keys(session, department_code="tz_fgw")[0].last_used_at is not None
 

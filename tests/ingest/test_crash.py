@@ -1,5 +1,6 @@
-"""Crash safety: a process ingesting a big file is killed with SIGKILL part-way; a re-run gives
-the same final state as one clean run."""
+"""Crash safety: a process ingesting a big file is killed with SIGKILL part-way. Nothing derived
+from the half-applied submission shows; recovery finishes it to the same final state as one clean
+run, the ledger verifies, and sending the file again changes no record."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.ingest.factory import PENALTY, RECEIVED_AT, penalty_row, to_csv, uscc
+from xinyong.core import events
 from xinyong.core.db import Database, make_engine
 from xinyong.ingest import service
+from xinyong.ledger import service as ledger
 
 ROWS = 1200
 TABLES = ("records", "record_versions", "subjects", "credit_states", "quarantine_rows")
 
-# The child ingests through the real service and pauses after its first batch (1000 rows are
-# then written inside the open transaction) so the kill lands mid-way, deterministically.
+# The child ingests through the real service and pauses after its first batch (its 1000 rows are
+# then committed, the submission ``applying``) so the kill lands mid-way, deterministically.
 CHILD = textwrap.dedent(
     """
     import sys, time
@@ -108,13 +111,26 @@ def test_kill_9_mid_submission_then_rerun(
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
 
-    # Nothing of the killed submission is visible: not even its Submission row.
-    assert _counts(session) == before
+    # Half-applied: the first batch is committed, the submission is ``applying`` and nothing
+    # derived from it shows (its events are held: no credit state moved).
+    half = _counts(session)
+    assert half["credit_states"] == before["credit_states"]
+    assert half["submissions_done"] == before["submissions_done"]
+    assert service.applying(session) != []
+    assert events.horizon(session) is not None
     session.rollback()
 
-    rerun = _ingest(session, path)
-    assert (rerun.rows_created, rerun.rows_rejected) == (ROWS - 8, 8)
+    finished = service.recover(session)
+    assert len(finished) == 1 and finished[0].status == "done"
+    assert (finished[0].rows_total, finished[0].rows_created, finished[0].rows_rejected) == (
+        ROWS,
+        ROWS - 8,
+        8,
+    )
+    assert service.applying(session) == [] and events.horizon(session) is None
+    assert ledger.verify(session).ok
     after = _counts(session)
+    session.rollback()
 
     # One clean run into a fresh store gives the same records, versions, subjects and states.
     (tmp_path / "clean.db").write_bytes(Path(request.getfixturevalue("_sqlite_template")).read_bytes())
@@ -128,3 +144,10 @@ def test_kill_9_mid_submission_then_rerun(
     finally:
         clean_db.engine.dispose()
     assert after["records"] == ROWS - 8 and after["record_versions"] == ROWS - 8
+
+    # Sending the same file again is idempotent: every good row is unchanged.
+    again = _ingest(session, path)
+    assert (again.rows_unchanged, again.rows_created, again.rows_rejected) == (ROWS - 8, 0, 8)
+    resent = _counts(session)
+    assert (resent["records"], resent["record_versions"]) == (after["records"], after["record_versions"])
+    assert ledger.verify(session).ok

@@ -26,10 +26,12 @@ from tests.ingest.factory import (
     uscc_inner_mismatch,
 )
 from xinyong.accounts import service as accounts_service
+from xinyong.core import events
 from xinyong.core.errors import DomainError, Forbidden, InvalidInput, NotFound, TooLarge
 from xinyong.core.settings import reset_settings
 from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service
+from xinyong.ledger import service as ledger
 from xinyong.records import service as records_service
 
 
@@ -351,8 +353,12 @@ def test_unknown_item_and_item_not_allowed(session: Session, provider: service.P
     assert forbidden.value.code == "ingest.item_not_allowed"
 
 
-def test_all_or_nothing(session: Session, provider: service.ProviderInfo) -> None:
-    """A failure part-way through leaves nothing of the submission behind."""
+def test_failure_part_way_is_invisible_then_recovered(
+    session: Session, provider: service.ProviderInfo
+) -> None:
+    """A big submission commits batch by batch; a failure part-way leaves it ``applying`` with
+    nothing derived from it visible (no credit state, no consumer moved past it), and recovery
+    finishes it from its staged rows to what one clean run stores."""
     calls = {"n": 0}
 
     def boom(done: int, total: int | None) -> None:
@@ -360,15 +366,33 @@ def test_all_or_nothing(session: Session, provider: service.ProviderInfo) -> Non
         if done >= 1000:
             raise RuntimeError("crash in the middle")
 
+    rows = [
+        penalty_row(i, CF_XDR_MC=f"台州市批量{i % 20}号有限公司", CF_XDR_SHXYM=uscc(i % 20))
+        for i in range(1500)
+    ]
     with pytest.raises(RuntimeError):
-        rows = [
-            penalty_row(i, CF_XDR_MC=f"台州市批量{i % 20}号有限公司", CF_XDR_SHXYM=uscc(i % 20))
-            for i in range(1500)
-        ]
         _submit(session, provider, rows, progress=boom)
     assert calls["n"] == 1
-    for table in ("records", "record_versions", "submissions", "submission_rows", "events"):
-        assert _count(session, table) == 0, table
+    sub_id = service.applying(session)[0]
+    half = service.get_submission(session, sub_id)
+    assert (half.status, half.rows_total, half.rows_created) == ("applying", 1000, 1000)
+    assert _count(session, "credit_states") == 0  # the held events reached no consumer
+    assert events.horizon(session) is not None
+    subject = records_service.get_record(session, _rows(session, half)[0].record_id or 0).subject_id
+    listed = records_service.list_subject_records(session, subject, visibility="government")
+    assert listed.total == 0  # nor do the committed records show in the lists yet
+
+    finished = service.recover(session)
+    assert [r.id for r in finished] == [sub_id]
+    done = service.get_submission(session, sub_id)
+    assert (done.status, done.rows_total, done.rows_created, done.rows_rejected) == ("done", 1500, 1500, 0)
+    assert _count(session, "records") == 1500 and _count(session, "submission_rows") == 1500
+    assert _count(session, "credit_states") == 20  # caught up after the final commit
+    assert events.horizon(session) is None
+    assert records_service.list_subject_records(session, subject, visibility="government").total == 75
+    assert ledger.verify(session).ok
+    again = _submit(session, provider, rows)
+    assert (again.rows_unchanged, again.rows_created) == (1500, 0)
 
 
 def test_credit_state_is_current_after_submit(session: Session, provider: service.ProviderInfo) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.records import helpers as rh
+from xinyong.core import events
 from xinyong.core.events import Event
 from xinyong.ingest import service as ingest_service
 from xinyong.ledger.models import LedgerEntry
@@ -178,9 +179,9 @@ def basis_penalty(session: Session, subject_id: int, on: date) -> int:
 
 
 def consume(session: Session) -> int:
-    n = service.process_events(session)
-    session.commit()
-    return n
+    """Run the lists consumer until it has nothing left, one batch per transaction (as its worker
+    does; the events it writes itself are consumed in the next batch)."""
+    return events.drain(session, service.process_events)
 
 
 def list_events(session: Session, procedure_id: int) -> list[str]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.lists import helpers as h
 from tests.records import helpers as rh
+from xinyong.core import events
 from xinyong.core.db import Database
 from xinyong.core.events import Event, emit
 from xinyong.creditstate import consumer
@@ -219,7 +220,8 @@ def test_the_consumer_converges_on_both_stores_after_many_events(db: Database) -
                 decision=h.recent(10 + n),
             )
     with db.session() as s:
-        assert service.process_events(s, limit=2) > 0
+        # Batches of 2 events, one transaction each, until none is left (as the worker runs).
+        assert events.drain(s, lambda s: service.process_events(s, limit=2)) > 2
     with db.session() as s:
         procs = _procs(s, "dishonest_judgment_debtor")
         # One listing per subject at a time: the later court entries of a listed subject wait.

@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from xinyong.accounts.departments import _department, provider_department
+from xinyong.accounts.key_use import note_use
 from xinyong.accounts.models import ApiKey, Department, User
 from xinyong.accounts.policy import ROLE_DEFAULT_SCOPES, SCOPES, scopes_for_role
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
@@ -314,9 +315,9 @@ def resolve_api_key(session: Session, key: str, *, client_ip: str | None = None)
     owner = session.get(User, k.user_id) if k.user_id else None
     if owner is not None and not owner.active:
         raise Forbidden("The key's owner is disabled", "密钥所属用户已停用", code="auth.owner_inactive")
-    if k.last_used_at is None or now - _aware(k.last_used_at) > timedelta(minutes=1):
-        k.last_used_at = now
-        session.flush()
+    # Noted, not written: a background job stamps it (key_use.py), so no request waits for the
+    # store's write lock just to say it came.
+    note_use(session, k.id, _aware(k.last_used_at) if k.last_used_at is not None else None, now)
     return Principal(
         role=k.role,
         kind="api_key",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, select, text
+from sqlalchemy import BigInteger, DateTime, Integer, String, delete, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -58,17 +58,63 @@ def emit(
     return ev
 
 
-def pending(session: Session, consumer: str, limit: int = 10_000) -> tuple[EventCursor, list[Event]]:
-    """The events a consumer has not yet processed, oldest first, and its cursor row."""
+# Events a consumer takes in one transaction by default: a consumer's transaction stays short
+# (a fraction of a second on SQLite, whose write lock every other writer waits for), and catch-up
+# after a big submission is many small transactions, not one long one.
+BATCH = 1_000
+
+
+def pending(session: Session, consumer: str, limit: int = BATCH) -> tuple[EventCursor, list[Event]]:
+    """The events a consumer has not yet processed, oldest first (up to the hold, see
+    :func:`hold`), and its cursor row."""
     cursor = session.get(EventCursor, consumer)
     if cursor is None:
         cursor = EventCursor(consumer=consumer, last_event_id=0)
         session.add(cursor)
         session.flush()
-    events = list(
-        session.scalars(select(Event).where(Event.id > cursor.last_event_id).order_by(Event.id).limit(limit))
-    )
+    cond = [Event.id > cursor.last_event_id]
+    fence = horizon(session)
+    if fence is not None:
+        cond.append(Event.id <= fence)
+    events = list(session.scalars(select(Event).where(*cond).order_by(Event.id).limit(limit)))
     return cursor, events
+
+
+# --- holds: events written in many transactions that must appear at once ------------------------
+
+# A hold is a row of ``event_cursors`` named ``hold:<owner>``, its ``last_event_id`` the newest
+# event id when it was taken. A long writer that commits in short chunks (a big submission,
+# ``xinyong.ingest``) takes one in its first transaction and releases it in its last; meanwhile no
+# consumer reads past it, so nothing derived from the chunks (credit states, grades, lists,
+# pushes) appears before the whole submission does. Releasing is one DELETE: the final commit is
+# as short as any other. A hold left by a crash is released by the writer's recovery.
+_HOLD = "hold:"
+
+
+def hold(session: Session, owner: str) -> None:
+    """Take a hold for ``owner`` in the caller's transaction (see above)."""
+    newest = session.scalar(select(func.max(Event.id))) or 0
+    session.add(EventCursor(consumer=_HOLD + owner, last_event_id=newest))
+    session.flush()
+
+
+def release(session: Session, owner: str) -> None:
+    """Release ``owner``'s hold in the caller's transaction (no hold: nothing happens)."""
+    session.execute(delete(EventCursor).where(EventCursor.consumer == _HOLD + owner))
+
+
+def horizon(session: Session) -> int | None:
+    """The newest event id consumers may read, or None when nothing holds them back."""
+    held = session.scalar(
+        select(func.min(EventCursor.last_event_id)).where(EventCursor.consumer.startswith(_HOLD))
+    )
+    return int(held) if held is not None else None
+
+
+def holds(session: Session) -> list[str]:
+    """The owners of the holds now taken."""
+    names = session.scalars(select(EventCursor.consumer).where(EventCursor.consumer.startswith(_HOLD)))
+    return [n.removeprefix(_HOLD) for n in names]
 
 
 # How long a consumer waits for in-flight outbox writers on PostgreSQL before leaving the events
@@ -115,6 +161,16 @@ def catch_up(session: Session) -> None:
     Call it after the writer's own commit, on the same session; a consumer that raises leaves
     its events for its next run (the caller decides whether to log or raise)."""
     for consumer in list(_AFTER_COMMIT.values()):
-        while consumer(session) > 0:
-            session.commit()
+        drain(session, consumer)
+
+
+def drain(session: Session, consumer: Callable[[Session], int]) -> int:
+    """Run ``consumer`` (one batch of events per call) until it has nothing left, committing
+    after each batch: catch-up is many short transactions. Returns the events consumed."""
+    total = 0
+    while True:
+        consumed = consumer(session)
         session.commit()
+        total += consumed
+        if consumed <= 0:
+            return total

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     push_max_attempts: int = 8
     push_retry_base_seconds: float = 30.0
     push_retry_max_seconds: float = 3600.0
+    # Crash recovery of half-applied submissions inside `serve` (xinyong/ingest/recovery.py):
+    # at start, then every this many seconds (0 = off). Operational knob.
+    ingest_recovery_seconds: float = 60.0
 
     # --- Access control and hardening (xinyong/accounts; docs/security.md) -------------------
     # Portal sessions: idle timeout and absolute lifetime, in minutes.
@@ -75,6 +78,9 @@ class Settings(BaseSettings):
     # in the same process (revoke, rotate, lock) apply at once; other processes see them within
     # this time. Operational knob (docs/security.md).
     api_key_cache_seconds: float = 2.0
+    # An API key's last use is stamped at most once per this many seconds, by a background job
+    # of `serve`, never by the request itself (0 = the job is off; accounts/key_use.py).
+    api_key_last_use_seconds: float = 60.0
     # Rate limit of anonymous calls to public endpoints, per client IP (token bucket).
     # rate_limit_per_minute is the refill rate, rate_limit_burst the bucket size; 0 = off.
     rate_limit_per_minute: int = 300

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.catalog import service as catalog_service
 from xinyong.core.bulk import insert_rows, select_rows, update_rows
-from xinyong.core.events import Event, EventCursor, wait_for_writers
+from xinyong.core.events import BATCH, Event, EventCursor, horizon, wait_for_writers
 from xinyong.creditstate.models import CreditState
 from xinyong.records import service as records_service
 from xinyong.records import store as records_store
@@ -32,36 +32,34 @@ _EVENTS = cast(Table, Event.__table__)
 _STATES = cast(Table, CreditState.__table__)
 
 
-def process_events(session: Session, limit: int = 10_000) -> int:
-    """Consume outbox events and update each affected subject's credit state row.
+def process_events(session: Session, limit: int = BATCH) -> int:
+    """Consume one batch of outbox events (at most ``limit``) and update each affected
+    subject's credit state row.
 
     The state is recomputed FROM THE RECORDS TABLE for every subject an event names (so replay
     and duplicates are harmless), one aggregate query per batch of subjects; the cursor moves
-    in the caller's transaction. Returns how many events were consumed. Call it at the start
-    of a transaction (after committing the writes it should see)."""
+    in the caller's transaction. Returns how many events were consumed: call it again (after a
+    commit, ``core.events.drain``) until it returns 0, so catch-up runs in short transactions.
+    Call it at the start of a transaction (after committing the writes it should see)."""
     if not wait_for_writers(session):
         return 0
     catalog = catalog_service.get_catalog()
-    consumed = 0
-    while True:
-        cursor, events = _pending(session, limit)
-        if not events:
-            return consumed
-        affected: dict[int, tuple[int, datetime]] = {}
-        for event_id, subject_id, payload, created_at in events:
-            # Events come in id order: the last wins.
-            if not payload:  # record.created (payload not read): only the event's own subject
-                if subject_id is not None:
-                    affected[subject_id] = (event_id, created_at)
-                continue
-            for sid in _subjects_named(subject_id, payload):
-                affected[sid] = (event_id, created_at)
-        _recompute(session, catalog, affected)
-        cursor.last_event_id = events[-1][0]
-        session.flush()
-        consumed += len(events)
-        if len(events) < limit:
-            return consumed
+    cursor, events = _pending(session, limit)
+    if not events:
+        return 0
+    affected: dict[int, tuple[int, datetime]] = {}
+    for event_id, subject_id, payload, created_at in events:
+        # Events come in id order: the last wins.
+        if not payload:  # record.created (payload not read): only the event's own subject
+            if subject_id is not None:
+                affected[subject_id] = (event_id, created_at)
+            continue
+        for sid in _subjects_named(subject_id, payload):
+            affected[sid] = (event_id, created_at)
+    _recompute(session, catalog, affected)
+    cursor.last_event_id = events[-1][0]
+    session.flush()
+    return len(events)
 
 
 _NO_STAMP = object()
@@ -78,12 +76,16 @@ def _pending(session: Session, limit: int) -> tuple[EventCursor, list[tuple[Any,
     # A record.created payload names no subject but the event's own (``records.store``): it is
     # not read, which spares decoding one JSON document per ingested row.
     payload = case((Event.type == "record.created", null()), else_=Event.payload)
+    cond = [Event.id > cursor.last_event_id]
+    fence = horizon(session)  # a submission still applying: its events wait (core.events.hold)
+    if fence is not None:
+        cond.append(Event.id <= fence)
     dialect = session.get_bind().dialect
     if dialect.name != "sqlite":
         rows = select_rows(
             session,
             select(Event.id, Event.subject_id, payload, Event.created_at)
-            .where(Event.id > cursor.last_event_id)
+            .where(*cond)
             .order_by(Event.id)
             .limit(limit),
         )

@@ -11,6 +11,7 @@ from datetime import date
 
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
+from xinyong.core.events import drain
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer
 from xinyong.records import service as records_service
@@ -26,7 +27,7 @@ def run_once(db: Database, today: date | None = None) -> tuple[int, int]:
     with db.session() as session:
         ended = records_store.tick(session, today)
     with db.session() as session:
-        consumed = consumer.process_events(session)
+        consumed = drain(session, consumer.process_events)  # one short transaction per batch
     return ended, consumed
 
 

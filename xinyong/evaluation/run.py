@@ -27,7 +27,7 @@ import pyarrow as pa
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from xinyong.core.events import Event, pending, wait_for_writers
+from xinyong.core.events import BATCH, Event, pending, wait_for_writers
 from xinyong.creditstate import service as creditstate_service
 from xinyong.evaluation import engine as eng
 from xinyong.evaluation import features as F
@@ -481,25 +481,22 @@ def _subjects_named(ev: Event) -> set[int]:
 _RELEVANT = ("record.", "subject.", "list.")
 
 
-def process_events(session: Session, limit: int = 10_000) -> int:
-    """The outbox consumer ``evaluation``: re-evaluate every subject named by record, subject or
-    list events since its cursor, in the caller's transaction. Returns events consumed. Call it
-    at the start of a transaction; the caller commits."""
+def process_events(session: Session, limit: int = BATCH) -> int:
+    """The outbox consumer ``evaluation``: re-evaluate every subject named by one batch of
+    record, subject or list events since its cursor, in the caller's transaction. Returns
+    events consumed (call again after a commit until 0: catch-up in short transactions). Call
+    it at the start of a transaction; the caller commits."""
     if not wait_for_writers(session):
         return 0
-    consumed = 0
-    while True:
-        cursor, events = pending(session, CONSUMER, limit)
-        if not events:
-            return consumed
-        affected: set[int] = set()
-        for ev in events:
-            if ev.type.startswith(_RELEVANT):
-                affected |= _subjects_named(ev)
-        if affected:
-            evaluate_subjects(session, affected)
-        cursor.last_event_id = events[-1].id
-        session.flush()
-        consumed += len(events)
-        if len(events) < limit:
-            return consumed
+    cursor, events = pending(session, CONSUMER, limit)
+    if not events:
+        return 0
+    affected: set[int] = set()
+    for ev in events:
+        if ev.type.startswith(_RELEVANT):
+            affected |= _subjects_named(ev)
+    if affected:
+        evaluate_subjects(session, affected)
+    cursor.last_event_id = events[-1].id
+    session.flush()
+    return len(events)

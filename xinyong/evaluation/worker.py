@@ -8,6 +8,7 @@ import logging
 
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
+from xinyong.core.events import drain
 from xinyong.core.settings import get_settings
 from xinyong.evaluation import service
 
@@ -15,10 +16,10 @@ log = logging.getLogger("xinyong.evaluation.worker")
 
 
 def run_once(db: Database) -> int:
-    """Consume pending events once (one transaction); returns how many."""
+    """Consume pending events, one short transaction per batch; returns how many."""
 
     with db.session() as session:
-        return service.process_events(session)
+        return drain(session, service.process_events)
 
 
 lifespan = periodic_lifespan(

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from xinyong.accounts import service as accounts_service
 from xinyong.core.cli_errors import fail
-from xinyong.core.db import get_database
+from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError, Forbidden
 from xinyong.ingest import service
 
@@ -48,6 +48,7 @@ def ingest(
 
     Exit 0 when the file was processed (even if some rows were quarantined), 2 when it was rejected."""
     db = get_database()
+    _recover(db)  # a submission an earlier run left half-applied is finished first
     with (
         Progress(
             SpinnerColumn(),
@@ -313,8 +314,33 @@ def quarantine_discard(
     console.print(f"隔离记录 {q.id} 已作废：{q.note}")
 
 
+def _recover(db: Database) -> int:
+    with db.session() as session:
+        done = service.recover(session)
+    for result in done:
+        err_console.print(
+            f"已完成中断的提交 {result.id}（{result.item_code}）：共 {result.rows_total} 行，"
+            f"新增 {result.rows_created}，更正 {result.rows_corrected}，未变 {result.rows_unchanged}，"
+            f"隔离 {result.rows_rejected}"
+        )
+    return len(done)
+
+
+def ingest_recover() -> None:
+    """Finish submissions a crash left half-applied (状态“处理中”), from their staged input."""
+    db = get_database()
+    n = _recover(db)
+    with db.session() as session:
+        left = service.applying(session)
+    if not n and not left:
+        console.print("没有中断的提交")
+    elif left:
+        console.print(f"仍在处理中的提交（其他进程正在处理）：{'、'.join(left)}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the ingest commands to the main CLI."""
     app.command("ingest")(ingest)
+    app.command("ingest-recover")(ingest_recover)
     app.add_typer(provider_app, name="provider")
     app.add_typer(quarantine_app, name="quarantine")

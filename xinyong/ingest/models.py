@@ -25,7 +25,7 @@ class Submission(Base):
     encoding: Mapped[str | None] = mapped_column(String(16))
     # sha256 of the file or canonical JSON body: re-sending the same content is recognised.
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="received")  # received|done|failed
+    status: Mapped[str] = mapped_column(String(16), default="received")  # received|applying|done|failed
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_created: Mapped[int] = mapped_column(Integer, default=0)
     rows_corrected: Mapped[int] = mapped_column(Integer, default=0)

@@ -157,10 +157,13 @@ class _RowWriter:
         # Register rows of the current batch whose subject was just registered from them.
         self.fresh: set[int] = set()
 
-    def add(self, raw: RawRow, chk: RowCheck) -> None:
+    def add(self, raw: RawRow, chk: RowCheck) -> bool:
+        """Queue a row; True when that wrote the batch (a chunk may commit here)."""
         self.batch.append((raw, chk))
         if len(self.batch) >= _BATCH:
             self.flush()
+            return True
+        return False
 
     def _subjects(self) -> list[int | None]:
         """The subject of every valid row of the batch, resolved with one batch call; a refused
@@ -316,6 +319,23 @@ class _RowWriter:
         self.batch.clear()
 
 
+# Called after each written batch of a chunked submission with the rows done so far: commits
+# them (``submission._ChunkCommit``). None: the submission is one transaction.
+ChunkCommit = Callable[[Submission, int], None]
+
+
+def count_rows(sub: Submission, writer_counts: Counter[str], late: int, total: int) -> None:
+    """The submission's counters from the rows written so far (kept current chunk by chunk, so
+    recovery resumes after the last committed row with the right totals)."""
+    sub.rows_total = total
+    sub.rows_created = writer_counts["created"]
+    sub.rows_corrected = writer_counts["corrected"]
+    sub.rows_withdrawn = writer_counts["withdrawn"]
+    sub.rows_unchanged = writer_counts["unchanged"]
+    sub.rows_rejected = writer_counts["rejected"]
+    sub.rows_late = late
+
+
 def _ingest_rows(
     session: Session,
     sub: Submission,
@@ -325,9 +345,27 @@ def _ingest_rows(
     table: Table,
     received_on: date,
     progress: ProgressCallback | None,
+    *,
+    chunk_commit: ChunkCommit | None = None,
+    skip: int = 0,
 ) -> SubmissionResult:
+    """Validate and write every row of ``table``. ``chunk_commit``: commit after each batch (a
+    big submission; see ``submission.py``). ``skip``: rows already committed by an interrupted
+    run of the same submission (recovery): they are validated again, so checks that span rows
+    (a document number twice in one file) see them, but not written again."""
     max_rows = get_settings().max_rows_per_submission
     writer = _RowWriter(session, sub, item, _Timeliness(session, catalog, item, received_on), received_on)
+    if skip:
+        writer.counts.update(
+            {
+                "created": sub.rows_created,
+                "corrected": sub.rows_corrected,
+                "withdrawn": sub.rows_withdrawn,
+                "unchanged": sub.rows_unchanged,
+                "rejected": sub.rows_rejected,
+            }
+        )
+        writer.late = sub.rows_late
     total = 0
     for raw in table.rows:
         total += 1
@@ -338,7 +376,12 @@ def _ingest_rows(
                 f"单次提交超过 {max_rows} 行，请拆分后分批提交",
                 limit=max_rows,
             )
-        writer.add(raw, validator.check(raw))
+        chk = validator.check(raw)
+        if total <= skip:
+            continue
+        if writer.add(raw, chk) and chunk_commit is not None:
+            count_rows(sub, writer.counts, writer.late, total)
+            chunk_commit(sub, total)
         if progress is not None and total % _BATCH == 0:
             progress(total, table.estimated_rows)
     writer.flush()
@@ -383,14 +426,7 @@ def _ingest_rows(
             )
     # Late, once: the ledger's lock is held from here to the commit only.
     records_store.write_deferred_ledger(session)
-    counts = writer.counts
-    sub.rows_total = total
-    sub.rows_created = counts["created"]
-    sub.rows_corrected = counts["corrected"]
-    sub.rows_withdrawn = counts["withdrawn"]
-    sub.rows_unchanged = counts["unchanged"]
-    sub.rows_rejected = counts["rejected"]
-    sub.rows_late = writer.late
+    count_rows(sub, writer.counts, writer.late, total)
     sub.warnings = warnings
     sub.status = "done"
     sub.finished_at = utcnow()

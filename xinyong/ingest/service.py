@@ -3,11 +3,13 @@
 The package's public face: other domains, the API, the CLI and the tests import ``service`` and use
 ``service.name``. The code lives in modules named for what they do; this module only re-exports.
 
-A submission is all-or-nothing at the storage level: its Submission row, every per-row result,
-every quarantined row and every record version commit in ONE transaction (``submit`` commits the
-session it is given). Re-sending the same rows is a no-op (records answer ``unchanged``), so a
-re-run after a crash (``kill -9``) converges to the same final state. After the commit the outbox
-is processed so each subject's credit state is current.
+A submission of up to one batch (1,000 rows) commits in ONE transaction: its Submission row,
+every per-row result, every quarantined row and every record version. A bigger one is staged
+(copied to ``var/ingest-staging``), read through once, then applied batch by batch, each batch
+its own short transaction, with the status ``applying`` and the outbox held, so nothing derived
+from it shows until its final commit; ``recover`` finishes one a crash interrupted. Re-sending
+the same rows is a no-op (records answer ``unchanged``). After the commit the outbox is processed
+so each subject's credit state is current.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from xinyong.ingest.quarantine import (
     get_quarantine,
     list_quarantine,
 )
+from xinyong.ingest.recovery import applying, recover
 from xinyong.ingest.rows import (
     ProgressCallback,
     late_warning,
@@ -80,6 +83,7 @@ __all__ = [
     "RowResult",
     "SubmissionFacts",
     "SubmissionResult",
+    "applying",
     "approve_submission",
     "authenticate",
     "correct_and_resubmit",
@@ -96,6 +100,7 @@ __all__ = [
     "list_submissions",
     "pending_submissions",
     "provider_metrics",
+    "recover",
     "rotate_key",
     "set_active",
     "set_items",

@@ -1,10 +1,15 @@
-"""Ingest submissions (归集): rows by API batch and files, run in one transaction; submission reads.
+"""Ingest submissions (归集): rows by API batch and files; submission reads.
 
-A submission is all-or-nothing at the storage level: its Submission row, every per-row result,
-every quarantined row and every record version commit in ONE transaction (``submit`` commits the
-session it is given). Re-sending the same rows is a no-op (records answer ``unchanged``), so a
-re-run after a crash (``kill -9``) converges to the same final state. After the commit the outbox
-is processed so each subject's credit state is current.
+A submission of up to one batch (1,000 rows) commits in ONE transaction (its Submission row,
+every per-row result, every quarantined row and every record version). A bigger one must not hold
+SQLite's write lock for minutes (every check, every log entry, every worker waits for it): it is
+staged (``staging.py``), a file is read through once (file-level problems refuse it before
+anything is stored), then its rows are validated and written batch by batch, each batch committed
+on its own (a fraction of a second of write lock), with the submission ``applying`` and the outbox
+held (``core.events.hold``) until the final commit, which marks it ``done`` and releases the hold
+at once. A crash half-way leaves it ``applying``; ``recovery.recover`` finishes it. Re-sending the
+same rows is a no-op (records answer ``unchanged``). After the commit the outbox is processed
+(in short transactions) so each subject's credit state is current.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
@@ -28,11 +34,12 @@ from xinyong.core.calendar import NOTICE
 from xinyong.core.clock import CHINA_TZ
 from xinyong.core.db import utcnow
 from xinyong.core.errors import DomainError, InvalidInput, NotFound
-from xinyong.core.events import catch_up
+from xinyong.core.events import catch_up, hold, release
 from xinyong.core.settings import get_settings
+from xinyong.ingest import staging
 from xinyong.ingest.models import Submission, SubmissionRow
 from xinyong.ingest.parsing import Table, batch_table, file_error, open_table
-from xinyong.ingest.rows import _INLINE_PROBLEMS, ProgressCallback, _ingest_rows, _result
+from xinyong.ingest.rows import _BATCH, _INLINE_PROBLEMS, ChunkCommit, ProgressCallback, _ingest_rows, _result
 from xinyong.ingest.validation import RowValidator
 from xinyong.ingest.views import Page, RowResult, SubmissionResult
 
@@ -62,8 +69,15 @@ def submit(
 ) -> SubmissionResult:
     """Validate and store rows (``{header: value}``; headers may be national codes, Xinyong codes or
     Chinese names). Commits the session; see the module docstring."""
-    table = rows if isinstance(rows, Table) else batch_table(rows)
-    return _run(session, provider, item_code, table, channel, filename, received_at, progress)
+    if isinstance(rows, Table):
+        return _run(session, provider, item_code, rows, channel, filename, received_at, progress)
+    listed = rows if isinstance(rows, list | tuple) else list(rows)
+    source = _Source(lambda _validator: batch_table(listed))
+    if _BATCH < len(listed) <= get_settings().max_rows_per_submission:
+        # Applied in chunks: the rows are staged first, so recovery can finish the submission.
+        # (Too many rows: one transaction, refused whole at the first row over the limit.)
+        source.stage = lambda sub_id: staging.stage_rows(sub_id, listed)
+    return _run(session, provider, item_code, source, channel, filename, received_at, progress)
 
 
 def submit_file(
@@ -81,17 +95,53 @@ def submit_file(
     """A CSV (UTF-8/GBK/GB18030), XLSX, JSONL or JSON file. A file-level problem (encoding, empty,
     missing required columns, too large, too many rows) is recorded as a failed submission and
     raised; row problems go to quarantine."""
+    max_bytes = get_settings().max_upload_bytes
+    source = _Source(lambda validator: _open(stream, filename, validator, file_format))
+    # Every file is staged (copied to var/ingest-staging) before it is read: a big one is applied
+    # in chunks, and recovery re-reads the staged copy to finish it after a crash.
+    source.stage = lambda sub_id: staging.stage_stream(sub_id, stream, max_bytes)
+    source.reopen = lambda staged, validator: _open_staged(staged, filename, validator, file_format)
+    return _run(session, provider, item_code, source, channel, filename, received_at, progress)
 
-    def opener(validator: RowValidator) -> Table:
-        return open_table(
-            stream,
-            filename=filename,
-            resolve=validator.resolve,
-            max_bytes=get_settings().max_upload_bytes,
-            file_format=file_format,
-        )
 
-    return _run(session, provider, item_code, opener, channel, filename, received_at, progress)
+def _open(stream: IO[bytes], filename: str | None, validator: RowValidator, file_format: str | None) -> Table:
+    return open_table(
+        stream,
+        filename=filename,
+        resolve=validator.resolve,
+        max_bytes=get_settings().max_upload_bytes,
+        file_format=file_format,
+    )
+
+
+def _open_staged(
+    staged: staging.Staged, filename: str | None, validator: RowValidator, file_format: str | None
+) -> Table:
+    """A table over the staged copy (its own read handle, closed with the table)."""
+    handle = staged.open()
+    try:
+        if staged.is_rows:
+            table = open_table(
+                handle, filename=None, resolve=validator.resolve, max_bytes=1 << 62, file_format="jsonl"
+            )
+        else:
+            table = _open(handle, filename, validator, file_format)
+    except BaseException:
+        handle.close()
+        raise
+    table._closers.append(handle.close)
+    return table
+
+
+@dataclass
+class _Source:
+    """Where a submission's rows come from. ``open``: the table to apply. ``stage``: copy the
+    input for recovery (None: the submission is small and commits in one transaction).
+    ``reopen``: the table over the staged copy (a file is read from its copy, the stream is spent)."""
+
+    open: Callable[[RowValidator], Table]
+    stage: Callable[[str], staging.Staged] | None = None
+    reopen: Callable[[staging.Staged, RowValidator], Table] | None = None
 
 
 # Young-generation collections during a submission: at most one per this many allocations.
@@ -126,32 +176,57 @@ def _fewer_collections() -> Iterator[None]:
                 _gc_saved = None
 
 
-@contextmanager
-def _larger_page_cache(session: Session) -> Iterator[None]:
+class _PageCache:
     """SQLite: a larger page cache for the submission's connection while it writes (setting
-    ``sqlite_ingest_cache_bytes``), set back before the transaction ends (the connection then
-    returns to the pool with its usual cache)."""
-    size = get_settings().sqlite_ingest_cache_bytes
-    if size <= 0 or session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    conn = session.connection()
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(size) // 1024}")
-    try:
-        yield
-    finally:
+    ``sqlite_ingest_cache_bytes``), set back before the last transaction ends (the connection then
+    returns to the pool with its usual cache). A chunked submission keeps it across its chunk
+    commits: the pool hands the session its last-used connection back (``pool_use_lifo``); should
+    another thread take that connection meanwhile, it keeps the larger cache until it is recycled
+    (memory only, bounded by the setting)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.size = get_settings().sqlite_ingest_cache_bytes
+        self.on = self.size > 0 and session.get_bind().dialect.name == "sqlite"
+        self.previous: Any = None
+
+    def grow(self) -> None:
+        if not self.on:
+            return
+        conn = self.session.connection()
+        self.previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{int(self.size) // 1024}")
+
+    def shrink(self) -> None:
+        if not self.on or self.previous is None:
+            return
         try:
-            conn.exec_driver_sql(f"PRAGMA cache_size={int(previous or -2000)}")
+            self.session.connection().exec_driver_sql(f"PRAGMA cache_size={int(self.previous or -2000)}")
         except Exception:  # the connection broke with the submission: the pool discards it
             log.debug("could not set the page cache back", exc_info=True)
+        self.previous = None
+
+
+def _chunk_committer(session: Session, cache: _PageCache) -> ChunkCommit:
+    """Commit each written batch of a big submission on its own: the write lock (SQLite) is held
+    for one batch at a time, not for the whole file. The submission stays ``applying`` and its
+    events held (``core.events.hold``) until the last commit, so nothing derived from it shows
+    before it is complete; its counters say how far it got (recovery resumes there)."""
+
+    def commit(_sub: Submission, _done: int) -> None:
+        # The larger page cache stays on for the next chunk: shrinking it would drop the pages
+        # the submission keeps reading (the pool hands the session the same, last-used
+        # connection back: ``pool_use_lifo``); it is set back after the final commit's work.
+        session.commit()
+
+    return commit
 
 
 def _run(
     session: Session,
     provider: ProviderInfo | str | int,
     item_code: str,
-    source: Table | Callable[[RowValidator], Table],
+    source: Table | _Source,
     channel: str,
     filename: str | None,
     received_at: datetime | None,
@@ -164,11 +239,34 @@ def _run(
         )
 
 
+def _prescan(source: _Source, staged: staging.Staged, catalog: Any, item: Any, today: date) -> int:
+    """Read the staged file through once before anything is stored: a file-level problem (bad
+    encoding, a broken sheet, too many rows) then rejects the submission before its first chunk
+    commits, never half-way. Returns the number of rows."""
+    assert source.reopen is not None
+    max_rows = get_settings().max_rows_per_submission
+    table = source.reopen(staged, RowValidator(catalog, item, today=today))
+    try:
+        count = 0
+        for _ in table.rows:
+            count += 1
+            if count > max_rows:
+                raise file_error(
+                    "ingest.too_many_rows",
+                    f"More than {max_rows} rows in one submission; split the file",
+                    f"单次提交超过 {max_rows} 行，请拆分后分批提交",
+                    limit=max_rows,
+                )
+        return count
+    finally:
+        table.close()
+
+
 def _run_submission(
     session: Session,
     provider: ProviderInfo | str | int,
     item_code: str,
-    source: Table | Callable[[RowValidator], Table],
+    source: Table | _Source,
     channel: str,
     filename: str | None,
     received_at: datetime | None,
@@ -188,10 +286,20 @@ def _run_submission(
     validator = RowValidator(catalog, item, today=received_on)
     sub_id = str(uuid.uuid4())
     table: Table | None = source if isinstance(source, Table) else None
+    staged: staging.Staged | None = None
+    chunked = committed = False
+    cache = _PageCache(session)
     try:
         if table is None:
-            assert not isinstance(source, Table)
-            table = source(validator)
+            assert isinstance(source, _Source)
+            if source.stage is not None:
+                staged = source.stage(sub_id)
+            if staged is not None and source.reopen is not None:
+                table = source.reopen(staged, validator)
+                chunked = _prescan(source, staged, catalog, item, received_on) > _BATCH
+            else:
+                table = source.open(validator)
+                chunked = staged is not None
         sub = Submission(
             id=sub_id,
             provider_id=provider_id,
@@ -201,7 +309,7 @@ def _run_submission(
             file_format=table.format,
             encoding=table.encoding,
             content_hash=table.content_hash,
-            status="received",
+            status="applying" if chunked else "received",
             received_at=at,
             errors=[],
             warnings=[],
@@ -218,14 +326,45 @@ def _run_submission(
                 )
         session.add(sub)
         session.flush()
-        with _larger_page_cache(session):
-            result = _ingest_rows(session, sub, item, catalog, validator, table, received_on, progress)
+        commit_chunk: ChunkCommit | None = None
+        if chunked:
+            hold(session, sub_id)  # before its first row is written: see _chunk_committer
+            base = _chunk_committer(session, cache)
+
+            def commit_chunk(s: Submission, done: int) -> None:
+                nonlocal committed
+                base(s, done)
+                committed = True
+
+        cache.grow()
+        try:
+            result = _ingest_rows(
+                session,
+                sub,
+                item,
+                catalog,
+                validator,
+                table,
+                received_on,
+                progress,
+                chunk_commit=commit_chunk,
+            )
+            if chunked:
+                release(session, sub_id)  # the final commit makes the whole submission visible
             if on_done is not None:
                 on_done(session, result)
+        finally:
+            cache.shrink()
         session.commit()
     except DomainError as exc:
         session.rollback()
         if exc.code in ("catalog.unknown_item", "ingest.item_not_allowed"):
+            raise
+        if committed:
+            # Not expected (the file was read through before the first commit), but if a
+            # file-level problem appears half-way the rows already committed stay, counted,
+            # and the submission is closed as failed so its hold does not stop the consumers.
+            exc.details["submission_id"] = _abandon(session, sub_id, exc)
             raise
         fmt = table.format if table is not None else None
         enc = table.encoding if table is not None else None
@@ -233,16 +372,45 @@ def _run_submission(
         exc.details["submission_id"] = _record_failure(
             session, sub_id, provider_id, item.code, channel, filename, fmt, enc, digest, at, exc
         )
+        if staged is not None:
+            staged.discard()
+            staged = None
         raise
     except BaseException:
+        # A crash of the store or the process half-way: committed chunks stay, the submission
+        # stays ``applying`` and recovery (``recover``) finishes it from the staged input.
         session.rollback()
+        if staged is not None and not committed:
+            staged.discard()
+            staged = None
         raise
     finally:
         if table is not None:
             table.close()
+        if staged is not None:
+            staged.release()
+    if staged is not None:
+        staged.discard()
     _process_events(session)
     result.problems = result.problems[:_INLINE_PROBLEMS]
     return result
+
+
+def _abandon(session: Session, sub_id: str, exc: DomainError) -> str:
+    """Close a half-applied submission that cannot be finished: ``failed`` with the reason, its
+    committed rows kept (they are counted in it), its hold released."""
+    sub = session.get(Submission, sub_id)
+    if sub is not None:
+        details = {k: v for k, v in exc.details.items() if k != "submission_id"}
+        sub.status = "failed"
+        sub.finished_at = utcnow()
+        sub.errors = [
+            *(sub.errors or []),
+            {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh, "details": details},
+        ]
+    release(session, sub_id)
+    session.commit()
+    return sub_id
 
 
 def _record_failure(

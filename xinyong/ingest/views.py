@@ -31,7 +31,7 @@ class SubmissionResult:
     provider_code: str
     item_code: str
     channel: str
-    status: str  # received|done|failed
+    status: str  # received|applying (a big one, between its chunk commits)|done|failed
     filename: str | None
     file_format: str | None
     encoding: str | None

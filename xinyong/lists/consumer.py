@@ -18,7 +18,7 @@ from xinyong.catalog import service as catalog_service
 from xinyong.catalog.ruleset import add_months
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.errors import NotFound
-from xinyong.core.events import Event, emit, pending, wait_for_writers
+from xinyong.core.events import BATCH, Event, emit, pending, wait_for_writers
 from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service as ingest_service
 from xinyong.lists.common import (
@@ -88,38 +88,37 @@ def _event_day(ev: Event) -> date:
     return moment.astimezone(_CHINA).date()
 
 
-def process_events(session: Session, limit: int = 10_000) -> int:
-    """Consume outbox events: automatic proposals (record and grade criteria), exits when a
-    basis record is withdrawn or a red-listed subject gets negative information, and the list
-    memberships of every subject a ``list.*`` event names. Idempotent; the cursor moves in the
-    caller's transaction. Returns how many events were consumed."""
+def process_events(session: Session, limit: int = BATCH) -> int:
+    """Consume one batch of outbox events: automatic proposals (record and grade criteria),
+    exits when a basis record is withdrawn or a red-listed subject gets negative information,
+    and the list memberships of every subject a ``list.*`` event names. Idempotent; the cursor
+    moves in the caller's transaction. Returns how many events were consumed (call again after a
+    commit until 0: catch-up in short transactions)."""
     if not wait_for_writers(session):
         return 0
     ctx = _Context(rules=get_list_rules())
-    consumed = 0
-    while True:
-        cursor, events = pending(session, CONSUMER, limit)
-        if not events:
-            return consumed
-        affected: set[int] = set()
-        for ev in events:
-            payload = ev.payload or {}
-            if ev.type == MEMBERSHIPS_CHANGED:
-                continue  # written by this consumer: nothing to derive
-            if ev.type.startswith("list."):
-                if ev.subject_id is not None:
-                    affected.add(ev.subject_id)
-                affected.update(int(s) for s in payload.get("liable_subject_ids") or [])
-            elif ev.type in ("record.created", "record.corrected"):
-                _on_record(session, ev, ctx)
-            elif ev.type == "record.withdrawn":
-                _on_record_withdrawn(session, ev, ctx)
-            elif ev.type == "evaluation.grade_changed":
-                _on_grade(session, ev, ctx)
-        _update_memberships(session, affected, ctx.rules)
-        cursor.last_event_id = events[-1].id
-        session.flush()
-        consumed += len(events)
+    cursor, events = pending(session, CONSUMER, limit)
+    if not events:
+        return 0
+    affected: set[int] = set()
+    for ev in events:
+        payload = ev.payload or {}
+        if ev.type == MEMBERSHIPS_CHANGED:
+            continue  # written by this consumer: nothing to derive
+        if ev.type.startswith("list."):
+            if ev.subject_id is not None:
+                affected.add(ev.subject_id)
+            affected.update(int(s) for s in payload.get("liable_subject_ids") or [])
+        elif ev.type in ("record.created", "record.corrected"):
+            _on_record(session, ev, ctx)
+        elif ev.type == "record.withdrawn":
+            _on_record_withdrawn(session, ev, ctx)
+        elif ev.type == "evaluation.grade_changed":
+            _on_grade(session, ev, ctx)
+    _update_memberships(session, affected, ctx.rules)
+    cursor.last_event_id = events[-1].id
+    session.flush()
+    return len(events)
 
 
 def _provider(session: Session, ctx: _Context, provider_id: int | None) -> tuple[str, str] | None:

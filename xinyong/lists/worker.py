@@ -11,6 +11,7 @@ from datetime import date
 
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
+from xinyong.core.events import drain
 from xinyong.core.settings import get_settings
 from xinyong.lists import service
 
@@ -30,12 +31,12 @@ def run_once(db: Database, today: date | None = None) -> RunResult:
     wrote (each in its own transaction)."""
 
     today = today or service.today_china()
-    with db.session() as session:
-        consumed = service.process_events(session)
+    with db.session() as session:  # one short transaction per batch of events
+        consumed = drain(session, service.process_events)
     with db.session() as session:
         tick = service.tick(session, today)
     with db.session() as session:
-        consumed += service.process_events(session)
+        consumed += drain(session, service.process_events)
     return RunResult(consumed, tick.exited, tick.escalated, tick.deadlines_refreshed)
 
 

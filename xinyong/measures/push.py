@@ -35,7 +35,7 @@ from xinyong.catalog import service as catalog_service
 from xinyong.core import crypto
 from xinyong.core.db import Database
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
-from xinyong.core.events import Event, pending, wait_for_writers
+from xinyong.core.events import BATCH, Event, pending, wait_for_writers
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
 from xinyong.measures.caller import Caller
@@ -330,62 +330,56 @@ def message_body(push_type: str, ev: Event, subject: dict[str, Any] | None) -> s
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
-def fan_out(session: Session, limit: int = 5_000) -> tuple[int, int]:
-    """Consume outbox events: one delivery per (event, matching active subscription). Returns
-    (events consumed, deliveries created). The caller commits (cursor and rows together)."""
+def fan_out(session: Session, limit: int = BATCH) -> tuple[int, int]:
+    """Consume one batch of outbox events: one delivery per (event, matching active
+    subscription). Returns (events consumed, deliveries created). The caller commits (cursor and
+    rows together) and calls again until nothing is consumed: catch-up in short transactions."""
     if not wait_for_writers(session):
         return 0, 0
-    consumed = created = 0
     subs = list(session.scalars(select(PushSubscription).where(PushSubscription.active.is_(True))))
     cache: dict[int, dict[str, Any] | None] = {}
     dialect = session.get_bind().dialect.name
-    while True:
-        cursor, events = pending(session, CONSUMER, limit)
-        if not events:
-            return consumed, created
-        rows: list[dict[str, Any]] = []
-        now = datetime.now(UTC)
-        for ev in events:
-            push_type = _FROM_OUTBOX.get(ev.type)
-            if push_type is None:
-                continue
-            payload = ev.payload or {}
-            # A subscription gets the changes made after it was registered, not the history.
-            created_at = _aware(ev.created_at) or now
-            targets = [
-                s
-                for s in subs
-                if created_at >= (_aware(s.created_at) or now) and matches(s, push_type, payload)
-            ]
-            if not targets:
-                continue
-            body = message_body(push_type, ev, _subject_ref(session, ev.subject_id, cache))
-            for s in targets:
-                rows.append(
-                    {
-                        "subscription_id": s.id,
-                        "event_id": ev.id,
-                        "event_type": push_type,
-                        "subject_id": ev.subject_id,
-                        "message_id": f"msg_{ev.id}_{s.id}",
-                        "body": body,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "replays": 0,
-                        "created_at": now,
-                    }
-                )
-        for start in range(0, len(rows), 1000):
-            part = rows[start : start + 1000]
-            stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(PushDelivery).values(part)
-            session.execute(stmt.on_conflict_do_nothing())
-        created += len(rows)
-        cursor.last_event_id = events[-1].id
-        session.flush()
-        consumed += len(events)
-        if len(events) < limit:
-            return consumed, created
+    cursor, events = pending(session, CONSUMER, limit)
+    if not events:
+        return 0, 0
+    rows: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for ev in events:
+        push_type = _FROM_OUTBOX.get(ev.type)
+        if push_type is None:
+            continue
+        payload = ev.payload or {}
+        # A subscription gets the changes made after it was registered, not the history.
+        created_at = _aware(ev.created_at) or now
+        targets = [
+            s for s in subs if created_at >= (_aware(s.created_at) or now) and matches(s, push_type, payload)
+        ]
+        if not targets:
+            continue
+        body = message_body(push_type, ev, _subject_ref(session, ev.subject_id, cache))
+        for s in targets:
+            rows.append(
+                {
+                    "subscription_id": s.id,
+                    "event_id": ev.id,
+                    "event_type": push_type,
+                    "subject_id": ev.subject_id,
+                    "message_id": f"msg_{ev.id}_{s.id}",
+                    "body": body,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "replays": 0,
+                    "created_at": now,
+                }
+            )
+    for start in range(0, len(rows), 1000):
+        part = rows[start : start + 1000]
+        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(PushDelivery).values(part)
+        session.execute(stmt.on_conflict_do_nothing())
+    cursor.last_event_id = events[-1].id
+    session.flush()
+    return len(events), len(rows)
 
 
 # ============================================================================================
@@ -546,8 +540,13 @@ def run_once(
     db: Database, *, now: datetime | None = None, client: httpx.Client | None = None
 ) -> PushRunResult:
     """Fan out new events, then send what is due (one pass)."""
-    with db.session() as session:
-        consumed, created = fan_out(session)
+    consumed = created = 0
+    while True:  # one short transaction per batch of events
+        with db.session() as session:
+            batch, made = fan_out(session)
+        consumed, created = consumed + batch, created + made
+        if batch == 0:
+            break
     delivered, retried, dead = deliver_due(db, now=now, client=client)
     return PushRunResult(
         events_consumed=consumed, deliveries_created=created, delivered=delivered, retried=retried, dead=dead

@@ -547,6 +547,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "console.submission.channel.file": "文件",
         "console.submission.channel.resubmit": "更正重报",
         "console.submission.status.received": "处理中",
+        "console.submission.status.applying": "分批入库中",
         "console.submission.status.done": "已完成",
         "console.submission.status.failed": "整批退回",
         "console.submission.file": "文件",

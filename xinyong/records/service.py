@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, exists, func, select, text
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from xinyong.access import visibility as vis
 from xinyong.catalog import service as catalog_service
@@ -25,6 +25,7 @@ from xinyong.core.bulk import select_rows
 from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound
+from xinyong.core.events import holds
 from xinyong.core.identifiers import mask_person_name
 from xinyong.records.content_stats import ContentStats as ContentStats
 from xinyong.records.content_stats import content_stats as content_stats
@@ -213,11 +214,33 @@ def _check_page(page: int, per_page: int) -> None:
         )
 
 
+def _not_applying(session: Session) -> list[Any]:
+    """Leave out the records whose current version a submission still ``applying`` stored (a big
+    submission commits batch by batch and holds the outbox, ``core.events.hold``, until its last
+    commit): lists show a submission whole, at its final commit. No condition at all when nothing
+    is applying, the usual case."""
+    owners = holds(session)
+    if not owners:
+        return []
+    version = aliased(RecordVersion)
+    held = (
+        select(version.record_id)
+        .where(
+            version.record_id == Record.id,
+            version.version == Record.current_version,
+            version.submission_id.in_(owners),
+        )
+        .correlate(Record)
+    )
+    return [~exists(held)]
+
+
 def _record_page(
     session: Session, conditions: list[Any], page: int, per_page: int
 ) -> tuple[int, Sequence[Row[Record, Any]]]:
     """The count of records matching ``conditions`` and one page of them with their current
     version's data, newest decision first."""
+    conditions = [*conditions, *_not_applying(session)]
     total = session.scalar(select(func.count()).select_from(Record).where(*conditions)) or 0
     rows = session.execute(
         select(Record, RecordVersion.data)
@@ -390,7 +413,7 @@ def publicity_counts(
     today = today or today_china()
     rows = session.execute(
         select(Record.category, func.count())
-        .where(*_cross_subject_filter(visibility, today))
+        .where(*_cross_subject_filter(visibility, today), *_not_applying(session))
         .group_by(Record.category)
     ).all()
     return {category: int(n) for category, n in rows}

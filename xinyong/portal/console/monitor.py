@@ -18,7 +18,7 @@ from xinyong.portal.console.desk import PER_PAGE, Desk, _own_provider
 from xinyong.portal.service import Option, Pager
 
 ROW_ERRORS_PER_PAGE = 100
-SUBMISSION_STATUSES = ("received", "done", "failed")
+SUBMISSION_STATUSES = ("received", "applying", "done", "failed")
 
 
 @dataclass
