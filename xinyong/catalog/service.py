@@ -182,6 +182,10 @@ class CatalogItem(BaseModel):
     source: str
     # Kind of administrative action (timeliness.yaml), e.g. "licensing", "penalty"; None if none.
     action_kind: str | None = None
+    # No date in a record of this item lies before this one (a decision date 0001-01-01 is a
+    # typing error). Default: 1949-10-01, the founding of the People's Republic, before which no
+    # decision of its authorities exists; an item may set its own first legal date.
+    earliest_date: date = date(1949, 10, 1)
 
     _by_code: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
 

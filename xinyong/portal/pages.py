@@ -19,6 +19,7 @@ from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.paging import page_number
+from xinyong.core.params import db_id
 from xinyong.portal import service
 from xinyong.portal.strings import t
 from xinyong.portal.templating import SECURITY_HEADERS, STATIC_DIR, STATIC_URL, render, render_fragment
@@ -86,6 +87,16 @@ def _subject_response(
         access, error = access_service.public_access(principal), exc.message_zh
     id_number = subjects_service.reveal_id_number(session, subject.id) if access.reveal_id_number else None
     page = service.subject_page(session, subject_id=subject.id, viewer=access.viewer, id_number=id_number)
+    if (
+        subject.kind == "natural_person"
+        and access.public
+        and principal.role not in access_service.GOVERNMENT_VIEW_ROLES
+        and (code is not None or not page.record_count)
+    ):
+        # No existence oracle: the public reaches a natural person's page only from a record
+        # that is itself public (by its link), never by ID number, and a page without one is as
+        # missing as an unknown subject.
+        raise NotFound("Subject not found", "未找到该信用主体", code="subject.not_found")
     returned = [*page.item_codes, *(["id_number"] if id_number else [])]
     access_service.log_access(
         session,
@@ -116,7 +127,7 @@ def subject_by_id(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    if not subject_id.isdigit():
+    if db_id(subject_id) is None:
         return not_found_page(request)
     try:
         return _subject_response(request, session, principal, code=None, subject_id=int(subject_id))
