@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     secret_key: str = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     max_rows_per_submission: int = 200_000
+    # An XLSX is a zip: refused before it is parsed when its parts unzip to more than this, or to
+    # more than max_xlsx_ratio times the file once above 10 MB (a "zip bomb"), or when its
+    # sheet declares more cells than max_xlsx_cells. Operational limits, not legal numbers.
+    max_xlsx_unzipped_bytes: int = 1024 * 1024 * 1024
+    max_xlsx_ratio: int = 100
+    max_xlsx_cells: int = 10_000_000
     host: str = "127.0.0.1"
     port: int = 8000
     # Run the daily tick (publicity expiry) inside `serve` every this many seconds; 0 = off.

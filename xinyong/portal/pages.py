@@ -18,6 +18,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.identifiers import infer_kind, mask_id_number
 from xinyong.core.paging import page_number
 from xinyong.core.params import db_id
 from xinyong.portal import service
@@ -145,7 +146,11 @@ def subject(
     try:
         return _subject_response(request, session, principal, code=code, subject_id=None)
     except NotFound:
-        return not_found_page(request, t("error.404.subject", code=code[:40]))
+        # A full ID number is never written back into a page (PIPL), found or not.
+        shown = code[:40]
+        if infer_kind(code.strip()) == "ric":
+            shown = mask_id_number(code.strip())
+        return not_found_page(request, t("error.404.subject", code=shown))
 
 
 @router.get("/publicity", response_class=HTMLResponse)
