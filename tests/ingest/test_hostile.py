@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from tests.ingest.factory import LICENCE, PENALTY, RECEIVED_AT, licence_row, penalty_row, to_csv, to_xlsx
 from xinyong.core.errors import DomainError
 from xinyong.core.identifiers import make_ric
+from xinyong.core.spreadsheet import cell_text
 from xinyong.ingest import service
 from xinyong.ingest.screening import ECHO_CHARS, MAX_CELL_CHARS
+from xinyong.records import service as records_service
 
 
 def _rules(errors: list[dict[str, Any]]) -> set[str]:
@@ -122,6 +124,10 @@ def test_formula_like_cells_are_stored_as_text(session: Session, provider: servi
     rows = [penalty_row(1, CF_NR='=HYPERLINK("http://x","点我")'), penalty_row(2, CF_NR="@SUM(1,1)")]
     result = service.submit(session, provider, PENALTY, rows, "api", received_at=RECEIVED_AT)
     assert result.rows_created == 2  # a text, kept as sent: neutralised where it is exported
+    stored = {r.record_id: r for r in service.list_submission_rows(session, result.id).items}
+    texts = {records_service.get_record(session, rid or 0).data["penalty_content"] for rid in stored}
+    assert texts == {'=HYPERLINK("http://x","点我")', "@SUM(1,1)"}
+    assert {cell_text(t)[0] for t in texts} == {"'"}
 
 
 def test_one_open_quarantine_entry_per_document_closed_when_accepted(

@@ -8,6 +8,8 @@ with one row per evaluated subject.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib.util
 import os
 import threading
@@ -165,6 +167,10 @@ def load_inputs(
 
 
 _local = threading.local()
+# Every connection opened, to close them at exit: a connection left open in a worker thread
+# (the server's thread pool) aborted the interpreter's shutdown ("terminate called …").
+_connections: list[duckdb.DuckDBPyConnection] = []
+_connections_lock = threading.Lock()
 
 
 def _duckdb() -> duckdb.DuckDBPyConnection:
@@ -172,7 +178,18 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
         con = _local.con = duckdb.connect()
+        with _connections_lock:
+            _connections.append(con)
     return con
+
+
+@atexit.register
+def _close_connections() -> None:
+    with _connections_lock:
+        for con in _connections:
+            with contextlib.suppress(Exception):
+                con.close()
+        _connections.clear()
 
 
 def run_duckdb(compiled: Compiled, inputs: Inputs) -> pa.Table:
