@@ -22,7 +22,7 @@ from xinyong.accounts.worker import lifespan as key_use_lifespan
 from xinyong.core import api_errors, openapi_spec
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
-from xinyong.core.hardening import SecurityHeadersMiddleware
+from xinyong.core.hardening import ControlCharacterGuard, SecurityHeadersMiddleware
 from xinyong.creditstate.worker import lifespan as creditstate_lifespan
 from xinyong.evaluation.worker import lifespan as evaluation_lifespan
 from xinyong.ingest.worker import lifespan as ingest_lifespan
@@ -161,6 +161,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     install_error_handlers(app)
     # Every request passes the access policy (xinyong/accounts/policy.py), then gets the headers.
     app.add_middleware(AccessMiddleware, denied_page=denied_page)
+    app.add_middleware(ControlCharacterGuard)
     app.add_middleware(SecurityHeadersMiddleware)
 
     # Swagger UI 5 is vendored under core/static/swagger (OpenAPI 3.1 support): docs work offline.

@@ -40,12 +40,12 @@ def test_a_natural_persons_penalty_is_invisible_to_the_public_and_visible_to_a_r
     app_client: TestClient, db: Database, city: City
 ) -> None:
     url = f"/api/v1/subjects/{city.person}/records"
-    assert _get(app_client, url)["total"] == 0
+    # No existence oracle (issue 20 §4): to the public the person's ID number is unknown.
+    for path in (url, f"/api/v1/subjects/{city.person}/credit-state", f"/api/v1/subjects/{city.person}"):
+        r = app_client.get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "subject.not_found"
+        assert city.person not in r.text
     assert app_client.get(f"/api/v1/records/{city.person_penalty}").status_code == 404
-    state = app_client.get(f"/api/v1/subjects/{city.person}/credit-state")
-    assert state.status_code == 403 and state.json()["error"]["code"] == "disclosure.not_public"
-    # The person's name is de-identified for the public; no log entry for public reads.
-    assert _get(app_client, f"/api/v1/subjects/{city.person}")["name"] == city.person_name[0] + "**"
     assert _log_count(db) == 0
 
     regulator = city.keys["regulator"]
@@ -149,9 +149,9 @@ def test_full_id_number_only_to_the_person_and_credit_office_with_purpose(
 ) -> None:
     url = f"/api/v1/subjects/{city.person}"
     masked = city.person[:6] + "********" + city.person[-4:]
-    public = _get(app_client, url)
-    assert public["id_number"] is None and public["id_number_masked"] == masked
-    assert city.person not in json.dumps(public)
+    public = app_client.get(url)  # no existence oracle: the public gets the unknown-code answer
+    assert public.status_code == 404 and public.json()["error"]["details"]["value"] == masked
+    assert city.person not in public.text
     regulator = _get(app_client, url, {**city.keys["regulator"], **SUPERVISION})
     assert regulator["id_number"] is None and regulator["name"] == city.person_name
     office = _get(app_client, url, {**city.keys["credit_office"], **SUPERVISION})

@@ -52,7 +52,7 @@ def test_id_check_kind_option_and_stdin() -> None:
     result = runner.invoke(app, ["id", "check", "--kind", "ric", "914403001922038216"])
     assert result.exit_code == 1
     assert _lines(result.stdout) == [
-        {"code": "914403001922038216", "kind": "ric", "valid": False, "error": "ric.birth_date"}
+        {"code": "914403001922038216", "kind": "ric", "valid": False, "error": "ric.region"}
     ]
     result = runner.invoke(app, ["id", "check", "-"], input="91330100716105852F\n\n914403001922038216\n")
     assert result.exit_code == 0
@@ -115,3 +115,10 @@ def test_override_via_cli_changes_add(db: Database) -> None:
     assert runner.invoke(app, ["calendar", "add", "2025-09-30", "1"]).stdout.strip() == "2025-10-10"
     listed = runner.invoke(app, ["calendar", "overrides"]).stdout
     assert "2025-10-09\tholiday\t台风停工\t市政府通知" in listed
+
+
+def test_id_check_rejects_a_region_that_names_no_province() -> None:
+    # 99 names no province although the check character is right (issue 20 §3).
+    result = runner.invoke(app, ["id", "check", "990426198506121231"])
+    assert result.exit_code == 1
+    assert _lines(result.stdout)[0]["error"] == "ric.region"

@@ -189,7 +189,7 @@ def test_kind_inference() -> None:
     assert infer_kind("11010519491231002Y") == "uscc"
     assert infer_kind("110105194912310021") == "ric"  # RIC-shaped with a bad check: reported as RIC
     assert check_id("11010519491231002X").kind == "ric"
-    assert check_id("914403001922038216", kind="ric").error == "ric.birth_date"
+    assert check_id("914403001922038216", kind="ric").error == "ric.region"  # 91 names no province
 
 
 @pytest.mark.parametrize(
@@ -270,9 +270,13 @@ def test_same_verdict_as_stdnum_on_digit_prefixes(pair: str, division: str, rest
     assert check_uscc(code).valid == stdnum_uscc.is_valid(code)
 
 
+# The region's first two digits name a province-level division (GB/T 2260); the rest is free.
+PROVINCES = [f"{p:02d}" for p in [*range(11, 16), 21, 22, 23, *range(31, 38), *range(41, 47)]] + [
+    *(f"{p}" for p in [*range(50, 55), *range(61, 66), 71, 81, 82, 83])
+]
 ric_codes = st.builds(
     make_ric,
-    st.text("0123456789", min_size=6, max_size=6),
+    st.builds(str.__add__, st.sampled_from(PROVINCES), st.text("0123456789", min_size=4, max_size=4)),
     st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)),
     st.integers(0, 999),
 )
@@ -293,3 +297,23 @@ def test_every_single_ric_substitution_is_caught(code: str) -> None:
             if ch != code[pos]:
                 changed = code[:pos] + ch + code[pos + 1 :]
                 assert not check_ric(changed, today=date(2026, 1, 1)).valid, changed
+
+
+@pytest.mark.parametrize(
+    "region", ["990426", "000000", "190000", "300000", "470000", "600000", "720000", "900000"]
+)
+def test_ric_whose_region_names_no_province_is_rejected(region: str) -> None:
+    code = make_ric(region, date(1985, 6, 12), 123)  # a correct check character
+    verdict = check_ric(code, today=date(2026, 1, 1))
+    assert not verdict.valid and verdict.error == "ric.region"
+    assert "省级行政区划" in (verdict.message_zh or "")
+
+
+@pytest.mark.parametrize("region", ["110101", "331002", "650000", "710000", "810000", "820000", "830000"])
+def test_ric_of_every_province_and_residence_permit_is_accepted(region: str) -> None:
+    assert check_ric(make_ric(region, date(1985, 6, 12), 123), today=date(2026, 1, 1)).valid
+
+
+def test_county_created_after_the_birth_year_is_still_accepted() -> None:
+    # 331083 (玉环市) dates from 2017; a person born in 1960 may hold a number issued there.
+    assert check_ric(make_ric("331083", date(1960, 3, 1), 12), today=date(2026, 1, 1)).valid

@@ -108,16 +108,16 @@ def test_subject_page_shows_public_information_with_source_departments(
 
 
 def test_natural_persons_penalties_and_id_numbers_never_shown(client: TestClient, city: City) -> None:
-    page = _html(client, f"/subjects/id/{city.person_id}")
-    assert PERSON_PENALTY_DOC not in page and "无照经营" not in page
-    assert 'id="penalties"' not in page and "依法不公开自然人的行政处罚信息" in page
-    assert city.person_id_number not in page
-    assert "王**" in page and PERSON not in page.replace("王**", "")
-    # Found by the exact ID number, still only masked.
-    by_number = _html(client, f"/subjects/{city.person_id_number}")
-    assert city.person_id_number not in by_number and PERSON_PENALTY_DOC not in by_number
+    # No existence oracle (issue 20 §4): the person has nothing public, so the public finds no page
+    # of theirs, by id, by the exact ID number or by a search; the answers are those of nobody.
+    page = _html(client, f"/subjects/id/{city.person_id}", 404)
+    assert PERSON_PENALTY_DOC not in page and "王**" not in page and PERSON not in page
+    by_number = _html(client, f"/subjects/{city.person_id_number}", 404)
+    assert city.person_id_number not in by_number and "王**" not in by_number
+    masked = city.person_id_number[:6] + "********" + city.person_id_number[-4:]
+    assert masked in by_number  # the same answer as for any unknown number, which is masked too
     results = _html(client, f"/search?q={city.person_id_number}")
-    assert city.person_id_number not in results
+    assert city.person_id_number not in results and "王**" not in results
     for url in ("/", "/publicity", f"/subjects/{city.company_uscc}", "/search?q=王建国"):
         html = _html(client, url)
         assert PERSON_PENALTY_DOC not in html and city.person_id_number not in html, url
@@ -176,12 +176,12 @@ def test_pages_render_on_an_empty_store(client: TestClient) -> None:
 
 
 def test_search_and_suggest_mask_natural_persons_names(client: TestClient, city: City) -> None:
-    """The public search page and the suggestions name a natural person de-identified (王**),
-    like the public API (GET /api/v1/subjects)."""
+    """The public search page, the suggestions and the public API never find a natural person by
+    name (no existence oracle, issue 20 §4), not even de-identified."""
     html = _html(client, f"/search?q={PERSON}")
-    # The query itself is echoed (title, search box); the result names the person masked.
-    assert "王**" in html and f">{PERSON}<" not in html
+    # The query itself is echoed (title, search box); no result names the person.
+    assert "王**" not in html and f">{PERSON}<" not in html
     html = _html(client, f"/search/suggest?q={PERSON}")
-    assert "王**" in html and PERSON not in html
+    assert "王**" not in html and PERSON not in html
     api = client.get("/api/v1/subjects", params={"q": PERSON}).json()
-    assert [x["subject"]["name"] for x in api["items"]] == ["王**"]
+    assert api["items"] == [] and api["total"] == 0

@@ -132,8 +132,9 @@ def test_api_lists_a_subjects_public_records_and_state(client: TestClient, db: D
     assert state["counts"] == {"行政处罚": 1, "行政处罚:serious": 1}
 
     # A natural person's penalty is not public, through the API either.
+    # …nor does the public learn that the person has a file at all (issue 20 §4).
     r = client.get(f"/api/v1/subjects/{h.ric(3)}/records")
-    assert r.status_code == 200 and r.json()["total"] == 0
+    assert r.status_code == 404 and r.json()["error"]["code"] == "subject.not_found"
 
     for url in ("/api/v1/subjects/913310020000000000/records", "/api/v1/records/999999"):
         r = client.get(url)

@@ -56,9 +56,10 @@ def test_public_search_and_relations_mask_person_names_staff_see_them(
     from xinyong.querylog import service as querylog
 
     ids = _seed(db)
-    found = client.get("/api/v1/subjects", params={"q": "陈一"}).json()["items"]
-    assert [(x["subject"]["name"], x["matched_name"]) for x in found] == [("陈*", "陈*")]
-    assert "陈一" not in client.get("/api/v1/subjects", params={"q": "陈一"}).text
+    # No existence oracle: the public search never finds a natural person by name.
+    found = client.get("/api/v1/subjects", params={"q": "陈一"}).json()
+    assert found["items"] == [] and found["total"] == 0
+    assert "陈" not in client.get("/api/v1/subjects", params={"q": "陈一"}).text
     # Organisations keep their names.
     company = client.get("/api/v1/subjects", params={"q": "鑫达"}).json()["items"]
     assert company[0]["subject"]["name"] == "台州市椒江区鑫达机械制造有限公司"
@@ -93,10 +94,40 @@ def test_id_numbers_never_leave_unmasked(client: TestClient, db: Database) -> No
         client.get(f"/api/v1/subjects/{uscc(1)}/relations"),
         client.get(f"/api/v1/subjects/{ric(4)}"),  # unknown person: the 404 does not echo it
     ]
-    assert [r.status_code for r in responses] == [200, 200, 200, 200, 200, 404]
+    # The public learns nothing of a natural person from an ID number or a name (no oracle).
+    assert [r.status_code for r in responses] == [404, 404, 200, 200, 200, 404]
     for r in responses:
         assert number not in r.text and ric(4) not in r.text
-    assert responses[0].json()["id_number_masked"] == number[:6] + "********" + number[-4:]
+
+
+def test_no_existence_oracle_for_natural_persons(
+    client: TestClient, db: Database, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    """Issue 20 §4: a known person's ID number answers anonymously exactly as an unknown one."""
+    _seed(db)
+    known, unknown = ric(3), ric(4)
+
+    def answer(code: str, suffix: str = "") -> tuple[int, str]:
+        r = client.get(f"/api/v1/subjects/{code}{suffix}")
+        body = r.json()
+        return r.status_code, body["error"]["code"] if r.status_code != 200 else "ok"
+
+    for suffix in ("", "/relations", "/credit-state"):
+        assert answer(known, suffix) == answer(unknown, suffix) == (404, "subject.not_found")
+    for q in (known, "陈一"):
+        r = client.get("/api/v1/subjects", params={"q": q, "kind": "natural_person"})
+        assert r.status_code == 200 and r.json()["total"] == 0
+    # The portal: suggest, search and the page by ID number say nothing either.
+    assert "陈" not in client.get("/search/suggest", params={"q": "陈一"}).text
+    assert "陈*" not in client.get("/search", params={"q": "陈一"}).text
+    assert (
+        client.get(f"/subjects/{known}").status_code == client.get(f"/subjects/{unknown}").status_code == 404
+    )
+    # The person itself still finds its own file, and staff with a purpose do.
+    own = auth_headers("subject", subject_code=known)
+    assert client.get(f"/api/v1/subjects/{known}", headers=own).status_code == 200
+    staff = {**auth_headers("credit_office"), "X-Purpose": "supervision"}
+    assert client.get(f"/api/v1/subjects/{known}", headers=staff).status_code == 200
 
 
 def test_not_found_and_bad_request_use_the_error_shape(

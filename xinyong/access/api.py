@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from xinyong.access.deps import file_read
 from xinyong.access.service import FileRead
 from xinyong.core.deps import get_session
+from xinyong.core.params import PageNo
 from xinyong.subjects import service
 from xinyong.subjects.schemas import RelationOut, SearchPageOut, SubjectOut
 
@@ -25,7 +26,7 @@ def search_subjects(
     kind: str | None = Query(
         None, description="enterprise / organisation / individual_business / natural_person"
     ),
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(20, ge=1, le=100),
     read: FileRead = Depends(file_read("subjects.search"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
@@ -33,10 +34,11 @@ def search_subjects(
     """Public callers (and government callers without a purpose) see natural persons' names
     de-identified (张**), as on the portal; a government caller with a purpose sees them in full
     and the search is in the query log."""
-    found = service.search(session, q, kind=kind, page=page, per_page=per_page)
     access = read.open(None, optional=True)
     if access.public:
+        found = service.search(session, q, kind=kind, page=page, per_page=per_page, public=True)
         return SearchPageOut.model_validate(service.public_search_page(found))
+    found = service.search(session, q, kind=kind, page=page, per_page=per_page)
     read.returned(
         ["subject_profile"],
         result_count=len(found.items),
@@ -63,6 +65,9 @@ def subject_by_code(
     # An organisation's row is public as a whole: without a purpose a caller gets it as the
     # public does. A natural person's row is not (name, ID number): a purpose is required.
     access = read.open(subject.id, optional=subject.kind != "natural_person")
+    if access.public and subject.kind == "natural_person":
+        # No existence oracle: the public view answers as for a code nobody has.
+        raise service.subject_not_found(code)
     out = SubjectOut.model_validate(service.public_subject_view(subject) if access.public else subject)
     returned = ["subject_profile"]
     if access.reveal_id_number:
@@ -84,6 +89,8 @@ def subject_relations(
     subject = service.get_by_code(session, code)
     relations = service.list_relations(session, subject.id)
     access = read.open(subject.id, optional=True)
+    if access.public and subject.kind == "natural_person":
+        raise service.subject_not_found(code)  # no existence oracle (as for /subjects/{code})
     if access.public:
         relations = service.public_relations(relations)
     else:

@@ -22,6 +22,7 @@ from xinyong.accounts.schemas import (
 )
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
+from xinyong.core.params import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -167,7 +168,7 @@ def create_key(
 
 @router.post("/accounts/keys/{key_id}/revoke", response_model=ApiKeyOut, summary="吊销 API 密钥")
 def revoke_key(
-    key_id: int,
+    key_id: DbId,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> ApiKeyOut:
@@ -182,7 +183,7 @@ def revoke_key(
     summary="轮换 API 密钥（新密钥仅显示一次）",
 )
 def rotate_key(
-    key_id: int,
+    key_id: DbId,
     body: RotateIn | None = None,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),

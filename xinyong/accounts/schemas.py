@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.core.params import UtcDateTime
 
 
 class PrincipalOut(BaseModel):
@@ -38,7 +38,7 @@ class DepartmentOut(BaseModel):
     name: str
     provider_code: str | None
     active: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class UserIn(BaseModel):
@@ -65,9 +65,9 @@ class UserOut(BaseModel):
     subject_id: int | None
     bound_by: str | None
     active: bool
-    locked_until: datetime | None
-    last_login_at: datetime | None
-    created_at: datetime
+    locked_until: UtcDateTime | None
+    last_login_at: UtcDateTime | None
+    created_at: UtcDateTime
 
 
 class ApiKeyIn(BaseModel):
@@ -79,7 +79,7 @@ class ApiKeyIn(BaseModel):
     provider_code: str | None = None
     username: str | None = None
     subject_code: str | None = None
-    expires_in_days: int | None = Field(None, ge=0, description="0 = never; default from settings")
+    expires_in_days: int | None = Field(None, ge=0, le=36_500, description="0 = never; default from settings")
 
 
 class ApiKeyOut(BaseModel):
@@ -96,12 +96,12 @@ class ApiKeyOut(BaseModel):
     subject_id: int | None
     scopes: list[str]
     items: list[str]
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    expires_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
     rotated_from_id: int | None
     created_by: str
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -15,4 +15,5 @@ FINE_AMOUNT = "fine_amount"  # 罚款金额（万元） (CF_NR_FK)
 SEVERITY = "severity"  # 失信程度 when the provider sends one (轻微/一般/严重)
 OPERATION = "operation"  # 操作类型: 新增 / 更正 / 撤销 (add / correct / withdraw); optional
 SECTOR = "sector"  # 所属行业领域 for sector-specific severity thresholds; optional
+VALID_FROM = "valid_from"  # 有效期自 (XK_YXQZ): a validity never ends before it starts
 VALID_UNTIL = "valid_until"  # 有效期至 (XK_YXQZI): positive items are shown while valid

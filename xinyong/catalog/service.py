@@ -186,6 +186,10 @@ class CatalogItem(BaseModel):
     # Register items (登记注册): applying a stored row updates the subject ("enterprise") or
     # writes a relation or former name ("relation") through the subjects service.
     register_kind: Literal["enterprise", "relation"] | None = None
+    # No date in a record of this item lies before this one (a decision date 0001-01-01 is a
+    # typing error). Default: 1949-10-01, the founding of the People's Republic, before which no
+    # decision of its authorities exists; an item may set its own first legal date.
+    earliest_date: date = date(1949, 10, 1)
 
     _by_code: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
 

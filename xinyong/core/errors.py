@@ -62,6 +62,20 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class Unavailable(DomainError):
+    """A capability this installation lacks or cannot start now (e.g. the Spark engine)."""
+
+    status_code = 503
+    code = "unavailable"
+
+
+class RateLimited(DomainError):
+    """Too soon after the same costly action; ``details.retry_after`` says how many seconds."""
+
+    status_code = 429
+    code = "rate_limited"
+
+
 class UnknownCalendarYear(DomainError):
     """The working-day calendar has no data for a year: never guess."""
 

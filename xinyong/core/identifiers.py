@@ -118,6 +118,7 @@ class _Rules:
     entity_types: dict[str, dict[str, str]]  # authority code -> entity type code -> name
     pairs: frozenset[str]  # valid first-two-character combinations
     min_birth_year: int
+    provinces: frozenset[str]  # first two digits naming a province-level division
     placeholder_words: frozenset[str]
 
 
@@ -143,11 +144,14 @@ def _load_rules(path: Path) -> _Rules:
     _require_provenance(ric, "ric")
     placeholders = data["placeholders"]
     _require_provenance(placeholders, "placeholders")
+    provinces = data["ric_provinces"]
+    _require_provenance(provinces, "ric_provinces")
     return _Rules(
         authorities=authorities,
         entity_types=entity_types,
         pairs=frozenset(a + t for a, types in entity_types.items() for t in types),
         min_birth_year=int(ric["min_birth_year"]),
+        provinces=frozenset(f"{int(p):02d}" for p in provinces["codes"]),
         placeholder_words=frozenset(str(w).strip().upper() for w in placeholders["words"]),
     )
 
@@ -304,13 +308,16 @@ def _real_birth_date(c: str) -> date | None:
 
 
 def check_ric(code: str, today: date | None = None) -> IdCheck:
-    """GB 11643-1999 verdict. The region code is checked for shape only: people keep the code of
-    the office that issued the number, which may be newer than their birth."""
+    """GB 11643-1999 verdict. Of the region code only the province is checked (GB/T 2260): people
+    keep the county code of the office that issued the number, which may be newer than their
+    birth."""
     c = normalise(code)
     if len(c) != 18:
         return _ric_error(c, "ric.length", f"居民身份证号码应为18位，实为{len(c)}位")
     if any(ch not in _DIGITS for ch in c[:17]) or (c[17] not in _DIGITS and c[17] != "X"):
         return _ric_error(c, "ric.charset", "居民身份证号码应为17位数字加1位数字或X")
+    if c[:2] not in _rules().provinces:
+        return _ric_error(c, "ric.region", f"前两位“{c[:2]}”不是省级行政区划代码")
     born = _real_birth_date(c)
     if born is None or born.year < _rules().min_birth_year:
         return _ric_error(c, "ric.birth_date", f"第7至14位出生日期“{c[6:14]}”不是有效日期")

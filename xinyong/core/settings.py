@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     secret_key: str = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     max_rows_per_submission: int = 200_000
+    # An XLSX is a zip: refused before it is parsed when its parts unzip to more than this, or to
+    # more than max_xlsx_ratio times the file once above 10 MB (a "zip bomb"), or when its
+    # sheet declares more cells than max_xlsx_cells. Operational limits, not legal numbers.
+    max_xlsx_unzipped_bytes: int = 1024 * 1024 * 1024
+    max_xlsx_ratio: int = 100
+    max_xlsx_cells: int = 10_000_000
     host: str = "127.0.0.1"
     port: int = 8000
     # Run the daily tick (publicity expiry) inside `serve` every this many seconds; 0 = off.
@@ -46,6 +52,13 @@ class Settings(BaseSettings):
     # Run the evaluation consumer inside `serve` every this many seconds (new grades visible
     # within about a second of a record); 0 = off.
     evaluation_poll_seconds: float = 0.5
+    # Batch evaluation and draft previews through the API: at most one per this many seconds
+    # (each stores a result row per subject; 0 = no limit). Only the newest
+    # evaluation_keep_detailed_runs runs of a model keep their per-subject intermediates
+    # (dimensions, points, features, citations, reasons); older runs keep the grade and score.
+    # Operational knobs, not legal numbers.
+    evaluation_run_min_interval_seconds: float = 60.0
+    evaluation_keep_detailed_runs: int = 10
     # Push (measures domain, 触发式): the delivery worker inside `serve` runs every this many
     # seconds (0 = off); HTTP timeout per delivery; a failed delivery is retried after
     # base × 2^(attempts−1) seconds (at most retry_max) and goes to the dead-letter queue after

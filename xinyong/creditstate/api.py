@@ -30,6 +30,9 @@ def credit_state(
     """The credit state row. A natural person's state (it counts penalties) is not public."""
     subject = subjects_service.get_by_code(session, code)
     access = read.open(subject.id)
+    if subject.kind == NATURAL_PERSON and access.public:
+        # No existence oracle: to the public a person's code answers as a code nobody has.
+        raise subjects_service.subject_not_found(code)
     # A provider's view covers only its own records; the state row counts everyone's.
     if subject.kind == NATURAL_PERSON and access.viewer.visibility in ("public", "provider"):
         raise Forbidden(

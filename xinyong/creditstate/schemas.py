@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel
+
+from xinyong.core.params import UtcDateTime
 
 
 class CreditSummary(BaseModel):
@@ -17,11 +18,11 @@ class CreditSummary(BaseModel):
     negative_in_force: int
     serious_in_force: int
     last_event_id: int
-    last_change_at: datetime | None
-    updated_at: datetime | None
+    last_change_at: UtcDateTime | None
+    updated_at: UtcDateTime | None
     # Kept by the evaluation step (None until the subject's first evaluation).
     grade: str | None = None
     score: Decimal | None = None
     model_code: str | None = None
     model_version: str | None = None
-    evaluated_at: datetime | None = None
+    evaluated_at: UtcDateTime | None = None

@@ -17,6 +17,7 @@ from rich.table import Table
 from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
+from xinyong.core.spreadsheet import cell_text
 from xinyong.demo import register as demo_register
 from xinyong.demo import samples as samples_mod
 from xinyong.demo import service
@@ -218,7 +219,10 @@ def export(
         else:
             writer = csv.DictWriter(fh, fieldnames=ITEM_HEADERS[item], lineterminator="\r\n")
             writer.writeheader()
-            writer.writerows(rows)
+            # Neutralised as every export is (core.spreadsheet), should a value look like a formula.
+            writer.writerows(
+                {k: cell_text(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows
+            )
     finally:
         if out:
             fh.close()

@@ -21,6 +21,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden, NotFound
+from xinyong.core.params import DB_ID_MAX, DbId
 from xinyong.evaluation import service
 from xinyong.evaluation.schemas import (
     Backtest,
@@ -39,7 +40,7 @@ from xinyong.evaluation.schemas import (
 router = APIRouter(prefix="/api/v1/evaluation", tags=["evaluation"])
 
 
-def _access(read: FileRead, principal: Principal, subject_id: int) -> Access:
+def _access(read: FileRead, principal: Principal, subject_id: DbId) -> Access:
     """The caller's access to ``subject_id``'s evaluation: its own (a subject account), or the
     government view with an allowed purpose (``purpose.required`` / ``purpose.not_allowed``
     otherwise). An evaluation has no public view."""
@@ -63,7 +64,7 @@ def _access(read: FileRead, principal: Principal, subject_id: int) -> Access:
 
 @router.get("/subjects/{subject_id}", response_model=SubjectResult, summary="主体的评价等级及原因")
 def subject_grade(
-    subject_id: int,
+    subject_id: DbId,
     read: FileRead = Depends(file_read("evaluation.view"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
@@ -78,7 +79,7 @@ def subject_grade(
 
 @router.get("/subjects/{subject_id}/history", response_model=list[HistoryEntry], summary="主体的评价历史")
 def subject_history(
-    subject_id: int,
+    subject_id: DbId,
     read: FileRead = Depends(file_read("evaluation.history"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
@@ -91,7 +92,7 @@ def subject_history(
 
 @router.get("/subjects/{subject_id}/whatif", response_model=WhatIf, summary="信用修复或公示期届满后的等级")
 def subject_whatif(
-    subject_id: int,
+    subject_id: DbId,
     read: FileRead = Depends(file_read("evaluation.whatif"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
@@ -108,8 +109,8 @@ def subject_whatif(
     "/subjects/{subject_id}/under/{model_id}", response_model=SubjectResult, summary="草稿模型下的等级"
 )
 def subject_under_model(
-    subject_id: int,
-    model_id: int,
+    subject_id: DbId,
+    model_id: DbId,
     read: FileRead = Depends(file_read("evaluation.under_model"), scope="function"),
     session: Session = Depends(get_session, scope="function"),
     principal: Principal = Depends(current_principal),
@@ -128,7 +129,7 @@ def models(session: Session = Depends(get_session, scope="function")) -> list[Mo
 
 
 @router.get("/models/{model_id}", response_model=ModelDetail, summary="评价模型内容")
-def model(model_id: int, session: Session = Depends(get_session, scope="function")) -> ModelDetail:
+def model(model_id: DbId, session: Session = Depends(get_session, scope="function")) -> ModelDetail:
     detail = service.get_model(session, model_id)
     if detail.status != "published":
         raise NotFound(
@@ -157,16 +158,17 @@ def create_draft(
 
 
 @router.get("/drafts/{model_id}", response_model=ModelDetail, summary="草稿模型内容")
-def draft(model_id: int, session: Session = Depends(get_session, scope="function")) -> ModelDetail:
+def draft(model_id: DbId, session: Session = Depends(get_session, scope="function")) -> ModelDetail:
     return service.get_model(session, model_id)
 
 
 @router.post("/drafts/{model_id}/preview", response_model=DraftPreview, summary="草稿模型试算")
 def preview(
-    model_id: int, body: RunIn | None = None, session: Session = Depends(get_session, scope="function")
+    model_id: DbId, body: RunIn | None = None, session: Session = Depends(get_session, scope="function")
 ) -> DraftPreview:
     """Evaluate every applicable subject under the draft without changing any grade."""
     body = body or RunIn()
+    service.admit_run(session, f"draft:{model_id}", kinds=("draft",))
     return service.preview_draft(session, model_id, engine=body.engine, as_of=body.as_of)
 
 
@@ -185,13 +187,16 @@ def run(
 ) -> list[RunInfo]:
     """Evaluate the whole city with the models in force (one run per model)."""
     body = body or RunIn()
+    service.admit_run(session, "batch", kinds=("batch",))
     return service.run_batch(session, engine=body.engine, as_of=body.as_of)
 
 
 @router.get("/runs/{run_id}", response_model=RunReport, summary="评价批次报告")
 def run_report(
-    run_id: int,
-    compare_to: int | None = Query(None, description="another run: migration matrix and PSI"),
+    run_id: DbId,
+    compare_to: int | None = Query(
+        None, ge=1, le=DB_ID_MAX, description="another run: migration matrix and PSI"
+    ),
     session: Session = Depends(get_session, scope="function"),
 ) -> RunReport:
     """Grade distribution against the target; with ``compare_to`` the migration matrix and the

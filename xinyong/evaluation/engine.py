@@ -8,6 +8,9 @@ with one row per evaluated subject.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import importlib.util
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -20,7 +23,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from xinyong.core.errors import InvalidInput
+from xinyong.core.errors import InvalidInput, Unavailable
 from xinyong.creditstate import service as creditstate_service
 from xinyong.evaluation import features as F
 from xinyong.evaluation.model import Compiled
@@ -164,6 +167,10 @@ def load_inputs(
 
 
 _local = threading.local()
+# Every connection opened, to close them at exit: a connection left open in a worker thread
+# (the server's thread pool) aborted the interpreter's shutdown ("terminate called …").
+_connections: list[duckdb.DuckDBPyConnection] = []
+_connections_lock = threading.Lock()
 
 
 def _duckdb() -> duckdb.DuckDBPyConnection:
@@ -171,7 +178,18 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
         con = _local.con = duckdb.connect()
+        with _connections_lock:
+            _connections.append(con)
     return con
+
+
+@atexit.register
+def _close_connections() -> None:
+    with _connections_lock:
+        for con in _connections:
+            with contextlib.suppress(Exception):
+                con.close()
+        _connections.clear()
 
 
 def run_duckdb(compiled: Compiled, inputs: Inputs) -> pa.Table:
@@ -211,35 +229,74 @@ _spark_lock = threading.Lock()
 _spark: Any = None
 
 
+def spark_available() -> bool:
+    """Whether PySpark is installed (the ``spark`` extra; a city may run without it)."""
+    return importlib.util.find_spec("pyspark") is not None
+
+
+def _spark_unavailable(reason: str) -> Unavailable:
+    return Unavailable(
+        f"The Spark engine is not available on this server ({reason}); use engine duckdb",
+        f"本服务器未提供 Spark 计算引擎（{reason}），请改用 duckdb 引擎",
+        code="evaluation.engine_unavailable",
+        field="engine",
+        value="spark",
+    )
+
+
+def require_engine(engine: str) -> None:
+    """Refuse an unknown engine, or Spark where PySpark is not installed, before any work."""
+    if engine not in ENGINES:
+        raise InvalidInput(
+            f"Unknown engine {engine!r} (duckdb or spark)",
+            f"未知的计算引擎 {engine}（可选 duckdb、spark）",
+            code="evaluation.unknown_engine",
+            field="engine",
+            value=engine,
+        )
+    if engine == "spark" and not spark_available():
+        raise _spark_unavailable("pyspark is not installed")
+
+
 def spark_session() -> Any:
     """One local SparkSession per process (``local[2]``; no UI; quiet logs)."""
     global _spark
+    if not spark_available():
+        raise _spark_unavailable("pyspark is not installed")
     with _spark_lock:
         if _spark is None:
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             from pyspark.sql import SparkSession
 
-            _spark = (
-                SparkSession.builder.master(os.environ.get("XINYONG_SPARK_MASTER", "local[2]"))
-                .appName("xinyong-evaluation")
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.driver.bindAddress", "127.0.0.1")
-                .config("spark.sql.ansi.enabled", "true")
-                # The compiled query is one wide expression tree: generating and compiling Java
-                # for it costs more than it saves on a city's rows. A province on a real
-                # cluster may turn it back on (XINYONG_SPARK_WHOLESTAGE_CODEGEN=true).
-                .config(
-                    "spark.sql.codegen.wholeStage",
-                    os.environ.get("XINYONG_SPARK_WHOLESTAGE_CODEGEN", "false"),
-                )
-                .config("spark.sql.adaptive.enabled", "false")
-                .getOrCreate()
-            )
-            _spark.sparkContext.setLogLevel("ERROR")
+            try:
+                _spark = _build_spark(SparkSession)
+            except Exception as exc:  # no Java, no gateway: the caller gets a 503, not a 500
+                raise _spark_unavailable(type(exc).__name__) from exc
         return _spark
+
+
+def _build_spark(SparkSession: Any) -> Any:
+    spark = (
+        SparkSession.builder.master(os.environ.get("XINYONG_SPARK_MASTER", "local[2]"))
+        .appName("xinyong-evaluation")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.ansi.enabled", "true")
+        # The compiled query is one wide expression tree: generating and compiling Java
+        # for it costs more than it saves on a city's rows. A province on a real
+        # cluster may turn it back on (XINYONG_SPARK_WHOLESTAGE_CODEGEN=true).
+        .config(
+            "spark.sql.codegen.wholeStage",
+            os.environ.get("XINYONG_SPARK_WHOLESTAGE_CODEGEN", "false"),
+        )
+        .config("spark.sql.adaptive.enabled", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def stop_spark() -> None:
@@ -279,13 +336,5 @@ ENGINES = {"duckdb": run_duckdb, "spark": run_spark}
 
 
 def run(compiled: Compiled, inputs: Inputs, engine: str = "duckdb") -> pa.Table:
-    try:
-        runner = ENGINES[engine]
-    except KeyError:
-        raise InvalidInput(
-            f"Unknown engine {engine!r} (duckdb or spark)",
-            f"未知的计算引擎 {engine}（可选 duckdb、spark）",
-            code="evaluation.unknown_engine",
-            engine=engine,
-        ) from None
-    return runner(compiled, inputs)
+    require_engine(engine)
+    return ENGINES[engine](compiled, inputs)

@@ -31,6 +31,7 @@ from xinyong.core.events import BATCH, Event, pending, wait_for_writers
 from xinyong.creditstate import service as creditstate_service
 from xinyong.evaluation import engine as eng
 from xinyong.evaluation import features as F
+from xinyong.evaluation import limits
 from xinyong.evaluation.model import (
     Cap,
     Compiled,
@@ -329,6 +330,7 @@ def _store_run(
         },
     )
     session.flush()
+    limits.prune_old_runs(session, model_row.id)
     return run
 
 
@@ -406,9 +408,15 @@ def run_batch(
     """Evaluate every applicable subject with the models in force (one query per model on the
     chosen engine), store the runs and results and update the credit state rows. The caller
     commits."""
+    eng.require_engine(engine)
     sync_models(session)
     as_of = as_of or _today()
     specs = [s for s in models_in_force(as_of) if model_codes is None or s.code in model_codes]
+    with limits.one_run_per_model(s.code for s in specs):
+        return _run_batch(session, specs, engine=engine, as_of=as_of)
+
+
+def _run_batch(session: Session, specs: list[ModelSpec], *, engine: str, as_of: date) -> list[RunInfo]:
     started = datetime.now(UTC)
     snapshot_at = started
     inputs = _inputs(session, specs, as_of)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from xinyong.core.params import UtcDateTime
 
 
 class ModelInfo(BaseModel):
@@ -19,7 +21,7 @@ class ModelInfo(BaseModel):
     effective_from: date
     content_hash: str
     source_file: str | None
-    created_at: datetime | None
+    created_at: UtcDateTime | None
 
 
 class ModelDetail(ModelInfo):
@@ -33,9 +35,9 @@ class RunInfo(BaseModel):
     kind: str  # batch | incremental | draft | backtest
     engine: str
     as_of: date
-    snapshot_at: datetime
-    started_at: datetime
-    finished_at: datetime | None
+    snapshot_at: UtcDateTime
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
     subjects: int
     changed: int
     grade_counts: dict[str, int]
@@ -65,7 +67,7 @@ class SubjectResult(BaseModel):
     model_version: str
     run_id: int | None
     as_of: date
-    snapshot_at: datetime | None
+    snapshot_at: UtcDateTime | None
     score: Decimal
     grade: str
     grade_label_zh: str  # 优 / 良 / 中 / 差
@@ -88,7 +90,7 @@ class HistoryEntry(BaseModel):
     model_code: str
     model_version: str
     as_of: date
-    snapshot_at: datetime
+    snapshot_at: UtcDateTime
     score: Decimal
     grade: str
     veto: str | None

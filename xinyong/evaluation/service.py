@@ -10,6 +10,7 @@ previews, items returned) and ``monitoring.py`` (distributions, PSI, reports, ba
 
 from __future__ import annotations
 
+from xinyong.evaluation.limits import admit_run, reset_admissions
 from xinyong.evaluation.monitoring import auc_ks, backtest, grade_counts, psi, results_table, run_report
 from xinyong.evaluation.reading import explain, get_run, history, list_runs, reproduce
 from xinyong.evaluation.run import (
@@ -37,6 +38,7 @@ from xinyong.evaluation.whatif import items_returned, preview_draft, subject_und
 __all__ = [
     "CONSUMER",
     "GRADE_CHANGED",
+    "admit_run",
     "auc_ks",
     "backtest",
     "compiled_for",
@@ -59,6 +61,7 @@ __all__ = [
     "psi",
     "public_grade_name",
     "reproduce",
+    "reset_admissions",
     "reset_model_files_cache",
     "results_table",
     "run_batch",

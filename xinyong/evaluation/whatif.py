@@ -181,6 +181,7 @@ def preview_draft(
 ) -> DraftPreview:
     """Evaluate the whole city under a draft model without touching any grade: the draft's
     grade distribution, the published grades of the same subjects and the migration between."""
+    eng.require_engine(engine)
     row = _stored_model(session, model_id)
     spec = _spec_of(row)
     as_of = as_of or _today()

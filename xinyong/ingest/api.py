@@ -15,6 +15,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
+from xinyong.core.params import DbId, PageNo
 from xinyong.ingest import service
 from xinyong.ingest.schemas import (
     ApprovalOut,
@@ -103,7 +104,7 @@ def submit_file(
 def list_submissions(
     item: str | None = None,
     status: str | None = None,
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(50, ge=1, le=500),
     provider: service.ProviderInfo = Depends(current_provider),
     session: Session = Depends(get_session, scope="function"),
@@ -125,7 +126,7 @@ def get_submission(
     submission_id: str,
     outcome: str | None = Query(None, description="created|corrected|withdrawn|unchanged|rejected"),
     problems_only: bool = Query(False, description="only rejected or late rows"),
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(100, ge=1, le=1000),
     provider: service.ProviderInfo = Depends(current_provider),
     session: Session = Depends(get_session, scope="function"),
@@ -191,7 +192,7 @@ def list_quarantine(
     item: str | None = None,
     status: str | None = Query("open", description="open|resolved|superseded|discarded; empty = all"),
     submission_id: str | None = None,
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(50, ge=1, le=500),
     provider: service.ProviderInfo = Depends(current_provider),
     session: Session = Depends(get_session, scope="function"),
@@ -216,7 +217,7 @@ def list_quarantine(
 
 @router.get("/quarantine/{quarantine_id}", response_model=QuarantineOut, summary="一条隔离数据行")
 def get_quarantine(
-    quarantine_id: int,
+    quarantine_id: DbId,
     provider: service.ProviderInfo = Depends(current_provider),
     session: Session = Depends(get_session, scope="function"),
 ) -> QuarantineOut:
@@ -232,7 +233,7 @@ def get_quarantine(
     summary="纠正后重新报送一条隔离数据行",
 )
 def resubmit(
-    quarantine_id: int,
+    quarantine_id: DbId,
     body: ResubmitIn,
     provider: service.ProviderInfo = Depends(current_provider),
     session: Session = Depends(get_session, scope="function"),
@@ -247,7 +248,7 @@ def resubmit(
     "/quarantine/{quarantine_id}/discard", response_model=QuarantineOut, summary="放弃一条隔离数据行"
 )
 def discard(
-    quarantine_id: int,
+    quarantine_id: DbId,
     body: DiscardIn,
     provider: service.ProviderInfo = Depends(current_provider),
     session: Session = Depends(get_session, scope="function"),

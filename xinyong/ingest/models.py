@@ -67,12 +67,18 @@ class QuarantineRow(Base):
     """A rejected row kept with its reasons until it is corrected and resubmitted (or discarded)."""
 
     __tablename__ = "quarantine_rows"
+    # One open entry per (provider, item, document number): a later submission supersedes or
+    # resolves it (ingest.rows); this index finds it.
+    __table_args__ = (
+        Index("ix_quarantine_rows_document", "provider_id", "item_code", "document_number", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     item_code: Mapped[str] = mapped_column(String(64))
     row_number: Mapped[int] = mapped_column(Integer)
+    document_number: Mapped[str | None] = mapped_column(String(200))  # the record key, when the row had one
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the row as received (original headers)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(

@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from xinyong.core.errors import InvalidInput, TooLarge
+from xinyong.core.settings import get_settings
 
 HeaderResolver = Callable[[str], str | None]
 
@@ -318,6 +320,8 @@ def open_xlsx(stream: IO[bytes], resolve: HeaderResolver, max_bytes: int) -> Tab
     if size == 0:
         raise file_error("ingest.empty_file", "The file is empty", "文件为空")
     stream.seek(0)
+    _check_xlsx_archive(stream, size)
+    stream.seek(0)
     try:
         wb = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -329,8 +333,15 @@ def open_xlsx(stream: IO[bytes], resolve: HeaderResolver, max_bytes: int) -> Tab
         raise file_error("ingest.empty_file", "The workbook has no sheet", "工作簿中没有工作表")
     ws = wb.worksheets[0]
 
+    max_cells = get_settings().max_xlsx_cells
+
     def numbered() -> Iterator[tuple[int, list[Any]]]:
+        # The declared dimension may lie: the cells actually read are counted too.
+        cells_read = 0
         for n, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells_read += len(cells)
+            if cells_read > max_cells:
+                raise _too_many_cells(cells_read, max_cells)
             yield n, list(cells)
 
     try:
@@ -349,6 +360,78 @@ def open_xlsx(stream: IO[bytes], resolve: HeaderResolver, max_bytes: int) -> Tab
     )
     table._closers.append(wb.close)
     return table
+
+
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})\$?(\d{1,9})(?::\$?([A-Z]{1,3})\$?(\d{1,9}))?\""
+)
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _too_many_cells(cells: int, limit: int) -> TooLarge:
+    return TooLarge(
+        f"The sheet holds {cells} cells, more than the limit of {limit}; split the file",
+        f"工作表单元格数（{cells}）超过上限 {limit}，请拆分后分批提交",
+        code="ingest.too_many_cells",
+        cells=cells,
+        limit=limit,
+    )
+
+
+def _check_xlsx_archive(stream: IO[bytes], size: int) -> None:
+    """Refuse a workbook by what its zip directory and its sheet's ``<dimension>`` declare, before
+    openpyxl reads a byte of it: the unzipped size (absolute and against the file's size) and the
+    declared rows and cells. Costs milliseconds whatever the file holds."""
+    settings = get_settings()
+    try:
+        zf = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise file_error(
+            "ingest.bad_format", f"Not a readable XLSX workbook: {exc}", "无法读取该 Excel（.xlsx）文件"
+        ) from exc
+    with zf:
+        infos = zf.infolist()
+        unzipped = sum(i.file_size for i in infos)
+        ratio_limit = settings.max_xlsx_ratio * size
+        if unzipped > settings.max_xlsx_unzipped_bytes or (unzipped > 10 << 20 and unzipped > ratio_limit):
+            limit = min(settings.max_xlsx_unzipped_bytes, max(ratio_limit, 10 << 20))
+            raise TooLarge(
+                f"The workbook unzips to {unzipped} bytes, more than the limit of {limit}",
+                f"该 Excel 文件解压后达 {unzipped} 字节，超过上限 {limit} 字节（疑似压缩炸弹或内容过大）",
+                code="ingest.xlsx_unzipped_too_large",
+                size=unzipped,
+                limit=limit,
+            )
+        sheets = sorted(
+            (i.filename for i in infos if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", i.filename)),
+            key=lambda name: int(re.sub(r"\D", "", name.rsplit("/", 1)[1]) or 0),
+        )
+        if not sheets:
+            return
+        with zf.open(sheets[0]) as fh:
+            head = fh.read(64 * 1024)
+    m = _DIMENSION.search(head)
+    if m is None or m.group(3) is None:
+        return
+    rows = int(m.group(4)) - int(m.group(2)) + 1
+    columns = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
+    max_rows = settings.max_rows_per_submission
+    if rows - 1 > max_rows:
+        raise file_error(
+            "ingest.too_many_rows",
+            f"The sheet declares {rows} rows, more than {max_rows} in one submission; split the file",
+            f"工作表声明有 {rows} 行，单次提交不能超过 {max_rows} 行，请拆分后分批提交",
+            limit=max_rows,
+            rows=rows,
+        )
+    if rows * columns > settings.max_xlsx_cells:
+        raise _too_many_cells(rows * columns, settings.max_xlsx_cells)
 
 
 _PLAIN_JSON = (str, int, float, bool, type(None))

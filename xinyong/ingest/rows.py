@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table as SqlTable
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
@@ -156,6 +156,7 @@ class _RowWriter:
         self.hold = accounts_service.get_provider(self.session, sub.provider_id).requires_approval
         # Register rows of the current batch whose subject was just registered from them.
         self.fresh: set[int] = set()
+        self._open_quarantine: bool | None = None  # whether open quarantine entries may match
 
     def add(self, raw: RawRow, chk: RowCheck) -> bool:
         """Queue a row; True when that wrote the batch (a chunk may commit here)."""
@@ -314,9 +315,58 @@ class _RowWriter:
                 ],
             )
         insert_values(self.session, _SUBMISSION_ROWS, _SUBMISSION_ROW_KEYS, row_values)
+        self._close_quarantine(
+            accepted=[
+                chk.document_number
+                for (_, chk), outcome in zip(self.batch, outcomes, strict=True)
+                if outcome != "rejected" and chk.document_number is not None
+            ],
+            rejected=[q["document_number"] for q in quarantine if q["document_number"] is not None],
+        )
         if quarantine:
+            _one_open_per_document(quarantine)
             insert_rows(self.session, _QUARANTINE_ROWS, quarantine)
+            self._open_quarantine = True
         self.batch.clear()
+
+    def _close_quarantine(self, *, accepted: list[str], rejected: list[str]) -> None:
+        """One open quarantine entry per (provider, item, document number): a row accepted now
+        resolves the open entries of its document; a row rejected again supersedes them (its new
+        entry, with the new reasons, is the open one)."""
+        if self._open_quarantine is None:
+            # Most submissions meet no open entry of their provider and item: one look, then none.
+            self._open_quarantine = (
+                self.session.scalar(
+                    select(QuarantineRow.id)
+                    .where(
+                        QuarantineRow.provider_id == self.sub.provider_id,
+                        QuarantineRow.item_code == self.sub.item_code,
+                        QuarantineRow.status == "open",
+                    )
+                    .limit(1)
+                )
+                is not None
+            )
+        if not self._open_quarantine:
+            return
+        for status, documents in (("resolved", accepted), ("superseded", rejected)):
+            for start in range(0, len(documents), _BATCH):
+                self.session.execute(
+                    update(QuarantineRow)
+                    .where(
+                        QuarantineRow.provider_id == self.sub.provider_id,
+                        QuarantineRow.item_code == self.sub.item_code,
+                        QuarantineRow.status == "open",
+                        QuarantineRow.document_number.in_(documents[start : start + _BATCH]),
+                    )
+                    .values(
+                        status=status,
+                        resolved_submission_id=self.sub.id,
+                        note=_CLOSED_NOTE[status],
+                        updated_at=utcnow(),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
 
 
 # Called after each written batch of a chunked submission with the rows done so far: commits
@@ -436,6 +486,26 @@ def _ingest_rows(
     return result
 
 
+_CLOSED_NOTE = {
+    "resolved": "后续提交已接收该文书号的记录",
+    "superseded": "后续提交再次报送该文书号且仍被拒绝，见新的隔离记录",
+}
+
+
+def _one_open_per_document(quarantine: list[dict[str, Any]]) -> None:
+    """Within one batch, a document number rejected twice keeps only its last entry open."""
+    last: dict[str, int] = {}
+    for i, q in enumerate(quarantine):
+        if q["document_number"] is not None:
+            last[q["document_number"]] = i
+    for i, q in enumerate(quarantine):
+        doc = q["document_number"]
+        if doc is not None and last[doc] != i:
+            q["status"] = "superseded"
+            q["resolved_submission_id"] = q["submission_id"]
+            q["note"] = _CLOSED_NOTE["superseded"]
+
+
 def _quarantine_values(sub: Submission, raw: RawRow, res: RowResult) -> dict[str, Any]:
     now = utcnow()
     return {
@@ -443,6 +513,7 @@ def _quarantine_values(sub: Submission, raw: RawRow, res: RowResult) -> dict[str
         "provider_id": sub.provider_id,
         "item_code": sub.item_code,
         "row_number": res.row,
+        "document_number": res.document_number,
         "raw": raw.values,
         "errors": res.errors,
         "status": "open",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.core.params import UtcDateTime
 
 
 class _Out(BaseModel):
@@ -59,8 +60,8 @@ class SubmissionOut(_Out):
     rows_unchanged: int
     rows_rejected: int
     rows_late: int
-    received_at: datetime
-    finished_at: datetime | None = None
+    received_at: UtcDateTime
+    finished_at: UtcDateTime | None = None
     errors: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     unknown_headers: list[str] = []
@@ -100,8 +101,8 @@ class QuarantineOut(_Out):
     status: str
     resolved_submission_id: str | None = None
     note: str = ""
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class QuarantinePage(BaseModel):
@@ -145,7 +146,7 @@ class PendingSubmissionOut(_Out):
     item_code: str
     channel: str
     filename: str | None = None
-    received_at: datetime
+    received_at: UtcDateTime
     rows_total: int
     pending: int
 

@@ -33,6 +33,7 @@ from xinyong.catalog.service import (
 )
 from xinyong.core import identifiers
 from xinyong.ingest.parsing import RawRow
+from xinyong.ingest.screening import clip, screen, validity_order
 from xinyong.subjects import service as subjects_service
 
 Problem = dict[str, Any]
@@ -234,6 +235,7 @@ class RowValidator:
         self._kinds: dict[tuple[str, str], str] = {}
         self._handlers = {code: self._handler(spec) for code, spec in self.fields.items()}
         self._dates: dict[str, date | None] = {}
+        self.floor = item.earliest_date  # no date of this item lies before it
 
     def _enum(self, spec: FieldSpec, value: Any) -> str | list[str] | None:
         # Enumerated values repeat across a file: normalise each distinct one once.
@@ -311,6 +313,9 @@ class RowValidator:
             out.errors.append({"row": raw.number, "field": None, "header": None, "value": None, **raw.error})
             return out
         values = raw.values
+        for problem in screen(raw.number, values):  # escapes what it reports, in place
+            problem["field"] = self.resolve(problem["header"])
+            out.errors.append(problem)
         layout = self._layout(values)
         for header in layout.unnamed:
             # An unnamed, empty column (a trailing delimiter) is noise, not an ignored column.
@@ -362,6 +367,9 @@ class RowValidator:
 
         self._identity(out, placeholders)
         self._document(out)
+        order = validity_order(out.number, out.data, self.fields)
+        if order is not None:
+            out.errors.append(order)
         return out
 
     def _handler(self, spec: FieldSpec) -> _Handler:
@@ -399,7 +407,7 @@ class RowValidator:
 
             def date_(out: RowCheck, spec: FieldSpec, header: str, value: Any, ph: _Placeholders) -> None:
                 d = self._date(value)
-                if d is None or (decision and d > self.today):
+                if d is None or d < self.floor or (decision and d > self.today):
                     self._convert(out, spec, header, value, ph)
                     return
                 out.data[code] = d.isoformat()
@@ -465,6 +473,18 @@ class RowValidator:
                     "ingest.date_format",
                     "Not a recognisable date",
                     f"“{spec.name_zh}”不是可识别的日期（如 2019-09-01、2019/9/1、20190901、2019年9月1日）",
+                )
+                return
+            if d < self.floor:
+                self._problem(
+                    errors,
+                    n,
+                    spec,
+                    header,
+                    value,
+                    "ingest.date_too_early",
+                    f"The date lies before {self.floor.isoformat()}, the earliest this item allows",
+                    f"“{spec.name_zh}”早于本目录项允许的最早日期 {self.floor.isoformat()}",
                 )
                 return
             if spec.code == DECISION_DATE and d > self.today:
@@ -781,9 +801,10 @@ class RowValidator:
                 "row": row,
                 "field": spec.code if spec else None,
                 "header": header,
-                "value": value
-                if value is None or isinstance(value, str | int | float | bool)
-                else str(value),
+                # A long value is echoed (and stored) as its first 200 characters and its length.
+                "value": clip(
+                    value if value is None or isinstance(value, str | int | float | bool) else str(value)
+                ),
                 "rule": rule,
                 "message": message,
                 "message_zh": message_zh,

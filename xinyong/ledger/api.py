@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from xinyong.core.deps import get_session
+from xinyong.core.params import DB_ID_MAX, DbId
 from xinyong.ledger import service as ledger
 from xinyong.ledger.schemas import CheckpointList, CheckpointOut, ProofOut, PublicKeyOut
 
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 @router.get("/checkpoints", response_model=CheckpointList, summary="已签名的账本检查点")
 def checkpoints(
-    after_id: int = Query(0, ge=0, description="list checkpoints with a larger id"),
+    after_id: int = Query(0, ge=0, le=DB_ID_MAX, description="list checkpoints with a larger id"),
     limit: int = Query(100, ge=1, le=1000),
     session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def public_key() -> dict[str, Any]:
 
 
 @router.get("/proof/{seq}", response_model=ProofOut, summary="账本条目的包含证明")
-def proof_by_seq(seq: int, session: Session = Depends(get_session, scope="function")) -> dict[str, Any]:
+def proof_by_seq(seq: DbId, session: Session = Depends(get_session, scope="function")) -> dict[str, Any]:
     return ledger.inclusion_proof(session, seq).to_dict()
 
 

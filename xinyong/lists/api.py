@@ -17,6 +17,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
+from xinyong.core.params import DbId, PageNo
 from xinyong.lists import service
 from xinyong.lists.rules import ListType
 from xinyong.lists.schemas import (
@@ -92,7 +93,7 @@ def list_type(code: str) -> ListType:
 def members(
     list_type: str | None = Query(None, description="名单类型代码"),
     kind: str | None = Query(None, description="red | watch | black"),
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(20, ge=1, le=200),
     session: Session = Depends(get_session, scope="function"),
 ) -> MemberPage:
@@ -103,7 +104,7 @@ def members(
 
 @router.get("/announcements/{procedure_id}", response_model=Announcement, summary="名单公告")
 def announcement(
-    procedure_id: int, session: Session = Depends(get_session, scope="function")
+    procedure_id: DbId, session: Session = Depends(get_session, scope="function")
 ) -> Announcement:
     return service.announcement(session, procedure_id)
 
@@ -116,7 +117,7 @@ def procedures(
     status: str | None = None,
     list_type: str | None = None,
     subject_code: str | None = Query(None, description="主体的统一社会信用代码或身份证号码"),
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(50, ge=1, le=200),
     session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
@@ -156,7 +157,7 @@ def propose(
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureView, summary="一个名单认定程序及其各环节")
 def procedure(
-    procedure_id: int,
+    procedure_id: DbId,
     session: Session = Depends(get_session, scope="function"),
     actor: service.Actor = Depends(_actor),
 ) -> ProcedureView:
@@ -165,7 +166,7 @@ def procedure(
 
 @router.post("/procedures/{procedure_id}/notice", response_model=ProcedureView, summary="告知")
 def notice(
-    procedure_id: int,
+    procedure_id: DbId,
     body: NoticeIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
@@ -176,7 +177,7 @@ def notice(
 
 @router.post("/procedures/{procedure_id}/statement", response_model=ProcedureView, summary="陈述申辩")
 def statement(
-    procedure_id: int,
+    procedure_id: DbId,
     body: StatementIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
@@ -191,7 +192,7 @@ def statement(
 
 @router.post("/procedures/{procedure_id}/decision", response_model=ProcedureView, summary="认定决定")
 def decision(
-    procedure_id: int,
+    procedure_id: DbId,
     body: DecisionIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
@@ -212,7 +213,7 @@ def decision(
 
 @router.post("/procedures/{procedure_id}/publication", response_model=ProcedureView, summary="公布")
 def publication(
-    procedure_id: int,
+    procedure_id: DbId,
     body: PublicationIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
@@ -221,7 +222,7 @@ def publication(
 
 @router.post("/procedures/{procedure_id}/interviews", response_model=ProcedureView, summary="约谈记录")
 def interview(
-    procedure_id: int,
+    procedure_id: DbId,
     body: InterviewIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
@@ -230,7 +231,7 @@ def interview(
 
 @router.post("/procedures/{procedure_id}/rectification", response_model=ProcedureView, summary="整改完成")
 def rectification(
-    procedure_id: int,
+    procedure_id: DbId,
     body: RectificationIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
@@ -239,7 +240,7 @@ def rectification(
 
 @router.post("/procedures/{procedure_id}/exit", response_model=ProcedureView, summary="移出")
 def exit_list(
-    procedure_id: int,
+    procedure_id: DbId,
     body: ExitIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:
@@ -255,7 +256,7 @@ def exit_list(
 
 @router.post("/procedures/{procedure_id}/withdrawal", response_model=ProcedureView, summary="撤回提议")
 def withdrawal(
-    procedure_id: int,
+    procedure_id: DbId,
     body: WithdrawalIn,
     step: _Step = Depends(_step, scope="function"),
 ) -> ProcedureView:

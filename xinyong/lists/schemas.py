@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from xinyong.core.params import DB_ID_MAX, UtcDateTime
 from xinyong.lists.rules import ExitReason, LiableRole
 
 # --- views ------------------------------------------------------------------------------------
@@ -38,7 +39,7 @@ class StepView(BaseModel):
     document_number: str | None
     text: str
     data: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ProcedureView(BaseModel):
@@ -174,7 +175,7 @@ class ProposalIn(BaseModel):
     subject_code: str = Field(description="统一社会信用代码或身份证号码")
     reasons: str = Field(min_length=1, description="提议理由")
     legal_basis: str | None = Field(None, description="依据（默认为名单类型的法律依据）")
-    basis_record_id: int | None = Field(None, description="据以提议的信用记录")
+    basis_record_id: int | None = Field(None, ge=1, le=DB_ID_MAX, description="据以提议的信用记录")
     department_code: str | None = Field(None, description="决定部门（信息提供单位代码；信用办提议时可指定）")
     on: date | None = Field(None, description="提议日期（默认今天）")
 

@@ -14,6 +14,7 @@ from xinyong.accounts.deps import current_principal, principal_of
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_db, get_session
 from xinyong.core.errors import TooLarge
+from xinyong.core.params import DbId, Offset
 from xinyong.core.settings import get_settings
 from xinyong.measures import catalog_reads, check_reads, checklog, feedback, push, subject_file
 from xinyong.measures.caller import Caller
@@ -190,7 +191,7 @@ def checks(
     overdue: bool = Query(False, description="只看逾期未反馈的核查"),
     department: str | None = Query(None, description="信用办：只看某部门"),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> CheckPage:
@@ -230,7 +231,7 @@ def list_feedback(
     measure: str | None = Query(None),
     typical: bool | None = Query(None),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> list[FeedbackOut]:
@@ -249,7 +250,7 @@ def feedback_stats(
 
 @router.post("/feedback/{feedback_id}/typical", response_model=FeedbackOut, summary="标记为典型案例")
 def mark_typical(
-    feedback_id: int,
+    feedback_id: DbId,
     req: TypicalCaseRequest,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
@@ -293,7 +294,7 @@ def subscriptions(
 
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut, summary="一个推送订阅")
 def subscription(
-    subscription_id: int,
+    subscription_id: DbId,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> SubscriptionOut:
@@ -304,7 +305,7 @@ def subscription(
     "/subscriptions/{subscription_id}/deactivate", response_model=SubscriptionOut, summary="停用推送订阅"
 )
 def deactivate(
-    subscription_id: int,
+    subscription_id: DbId,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> SubscriptionOut:
@@ -315,10 +316,10 @@ def deactivate(
     "/subscriptions/{subscription_id}/deliveries", response_model=DeliveryPage, summary="推送投递记录"
 )
 def deliveries(
-    subscription_id: int,
+    subscription_id: DbId,
     status: str | None = Query(None, pattern="^(pending|sending|delivered|dead)$"),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> DeliveryPage:
@@ -335,7 +336,7 @@ def deliveries(
 @router.get("/push/dead-letters", response_model=DeliveryPage, summary="死信队列（信用办）")
 def dead_letters(
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     session: Session = Depends(get_session, scope="function"),
 ) -> DeliveryPage:
     return push.list_deliveries(session, status="dead", limit=limit, offset=offset)
@@ -347,7 +348,7 @@ def dead_letters(
     summary="重新投递死信（信用办）",
 )
 def replay(
-    delivery_id: int,
+    delivery_id: DbId,
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> list[DeliveryOut]:

@@ -178,7 +178,8 @@ def _build(
 def answer_json(answer: dict[str, Any]) -> bytes:
     """The response body of a check answer from ``_build``: the same JSON as ``CheckAnswer``
     (datetimes ISO 8601, UTC as ``Z``), without building the model (tested equal)."""
-    return orjson.dumps(answer, option=orjson.OPT_UTC_Z)
+    # A naive time (SQLite keeps UTC without an offset) is written as UTC too: RFC 3339 always.
+    return orjson.dumps(answer, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
 
 
 _calendar_cache: dict[str, tuple[float, work_calendar.WorkCalendar]] = {}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.core.params import UtcDateTime
 
 # --- catalog ---------------------------------------------------------------------------------
 
@@ -120,18 +122,18 @@ class StateRef(BaseModel):
 
     grade: str | None = None
     model: str | None = None
-    evaluated_at: datetime | None = None
+    evaluated_at: UtcDateTime | None = None
     lists: list[str] = Field(default_factory=list)
     records_in_force: int = 0
     negative_in_force: int = 0
     serious_in_force: int = 0
     last_event_id: int = 0
-    updated_at: datetime | None = None
+    updated_at: UtcDateTime | None = None
 
 
 class CheckAnswer(BaseModel):
     check_id: str
-    issued_at: datetime
+    issued_at: UtcDateTime
     subject: SubjectRef
     matter: MatterRef
     purpose: str
@@ -187,7 +189,7 @@ class VerifyResult(BaseModel):
 
 class CheckSummary(BaseModel):
     check_id: str
-    issued_at: datetime
+    issued_at: UtcDateTime
     subject_id: int
     matter: str
     purpose: str
@@ -240,7 +242,7 @@ class FeedbackOut(BaseModel):
     note: str
     typical: bool
     typical_text: str | None = None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class TypicalCaseRequest(BaseModel):
@@ -309,7 +311,7 @@ class SubscriptionOut(BaseModel):
     grades: list[str] | None
     active: bool
     created_by: str
-    created_at: datetime
+    created_at: UtcDateTime
     # Shown once, when the subscription is created: verify every delivery with it.
     secret: str | None = None
 
@@ -322,13 +324,13 @@ class DeliveryOut(BaseModel):
     message_id: str
     status: str
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: UtcDateTime | None
     last_status: int | None
     last_error: str | None
     replays: int
-    created_at: datetime
-    delivered_at: datetime | None
-    dead_at: datetime | None
+    created_at: UtcDateTime
+    delivered_at: UtcDateTime | None
+    dead_at: UtcDateTime | None
 
 
 class DeliveryPage(BaseModel):

@@ -18,7 +18,9 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.identifiers import infer_kind, mask_id_number
 from xinyong.core.paging import page_number
+from xinyong.core.params import db_id
 from xinyong.portal import service
 from xinyong.portal.strings import t
 from xinyong.portal.templating import SECURITY_HEADERS, STATIC_DIR, STATIC_URL, render, render_fragment
@@ -89,6 +91,16 @@ def _subject_response(
             subjects_service.reveal_id_number(session, subject.id) if access.reveal_id_number else None
         )
         page = service.subject_page(session, subject_id=subject.id, viewer=access.viewer, id_number=id_number)
+        if (
+            subject.kind == "natural_person"
+            and access.public
+            and principal.role not in access_service.GOVERNMENT_VIEW_ROLES
+            and (code is not None or not page.record_count)
+        ):
+            # No existence oracle: the public reaches a natural person's page only from a record
+            # that is itself public (by its link), never by ID number, and a page without one is
+            # as missing as an unknown subject.
+            raise NotFound("Subject not found", "未找到该信用主体", code="subject.not_found")
         read.returned(
             [*page.item_codes, *(["id_number"] if id_number else [])], result_count=page.record_count
         )
@@ -111,7 +123,7 @@ def subject_by_id(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
-    if not subject_id.isdigit():
+    if db_id(subject_id) is None:
         return not_found_page(request)
     try:
         return _subject_response(request, session, principal, code=None, subject_id=int(subject_id))
@@ -129,7 +141,11 @@ def subject(
     try:
         return _subject_response(request, session, principal, code=code, subject_id=None)
     except NotFound:
-        return not_found_page(request, t("error.404.subject", code=code[:40]))
+        # A full ID number is never written back into a page (PIPL), found or not.
+        shown = code[:40]
+        if infer_kind(code.strip()) == "ric":
+            shown = mask_id_number(code.strip())
+        return not_found_page(request, t("error.404.subject", code=shown))
 
 
 @router.get("/publicity", response_class=HTMLResponse)

@@ -29,6 +29,7 @@ from xinyong.catalog.service import (
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.identifiers import check_ric, mask_id_number
 from xinyong.core.paging import page_count
+from xinyong.core.params import db_id
 from xinyong.creditstate import service as creditstate_service
 from xinyong.ingest import service as ingest_service
 from xinyong.lists.schemas import PublicMember
@@ -207,7 +208,9 @@ def search_view(
         view.message_key = "search.too_short"
         return view
     try:
-        found = subjects_service.search(session, q, kind=kind or None, page=max(page, 1), per_page=per_page)
+        found = subjects_service.search(
+            session, q, kind=kind or None, page=max(page, 1), per_page=per_page, public=True
+        )
     except InvalidInput:
         view.message_key = "search.too_short"
         return view
@@ -251,7 +254,9 @@ def suggest_view(session: Session, q: str, kind: str | None) -> SuggestView:
     if len(q) < MIN_QUERY:
         return SuggestView(q=q, kind=kind, total=0, items=[])
     try:
-        found = subjects_service.search(session, q, kind=kind or None, page=1, per_page=SUGGEST_LIMIT)
+        found = subjects_service.search(
+            session, q, kind=kind or None, page=1, per_page=SUGGEST_LIMIT, public=True
+        )
     except InvalidInput:
         return SuggestView(q=q, kind=kind, total=0, items=[])
     items = [
@@ -564,7 +569,9 @@ def publicity_view(
     item_codes = {i.code for i in dp_items}
     providers = _provider_names(session)
     item = item if item in item_codes else ""
-    provider_id = int(provider) if provider and provider.isdigit() and int(provider) in providers else None
+    provider_id = db_id(provider or "")
+    if provider_id not in providers:
+        provider_id = None
     warnings: list[str] = []
     dates: dict[str, date | None] = {}
     for key, raw in (("from", date_from), ("to", date_to)):

@@ -18,6 +18,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
+from xinyong.core.params import PageNo
 from xinyong.querylog import service
 from xinyong.querylog.schemas import LogPageOut, PurposeOut, ViewingPageOut, VolumeFlagOut
 
@@ -32,7 +33,7 @@ def purposes(role: str | None = Query(None, description="只看某一角色可�
 
 @router.get("/me/viewers", response_model=ViewingPageOut, summary="谁查询了我（本主体的被查询记录）")
 def my_viewers(
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(20, ge=1, le=200),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
@@ -75,7 +76,7 @@ def _filter(
 @router.get("/query-log", response_model=LogPageOut, summary="检索查询记录（信用办）")
 def search_log(
     f: service.LogFilter = Depends(_filter),
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(50, ge=1, le=500),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),

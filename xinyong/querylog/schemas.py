@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.core.params import UtcDateTime
 
 
 class _Out(BaseModel):
@@ -22,7 +24,7 @@ class PurposeOut(_Out):
 
 class LogEntryOut(_Out):
     id: int
-    logged_at: datetime
+    logged_at: UtcDateTime
     actor: str = Field(description="查询人：user:<用户名> 或 key:<密钥前缀>")
     actor_kind: str
     user_id: int | None
@@ -49,7 +51,7 @@ class LogPageOut(_Out):
 
 
 class ViewingOut(_Out):
-    logged_at: datetime = Field(description="查询时间")
+    logged_at: UtcDateTime = Field(description="查询时间")
     organisation: str = Field(description="查询单位")
     role: str
     role_zh: str

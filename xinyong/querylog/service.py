@@ -43,6 +43,7 @@ from xinyong.core.clock import today_china
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Forbidden, InvalidInput
 from xinyong.core.settings import get_settings
+from xinyong.core.spreadsheet import cell_text
 from xinyong.ledger import service as ledger
 from xinyong.querylog import seals
 from xinyong.querylog.models import QueryLogEntry, QueryLogPurge
@@ -587,8 +588,8 @@ def export_csv(session: Session, f: LogFilter | None = None) -> tuple[str, int]:
 
 
 def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ is quoted with '."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Neutralise spreadsheet formulas (CSV injection): see ``core.spreadsheet``."""
+    return cell_text(value)
 
 
 def viewers_of(

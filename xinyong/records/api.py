@@ -16,6 +16,7 @@ from xinyong.access.service import FileRead
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
+from xinyong.core.params import DbId, PageNo
 from xinyong.records import service
 from xinyong.records.schemas import RecordPage, RecordView
 from xinyong.subjects import service as subjects_service
@@ -35,7 +36,7 @@ def _subject(session: Session, code: str) -> tuple[int, str]:
 def subject_records(
     code: str,
     category: str | None = Query(None, description="只看某一类别，如 行政处罚"),
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(20, ge=1, le=200),
     read: FileRead = Depends(file_read("records.list"), scope="function"),
     principal: Principal = Depends(current_principal),
@@ -43,8 +44,11 @@ def subject_records(
 ) -> RecordPage:
     """A subject's records in the view the caller may see: the public view (public fields, in
     force, inside the window), the subject's own file, or the government view with a purpose."""
-    subject_id, _ = _subject(session, code)
+    subject_id, kind = _subject(session, code)
     access = read.open(subject_id)
+    if access.public and kind == "natural_person":
+        # No existence oracle: to the public a person's ID number answers as a code nobody has.
+        raise subjects_service.subject_not_found(code)
     out = service.list_subject_records(
         session,
         subject_id,
@@ -60,7 +64,7 @@ def subject_records(
 
 @router.get("/records/{record_id}", response_model=RecordView, summary="一条信用记录（按角色和用途披露）")
 def record(
-    record_id: int,
+    record_id: DbId,
     read: FileRead = Depends(file_read("record.view"), scope="function"),
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),

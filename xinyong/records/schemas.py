@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
+
+from xinyong.core.params import UtcDateTime
 
 
 class VersionInfo(BaseModel):
@@ -26,7 +28,7 @@ class RecordVersionDetail(BaseModel):
     data: dict[str, Any]
     content_hash: str
     submission_id: str | None
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class RecordDetail(BaseModel):
@@ -47,8 +49,8 @@ class RecordDetail(BaseModel):
     publicity_start: date | None
     publicity_min_end: date | None
     publicity_end: date | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     versions: list[RecordVersionDetail]
 
     @property

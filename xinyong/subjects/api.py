@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from xinyong.core.deps import get_session
+from xinyong.core.params import DbId, PageNo
 from xinyong.subjects import service
 from xinyong.subjects.schemas import (
     CaseOut,
@@ -29,7 +30,7 @@ def governance_cases(
         None,
         description="inner_check_mismatch / code_multiple_names / name_multiple_codes / provisional_subject",
     ),
-    page: int = Query(1, ge=1),
+    page: PageNo = 1,
     per_page: int = Query(20, ge=1, le=100),
     session: Session = Depends(get_session, scope="function"),
 ) -> CasePageOut:
@@ -43,7 +44,7 @@ def governance_cases(
 @router.get(
     "/governance/cases/{case_id}", response_model=CaseOut, summary="一个治理事项", tags=["governance"]
 )
-def governance_case(case_id: int, session: Session = Depends(get_session, scope="function")) -> CaseOut:
+def governance_case(case_id: DbId, session: Session = Depends(get_session, scope="function")) -> CaseOut:
     return CaseOut.model_validate(service.get_case(session, case_id))
 
 
@@ -51,7 +52,7 @@ def governance_case(case_id: int, session: Session = Depends(get_session, scope=
     "/governance/cases/{case_id}/resolve", response_model=CaseOut, summary="处理治理事项", tags=["governance"]
 )
 def resolve_governance_case(
-    case_id: int, body: ResolveCaseIn, session: Session = Depends(get_session, scope="function")
+    case_id: DbId, body: ResolveCaseIn, session: Session = Depends(get_session, scope="function")
 ) -> CaseOut:
     return CaseOut.model_validate(
         service.resolve_case(

@@ -161,16 +161,21 @@ def get_by_code(session: Session, code: str) -> SubjectView:
     """As ``find_by_code`` but a missing subject is ``NotFound`` (code ``subject.not_found``)."""
     found = find_by_code(session, code)
     if found is None:
-        c = clean_code(code or "")
-        raise NotFound(
-            "No subject has this code",
-            "未找到该代码对应的信用主体",
-            code="subject.not_found",
-            field="code",
-            # An ID number is never echoed in full.
-            value=mask_id_number(c) if len(c) == 18 and c[:17].isdigit() else c,
-        )
+        raise subject_not_found(code)
     return found
+
+
+def subject_not_found(code: str | None) -> NotFound:
+    """The answer to a code nobody has (also given where a subject must not be revealed)."""
+    c = clean_code(code or "")
+    return NotFound(
+        "No subject has this code",
+        "未找到该代码对应的信用主体",
+        code="subject.not_found",
+        field="code",
+        # An ID number is never echoed in full.
+        value=mask_id_number(c) if len(c) == 18 and c[:17].isdigit() else c,
+    )
 
 
 _BRIEF_RAW: tuple[RawQuery, RawQuery] | None = None

@@ -3,11 +3,13 @@ in ``SubjectOut.id_number`` for the subject itself and credit-office staff with 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.core.params import DB_ID_MAX, UtcDateTime
 
 
 class _Out(BaseModel):
@@ -43,8 +45,8 @@ class SubjectOut(_Out):
     status: str
     provisional: bool
     merged_into_id: int | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: UtcDateTime | None = None
+    updated_at: UtcDateTime | None = None
 
 
 class RelationOut(_Out):
@@ -91,8 +93,8 @@ class CaseOut(_Out):
     resolution_detail: dict[str, Any]
     note: str
     resolved_by: str | None = None
-    resolved_at: datetime | None = None
-    created_at: datetime | None = None
+    resolved_at: UtcDateTime | None = None
+    created_at: UtcDateTime | None = None
 
 
 class CasePageOut(_Out):
@@ -108,7 +110,9 @@ class ResolveCaseIn(BaseModel):
     )
     by: str = Field(min_length=1, max_length=100, description="处理人")
     note: str = Field("", max_length=2000)
-    target_subject_id: int | None = Field(None, description="merge：保留的主体；correct：要更正代码的主体")
+    target_subject_id: int | None = Field(
+        None, ge=1, le=DB_ID_MAX, description="merge：保留的主体；correct：要更正代码的主体"
+    )
     corrected_code: str | None = Field(None, max_length=32, description="correct：正确的代码")
 
 

@@ -76,10 +76,19 @@ def _code_hits_sql(dialect: str, code: str, params: dict[str, Any]) -> list[str]
 
 
 def search(
-    session: Session, q: str, *, kind: str | None = None, page: int = 1, per_page: int = 20
+    session: Session,
+    q: str,
+    *,
+    kind: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    public: bool = False,
 ) -> SearchPage:
     """Search live (not merged) subjects by name fragment (2+ characters, former names too), by
-    USCC prefix, or by an exact ID number. Ranked and paginated."""
+    USCC prefix, or by an exact ID number. Ranked and paginated.
+
+    ``public``: the search of the public view, which never finds a natural person (no existence
+    oracle: a name or an ID number alone must not tell that a person has a credit file)."""
     q = clean_name(q or "")
     if len(q) < 2:
         raise InvalidInput(
@@ -115,6 +124,9 @@ def search(
     if kind is not None:
         filters += " AND s.kind = :kind"
         params["kind"] = kind
+    if public:
+        filters += " AND s.kind <> :hidden_kind"
+        params["hidden_kind"] = "natural_person"
     base = (
         f"WITH hits AS ({hits}), best AS (SELECT subject_id, MIN(rank) AS rank FROM hits GROUP BY subject_id) "
         f"SELECT {{cols}} FROM best JOIN subjects s ON s.id = best.subject_id WHERE {filters}"

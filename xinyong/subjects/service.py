@@ -50,6 +50,7 @@ from xinyong.subjects.lookup import (
     get_by_code,
     get_subject,
     ids_of_kind,
+    subject_not_found,
 )
 from xinyong.subjects.models import RELATION_ROLES, SUBJECT_KINDS
 from xinyong.subjects.register import create_subject, create_subjects, rename_subject
@@ -114,4 +115,5 @@ __all__ = [
     "resolve_subjects",
     "reveal_id_number",
     "search",
+    "subject_not_found",
 ]

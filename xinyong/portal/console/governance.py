@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from xinyong.core.errors import Forbidden, NotFound
+from xinyong.core.params import db_id
 from xinyong.portal.console.desk import PER_PAGE, Desk
 from xinyong.portal.service import Option, Pager
 from xinyong.subjects import service as subjects_service
@@ -78,7 +79,7 @@ def resolve_case(
         raise Forbidden(
             "Only the credit office resolves cases", "重错码事项由信用办处理", code="console.staff_only"
         )
-    target = int(target_subject_id) if target_subject_id.strip().isdigit() else None
+    target = db_id(target_subject_id.strip())
     subjects_service.resolve_case(
         session,
         case_id,

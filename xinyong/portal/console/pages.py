@@ -19,6 +19,7 @@ from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.paging import page_number
+from xinyong.core.params import db_id
 from xinyong.lists.service import ACTION_ZH
 from xinyong.portal.console import service
 from xinyong.portal.console.service import Desk
@@ -263,7 +264,7 @@ def quarantine_row(
     submission: str = "",
 ) -> HTMLResponse:
     desk = _desk(session, principal)
-    if not quarantine_id.isdigit():
+    if db_id(quarantine_id) is None:
         return _no_row(request, desk)
     notice = None
     links: list[tuple[str, str]] = []
@@ -285,7 +286,7 @@ def quarantine_resubmit(
     form: dict[str, str] = Depends(posted_form),
 ) -> Response:
     desk = _desk(session, principal)
-    if not quarantine_id.isdigit():
+    if db_id(quarantine_id) is None:
         return _no_row(request, desk)
     qid = int(quarantine_id)
     values = service.form_values(form)
@@ -316,7 +317,7 @@ def quarantine_discard(
     note: str = Form(""),
 ) -> Response:
     desk = _desk(session, principal)
-    if not quarantine_id.isdigit():
+    if db_id(quarantine_id) is None:
         return _no_row(request, desk)
     qid = int(quarantine_id)
 
@@ -474,7 +475,7 @@ def governance_resolve(
     corrected_code: str = Form(""),
 ) -> Response:
     desk = _desk(session, principal)
-    if not case_id.isdigit():
+    if db_id(case_id) is None:
         return _message(request, desk, NotFound("No such case", "未找到该治理事项"))
     cid = int(case_id)
 
@@ -602,7 +603,7 @@ def procedure(
     done: str = "",
 ) -> HTMLResponse:
     desk = _desk(session, principal)
-    if not procedure_id.isdigit():
+    if db_id(procedure_id) is None:
         return _no_procedure(request, desk)
     notice = t("console.lists.step_done", step=t_action(done)) if done else None
     return _procedure_page(request, session, desk, int(procedure_id), notice=notice)
@@ -621,7 +622,7 @@ def procedure_step(
     form: dict[str, str] = Depends(posted_form),
 ) -> Response:
     desk = _desk(session, principal)
-    if not procedure_id.isdigit():
+    if db_id(procedure_id) is None:
         return _no_procedure(request, desk)
     action = (form.get("action") or "")[:20]
     clipped = {k: v[:5000] for k, v in form.items()}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from xinyong.core.deps import get_session
 from xinyong.core.errors import NotFound
 from xinyong.core.paging import page_count, page_number
+from xinyong.core.params import db_id
 from xinyong.lists import service
 from xinyong.portal.pages import not_found_page
 from xinyong.portal.service import member_href
@@ -90,7 +91,7 @@ def announcements(
 def announcement(
     request: Request, procedure_id: str, session: Session = Depends(get_session, scope="function")
 ) -> HTMLResponse:
-    if not procedure_id.isdigit():
+    if db_id(procedure_id) is None:
         return not_found_page(request)
     try:
         item = service.announcement(session, int(procedure_id))

@@ -12,6 +12,7 @@ from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.paging import page_number
+from xinyong.core.params import db_id
 from xinyong.portal.me import service
 from xinyong.portal.pages import not_found_page
 from xinyong.portal.strings import t
@@ -136,7 +137,7 @@ def me_statement(
     principal: Principal = Depends(current_principal),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    if not procedure_id.isdigit():
+    if db_id(procedure_id) is None:
         return not_found_page(request)
     try:
         service.file_statement(

@@ -1,0 +1,63 @@
+"""Issue 20 §3: a control character in a path or query string is answered 422, never a 500 (a
+search with NUL failed in the driver on both stores)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from xinyong.core.db import Database
+
+
+def test_no_control_character_reaches_a_500(
+    db: Database, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    from xinyong.app import create_app
+
+    c = TestClient(create_app(db), raise_server_exceptions=False)
+    office = auth_headers("credit_office")
+    urls = [
+        "/api/v1/subjects?q=%E9%91%AB%00x",
+        "/api/v1/subjects/9133%00",
+        "/api/v1/subjects/9133%00/records",
+        "/api/v1/catalog/items/a%00",
+        "/api/v1/ledger/proof?ref=a%00",
+        "/api/v1/lists/types/a%00",
+        "/api/v1/measures/a%00",
+        "/search?q=%E9%91%AB%00x",
+        "/search/suggest?q=%E9%91%AB%00x",
+        "/subjects/9133%00",
+        "/api/v1/query-log?subject=a%00",
+        "/api/v1/submissions?item=a%00",
+        "/api/v1/quarantine?item=a%00",
+        "/api/v1/submissions/a%00",
+        "/api/v1/governance/cases?status=a%00",
+        "/api/v1/lists/procedures?status=a%00",
+        "/api/v1/checks?subject=a%00",
+        "/api/v1/evaluation/runs?kind=a%00",
+    ]
+    bad = []
+    for u in urls:
+        r = c.get(u, headers=office)
+        if r.status_code >= 500:
+            bad.append((u, r.status_code))
+    assert not bad, bad
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/subjects?q=%E9%91%AB%00x",
+        "/search?q=a%07b",
+        "/subjects/91%1b33",
+        "/api/v1/catalog/items/a%7f",
+    ],
+)
+def test_a_control_character_in_a_path_or_query_is_422(db: Database, url: str) -> None:
+    from xinyong.app import create_app
+
+    r = TestClient(create_app(db)).get(url)
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "request.control_character" and r.json()["error"]["message_zh"]
