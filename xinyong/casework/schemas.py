@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
+
+from xinyong.core.params import UtcDateTime
 
 
 class DeadlineView(BaseModel):
@@ -29,7 +31,7 @@ class StepView(BaseModel):
     actor: str
     text: str
     data: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class AttachmentView(BaseModel):
@@ -39,7 +41,7 @@ class AttachmentView(BaseModel):
     size: int
     sha256: str
     uploaded_by: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class LetterView(BaseModel):

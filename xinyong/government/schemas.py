@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.core.params import UtcDateTime
 
 
 class BodyIn(BaseModel):
@@ -76,7 +77,7 @@ class NoticeOut(BaseModel):
     recipients: list[dict[str, Any]]
     text_zh: str
     source: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class NoticePageOut(BaseModel):

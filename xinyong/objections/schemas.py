@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from xinyong.casework.schemas import AttachmentView, DeadlineView, LetterView, StepView
+from xinyong.core.params import UtcDateTime
 
 Ground = Literal["wrong_content", "wrong_subject", "beyond_period", "listing_conditions", "other"]
 Action = Literal["compare", "reply", "extend", "decide", "withdraw"]
@@ -55,7 +56,7 @@ class ObjectionView(BaseModel):
     steps: list[StepView] = []
     attachments: list[AttachmentView] = []
     letters: list[LetterView] = []
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ObjectionIn(BaseModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict
+
+from xinyong.core.params import UtcDateTime
 
 
 class MetricsOut(BaseModel):
@@ -49,8 +49,8 @@ class ScorecardOut(BaseModel):
     rules_version: str
     metrics: MetricsOut
     items: list[ItemCardOut]
-    computed_at: datetime
-    pushed_at: datetime | None
+    computed_at: UtcDateTime
+    pushed_at: UtcDateTime | None
 
 
 class QualityReportOut(BaseModel):

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from xinyong.casework.schemas import AttachmentView, DeadlineView, LetterView, StepView
+from xinyong.core.params import UtcDateTime
 
 Kind = Literal["penalty_publicity", "list_exit", "other_negative"]
 Action = Literal["accept", "reject", "extend", "decide", "withdraw"]
@@ -64,7 +65,7 @@ class RepairView(BaseModel):
     statement: str
     materials: list[str]
     materials_zh: list[str]
-    commitment_signed_at: datetime
+    commitment_signed_at: UtcDateTime
     accepted_on: date | None
     decided_on: date | None
     decision_number: str | None
@@ -76,7 +77,7 @@ class RepairView(BaseModel):
     steps: list[StepView] = []
     attachments: list[AttachmentView] = []
     letters: list[LetterView] = []
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class RepairIn(BaseModel):

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from datetime import date
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from xinyong.core.params import UtcDateTime
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-Moment = Annotated[datetime, AfterValidator(_aware)]
+# Issue and use times as RFC 3339 with offset (SQLite hands back naive UTC): the shared type.
+Moment = UtcDateTime
 
 
 class _Out(BaseModel):
