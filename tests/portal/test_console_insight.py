@@ -67,7 +67,7 @@ def test_staff_pages(db: Database, client: TestClient) -> None:
     x = c.get("/console/quality/export?month=2026-11")
     assert x.status_code == 200 and x.content[:2] == b"PK"
     m = c.get("/console/monitoring?month=2026-11")
-    assert m.status_code == 200 and "各县（市、区）信用主体数" in m.text and "相关功能尚未上线" in m.text
+    assert m.status_code == 200 and "各县（市、区）信用主体数" in m.text and "异议申请（按月）" in m.text
     png = c.get("/console/monitoring/records_trend.png?month=2026-11")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     xl = c.get("/console/monitoring/records_trend.xlsx?month=2026-11")

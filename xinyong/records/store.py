@@ -916,7 +916,8 @@ def end_publicity(session: Session, record_id: int, *, reason: str, on: date) ->
         record.publicity_end = last_day
     row = _version_row(record.id, version, "publicity_ended", data, digest or content_hash(data), None, now)
     session.execute(insert(RecordVersion), [{**row, "reason": reason}])
-    _ledger_versions(session, [row])
+    state = {"status": "publicity_ended", "publicity_end": record.publicity_end.isoformat()}
+    _ledger_versions(session, [{**row, "state": state}])
     payload = {
         "subject_id": record.subject_id,
         "record_id": record.id,
