@@ -35,8 +35,15 @@ def test_id_check_prints_one_json_object_per_code() -> None:
     result = runner.invoke(app, ["id", "check", "91330100716105852F", "11010519491231002X"])
     assert result.exit_code == 0, result.output
     assert _lines(result.stdout) == [
-        {"code": "91330100716105852F", "kind": "uscc", "valid": True, "error": None, "inner_check": "ok"},
-        {"code": "11010519491231002X", "kind": "ric", "valid": True, "error": None},
+        {
+            "code": "91330100716105852F",
+            "kind": "uscc",
+            "valid": True,
+            "error": None,
+            "inner_check": "ok",
+            "message_zh": "有效",
+        },
+        {"code": "11010519491231002X", "kind": "ric", "valid": True, "error": None, "message_zh": "有效"},
     ]
 
 
@@ -52,7 +59,13 @@ def test_id_check_kind_option_and_stdin() -> None:
     result = runner.invoke(app, ["id", "check", "--kind", "ric", "914403001922038216"])
     assert result.exit_code == 1
     assert _lines(result.stdout) == [
-        {"code": "914403001922038216", "kind": "ric", "valid": False, "error": "ric.birth_date"}
+        {
+            "code": "914403001922038216",
+            "kind": "ric",
+            "valid": False,
+            "error": "ric.birth_date",
+            "message_zh": "第7至14位出生日期“00192203”不是有效日期",
+        }
     ]
     result = runner.invoke(app, ["id", "check", "-"], input="91330100716105852F\n\n914403001922038216\n")
     assert result.exit_code == 0

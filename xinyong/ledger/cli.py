@@ -18,8 +18,8 @@ err_console = Console(stderr=True)
 
 
 @cli.command("verify")
-def verify_cmd(as_json: bool = typer.Option(False, "--json", help="print the full result as JSON")) -> None:
-    """Recompute every hash, the chain and every checkpoint; exit 1 on any break."""
+def verify_cmd(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整结果")) -> None:
+    """重新计算每个哈希、哈希链与每个检查点；发现任何断裂时退出码为 1。"""
     with get_database().session() as session:
         result = ledger.verify(session)
     if as_json:
@@ -50,7 +50,7 @@ def verify_cmd(as_json: bool = typer.Option(False, "--json", help="print the ful
 
 @cli.command("checkpoint")
 def checkpoint_cmd() -> None:
-    """Sign checkpoints over every entry not yet covered."""
+    """为尚未覆盖的所有条目签署检查点。"""
     try:
         with get_database().session() as session:
             made = ledger.checkpoint_pending(session)
@@ -67,10 +67,10 @@ def checkpoint_cmd() -> None:
 
 @cli.command("proof")
 def proof_cmd(
-    seq: int = typer.Argument(..., help="ledger entry seq"),
-    payload: bool = typer.Option(False, "--payload", help="include the payload (may not be public)"),
+    seq: int = typer.Argument(..., help="账本条目序号（seq）"),
+    payload: bool = typer.Option(False, "--payload", help="同时输出条目内容（可能不宜公开）"),
 ) -> None:
-    """Print the inclusion proof of entry SEQ as JSON (check it with docs/verify_ledger_proof.py)."""
+    """以 JSON 打印序号为 SEQ 的条目的包含证明（可用 docs/verify_ledger_proof.py 核验）。"""
     try:
         with get_database().session() as session:
             proof = ledger.inclusion_proof(session, seq, include_payload=payload).to_dict()
@@ -81,7 +81,7 @@ def proof_cmd(
 
 @cli.command("public-key")
 def public_key_cmd() -> None:
-    """Print the checkpoint signing key's public half (PEM)."""
+    """打印检查点签名密钥的公钥（PEM）。"""
     try:
         info = ledger.public_key_info()
     except DomainError as exc:
