@@ -226,6 +226,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/accounts/keys/{key_id}/rotate"): only(ADMIN, "accounts:write"),
     # --- portal pages -----------------------------------------------------------------------
     ("GET", "/static/portal/{path:path}"): ASSET,
+    ("GET", "/site/logo"): ASSET,
     ("GET", "/"): PUBLIC,
     ("GET", "/search"): PUBLIC,
     ("GET", "/search/suggest"): PUBLIC,

@@ -28,6 +28,7 @@ from xinyong.demo import accounts as demo_accounts
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
 from xinyong.demo import samples
+from xinyong.demo import site as demo_site
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
 from xinyong.records import service as records_service
@@ -124,6 +125,7 @@ def build_demo(
     out = out_dir or samples_dir()
     summary = DemoSummary(seed=seed, subjects=subjects, examples=tour_examples(seed, subjects))
     paths = samples.write_samples(seed, subjects, out)
+    demo_site.seed_site()  # 信用台州: name, logo, footer (var_dir/site.yaml)
     summary.samples = paths
     bad_rows = out / samples.BAD_ROWS
     with _session_of(target) as session:

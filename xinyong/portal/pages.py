@@ -19,6 +19,7 @@ from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.paging import page_number
+from xinyong.core.site import get_site
 from xinyong.portal import service
 from xinyong.portal.strings import t
 from xinyong.portal.templating import SECURITY_HEADERS, STATIC_DIR, STATIC_URL, render, render_fragment
@@ -27,6 +28,20 @@ from xinyong.subjects import service as subjects_service
 
 router = APIRouter(include_in_schema=False)
 router.mount(STATIC_URL, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
+
+
+# A city's logo is one of its own files (site.yaml / XINYONG_SITE_LOGO); only images are served.
+_LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+@router.get("/site/logo")
+def site_logo() -> Response:
+    path = get_site().logo_path()
+    media_type = _LOGO_TYPES.get(path.suffix.lower()) if path is not None else None
+    if path is None or media_type is None:
+        raise NotFound("No site logo", "本站未设置标志图片", code="site.no_logo")
+    headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
+    return Response(path.read_bytes(), media_type=media_type, headers=headers)
 
 
 def not_found_page(request: Request, message: str | None = None) -> HTMLResponse:

@@ -13,13 +13,15 @@ DEFAULT_LANG = "zh-CN"
 STRINGS: dict[str, dict[str, str]] = {
     "zh-CN": {
         # Site frame
-        "site.name": "公共信用信息平台",
-        "site.brand": "信用",
-        "site.tagline": "信用信息一站查询 · 双公示 · 信用信息目录",
+        # The site's name, mark, tagline, logo and 主办单位/ICP/contact come from the settings
+        # (xinyong.core.site), not from here: each city has its own.
         "site.skip": "跳到主要内容",
         "site.footer.offline": "本平台全部页面与资源均由平台自身提供，可在政务内网离线使用。",
         "site.footer.data": "公示信息由各信息提供单位依法报送，以决定机关公布的原始文书为准。",
         "site.footer.api": "开放接口文档",
+        "site.footer.host": "主办单位：{org}",
+        "site.footer.icp": "ICP 备案号：{icp}",
+        "site.footer.contact": "联系方式：{contact}",
         "site.footer.privacy": "自然人身份证件号码一律脱敏显示；自然人行政处罚信息不予公开。",
         "nav.label": "主导航",
         "nav.home": "首页",

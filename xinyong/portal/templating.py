@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from xinyong import __version__
 from xinyong.accounts.deps import request_principal
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
+from xinyong.core.site import get_site
 from xinyong.portal.strings import DEFAULT_LANG, t, t_or
 
 PORTAL_DIR = Path(__file__).resolve().parent
@@ -153,6 +154,7 @@ def environment() -> Environment:
         lang=DEFAULT_LANG,
         nav_links=nav_links,
         role_name=role_name,
+        site_info=get_site,
     )
     env.filters.update(date=fmt_date, amount=fmt_amount, china_time=fmt_china_time)
     return env
