@@ -233,6 +233,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/subjects/id/{subject_id}"): PUBLIC,
     ("GET", "/subjects/{code}"): PUBLIC,
     ("GET", "/publicity"): PUBLIC,
+    ("GET", "/publicity/export.xlsx"): PUBLIC,
     ("GET", "/catalog"): PUBLIC,
     ("GET", "/catalog/{item_code}/template.xlsx"): PUBLIC,
     # accounts pages

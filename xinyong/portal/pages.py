@@ -150,6 +150,7 @@ def subject(
 @router.get("/publicity", response_class=HTMLResponse)
 def publicity(
     request: Request,
+    q: str = "",
     item: str = "",
     provider: str = "",
     date_from: str = Query("", alias="from"),
@@ -158,9 +159,37 @@ def publicity(
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     view = service.publicity_view(
-        session, item=item, provider=provider, date_from=date_from, date_to=date_to, page=page_number(page)
+        session,
+        q=q,
+        item=item,
+        provider=provider,
+        date_from=date_from,
+        date_to=date_to,
+        page=page_number(page),
     )
     return render(request, "publicity.html", {"view": view})
+
+
+@router.get("/publicity/export.xlsx")
+def publicity_export(
+    q: str = "",
+    item: str = "",
+    provider: str = "",
+    date_from: str = Query("", alias="from"),
+    date_to: str = Query("", alias="to"),
+    session: Session = Depends(get_session, scope="function"),
+) -> Response:
+    """The list under the page's filters as an Excel file (cells that look like formulas as text)."""
+    data = service.publicity_export(
+        session, q=q, item=item, provider=provider, date_from=date_from, date_to=date_to
+    )
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": "attachment; filename=\"publicity.xlsx\"; filename*=UTF-8''%E5%8F%8C%E5%85%AC%E7%A4%BA.xlsx",
+    }
+    return Response(
+        data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers=headers
+    )
 
 
 @router.get("/catalog", response_class=HTMLResponse)
