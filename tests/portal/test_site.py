@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.portal.seed import City
 from xinyong.core.errors import InvalidInput
 from xinyong.core.settings import get_settings, reset_settings
 from xinyong.core.site import SITE_FILE, get_site, load_site, write_site
@@ -67,3 +68,13 @@ def test_unknown_keys_are_refused_in_words() -> None:
     with pytest.raises(InvalidInput) as err:
         load_site(path)
     assert "footer_colour" in err.value.message_zh
+
+
+def test_district_names_instead_of_division_codes(client: TestClient, city: City) -> None:
+    before = client.get(f"/subjects/{city.company_uscc}").text
+    assert "331002" in before  # no names known yet: the code, as before
+    seed_site()
+    page = client.get(f"/subjects/{city.company_uscc}").text
+    assert "椒江区" in page and '<small class="code">331002</small>' in page
+    assert get_site().division_name("331083") == "玉环市"
+    assert get_site().division_name("331021") == "玉环县"  # a code from before the 2017 reform

@@ -19,6 +19,7 @@ from xinyong.core.settings import get_settings
 
 SITE_FILE = "site.yaml"
 _FIELDS = ("city", "name", "brand", "tagline", "logo", "host_org", "icp", "contact")
+_KEYS = (*_FIELDS, "divisions")
 
 
 class SiteInfo(BaseModel):
@@ -32,6 +33,11 @@ class SiteInfo(BaseModel):
     host_org: str = ""
     icp: str = ""
     contact: str = ""
+    # 行政区划代码 → name (GB/T 2260) of the city's districts: pages say 玉环市, not 331083.
+    divisions: dict[str, str] = {}
+
+    def division_name(self, code: str | None) -> str | None:
+        return self.divisions.get(code) if code else None
 
     def logo_path(self) -> Path | None:
         if not self.logo:
@@ -46,16 +52,19 @@ def load_site(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = sorted(set(data) - set(_FIELDS)) if isinstance(data, dict) else ["(not a mapping)"]
+    unknown = sorted(set(data) - set(_KEYS)) if isinstance(data, dict) else ["(not a mapping)"]
     if unknown:
         raise InvalidInput(
             f"{path}: unknown site keys {unknown}",
             f"站点配置 {path.name} 含有未知字段：{'、'.join(unknown)}",
             code="site.unknown_key",
             field=unknown[0],
-            valid=list(_FIELDS),
+            valid=list(_KEYS),
         )
-    return {k: str(v) for k, v in data.items() if v is not None}
+    values: dict[str, Any] = {k: str(v) for k, v in data.items() if v is not None and k != "divisions"}
+    if isinstance(data.get("divisions"), dict):
+        values["divisions"] = {str(code): str(name) for code, name in data["divisions"].items()}
+    return values
 
 
 def get_site() -> SiteInfo:
@@ -81,7 +90,7 @@ def reset_site_cache() -> None:
     _site.cache_clear()
 
 
-def write_site(values: dict[str, str], *, overwrite: bool = False) -> Path:
+def write_site(values: dict[str, Any], *, overwrite: bool = False) -> Path:
     """Write ``var_dir/site.yaml`` (kept when it exists, unless ``overwrite``)."""
     path = get_settings().var_dir / SITE_FILE
     if path.exists() and not overwrite:

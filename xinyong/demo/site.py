@@ -6,6 +6,7 @@ from pathlib import Path
 
 from xinyong.core.settings import get_settings
 from xinyong.core.site import write_site
+from xinyong.demo.generator import load_city
 
 LOGO_FILE = "site-logo.svg"
 # Drawn here, not fetched: the site works offline.
@@ -35,4 +36,7 @@ def seed_site() -> Path:
     logo = var_dir / LOGO_FILE
     if not logo.exists():
         logo.write_text(_LOGO_SVG, encoding="utf-8")
-    return write_site(TAIZHOU)
+    city = load_city()
+    divisions = {d.code: d.name for d in city.divisions}
+    divisions |= {str(d["code"]): str(d["name"]) for d in city.historic_divisions}
+    return write_site({**TAIZHOU, "divisions": divisions})

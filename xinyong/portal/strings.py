@@ -167,6 +167,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "publicity.col.document": "决定文书号",
         "publicity.col.summary": "内容",
         "publicity.col.department": "决定机关 / 数据来源",
+        "console.measures.department": "核查部门",
+        "console.rules.publicity_rule.unnamed": "（未命名的公示规则）",
         "publicity.q": "关键字",
         "publicity.q.placeholder": "行政相对人名称或统一社会信用代码",
         "publicity.q.many": "与关键字匹配的主体共 {total} 个，只列出最匹配的 {shown} 个主体的信息，请输入更完整的名称。",

@@ -130,6 +130,11 @@ def nav_links(request_path: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+def division_name(code: str | None) -> str:
+    """玉环市 for 331083 (the site's district names); the code itself when the site has no name."""
+    return get_site().division_name(code) or (code or "")
+
+
 def role_name(role: str) -> str:
     """A role's Chinese name (the role code itself when it has none)."""
     return ROLE_NAMES_ZH.get(role, role)
@@ -155,6 +160,7 @@ def environment() -> Environment:
         nav_links=nav_links,
         role_name=role_name,
         site_info=get_site,
+        division_name=division_name,
     )
     env.filters.update(date=fmt_date, amount=fmt_amount, china_time=fmt_china_time)
     return env
