@@ -78,3 +78,17 @@ def test_district_names_instead_of_division_codes(client: TestClient, city: City
     assert "椒江区" in page and '<small class="code">331002</small>' in page
     assert get_site().division_name("331083") == "玉环市"
     assert get_site().division_name("331021") == "玉环县"  # a code from before the 2017 reform
+
+
+def test_scores_and_points_as_people_read_them() -> None:
+    from decimal import Decimal
+
+    from xinyong.portal.templating import fmt_points, fmt_score
+
+    assert fmt_score(Decimal("91.2500")) == "91.25"
+    assert fmt_score(Decimal("90.0000")) == "90"
+    assert fmt_score(Decimal("-0.0000")) == "0"
+    assert fmt_points(Decimal("-0.00"), "gain") == "0 分（无加分）"
+    assert fmt_points(Decimal("0"), "cost") == "0 分（不扣分）"
+    assert fmt_points(Decimal("5.00"), "gain") == "+5 分"
+    assert fmt_points(Decimal("-3.50"), "cost") == "-3.5 分"

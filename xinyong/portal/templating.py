@@ -130,6 +130,29 @@ def nav_links(request_path: str) -> list[tuple[str, str, bool]]:
     return out
 
 
+def fmt_score(value: Decimal | float | int | str | None) -> str:
+    """A score as people read it: 91.25 (not 91.2500), 90 (not 90.00), 0 (never -0)."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return str(value)
+    if number == 0:
+        return "0"
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_points(value: Decimal | float | int | str | None, kind: str = "") -> str:
+    """Points of a reason: 「+5 分」, 「-3.5 分」, and 「0 分（无加分）」 rather than -0 or +0."""
+    shown = fmt_score(value)
+    if shown in ("", "0"):
+        return t("me.points.none_cost") if kind in ("cost", "veto", "cap") else t("me.points.none_gain")
+    sign = "+" if not shown.startswith("-") else ""
+    return t("me.points", points=f"{sign}{shown}")
+
+
 def division_name(code: str | None) -> str:
     """玉环市 for 331083 (the site's district names); the code itself when the site has no name."""
     return get_site().division_name(code) or (code or "")
@@ -162,7 +185,9 @@ def environment() -> Environment:
         site_info=get_site,
         division_name=division_name,
     )
-    env.filters.update(date=fmt_date, amount=fmt_amount, china_time=fmt_china_time)
+    env.filters.update(
+        date=fmt_date, amount=fmt_amount, china_time=fmt_china_time, score=fmt_score, points=fmt_points
+    )
     return env
 
 
