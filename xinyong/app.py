@@ -184,6 +184,7 @@ def _routers() -> list[Any]:
     from xinyong.access.api import router as subject_files
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
+    from xinyong.content.api import router as content
     from xinyong.core.calendar_api import router as calendar
     from xinyong.creditstate.api import router as creditstate
     from xinyong.evaluation.api import router as evaluation
@@ -194,6 +195,7 @@ def _routers() -> list[Any]:
     from xinyong.portal.account.pages import router as account_pages
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
+    from xinyong.portal.content_pages import router as content_pages
     from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.pages import router as me
     from xinyong.portal.me.viewers import router as my_viewers
@@ -218,7 +220,9 @@ def _routers() -> list[Any]:
         accounts,
         evaluation,
         querylog,
+        content,
         portal,
+        content_pages,
         lists_pages,
         lists_queue,
         account_pages,

@@ -43,6 +43,7 @@ SCOPES: dict[str, str] = {
     "lists:read": "查看名单认定程序和待办（信息提供单位限本部门）",
     "lists:write": "办理名单认定程序：提议、告知、决定、公布、约谈、移出（信息提供单位限本部门）",
     "lists:statement": "对本主体的名单认定程序提出陈述申辩",
+    "content:write": "编辑、发布通知公告、政策法规、信用动态",
 }
 
 
@@ -269,6 +270,22 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/console/lists/{procedure_id}/step"): only(CONSOLE, None),
     ("GET", "/console/measures"): only(CONSOLE, None),
     ("GET", "/console/evaluation"): only(STAFF, None),
+    # --- content sections (xinyong/content): anyone reads, the credit office writes -------------
+    ("GET", "/api/v1/content/posts"): PUBLIC,
+    ("GET", "/api/v1/content/posts/{post_id}"): PUBLIC,
+    ("GET", "/api/v1/content/attachments/{attachment_id}"): PUBLIC,
+    ("POST", "/api/v1/content/posts"): only(STAFF, "content:write"),
+    ("PUT", "/api/v1/content/posts/{post_id}"): only(STAFF, "content:write"),
+    ("POST", "/api/v1/content/posts/{post_id}/publish"): only(STAFF, "content:write"),
+    ("POST", "/api/v1/content/posts/{post_id}/attachments"): only(STAFF, "content:write", body="upload"),
+    ("GET", "/content/{section}"): PUBLIC,
+    ("GET", "/content/{section}/{post_id}"): PUBLIC,
+    ("GET", "/console/content"): only(STAFF, None),
+    ("GET", "/console/content/{post_id}"): only(STAFF, None),
+    ("POST", "/console/content"): only(STAFF, None),
+    ("POST", "/console/content/{post_id}"): only(STAFF, None),
+    ("POST", "/console/content/{post_id}/publish"): only(STAFF, None),
+    ("POST", "/console/content/{post_id}/attachments"): only(STAFF, None, body="upload"),
 }
 
 
@@ -302,6 +319,7 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
         "lists:read",
         "lists:write",
         "lists:statement",
+        "content:write",
     ),
     "bank": ("subjects:read", "records:read"),
     "admin": ("accounts:read", "accounts:write"),

@@ -26,6 +26,8 @@ from xinyong.catalog.service import (
     CatalogItem,
     FieldSpec,
 )
+from xinyong.content import service as content_service
+from xinyong.content.schemas import PostSummary
 from xinyong.core.errors import DomainError, InvalidInput, NotFound
 from xinyong.core.identifiers import check_ric, mask_id_number
 from xinyong.core.paging import page_count
@@ -132,6 +134,7 @@ class Stat:
 class HomeView:
     stats: list[Stat]
     kinds: tuple[str, ...] = KINDS
+    latest: list[PostSummary] = field(default_factory=list)  # 通知公告 · 政策法规 · 信用动态
 
 
 def home_view(session: Session, today: date | None = None) -> HomeView:
@@ -144,7 +147,7 @@ def home_view(session: Session, today: date | None = None) -> HomeView:
         Stat("home.stats.providers", len(ingest_service.list_providers(session))),
         Stat("home.stats.catalog_items", len(catalog_service.get_catalog().items())),
     ]
-    return HomeView(stats=stats)
+    return HomeView(stats=stats, latest=content_service.latest(session, 6))
 
 
 # --- search ----------------------------------------------------------------------------------

@@ -106,6 +106,7 @@ def nav_links(request_path: str) -> list[tuple[str, str, bool]]:
         ("/publicity", "nav.publicity"),
         ("/lists", "nav.lists"),
         ("/catalog", "nav.catalog"),
+        ("/content/notices", "nav.content"),
     ]
     user = signed_in_user()
     if user is None:

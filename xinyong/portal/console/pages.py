@@ -41,6 +41,7 @@ SECTIONS = (
     ("/console/measures", "console.nav.measures", "all"),
     ("/console/evaluation", "console.nav.evaluation", "staff"),
     ("/console/rules", "console.nav.rules", "all"),
+    ("/console/content", "console.nav.content", "staff"),
 )
 
 
