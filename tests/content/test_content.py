@@ -155,3 +155,14 @@ def test_staff_edit_in_the_console_and_the_public_reads(
     # a provider has no editor
     signed_in(client, MARKET_OFFICER)
     assert client.get("/console/content").status_code == 403
+
+
+def test_the_demo_city_has_an_article_in_each_section(client: TestClient, session: Session) -> None:
+    from xinyong.demo.content import seed_content
+
+    assert seed_content(session) == 3
+    session.commit()
+    assert seed_content(session) == 0  # once
+    for section in ("notices", "policies", "news"):
+        assert client.get("/api/v1/content/posts", params={"section": section}).json()["total"] == 1
+    assert "台州市企业信用促进条例" in client.get("/").text

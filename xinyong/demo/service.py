@@ -25,6 +25,7 @@ from xinyong.core.errors import Conflict, NotFound
 from xinyong.core.settings import get_settings
 from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
+from xinyong.demo import content as demo_content
 from xinyong.demo import lists as lists_demo
 from xinyong.demo import measures as measures_demo
 from xinyong.demo import samples
@@ -158,6 +159,7 @@ def build_demo(
             session.commit()
         summary.lists = lists_demo.seed_lists(session, seed=seed)
         summary.measures_key = measures_demo.seed_subscriber(session)
+        demo_content.seed_content(session)  # 通知公告 · 政策法规 · 信用动态
         session.commit()
         if progress:
             progress("finish", 1, 1)
