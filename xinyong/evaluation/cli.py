@@ -82,10 +82,16 @@ def models() -> None:
 
     with _errors(), get_database().session() as session:
         rows = service.list_models(session)
-    table = Table("id", "code", "version", "status", "effective_from", "name_zh", "hash")
+    table = Table("编号", "模型", "版本", "状态", "生效日期", "代码", "内容哈希")
     for m in rows:
         table.add_row(
-            str(m.id), m.code, m.version, m.status, str(m.effective_from), m.name_zh, m.content_hash[:12]
+            str(m.id),
+            m.name_zh,
+            m.version,
+            _MODEL_STATUS_ZH.get(m.status, m.status),
+            str(m.effective_from),
+            m.code,
+            m.content_hash[:12],
         )
     console.print(table)
 
@@ -102,11 +108,14 @@ def run(
     with _errors(), get_database().session() as session:
         runs = service.run_batch(session, engine=engine, as_of=_day(as_of))
     for r in runs:
-        counts = " ".join(f"{g}:{n}" for g, n in r.grade_counts.items())
+        grades = _grade_names(r.model_code)
+        names = {spec.code: spec.name_zh for spec in service.models_in_force(date.today())}
+        counts = "，".join(f"{grades.get(g, g)} {n}" for g, n in r.grade_counts.items())
         seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0.0
         console.print(
-            f"run {r.id} {r.model_code} {r.model_version} ({r.engine}): {r.subjects} 个主体，"
-            f"等级变化 {r.changed}；{counts}；{seconds:.1f} s"
+            f"评价批次 {r.id}：{names.get(r.model_code, r.model_code)}（{r.model_version}，"
+            f"{_ENGINE_ZH.get(r.engine, r.engine)}）：{r.subjects} 个主体，等级变化 {r.changed} 个；"
+            f"{counts}；用时 {seconds:.1f} 秒"
         )
 
 
@@ -159,6 +168,8 @@ def whatif(subject: str = typer.Argument(..., help="主体编号、统一社会�
         console.print(f"{p.on} 起（记录 {ended} 公示期届满）：{grades.get(p.grade, p.grade)} 得分 {p.score}")
 
 
+_MODEL_STATUS_ZH = {"published": "已发布", "draft": "草稿", "retired": "已停用"}
+_ENGINE_ZH = {"duckdb": "DuckDB 引擎", "spark": "Spark 引擎"}
 _SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
 _PSI_STATUS_ZH = {"stable": "稳定", "watch": "需关注", "shift": "明显偏移"}
 _NOT_ENOUGH = "样本不足，无法计算"
