@@ -196,6 +196,7 @@ def _routers() -> list[Any]:
     from xinyong.accounts.api import router as accounts
     from xinyong.catalog.api import router as catalog
     from xinyong.commitments.api import router as commitments
+    from xinyong.content.api import router as content
     from xinyong.core.calendar_api import router as calendar
     from xinyong.creditstate.api import router as creditstate
     from xinyong.declarations.api import router as declarations
@@ -213,6 +214,7 @@ def _routers() -> list[Any]:
     from xinyong.portal.console.pages import router as console
     from xinyong.portal.console.queue import router as lists_queue
     from xinyong.portal.console.rights import router as console_rights
+    from xinyong.portal.content_pages import router as content_pages
     from xinyong.portal.lists.pages import router as lists_pages
     from xinyong.portal.me.commitments import router as me_commitments
     from xinyong.portal.me.pages import router as me
@@ -251,7 +253,9 @@ def _routers() -> list[Any]:
         monitoring,
         commitments,
         declarations,
+        content,
         portal,
+        content_pages,
         lists_pages,
         lists_queue,
         account_pages,

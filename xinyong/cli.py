@@ -2,18 +2,87 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from typing import Any
+
 import typer
 from rich.console import Console
+from typer import _click as typer_click
+from typer import rich_utils
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from xinyong.core import cli_errors
 from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
 
 # Each command imports its domain inside the function: `xinyong --help` and every command load
 # only what they use (the whole application takes seconds to import). Not to dodge a cycle.
 
+
+# Typer's help screens in Chinese: its panel titles are module constants read when help is drawn.
+rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
+rich_utils.OPTIONS_PANEL_TITLE = "选项"
+rich_utils.COMMANDS_PANEL_TITLE = "命令"
+rich_utils.DEFAULT_STRING = "[默认：{}]"
+rich_utils.REQUIRED_LONG_STRING = "[必填]"
+rich_utils.ENVVAR_STRING = "[环境变量：{}]"
+_HELP_OPTION_ZH = "显示本帮助并退出。"
+
+
+def _help_option_in_chinese(command: Any) -> None:
+    """Every command's ``--help`` says 「显示本帮助并退出」 (Click's text is English)."""
+    option = command.get_help_option(typer_click.Context(command))
+    if option is not None:
+        option.help = _HELP_OPTION_ZH
+    for sub in getattr(command, "commands", {}).values():
+        _help_option_in_chinese(sub)
+
+
+class _ChineseUsageErrors(TyperGroup):
+    """The root command: Typer/Click's own usage errors (missing argument, unknown option, bad
+    value, unknown command) in the house style 「错误：…」 + hint, exit 2, instead of an English box;
+    a domain error no command caught is said the same way (never a traceback)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        _help_option_in_chinese(self)
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except DomainError as exc:
+            sys.exit(cli_errors.fail(exc).exit_code)
+        except typer.Abort:
+            typer.echo("已取消。", err=True)
+            sys.exit(1)
+        except TyperException as exc:  # Click's ClickException and its usage errors
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                typer.echo(exc.format_message(), err=True)
+                sys.exit(2)
+            message, hint = cli_errors.usage_error_zh(exc)
+            cli_errors.error(message, hint=hint)
+            sys.exit(cli_errors.EXIT_ERROR)
+        # Not standalone, Typer returns the code a command exited with (``typer.Exit(n)``).
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
-    help="Xinyong 公共信用信息平台命令行（public credit information platform）。", no_args_is_help=True
+    cls=_ChineseUsageErrors,
+    help="Xinyong 公共信用信息平台命令行（public credit information platform）。",
+    no_args_is_help=True,
+    # Typer's own --install-completion/--show-completion speak English; shell completion is not
+    # something a city's staff set up from here.
+    add_completion=False,
 )
 console = Console()
 err_console = Console(stderr=True)

@@ -4,6 +4,7 @@ assembly module, beside app.py and cli.py, because it names every domain."""
 from xinyong.accounts import models as accounts_models  # noqa: F401
 from xinyong.casework import models as casework_models  # noqa: F401
 from xinyong.commitments import models as commitments_models  # noqa: F401
+from xinyong.content import models as content_models  # noqa: F401
 from xinyong.core import events, models  # noqa: F401
 from xinyong.core.db import Base
 from xinyong.creditstate import models as creditstate_models  # noqa: F401

@@ -35,8 +35,15 @@ def test_id_check_prints_one_json_object_per_code() -> None:
     result = runner.invoke(app, ["id", "check", "91330100716105852F", "11010519491231002X"])
     assert result.exit_code == 0, result.output
     assert _lines(result.stdout) == [
-        {"code": "91330100716105852F", "kind": "uscc", "valid": True, "error": None, "inner_check": "ok"},
-        {"code": "11010519491231002X", "kind": "ric", "valid": True, "error": None},
+        {
+            "code": "91330100716105852F",
+            "kind": "uscc",
+            "valid": True,
+            "error": None,
+            "inner_check": "ok",
+            "message_zh": "有效",
+        },
+        {"code": "11010519491231002X", "kind": "ric", "valid": True, "error": None, "message_zh": "有效"},
     ]
 
 

@@ -27,13 +27,13 @@ from xinyong.core.cli_errors import fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 
-user_app = typer.Typer(help="用户管理 (portal users): add, list, passwd, lock, unlock.", no_args_is_help=True)
-key_app = typer.Typer(
-    help="API 密钥管理 (API keys for systems): create, list, revoke, rotate.", no_args_is_help=True
+_ROLES_HELP = "角色：" + " / ".join(f"{role}（{ROLE_NAMES_ZH.get(role, role)}）" for role in ACCOUNT_ROLES)
+
+user_app = typer.Typer(
+    help="用户管理（portal users）：新增、列表、改密码、锁定、解锁。", no_args_is_help=True
 )
-dept_app = typer.Typer(
-    help="部门管理 (departments that own users and keys): add, list.", no_args_is_help=True
-)
+key_app = typer.Typer(help="API 密钥管理（供系统调用）：签发、列表、吊销、轮换。", no_args_is_help=True)
+dept_app = typer.Typer(help="部门管理（用户与密钥所属的部门）：新增、列表。", no_args_is_help=True)
 console = Console()
 
 
@@ -63,22 +63,24 @@ def _when(dt: datetime | None) -> str:
 
 @user_app.command("add")
 def user_add(
-    username: str = typer.Argument(..., help="login name (lower-case letters, digits, _ . @ -)"),
-    name: str = typer.Option(..., "--name", help="display name, e.g. 张三"),
-    role: str = typer.Option(..., "--role", help=" / ".join(ACCOUNT_ROLES)),
-    department: str | None = typer.Option(None, "--department", help="department code"),
-    provider: str | None = typer.Option(None, "--provider", help="provider code (provider accounts)"),
-    subject: str | None = typer.Option(None, "--subject", help="USCC or ID number (subject accounts)"),
+    username: str = typer.Argument(..., help="登录名（小写字母、数字及 _ . @ -）"),
+    name: str = typer.Option(..., "--name", help="显示名称，如 张三"),
+    role: str = typer.Option(..., "--role", help=_ROLES_HELP),
+    department: str | None = typer.Option(None, "--department", help="部门代码"),
+    provider: str | None = typer.Option(None, "--provider", help="信息提供单位代码（信息提供单位账号）"),
+    subject: str | None = typer.Option(
+        None, "--subject", help="统一社会信用代码或身份证号码（信用主体账号）"
+    ),
     password: str = typer.Option(
         ...,
         "--password",
         prompt="密码 password",
         hide_input=True,
         confirmation_prompt=True,
-        help="prompted when omitted",
+        help="密码（省略时提示输入）",
     ),
 ) -> None:
-    """Create a portal user."""
+    """新增门户用户。"""
     with _session() as s:
         u = create_user(
             s,
@@ -98,11 +100,11 @@ def user_add(
 
 @user_app.command("list")
 def user_list(
-    role: str | None = typer.Option(None, "--role"),
-    department: str | None = typer.Option(None, "--department"),
-    as_json: bool = typer.Option(False, "--json"),
+    role: str | None = typer.Option(None, "--role", help="只看该角色"),
+    department: str | None = typer.Option(None, "--department", help="只看该部门"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """List users."""
+    """列出用户。"""
     with _session() as s:
         users = list_users(s, role=role, department_code=department)
     if as_json:
@@ -126,28 +128,33 @@ def user_list(
 
 @user_app.command("passwd")
 def user_passwd(
-    username: str = typer.Argument(...),
+    username: str = typer.Argument(..., help="登录名"),
     password: str = typer.Option(
-        ..., "--password", prompt="新密码 new password", hide_input=True, confirmation_prompt=True
+        ...,
+        "--password",
+        prompt="新密码 new password",
+        hide_input=True,
+        confirmation_prompt=True,
+        help="新密码（省略时提示输入）",
     ),
 ) -> None:
-    """Set a user's password (their sessions end)."""
+    """设置用户密码（其现有会话随即结束）。"""
     with _session() as s:
         set_password(s, username, password, by=_by())
     typer.echo(f"已为 {username} 设置新密码，其登录会话已全部退出")
 
 
 @user_app.command("lock")
-def user_lock(username: str = typer.Argument(...)) -> None:
-    """Disable a user until unlocked (their sessions end at once)."""
+def user_lock(username: str = typer.Argument(..., help="登录名")) -> None:
+    """停用用户直至解锁（其会话立即结束）。"""
     with _session() as s:
         lock_user(s, username, by=_by())
     typer.echo(f"已停用用户 {username}")
 
 
 @user_app.command("unlock")
-def user_unlock(username: str = typer.Argument(...)) -> None:
-    """Re-enable a user and clear a lockout after failed logins."""
+def user_unlock(username: str = typer.Argument(..., help="登录名")) -> None:
+    """重新启用用户，并解除登录失败造成的锁定。"""
     with _session() as s:
         unlock_user(s, username, by=_by())
     typer.echo(f"已解锁用户 {username}")
@@ -169,23 +176,21 @@ def _print_new_key(info: ApiKeyInfo, key: str) -> None:
 
 @key_app.command("create")
 def key_create(
-    name: str = typer.Option(..., "--name", help="the system that uses the key"),
-    role: str = typer.Option(..., "--role", help=" / ".join(ACCOUNT_ROLES)),
+    name: str = typer.Option(..., "--name", help="使用该密钥的系统名称"),
+    role: str = typer.Option(..., "--role", help=_ROLES_HELP),
     scope: list[str] = typer.Option(
-        None, "--scope", help=f"repeatable; default per role. {', '.join(SCOPES)}"
+        None, "--scope", help=f"权限范围（可重复；默认按角色）：{', '.join(SCOPES)}"
     ),
-    item: list[str] = typer.Option(
-        None, "--item", help="catalog item code (repeatable); none = no item limit"
+    item: list[str] = typer.Option(None, "--item", help="目录项代码（可重复）；不指定则不限目录项"),
+    department: str | None = typer.Option(None, "--department", help="所属部门代码"),
+    provider: str | None = typer.Option(None, "--provider", help="信息提供单位代码（信息提供单位密钥）"),
+    user: str | None = typer.Option(None, "--user", help="所属用户（登录名）"),
+    subject: str | None = typer.Option(
+        None, "--subject", help="统一社会信用代码或身份证号码（信用主体密钥）"
     ),
-    department: str | None = typer.Option(None, "--department"),
-    provider: str | None = typer.Option(None, "--provider", help="provider code (provider keys)"),
-    user: str | None = typer.Option(None, "--user", help="owning user"),
-    subject: str | None = typer.Option(None, "--subject", help="USCC or ID number (subject keys)"),
-    days: int | None = typer.Option(
-        None, "--days", help="valid for N days (0 = no expiry); default from settings"
-    ),
+    days: int | None = typer.Option(None, "--days", help="有效天数（0 表示永不过期）；默认取设置"),
 ) -> None:
-    """Issue an API key (printed once; only its hash is stored)."""
+    """签发 API 密钥（只打印一次；只保存其哈希）。"""
     with _session() as s:
         info, key = create_api_key(
             s,
@@ -205,11 +210,11 @@ def key_create(
 
 @key_app.command("list")
 def key_list(
-    department: str | None = typer.Option(None, "--department"),
-    all_keys: bool = typer.Option(False, "--all", help="include revoked keys"),
-    as_json: bool = typer.Option(False, "--json"),
+    department: str | None = typer.Option(None, "--department", help="只看该部门"),
+    all_keys: bool = typer.Option(False, "--all", help="包括已吊销的密钥"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """List API keys (never the keys themselves)."""
+    """列出 API 密钥（不显示密钥本身）。"""
     with _session() as s:
         keys = list_api_keys(s, department_code=department, include_revoked=all_keys)
     if as_json:
@@ -236,8 +241,8 @@ def key_list(
 
 
 @key_app.command("revoke")
-def key_revoke(key: str = typer.Argument(..., help="key id or prefix")) -> None:
-    """Revoke a key: it stops working at once."""
+def key_revoke(key: str = typer.Argument(..., help="密钥编号或前缀")) -> None:
+    """吊销密钥：立即失效。"""
     with _session() as s:
         info = revoke_api_key(s, key, by=_by())
     typer.echo(f"已吊销 API 密钥 #{info.id}（{info.prefix}）")
@@ -245,10 +250,10 @@ def key_revoke(key: str = typer.Argument(..., help="key id or prefix")) -> None:
 
 @key_app.command("rotate")
 def key_rotate(
-    key: str = typer.Argument(..., help="key id or prefix"),
-    grace_minutes: int = typer.Option(0, "--grace-minutes", help="the old key keeps working this long"),
+    key: str = typer.Argument(..., help="密钥编号或前缀"),
+    grace_minutes: int = typer.Option(0, "--grace-minutes", help="旧密钥继续有效的分钟数"),
 ) -> None:
-    """Replace a key with a new one (same owner, role, scopes, items)."""
+    """以新密钥替换旧密钥（所属、角色、权限范围、目录项不变）。"""
     with _session() as s:
         info, new_key = rotate_api_key(s, key, by=_by(), grace_minutes=grace_minutes)
     _print_new_key(info, new_key)
@@ -260,11 +265,11 @@ def key_rotate(
 
 @dept_app.command("add")
 def dept_add(
-    code: str = typer.Argument(...),
-    name: str = typer.Option(..., "--name"),
-    provider: str | None = typer.Option(None, "--provider", help="the ingest provider it submits as"),
+    code: str = typer.Argument(..., help="部门代码，如 TZ-CZJ"),
+    name: str = typer.Option(..., "--name", help="部门名称，如 台州市财政局"),
+    provider: str | None = typer.Option(None, "--provider", help="其报送数据时使用的信息提供单位代码"),
 ) -> None:
-    """Register a department."""
+    """登记部门。"""
     with _session() as s:
         d = create_department(s, code, name, provider_code=provider, by=_by())
     typer.echo(f"已登记部门 {d.code} {d.name}")
@@ -272,7 +277,7 @@ def dept_add(
 
 @dept_app.command("list")
 def dept_list() -> None:
-    """List departments."""
+    """列出部门。"""
     with _session() as s:
         rows = list_departments(s)
     table = Table("编码", "名称", "信息提供单位", "状态")

@@ -58,6 +58,7 @@ SCOPES: dict[str, str] = {
     "commitments:write": "签署信用承诺、补齐材料、核查履约",
     "declarations:read": "查看自主申报（主体限本主体，部门限本部门核实的）",
     "declarations:write": "提交自主申报、核实或不予核实",
+    "content:write": "编辑、发布通知公告、政策法规、信用动态",
 }
 
 
@@ -302,12 +303,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/accounts/keys/{key_id}/rotate"): only(ADMIN, "accounts:write"),
     # --- portal pages -----------------------------------------------------------------------
     ("GET", "/static/portal/{path:path}"): ASSET,
+    ("GET", "/site/logo"): ASSET,
     ("GET", "/"): PUBLIC,
     ("GET", "/search"): PUBLIC,
     ("GET", "/search/suggest"): PUBLIC,
     ("GET", "/subjects/id/{subject_id}"): PUBLIC,
     ("GET", "/subjects/{code}"): PUBLIC,
     ("GET", "/publicity"): PUBLIC,
+    ("GET", "/publicity/export.xlsx"): PUBLIC,
     ("GET", "/catalog"): PUBLIC,
     ("GET", "/catalog/{item_code}/template.xlsx"): PUBLIC,
     # accounts pages
@@ -398,6 +401,22 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/console/repairs"): only(CONSOLE, None),
     ("GET", "/console/repairs/{repair_id}"): only(CONSOLE, None),
     ("POST", "/console/repairs/{repair_id}/step"): only(CONSOLE, None),
+    # --- content sections (xinyong/content): anyone reads, the credit office writes -------------
+    ("GET", "/api/v1/content/posts"): PUBLIC,
+    ("GET", "/api/v1/content/posts/{post_id}"): PUBLIC,
+    ("GET", "/api/v1/content/attachments/{attachment_id}"): PUBLIC,
+    ("POST", "/api/v1/content/posts"): only(STAFF, "content:write"),
+    ("PUT", "/api/v1/content/posts/{post_id}"): only(STAFF, "content:write"),
+    ("POST", "/api/v1/content/posts/{post_id}/publish"): only(STAFF, "content:write"),
+    ("POST", "/api/v1/content/posts/{post_id}/attachments"): only(STAFF, "content:write", body="upload"),
+    ("GET", "/content/{section}"): PUBLIC,
+    ("GET", "/content/{section}/{post_id}"): PUBLIC,
+    ("GET", "/console/content"): only(STAFF, None),
+    ("GET", "/console/content/{post_id}"): only(STAFF, None),
+    ("POST", "/console/content"): only(STAFF, None),
+    ("POST", "/console/content/{post_id}"): only(STAFF, None),
+    ("POST", "/console/content/{post_id}/publish"): only(STAFF, None),
+    ("POST", "/console/content/{post_id}/attachments"): only(STAFF, None, body="upload"),
 }
 
 
@@ -448,6 +467,7 @@ ROLE_DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
         "objections:write",
         "repairs:read",
         "repairs:write",
+        "content:write",
     ),
     "bank": ("subjects:read", "records:read"),
     "admin": ("accounts:read", "accounts:write"),

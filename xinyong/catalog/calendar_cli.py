@@ -70,10 +70,10 @@ def _calendar() -> cal.WorkCalendar:
 
 @calendar_app.command("add")
 def calendar_add(
-    start: str = typer.Argument(..., help="start date YYYY-MM-DD (not counted)"),
-    n: int = typer.Argument(..., help="working days to add"),
+    start: str = typer.Argument(..., help="起算日期 YYYY-MM-DD（当日不计入）"),
+    n: int = typer.Argument(..., help="要加的工作日数"),
 ) -> None:
-    """Print the date N working days after START (start day not counted)."""
+    """打印起算日之后第 N 个工作日的日期（起算日当日不计入）。"""
     day = _parse_date(start)
     calendar = _calendar()
     try:
@@ -102,10 +102,10 @@ def _echo_dated(answer: str, calendar: cal.WorkCalendar, *days: date) -> None:
 
 @calendar_app.command("between")
 def calendar_between(
-    first: str = typer.Argument(..., help="first date YYYY-MM-DD (not counted)"),
-    second: str = typer.Argument(..., help="second date YYYY-MM-DD (counted)"),
+    first: str = typer.Argument(..., help="开始日期 YYYY-MM-DD（当日不计入）"),
+    second: str = typer.Argument(..., help="结束日期 YYYY-MM-DD（当日计入）"),
 ) -> None:
-    """Print the number of working days after FIRST up to and including SECOND."""
+    """打印开始日期之后至结束日期（含）之间的工作日数。"""
     a, b = _parse_date(first), _parse_date(second)
     calendar = _calendar()
     try:
@@ -117,7 +117,7 @@ def calendar_between(
 
 @calendar_app.command("years")
 def calendar_years() -> None:
-    """List the years the calendar knows and on what basis (notice or provisional)."""
+    """列出日历已知的年份及其依据（国务院通知或暂定）。"""
     calendar = _calendar()
     provisional = set(calendar.provisional_years())
     for year in calendar.known_years()[-10:]:
@@ -130,10 +130,10 @@ def calendar_years() -> None:
 
 @calendar_app.command("load-notice")
 def calendar_load_notice(
-    file: Path = typer.Argument(..., help="the notice as YAML or JSON (see docs/operations.md)"),
+    file: Path = typer.Argument(..., help="通知内容，YAML 或 JSON 格式（见 docs/operations.md）"),
 ) -> None:
-    """Load a year's State Council holiday notice (国务院办公厅关于YYYY年部分节假日安排的通知).
-    Checked first; dates computed provisionally for that year are recomputed by the next tick."""
+    """载入某年的国务院办公厅关于部分节假日安排的通知。
+    先校验；该年按暂定日历算出的期限由下一次每日任务重新计算。"""
     db = _require_store()
     try:
         raw = read_notice_file(file)
@@ -159,12 +159,14 @@ def calendar_load_notice(
 
 @calendar_app.command("override")
 def calendar_override(
-    day: str = typer.Argument(..., help="the day YYYY-MM-DD"),
-    workday: bool = typer.Option(..., "--workday/--holiday", help="working day or day off"),
+    day: str = typer.Argument(..., help="日期 YYYY-MM-DD"),
+    workday: bool = typer.Option(
+        ..., "--workday/--holiday", help="设为工作日（--workday）或休息日（--holiday）"
+    ),
     name: str = typer.Option(..., "--name", help="e.g. 台风停工 / 地方节日"),
-    source: str = typer.Option("", "--source", help="the notice that decided it"),
+    source: str = typer.Option("", "--source", help="作出该调整的通知（文件名称与文号）"),
 ) -> None:
-    """Store a city's correction of one day (needs an initialised store)."""
+    """保存本市对某一天的调整（需要已初始化的存储）。"""
     d = _parse_date(day)
     db = _require_store()
     try:
@@ -177,7 +179,7 @@ def calendar_override(
 
 @calendar_app.command("overrides")
 def calendar_overrides() -> None:
-    """List the stored overrides."""
+    """列出已保存的日期调整。"""
     db = _initialised_store()
     if db is None:
         return

@@ -20,9 +20,9 @@ err_console = Console(stderr=True)
 
 @catalog_app.command("validate")
 def validate(
-    directory: Path = typer.Argument(None, help="ruleset directory (default: the configured one)"),
+    directory: Path = typer.Argument(None, help="规则集目录（默认：设置中配置的目录）"),
 ) -> None:
-    """Check a ruleset directory; exits non-zero and names the file and problem when invalid."""
+    """检查规则集目录；有误时指出文件与问题，并以非零退出码结束。"""
     target = directory or get_settings().ruleset_dir
     try:
         catalog = load_catalog(target)
@@ -74,10 +74,10 @@ def list_items() -> None:
 
 @catalog_app.command("template")
 def template(
-    item: str = typer.Argument(..., help="catalog item code, e.g. administrative_penalty"),
-    output: Path = typer.Option(None, "--output", "-o", help="file to write (default ITEM.xlsx)"),
+    item: str = typer.Argument(..., help="目录项代码（catalog item），如 administrative_penalty"),
+    output: Path = typer.Option(None, "--output", "-o", help="输出文件（默认 目录项代码.xlsx）"),
 ) -> None:
-    """Write the XLSX template of a catalog item."""
+    """生成某个目录项的 XLSX 报送模板。"""
     get_catalog().item(item)
     path = output or Path(f"{item}.xlsx")
     path.write_bytes(xlsx_template(item))

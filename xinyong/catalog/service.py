@@ -380,6 +380,8 @@ class Catalog:
                 f"信用信息目录中没有该目录项：{code}",
                 code="catalog.unknown_item",
                 item=code,
+                # The valid codes, so a person who mistyped one sees what to type instead.
+                valid=[f"{i.code}（{i.name_zh}）" for i in self._items.values()],
             ) from None
 
     def items(self) -> list[CatalogItem]:

@@ -36,6 +36,7 @@ TAG_NAMES: dict[str, str] = {
     "accounts": "账户与密钥（accounts）",
     "calendar": "工作日历（calendar）",
     "catalog": "信用信息目录（catalog）",
+    "content": "通知公告与政策法规（content）",
     "evaluation": "公共信用综合评价（evaluation）",
     "governance": "重错码治理（governance）",
     "ingest": "数据归集（ingest）",
@@ -55,7 +56,6 @@ TAG_NAMES: dict[str, str] = {
     "quality": "数据质量（quality）",
     "monitoring": "信用监测（monitoring）",
     "register": "登记注册信息（register）",
-    "content": "通知公告与政策（content）",
 }
 
 

@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     # at start, then every this many seconds (0 = off). Operational knob.
     ingest_recovery_seconds: float = 60.0
 
+    # --- The city's own site (xinyong/core/site.py; docs/site.md) ----------------------------
+    # Each, when set (XINYONG_SITE_NAME=信用台州 …), wins over var_dir/site.yaml and the default.
+    site_city: str = ""
+    site_name: str = ""
+    site_brand: str = ""
+    site_tagline: str = ""
+    site_logo: str = ""  # an image file (SVG/PNG/JPEG) on this server, served at /site/logo
+    site_host_org: str = ""  # 主办单位
+    site_icp: str = ""  # ICP 备案号
+    site_contact: str = ""
+
     # --- Access control and hardening (xinyong/accounts; docs/security.md) -------------------
     # Portal sessions: idle timeout and absolute lifetime, in minutes.
     session_idle_minutes: int = 30

@@ -33,21 +33,18 @@ _STAGES = {"subjects": "登记主体", "records": "各部门报送记录", "fini
 @demo_app.command("build")
 def build(
     subjects: int = typer.Option(
-        service.DEFAULT_SUBJECTS, "--subjects", "-n", min=service.MIN_SUBJECTS, help="number of subjects"
+        service.DEFAULT_SUBJECTS, "--subjects", "-n", min=service.MIN_SUBJECTS, help="主体数量"
     ),
-    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s", help="random seed: same seed, same city"),
-    out: Path | None = typer.Option(
-        None, "--out", help="where to write the sample files (default var/demo/samples)"
-    ),
+    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s", help="随机种子：同一种子生成同一座城市"),
+    out: Path | None = typer.Option(None, "--out", help="样例文件的输出目录（默认 var/demo/samples）"),
     force: bool = typer.Option(
         False,
         "--force",
-        help="build even if the store holds other subjects (never duplicates the demo itself)",
+        help="即使存储中已有其他主体也生成（不会重复生成演示数据本身）",
     ),
 ) -> None:
-    """Build the demo city: subjects, ~30 departments with API keys, five years of records
-    ingested through the real ingest service, a quarantine, governance cases, sample files.
-    Building again with the same seed changes nothing."""
+    """生成演示城市：主体、约 30 个带 API 密钥的部门、经真实报送服务导入的五年信用记录、
+    隔离区、重错码治理案件与样例文件。用同一种子再次生成不会改变任何数据。"""
     out_dir = out or service.samples_dir()
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -183,26 +180,28 @@ def _print_tour(s: service.DemoSummary, out_dir: Path) -> None:
 
 @demo_app.command("samples")
 def samples(
-    subjects: int = typer.Option(service.DEFAULT_SUBJECTS, "--subjects", "-n", min=service.MIN_SUBJECTS),
-    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s"),
-    out: Path | None = typer.Option(None, "--out", help="directory (default var/demo/samples)"),
+    subjects: int = typer.Option(
+        service.DEFAULT_SUBJECTS, "--subjects", "-n", min=service.MIN_SUBJECTS, help="主体数量"
+    ),
+    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s", help="随机种子"),
+    out: Path | None = typer.Option(None, "--out", help="输出目录（默认 var/demo/samples）"),
 ) -> None:
-    """Write only the sample upload files (no store needed)."""
+    """只生成样例报送文件（不需要存储）。"""
     for path in samples_mod.write_samples(seed, subjects, out or service.samples_dir()):
         console.print(str(path))
 
 
 @demo_app.command("export")
 def export(
-    item: str = typer.Option(..., "--item", "-i", help="catalog item, e.g. administrative_penalty"),
-    subjects: int = typer.Option(service.DEFAULT_SUBJECTS, "--subjects", "-n", min=1),
-    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s"),
-    limit: int | None = typer.Option(None, "--limit", help="stop after this many rows"),
-    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl or csv"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="file (default: standard output)"),
+    item: str = typer.Option(..., "--item", "-i", help="目录项代码，如 administrative_penalty"),
+    subjects: int = typer.Option(service.DEFAULT_SUBJECTS, "--subjects", "-n", min=1, help="主体数量"),
+    seed: int = typer.Option(service.DEFAULT_SEED, "--seed", "-s", help="随机种子"),
+    limit: int | None = typer.Option(None, "--limit", help="输出到此行数为止"),
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="格式：jsonl 或 csv"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="输出文件（默认：标准输出）"),
 ) -> None:
-    """Stream the city's records of one item as JSONL or CSV (national field codes as headers),
-    in constant memory: ``--subjects 1000000`` works. Useful to load-test ``xinyong ingest``."""
+    """以 JSONL 或 CSV（表头为国家标准字段代码）流式导出本市某目录项的信用记录，内存占用恒定：
+    ``--subjects 1000000`` 也可运行。可用于对 ``xinyong ingest`` 做压力测试。"""
     if fmt not in ("jsonl", "csv"):
         err_console.print("[red]--format 只能是 jsonl 或 csv[/red]")
         raise typer.Exit(2)

@@ -27,6 +27,7 @@ from xinyong.creditstate import consumer as creditstate_consumer
 from xinyong.demo import accounts as demo_accounts
 from xinyong.demo import catalog_records as demo_catalog_records
 from xinyong.demo import commitments as commitments_demo
+from xinyong.demo import content as demo_content
 from xinyong.demo import government as government_demo
 from xinyong.demo import ledger as demo_ledger
 from xinyong.demo import lists as lists_demo
@@ -35,6 +36,7 @@ from xinyong.demo import objections as rights_demo
 from xinyong.demo import register as demo_register
 from xinyong.demo import reports as reports_demo
 from xinyong.demo import samples
+from xinyong.demo import site as demo_site
 from xinyong.demo.generator import RecordSpec, iter_records, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
 from xinyong.records import service as records_service
@@ -135,6 +137,7 @@ def build_demo(
     out = out_dir or samples_dir()
     summary = DemoSummary(seed=seed, subjects=subjects, examples=tour_examples(seed, subjects))
     paths = samples.write_samples(seed, subjects, out)
+    demo_site.seed_site()  # 信用台州: name, logo, footer (var_dir/site.yaml)
     summary.samples = paths
     bad_rows = out / samples.BAD_ROWS
     with _session_of(target) as session:
@@ -172,6 +175,7 @@ def build_demo(
         summary.measures_key = measures_demo.seed_subscriber(session)
         reports_demo.seed_reports(session, summary.examples.get("penalised"))
         commitments_demo.seed_commitments(session, seed=seed, subject_code=summary.examples.get("penalised"))
+        demo_content.seed_content(session)  # 通知公告 · 政策法规 · 信用动态
         session.commit()
         summary.rights = rights_demo.seed_rights(session, seed=seed)
         summary.government = government_demo.seed_government(session, seed=seed)

@@ -17,7 +17,7 @@ from xinyong.core.cli_errors import fail
 # what they use (DuckDB and the engines take seconds to import). Not to dodge a cycle.
 
 console = Console()
-evaluate = typer.Typer(help="公共信用综合评价 public credit evaluation: models, runs, grades, explanations.")
+evaluate = typer.Typer(help="公共信用综合评价（evaluation）：模型、评价批次、等级与解释。")
 
 
 def register(app: typer.Typer) -> None:
@@ -56,9 +56,9 @@ def _subject_id(session: object, ref: str) -> int:
 
 @evaluate.command("validate")
 def validate(
-    directory: Path = typer.Argument(None, help="a models directory (default: the ruleset's)"),
+    directory: Path = typer.Argument(None, help="模型目录（默认：规则集中的模型目录）"),
 ) -> None:
-    """Check model files: unknown features, weights not summing to 1, overlapping bins ..."""
+    """检查模型文件：未知指标、权重之和不为 1、分箱重叠等。"""
     from xinyong.core.errors import DomainError
     from xinyong.evaluation import service
 
@@ -76,43 +76,52 @@ def validate(
 
 @evaluate.command("models")
 def models() -> None:
-    """List the model versions registered in the store (published and drafts)."""
+    """列出存储中登记的模型版本（已发布与草稿）。"""
     from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
     with _errors(), get_database().session() as session:
         rows = service.list_models(session)
-    table = Table("id", "code", "version", "status", "effective_from", "name_zh", "hash")
+    table = Table("编号", "模型", "版本", "状态", "生效日期", "代码", "内容哈希")
     for m in rows:
         table.add_row(
-            str(m.id), m.code, m.version, m.status, str(m.effective_from), m.name_zh, m.content_hash[:12]
+            str(m.id),
+            m.name_zh,
+            m.version,
+            _MODEL_STATUS_ZH.get(m.status, m.status),
+            str(m.effective_from),
+            m.code,
+            m.content_hash[:12],
         )
     console.print(table)
 
 
 @evaluate.command("run")
 def run(
-    engine: str = typer.Option("duckdb", help="duckdb (default) or spark"),
-    as_of: str = typer.Option(None, "--as-of", help="evaluation date YYYY-MM-DD (default: today in China)"),
+    engine: str = typer.Option("duckdb", help="计算引擎：duckdb（默认）或 spark"),
+    as_of: str = typer.Option(None, "--as-of", help="评价日期 YYYY-MM-DD（默认：中国时区的今天）"),
 ) -> None:
-    """Evaluate every applicable subject (one run per model in force) and update the grades."""
+    """评价所有适用的主体（每个现行模型一个批次）并更新等级。"""
     from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
     with _errors(), get_database().session() as session:
         runs = service.run_batch(session, engine=engine, as_of=_day(as_of))
     for r in runs:
-        counts = " ".join(f"{g}:{n}" for g, n in r.grade_counts.items())
+        grades = _grade_names(r.model_code)
+        names = {spec.code: spec.name_zh for spec in service.models_in_force(date.today())}
+        counts = "，".join(f"{grades.get(g, g)} {n}" for g, n in r.grade_counts.items())
         seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0.0
         console.print(
-            f"run {r.id} {r.model_code} {r.model_version} ({r.engine}): {r.subjects} 个主体，"
-            f"等级变化 {r.changed}；{counts}；{seconds:.1f} s"
+            f"评价批次 {r.id}：{names.get(r.model_code, r.model_code)}（{r.model_version}，"
+            f"{_ENGINE_ZH.get(r.engine, r.engine)}）：{r.subjects} 个主体，等级变化 {r.changed} 个；"
+            f"{counts}；用时 {seconds:.1f} 秒"
         )
 
 
 @evaluate.command("explain")
-def explain(subject: str = typer.Argument(..., help="subject id, USCC or ID number")) -> None:
-    """A subject's grade with its reasons."""
+def explain(subject: str = typer.Argument(..., help="主体编号、统一社会信用代码或身份证号码")) -> None:
+    """主体的评价等级及其理由。"""
     from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
@@ -131,38 +140,64 @@ def explain(subject: str = typer.Argument(..., help="subject id, USCC or ID numb
 
 
 @evaluate.command("whatif")
-def whatif(subject: str = typer.Argument(..., help="subject id, USCC or ID number")) -> None:
-    """Which records, if repaired or expired, would change the grade, and when windows end."""
+def whatif(subject: str = typer.Argument(..., help="主体编号、统一社会信用代码或身份证号码")) -> None:
+    """哪些记录经修复或到期后会改变等级，以及各记录的计分期何时结束（what-if）。"""
     from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
     with _errors(), get_database().session() as session:
         w = service.whatif(session, _subject_id(session, subject))
+    grades = _grade_names(w.current.model_code)
+    items = _item_names()
     console.print(f"当前 {w.current.grade_display_zh} 得分 {w.current.score}")
-    table = Table("record", "item", "severity", "publicity ends", "without it", "changes grade")
+    table = Table("记录", "目录项", "失信程度", "公示期届满次日", "去掉该记录后", "等级是否改变")
     for r in w.records:
         table.add_row(
             str(r.record_id),
-            r.item_code,
-            r.severity or "",
+            items.get(r.item_code, r.item_code),
+            _SEVERITY_ZH.get(r.severity or "", ""),
             str(r.ends_on or "—"),
-            f"{r.grade_without} {r.score_without}",
+            f"{grades.get(r.grade_without, r.grade_without)} {r.score_without}",
             "是" if r.changes_grade else "否",
         )
     console.print(table)
     if w.all_repaired:
-        console.print(f"全部修复后 {w.all_repaired.grade} {w.all_repaired.score}")
+        console.print(f"全部修复后 {w.all_repaired.grade_display_zh} 得分 {w.all_repaired.score}")
     for p in w.timeline:
-        console.print(f"{p.on} 起（记录 {p.records_ended} 公示期届满）: {p.grade} {p.score}")
+        ended = "、".join(str(i) for i in p.records_ended)
+        console.print(f"{p.on} 起（记录 {ended} 公示期届满）：{grades.get(p.grade, p.grade)} 得分 {p.score}")
+
+
+_MODEL_STATUS_ZH = {"published": "已发布", "draft": "草稿", "retired": "已停用"}
+_ENGINE_ZH = {"duckdb": "DuckDB 引擎", "spark": "Spark 引擎"}
+_SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
+_PSI_STATUS_ZH = {"stable": "稳定", "watch": "需关注", "shift": "明显偏移"}
+_NOT_ENOUGH = "样本不足，无法计算"
+
+
+def _grade_names(model_code: str) -> dict[str, str]:
+    """Grade code → 「B（良好）」 from the model in force (the one display form)."""
+    from xinyong.evaluation import service
+
+    for spec in service.models_in_force(date.today()):
+        if spec.code == model_code:
+            return {code: spec.grade(code).display_zh for code in spec.grade_codes()}
+    return {}
+
+
+def _item_names() -> dict[str, str]:
+    from xinyong.catalog.service import get_catalog
+
+    return {i.code: i.name_zh for i in get_catalog().items()}
 
 
 @evaluate.command("report")
 def report(
-    run_id: int = typer.Argument(None, help="a run id (default: the latest batch run)"),
-    compare_to: int = typer.Option(None, "--compare-to", help="another run: migration matrix and PSI"),
-    backtest: bool = typer.Option(False, "--backtest", help="also backtest on the (synthetic) history"),
+    run_id: int = typer.Argument(None, help="评价批次编号（默认：最近一次批量评价）"),
+    compare_to: int = typer.Option(None, "--compare-to", help="对比的另一批次：等级迁移矩阵与 PSI"),
+    backtest: bool = typer.Option(False, "--backtest", help="同时在（合成的）历史数据上回测"),
 ) -> None:
-    """Grade distribution vs the target, migration matrix and PSI per dimension, backtest."""
+    """评价报告：等级分布与目标对照、等级迁移矩阵、各维度 PSI、回测。"""
     from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
@@ -174,18 +209,34 @@ def report(
                 raise typer.Exit(1)
             run_id = latest[0].id
         rep = service.run_report(session, run_id, compare_to)
-        bt = service.backtest(session, model_code=rep.run.model_code) if backtest else None
-    console.print(f"run {rep.run.id} {rep.run.model_code} {rep.run.model_version}: {rep.run.subjects} 个主体")
-    table = Table("grade", "count", "share", "target")
+        specs = service.models_in_force(date.today()) if backtest else []
+        backtests = [service.backtest(session, model_code=spec.code) for spec in specs]
+        names = {spec.code: spec.name_zh for spec in service.models_in_force(date.today())}
+    model_zh = names.get(rep.run.model_code, rep.run.model_code)
+    console.print(f"评价批次 {rep.run.id}：{model_zh}（{rep.run.model_version}），{rep.run.subjects} 个主体")
+    table = Table("等级", "主体数", "占比", "目标占比")
     for g in rep.distribution:
         table.add_row(g.display_zh, str(g.count), f"{g.share:.2%}", f"{g.target:.1%}")
     console.print(table)
     if rep.migration is not None:
-        console.print(f"等级迁移（run {compare_to} → run {run_id}）: {rep.migration}")
+        console.print(f"等级迁移（批次 {compare_to} → 批次 {run_id}）：{rep.migration}")
     for p in rep.psi or []:
-        console.print(f"PSI {p.name_zh}: {p.psi} ({p.status})")
-    if bt is not None:
-        console.print(f"[bold]回测（合成数据）[/bold] {bt.label_zh}")
+        console.print(f"PSI {p.name_zh}：{p.psi}（{_PSI_STATUS_ZH.get(p.status, p.status)}）")
+    for bt in backtests:
+        console.print(f"[bold]回测：{names.get(bt.model_code, bt.model_code)}（{bt.model_version}）[/bold]")
+        console.print(f"  {bt.label_zh}")
         console.print(
-            f"截止 {bt.cutoff}，观察 {bt.horizon_months} 个月：{bt.subjects} 个主体，{bt.positives} 个发生严重处罚；AUC {bt.auc}，KS {bt.ks}"
+            f"  截止 {bt.cutoff}，观察其后 {bt.horizon_months} 个月：{bt.subjects} 个主体，"
+            f"{bt.positives} 个在观察期内受到严重行政处罚"
         )
+        if bt.auc is None or bt.ks is None:
+            reason = (
+                "观察期内没有主体受到严重行政处罚"
+                if bt.positives == 0
+                else "所有主体在观察期内都受到严重行政处罚"
+                if bt.positives == bt.subjects
+                else "主体数过少"
+            )
+            console.print(f"  AUC、KS：{_NOT_ENOUGH}（{reason}，无法比较高低等级的差别）")
+        else:
+            console.print(f"  AUC {bt.auc}，KS {bt.ks}")

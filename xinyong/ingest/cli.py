@@ -27,10 +27,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 provider_app = typer.Typer(
-    help="信息提供单位（数源单位）: register, keys, items, metrics.", no_args_is_help=True
+    help="信息提供单位（数源单位）：登记、密钥、可报送目录项、报送指标（provider）。", no_args_is_help=True
 )
 quarantine_app = typer.Typer(
-    help="隔离区: rows rejected by validation, kept for correction.", no_args_is_help=True
+    help="隔离区：校验未通过的数据行，留待更正（quarantine）。", no_args_is_help=True
 )
 
 # How many row problems the CLI prints before pointing to the full list.
@@ -39,14 +39,16 @@ _SHOWN_PROBLEMS = 20
 
 def ingest(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="CSV / XLSX / JSONL / JSON"
+        ..., exists=True, dir_okay=False, readable=True, help="数据文件：CSV / XLSX / JSONL / JSON"
     ),
-    provider: str = typer.Option(..., "--provider", "-p", help="provider code"),
-    item: str = typer.Option(..., "--item", "-i", help="catalog item code"),
+    provider: str = typer.Option(..., "--provider", "-p", help="信息提供单位代码（provider code）"),
+    item: str = typer.Option(
+        ..., "--item", "-i", help="目录项代码（catalog item），如 administrative_penalty"
+    ),
 ) -> None:
-    """Ingest a file for a provider: prints the summary and where the row errors are.
+    """以信息提供单位身份报送一个数据文件（ingest）：打印汇总及出错行的位置。
 
-    Exit 0 when the file was processed (even if some rows were quarantined), 2 when it was rejected."""
+    文件已处理（即使部分行进入隔离区）时退出码为 0，整个文件被拒收时为 2。"""
     db = get_database()
     _recover(db)  # a submission an earlier run left half-applied is finished first
     with (
@@ -119,12 +121,12 @@ def _print_result(result: service.SubmissionResult) -> None:
 
 @provider_app.command("add")
 def provider_add(
-    code: str = typer.Argument(..., help="provider code, e.g. tz_scjgj"),
-    name: str = typer.Argument(..., help="department name, e.g. 台州市市场监督管理局"),
-    item: list[str] = typer.Option([], "--item", "-i", help="catalog item it may submit (repeatable)"),
-    uscc: str | None = typer.Option(None, "--uscc", help="the department's unified social credit code"),
+    code: str = typer.Argument(..., help="信息提供单位代码，如 tz_scjgj"),
+    name: str = typer.Argument(..., help="单位名称，如 台州市市场监督管理局"),
+    item: list[str] = typer.Option([], "--item", "-i", help="可报送的目录项代码（可重复）"),
+    uscc: str | None = typer.Option(None, "--uscc", help="该单位的统一社会信用代码"),
 ) -> None:
-    """Register a provider and print its API key (shown only once)."""
+    """登记信息提供单位并打印其 API 密钥（只显示一次）。"""
     try:
         with get_database().session() as session:
             info, key = service.create_provider(session, code, name, uscc, item)
@@ -137,7 +139,7 @@ def provider_add(
 
 @provider_app.command("list")
 def provider_list() -> None:
-    """List providers and the items each may submit."""
+    """列出信息提供单位及各自可报送的目录项。"""
     with get_database().session() as session:
         providers = service.list_providers(session)
     t = Table("code", "名称", "统一社会信用代码", "目录项", "状态")
@@ -147,8 +149,8 @@ def provider_list() -> None:
 
 
 @provider_app.command("rotate-key")
-def provider_rotate_key(code: str) -> None:
-    """Issue a new API key; the old one stops working."""
+def provider_rotate_key(code: str = typer.Argument(..., help="信息提供单位代码")) -> None:
+    """签发新的 API 密钥，旧密钥立即失效。"""
     try:
         with get_database().session() as session:
             _, key = service.rotate_key(session, code)
@@ -160,9 +162,10 @@ def provider_rotate_key(code: str) -> None:
 
 @provider_app.command("items")
 def provider_items(
-    code: str, item: list[str] = typer.Option(..., "--item", "-i", help="the full list of items (repeatable)")
+    code: str = typer.Argument(..., help="信息提供单位代码"),
+    item: list[str] = typer.Option(..., "--item", "-i", help="完整的可报送目录项清单（可重复）"),
 ) -> None:
-    """Replace the catalog items a provider may submit."""
+    """替换信息提供单位可报送的目录项。"""
     try:
         with get_database().session() as session:
             info = service.set_items(session, code, item)
@@ -172,8 +175,11 @@ def provider_items(
 
 
 @provider_app.command("metrics")
-def provider_metrics(code: str, as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
-    """Submissions, accepted/rejected rows by rule, late rows, error rate, median delay."""
+def provider_metrics(
+    code: str = typer.Argument(..., help="信息提供单位代码"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """报送指标：报送次数、按规则统计的接收/拒收行数、迟报行数、错误率、延迟中位数。"""
     try:
         with get_database().session() as session:
             m = service.provider_metrics(session, code)
@@ -262,14 +268,17 @@ def provider_approve(
 
 @quarantine_app.command("list")
 def quarantine_list(
-    provider: str | None = typer.Option(None, "--provider", "-p"),
-    item: str | None = typer.Option(None, "--item", "-i"),
-    status: str = typer.Option("open", help="open|resolved|superseded|discarded|all"),
-    submission: str | None = typer.Option(None, "--submission", "-s"),
-    page: int = typer.Option(1, min=1),
-    per_page: int = typer.Option(50, min=1, max=500),
+    provider: str | None = typer.Option(None, "--provider", "-p", help="只看该信息提供单位"),
+    item: str | None = typer.Option(None, "--item", "-i", help="只看该目录项"),
+    status: str = typer.Option(
+        "open",
+        help="状态：open（待处理）| resolved（已更正）| superseded（已被替代）| discarded（已放弃）| all（全部）",
+    ),
+    submission: str | None = typer.Option(None, "--submission", "-s", help="只看该次报送（报送编号）"),
+    page: int = typer.Option(1, min=1, help="页码"),
+    per_page: int = typer.Option(50, min=1, max=500, help="每页行数"),
 ) -> None:
-    """Quarantined rows with their reasons."""
+    """隔离区中的数据行及原因。"""
     try:
         with get_database().session() as session:
             result = service.list_quarantine(
@@ -291,8 +300,8 @@ def quarantine_list(
 
 
 @quarantine_app.command("show")
-def quarantine_show(quarantine_id: int) -> None:
-    """One quarantined row as received, with its reasons (JSON)."""
+def quarantine_show(quarantine_id: int = typer.Argument(..., help="隔离行编号")) -> None:
+    """按原样显示一条隔离行及其原因（JSON）。"""
     try:
         with get_database().session() as session:
             q = service.get_quarantine(session, quarantine_id)
@@ -303,9 +312,10 @@ def quarantine_show(quarantine_id: int) -> None:
 
 @quarantine_app.command("discard")
 def quarantine_discard(
-    quarantine_id: int, note: str = typer.Option(..., "--note", help="why (kept)")
+    quarantine_id: int = typer.Argument(..., help="隔离行编号"),
+    note: str = typer.Option(..., "--note", help="放弃原因（会保留）"),
 ) -> None:
-    """Close a quarantined row without storing it; the note is kept."""
+    """关闭一条隔离行且不入库；说明会保留。"""
     try:
         with get_database().session() as session:
             q = service.discard(session, quarantine_id, note)

@@ -18,12 +18,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def tick(
-        today: str = typer.Option(
-            None, "--today", help="the day to run for (YYYY-MM-DD; default: today in China)"
-        ),
+        today: str = typer.Option(None, "--today", help="运行日期 YYYY-MM-DD（默认：中国时区的今天）"),
     ) -> None:
-        """The daily job: end publicity past its window, update credit states, run the lists
-        tick and the evaluation consumer, and sign a ledger checkpoint."""
+        """每日任务（tick）：结束公示期已满的公示，更新信用状态，运行名单与评价的
+        日常处理，并签署账本检查点。"""
         day: date | None = None
         if today:
             try:

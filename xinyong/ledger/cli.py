@@ -167,10 +167,10 @@ def mirror_cmd(
 
 @cli.command("proof")
 def proof_cmd(
-    seq: int = typer.Argument(..., help="ledger entry seq"),
-    payload: bool = typer.Option(False, "--payload", help="include the payload (may not be public)"),
+    seq: int = typer.Argument(..., help="账本条目序号（seq）"),
+    payload: bool = typer.Option(False, "--payload", help="同时输出条目内容（可能不宜公开）"),
 ) -> None:
-    """Print the inclusion proof of entry SEQ as JSON (check it with docs/verify_ledger_proof.py)."""
+    """以 JSON 打印序号为 SEQ 的条目的包含证明（可用 docs/verify_ledger_proof.py 核验）。"""
     try:
         with get_database().session() as session:
             proof = ledger.inclusion_proof(session, seq, include_payload=payload).to_dict()
@@ -181,7 +181,7 @@ def proof_cmd(
 
 @cli.command("public-key")
 def public_key_cmd() -> None:
-    """Print the checkpoint signing key's public half (PEM)."""
+    """打印检查点签名密钥的公钥（PEM）。"""
     try:
         info = ledger.public_key_info()
     except DomainError as exc:

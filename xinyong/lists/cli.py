@@ -24,7 +24,7 @@ from xinyong.core.errors import DomainError
 console = Console()
 err_console = Console(stderr=True)
 lists_app = typer.Typer(
-    help="红名单、重点关注名单、严重失信主体名单及其认定程序 (lists).", no_args_is_help=True
+    help="红名单、重点关注名单、严重失信主体名单及其认定程序（lists）。", no_args_is_help=True
 )
 
 
@@ -93,7 +93,7 @@ def _print_procedure(view: Any) -> None:
 
 @lists_app.command("types")
 def types() -> None:
-    """The list types of the ruleset with their legal basis and durations."""
+    """规则集中的名单类型及其法律依据与期限。"""
     from xinyong.lists import service
 
     table = Table(title="名单类型")
@@ -113,9 +113,9 @@ def types() -> None:
 
 @lists_app.command("validate")
 def validate(
-    directory: Path = typer.Argument(None, help="ruleset directory (default: the configured one)"),
+    directory: Path = typer.Argument(None, help="规则集目录（默认：设置中配置的目录）"),
 ) -> None:
-    """Check the list type files of a ruleset (exit 1 and name the file and problem if invalid)."""
+    """检查规则集中的名单类型文件（有误时指出文件与问题，退出码为 1）。"""
     from xinyong.catalog.ruleset import RulesetError
     from xinyong.core.settings import get_settings
     from xinyong.lists.rules import load_list_rules
@@ -133,10 +133,10 @@ def validate(
 
 @lists_app.command("queue")
 def queue_cmd(
-    overdue: bool = typer.Option(False, "--overdue", help="only overdue steps"),
-    today: str = typer.Option(None, "--today", help="YYYY-MM-DD (default: today in China)"),
+    overdue: bool = typer.Option(False, "--overdue", help="只看已逾期的步骤"),
+    today: str = typer.Option(None, "--today", help="日期 YYYY-MM-DD（默认：中国时区的今天）"),
 ) -> None:
-    """The procedures waiting for a step, overdue first."""
+    """待办的认定程序，逾期的排在前面。"""
     from xinyong.lists import service
 
     with get_database().session() as session:
@@ -163,8 +163,8 @@ def queue_cmd(
 
 
 @lists_app.command("show")
-def show(procedure_id: int = typer.Argument(...)) -> None:
-    """One procedure with its steps."""
+def show(procedure_id: int = typer.Argument(..., help="认定程序编号")) -> None:
+    """查看一个认定程序及其各步骤。"""
     from xinyong.lists import service
 
     view = _run(lambda s: service.get_procedure(s, procedure_id, actor=service.SYSTEM))
@@ -177,14 +177,14 @@ def show(procedure_id: int = typer.Argument(...)) -> None:
 
 @lists_app.command("propose")
 def propose_cmd(
-    list_type: str = typer.Argument(..., help="e.g. blacklist"),
-    code: str = typer.Argument(..., help="the subject's USCC or ID number"),
-    reasons: str = typer.Option(..., "--reasons"),
-    department: str = typer.Option(None, "--department", help="deciding department (provider code)"),
-    record: int = typer.Option(None, "--record", help="the record the proposal rests on"),
-    on: str = typer.Option(None, "--on"),
+    list_type: str = typer.Argument(..., help="名单类型代码，如 blacklist（严重失信主体名单）"),
+    code: str = typer.Argument(..., help="主体的统一社会信用代码或身份证号码"),
+    reasons: str = typer.Option(..., "--reasons", help="理由"),
+    department: str = typer.Option(None, "--department", help="认定部门（信息提供单位代码）"),
+    record: int = typer.Option(None, "--record", help="提议所依据的信用记录编号"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """Propose a subject for a list (as the credit office)."""
+    """以信用办身份提议将主体列入名单。"""
     from xinyong.lists import service
     from xinyong.subjects import service as subjects_service
 
@@ -206,11 +206,11 @@ def propose_cmd(
 
 @lists_app.command("notice")
 def notice_cmd(
-    procedure_id: int,
-    document: str = typer.Option(None, "--document"),
-    on: str = typer.Option(None, "--on"),
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
+    document: str = typer.Option(None, "--document", help="文书编号"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """告知: notify the subject (the notice text follows the list type's template)."""
+    """告知：通知主体（告知书文本按名单类型的模板生成）。"""
     from xinyong.lists import service
 
     _print_procedure(
@@ -220,12 +220,12 @@ def notice_cmd(
 
 @lists_app.command("statement")
 def statement_cmd(
-    procedure_id: int,
-    text: str = typer.Option(..., "--text"),
-    hearing: bool = typer.Option(False, "--hearing"),
-    on: str = typer.Option(None, "--on"),
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
+    text: str = typer.Option(..., "--text", help="内容说明"),
+    hearing: bool = typer.Option(False, "--hearing", help="要求听证"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """陈述申辩: record the subject's statement (received on paper)."""
+    """陈述申辩：登记主体的陈述申辩（纸质收到）。"""
     from xinyong.lists import service
 
     _print_procedure(
@@ -239,14 +239,14 @@ def statement_cmd(
 
 @lists_app.command("decide")
 def decide_cmd(
-    procedure_id: int,
-    outcome: str = typer.Option("list", "--outcome", help="list | dismiss"),
-    reasons: str = typer.Option(..., "--reasons"),
-    document: str = typer.Option(None, "--document"),
-    signed_by: str = typer.Option(None, "--signed-by"),
-    on: str = typer.Option(None, "--on"),
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
+    outcome: str = typer.Option("list", "--outcome", help="决定：list（列入）| dismiss（不予列入）"),
+    reasons: str = typer.Option(..., "--reasons", help="理由"),
+    document: str = typer.Option(None, "--document", help="文书编号"),
+    signed_by: str = typer.Option(None, "--signed-by", help="签发人"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """认定决定: list or dismiss."""
+    """认定决定：列入或不予列入。"""
     from xinyong.lists import service
 
     _print_procedure(
@@ -266,8 +266,11 @@ def decide_cmd(
 
 
 @lists_app.command("publish")
-def publish_cmd(procedure_id: int, on: str = typer.Option(None, "--on")) -> None:
-    """公布 a listing."""
+def publish_cmd(
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
+) -> None:
+    """公布列入名单的决定。"""
     from xinyong.lists import service
 
     _print_procedure(_run(lambda s: service.publish(s, procedure_id, actor=_actor(), on=_day(on))))
@@ -275,12 +278,12 @@ def publish_cmd(procedure_id: int, on: str = typer.Option(None, "--on")) -> None
 
 @lists_app.command("interview")
 def interview_cmd(
-    procedure_id: int,
-    kind: str = typer.Option("prompt", "--kind", help="prompt | warning"),
-    summary: str = typer.Option(..., "--summary"),
-    on: str = typer.Option(None, "--on"),
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
+    kind: str = typer.Option("prompt", "--kind", help="类型：prompt（提醒约谈）| warning（警示约谈）"),
+    summary: str = typer.Option(..., "--summary", help="约谈纪要"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """约谈 record (a new rectification deadline runs from it)."""
+    """登记约谈（新的整改期限自约谈起算）。"""
     from xinyong.lists import service
 
     _print_procedure(
@@ -294,9 +297,11 @@ def interview_cmd(
 
 @lists_app.command("rectify")
 def rectify_cmd(
-    procedure_id: int, text: str = typer.Option(..., "--text"), on: str = typer.Option(None, "--on")
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
+    text: str = typer.Option(..., "--text", help="内容说明"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """Record that the subject has rectified."""
+    """登记主体已完成整改。"""
     from xinyong.lists import service
 
     _print_procedure(
@@ -306,15 +311,17 @@ def rectify_cmd(
 
 @lists_app.command("exit")
 def exit_cmd(
-    procedure_id: int,
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
     reason: str = typer.Option(
-        ..., "--reason", help="repaired | court_revoked | reconsideration_revoked | ..."
+        ...,
+        "--reason",
+        help="移出原因：repaired（信用修复）| court_revoked（被法院撤销）| reconsideration_revoked（经复议撤销）| …",
     ),
-    text: str = typer.Option(..., "--text"),
-    document: str = typer.Option(None, "--document"),
-    on: str = typer.Option(None, "--on"),
+    text: str = typer.Option(..., "--text", help="内容说明"),
+    document: str = typer.Option(None, "--document", help="文书编号"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """移出 a listing."""
+    """将主体移出名单。"""
     from xinyong.lists import service
 
     _print_procedure(
@@ -334,9 +341,11 @@ def exit_cmd(
 
 @lists_app.command("withdraw")
 def withdraw_cmd(
-    procedure_id: int, text: str = typer.Option(..., "--text"), on: str = typer.Option(None, "--on")
+    procedure_id: int = typer.Argument(..., help="认定程序编号"),
+    text: str = typer.Option(..., "--text", help="内容说明"),
+    on: str = typer.Option(None, "--on", help="办理日期 YYYY-MM-DD（默认：今天）"),
 ) -> None:
-    """撤回 a proposal before the decision."""
+    """在作出决定前撤回提议。"""
     from xinyong.lists import service
 
     _print_procedure(
@@ -345,9 +354,10 @@ def withdraw_cmd(
 
 
 @lists_app.command("tick")
-def tick_cmd(today: str = typer.Option(None, "--today", help="YYYY-MM-DD (default: today in China)")) -> None:
-    """Daily job: consume events (automatic proposals, memberships), end listings whose period is
-    over, propose escalations, fill deadlines."""
+def tick_cmd(
+    today: str = typer.Option(None, "--today", help="日期 YYYY-MM-DD（默认：中国时区的今天）"),
+) -> None:
+    """名单的每日处理：处理事件（自动提议、名单成员），结束期满的列入，提议升级，补算期限。"""
     from xinyong.lists.worker import run_once
 
     result = run_once(get_database(), _day(today, "--today"))

@@ -19,12 +19,8 @@ from xinyong.core.cli_errors import fail
 # what they use (start-up time of the CLI). Not to dodge a cycle.
 
 console = Console()
-measures_app = typer.Typer(
-    help="联合奖惩 joint measures: the measure catalog, checks, feedback.", no_args_is_help=True
-)
-push_app = typer.Typer(
-    help="推送（触发式）push: deliver subscribed changes, dead letters, replay.", no_args_is_help=True
-)
+measures_app = typer.Typer(help="联合奖惩（measures）：措施清单、核查、反馈。", no_args_is_help=True)
+push_app = typer.Typer(help="推送（触发式，push）：投递订阅的变化、死信、重投。", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,10 +42,9 @@ def _errors() -> Iterator[None]:
 
 @measures_app.command("validate")
 def validate(
-    directory: Path = typer.Argument(None, help="a measures directory (default: the ruleset's)"),
+    directory: Path = typer.Argument(None, help="措施目录（默认：规则集中的措施目录）"),
 ) -> None:
-    """Check the measure catalog: legal basis present, known matters/lists/grades, and every
-    trigger within what its basis allows (过惩相当)."""
+    """检查措施清单：有法律依据，事项、名单、等级均已定义，每项触发条件不超出其依据允许的范围（过惩相当）。"""
     from xinyong.measures.catalog import load_measures, measures_dir
 
     with _errors():
@@ -63,10 +58,10 @@ def validate(
 
 @measures_app.command("list")
 def list_cmd(
-    kind: str = typer.Option(None, help="reward | punishment"),
-    matter: str = typer.Option(None, help="only measures for this matter"),
+    kind: str = typer.Option(None, help="类别：reward（激励）| punishment（惩戒）"),
+    matter: str = typer.Option(None, help="只看该事项的措施"),
 ) -> None:
-    """The published measure catalog (措施清单)."""
+    """已发布的措施清单。"""
     from xinyong.measures import catalog_reads
 
     with _errors():
@@ -88,13 +83,12 @@ def list_cmd(
 
 @measures_app.command("check")
 def check_cmd(
-    subject: str = typer.Argument(..., help="统一社会信用代码 or 身份证号码"),
-    matter: str = typer.Option(..., help="matter code, e.g. government_procurement"),
-    purpose: str = typer.Option(..., help="purpose code of purposes.yaml (credit office), e.g. supervision"),
-    department: str = typer.Option(None, help="the checking department's code (for the log)"),
+    subject: str = typer.Argument(..., help="统一社会信用代码或身份证号码"),
+    matter: str = typer.Option(..., help="事项代码，如 government_procurement（政府采购）"),
+    purpose: str = typer.Option(..., help="查询用途代码（信用办可用的用途），如 supervision（监管）"),
+    department: str = typer.Option(None, help="核查部门代码（记入日志）"),
 ) -> None:
-    """Check one subject from the command line (logged as the CLI operator, role credit office,
-    in the check log and the query log); prints JSON."""
+    """在命令行核查一个主体（以命令行操作员、信用办角色记入核查记录与查询记录）；输出 JSON。"""
     import getpass
 
     from xinyong.accounts.principal import Principal
@@ -116,8 +110,8 @@ def check_cmd(
 
 
 @measures_app.command("overdue")
-def overdue(department: str = typer.Option(None, help="only this department")) -> None:
-    """Checks with measures and no feedback after the feedback deadline (working days)."""
+def overdue(department: str = typer.Option(None, help="只看该部门")) -> None:
+    """已过反馈期限（工作日）仍未反馈的、有措施的核查。"""
     from xinyong.core.db import get_database
     from xinyong.measures import check_reads
     from xinyong.measures.caller import Caller
@@ -145,9 +139,9 @@ def overdue(department: str = typer.Option(None, help="only this department")) -
 
 @push_app.command("run")
 def run(
-    loop: bool = typer.Option(False, "--loop", help="keep running (every push_poll_seconds)"),
+    loop: bool = typer.Option(False, "--loop", help="持续运行（每 push_poll_seconds 秒一次）"),
 ) -> None:
-    """Fan new events out to subscriptions and deliver what is due (retries with backoff)."""
+    """将新事件分发给订阅并投递到期的推送（失败按退避重试）。"""
     from xinyong.core.db import get_database
     from xinyong.core.settings import get_settings
     from xinyong.measures import push
@@ -166,8 +160,8 @@ def run(
 
 
 @push_app.command("dead-letters")
-def dead_letters(limit: int = typer.Option(100)) -> None:
-    """The dead-letter queue: deliveries that failed every try."""
+def dead_letters(limit: int = typer.Option(100, min=1, help="最多显示条数")) -> None:
+    """死信队列：多次重试均失败的投递。"""
     from xinyong.core.db import get_database
     from xinyong.measures import push
 
@@ -178,11 +172,11 @@ def dead_letters(limit: int = typer.Option(100)) -> None:
 
 @push_app.command("replay")
 def replay(
-    delivery_ids: list[int] = typer.Argument(None, help="delivery ids (default: see --all)"),
-    all_: bool = typer.Option(False, "--all", help="replay every dead letter"),
-    subscription: int = typer.Option(None, help="with --all: only this subscription's"),
+    delivery_ids: list[int] = typer.Argument(None, help="投递编号（默认：见 --all）"),
+    all_: bool = typer.Option(False, "--all", help="重投全部死信"),
+    subscription: int = typer.Option(None, help="与 --all 同用：只重投该订阅的死信"),
 ) -> None:
-    """Put dead letters back in the queue (same webhook-id: receivers drop duplicates)."""
+    """将死信放回队列（webhook-id 不变，接收方可据此去重）。"""
     from xinyong.core.db import get_database
     from xinyong.measures import push
 
@@ -196,13 +190,13 @@ def replay(
 
 @push_app.command("receive")
 def receive(
-    port: int = typer.Option(8090, help="port to listen on"),
-    host: str = typer.Option("127.0.0.1", help="address to listen on"),
-    secret: str = typer.Option(None, help="the subscription's whsec_ secret"),
-    subscription: int = typer.Option(None, help="or: read the secret of this subscription from the store"),
+    port: int = typer.Option(8090, help="监听端口"),
+    host: str = typer.Option("127.0.0.1", help="监听地址"),
+    secret: str = typer.Option(None, help="订阅的 whsec_ 签名密钥"),
+    subscription: int = typer.Option(None, help="或：从存储中读取该订阅的签名密钥"),
 ) -> None:
-    """A small webhook receiver for trying push out: prints each delivery and whether its
-    Standard Webhooks signature verifies (the demo subscriber points at 127.0.0.1:8090)."""
+    """用于试用推送的小型 webhook 接收端：打印每次投递及其 Standard Webhooks 签名是否通过
+    （演示订阅指向 127.0.0.1:8090）。"""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from xinyong.measures import push

@@ -21,6 +21,7 @@ from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.identifiers import infer_kind, mask_id_number
 from xinyong.core.paging import page_number
 from xinyong.core.params import db_id
+from xinyong.core.site import get_site
 from xinyong.portal import service
 from xinyong.portal.strings import t
 from xinyong.portal.templating import SECURITY_HEADERS, STATIC_DIR, STATIC_URL, render, render_fragment
@@ -29,6 +30,20 @@ from xinyong.subjects import service as subjects_service
 
 router = APIRouter(include_in_schema=False)
 router.mount(STATIC_URL, StaticFiles(directory=str(STATIC_DIR)), name="portal-static")
+
+
+# A city's logo is one of its own files (site.yaml / XINYONG_SITE_LOGO); only images are served.
+_LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+@router.get("/site/logo")
+def site_logo() -> Response:
+    path = get_site().logo_path()
+    media_type = _LOGO_TYPES.get(path.suffix.lower()) if path is not None else None
+    if path is None or media_type is None:
+        raise NotFound("No site logo", "本站未设置标志图片", code="site.no_logo")
+    headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
+    return Response(path.read_bytes(), media_type=media_type, headers=headers)
 
 
 def not_found_page(request: Request, message: str | None = None) -> HTMLResponse:
@@ -151,6 +166,7 @@ def subject(
 @router.get("/publicity", response_class=HTMLResponse)
 def publicity(
     request: Request,
+    q: str = "",
     item: str = "",
     provider: str = "",
     date_from: str = Query("", alias="from"),
@@ -159,9 +175,37 @@ def publicity(
     session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     view = service.publicity_view(
-        session, item=item, provider=provider, date_from=date_from, date_to=date_to, page=page_number(page)
+        session,
+        q=q,
+        item=item,
+        provider=provider,
+        date_from=date_from,
+        date_to=date_to,
+        page=page_number(page),
     )
     return render(request, "publicity.html", {"view": view})
+
+
+@router.get("/publicity/export.xlsx")
+def publicity_export(
+    q: str = "",
+    item: str = "",
+    provider: str = "",
+    date_from: str = Query("", alias="from"),
+    date_to: str = Query("", alias="to"),
+    session: Session = Depends(get_session, scope="function"),
+) -> Response:
+    """The list under the page's filters as an Excel file (cells that look like formulas as text)."""
+    data = service.publicity_export(
+        session, q=q, item=item, provider=provider, date_from=date_from, date_to=date_to
+    )
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": "attachment; filename=\"publicity.xlsx\"; filename*=UTF-8''%E5%8F%8C%E5%85%AC%E7%A4%BA.xlsx",
+    }
+    return Response(
+        data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers=headers
+    )
 
 
 @router.get("/catalog", response_class=HTMLResponse)

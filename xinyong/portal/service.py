@@ -26,7 +26,9 @@ from xinyong.catalog.service import (
     CatalogItem,
     FieldSpec,
 )
-from xinyong.core.errors import InvalidInput, NotFound
+from xinyong.content import service as content_service
+from xinyong.content.schemas import PostSummary
+from xinyong.core.errors import DomainError, InvalidInput, NotFound
 from xinyong.core.identifiers import check_ric, mask_id_number
 from xinyong.core.paging import page_count
 from xinyong.core.params import db_id
@@ -144,6 +146,7 @@ class Stat:
 class HomeView:
     stats: list[Stat]
     kinds: tuple[str, ...] = KINDS
+    latest: list[PostSummary] = field(default_factory=list)  # 通知公告 · 政策法规 · 信用动态
 
 
 def home_view(session: Session, today: date | None = None) -> HomeView:
@@ -156,7 +159,7 @@ def home_view(session: Session, today: date | None = None) -> HomeView:
         Stat("home.stats.providers", len(ingest_service.list_providers(session))),
         Stat("home.stats.catalog_items", len(catalog_service.get_catalog().items())),
     ]
-    return HomeView(stats=stats)
+    return HomeView(stats=stats, latest=content_service.latest(session, 6))
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -536,6 +539,7 @@ class Option:
 
 @dataclass
 class PublicityView:
+    q: str
     item: str
     provider: str
     date_from: str
@@ -553,9 +557,29 @@ def parse_date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+# A keyword names subjects (name fragment or code prefix); the list shows the records of at most
+# this many of them, the best matches first (a page says so when there are more).
+KEYWORD_SUBJECTS = 100
+
+
+def _keyword_subjects(session: Session, q: str, warnings: list[str]) -> list[int] | None:
+    q = q.strip()
+    if not q:
+        return None
+    try:
+        found = subjects_service.search(session, q, page=1, per_page=KEYWORD_SUBJECTS)
+    except DomainError as exc:
+        warnings.append(exc.message_zh)
+        return None
+    if found.total > KEYWORD_SUBJECTS:
+        warnings.append(t("publicity.q.many", total=found.total, shown=KEYWORD_SUBJECTS))
+    return [hit.subject.id for hit in found.items]
+
+
 def publicity_view(
     session: Session,
     *,
+    q: str = "",
     item: str | None,
     provider: str | None,
     date_from: str | None,
@@ -580,12 +604,14 @@ def publicity_view(
         except ValueError:
             dates[key] = None
             warnings.append(t("publicity.bad_date", value=raw or ""))
+    subject_ids = _keyword_subjects(session, q, warnings)
     found = records_service.list_publicity(
         session,
         item_codes=[item] if item else sorted(item_codes),
         provider_id=provider_id,
         date_from=dates["from"],
         date_to=dates["to"],
+        subject_ids=subject_ids,
         today=today,
         page=max(page, 1),
         per_page=per_page,
@@ -603,6 +629,7 @@ def publicity_view(
             link = links[sid]
         entries.append(_entry(view, catalog_items, providers, view.provider_id, link))
     return PublicityView(
+        q=q.strip() if subject_ids is not None else "",
         item=item,
         provider=str(provider_id) if provider_id is not None else "",
         date_from=dates["from"].isoformat() if dates["from"] else "",
@@ -670,3 +697,93 @@ def catalog_template(item_code: str) -> tuple[str, bytes]:
     """(file name, XLSX bytes) of an item's upload template; ``NotFound`` for an unknown item."""
     item = catalog_service.get_catalog().item(item_code)
     return f"{item.code}_template.xlsx", catalog_service.xlsx_template(item.code)
+
+
+# --- 双公示 export -----------------------------------------------------------------------------
+
+# At most this many rows in one export (a larger file is refused by nobody, but it is no longer
+# "what is shown": the sheet's last row says to narrow the filters).
+EXPORT_MAX_ROWS = 10_000
+_EXPORT_PAGE = 200
+# A cell a spreadsheet would run as a formula (CSV/formula injection): shown as text instead.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """``value`` as it should go into a cell: text starting like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def publicity_export(
+    session: Session,
+    *,
+    q: str = "",
+    item: str | None,
+    provider: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    today: date | None = None,
+) -> bytes:
+    """The XLSX of the 双公示 list under the same filters as the page (every page of it, up to
+    :data:`EXPORT_MAX_ROWS` rows)."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = t("publicity.export.sheet")
+    sheet.append(
+        [
+            t("publicity.col.date"),
+            t("publicity.col.subject"),
+            t("publicity.col.code"),
+            t("publicity.col.item"),
+            t("publicity.col.document"),
+            t("publicity.col.summary"),
+            t("publicity.col.department"),
+            t("publicity.col.severity"),
+            t("publicity.col.publicity_end"),
+        ]
+    )
+    written, page = 0, 1
+    while written < EXPORT_MAX_ROWS:
+        view = publicity_view(
+            session,
+            q=q,
+            item=item,
+            provider=provider,
+            date_from=date_from,
+            date_to=date_to,
+            page=page,
+            per_page=_EXPORT_PAGE,
+            today=today,
+        )
+        for e in view.entries[: EXPORT_MAX_ROWS - written]:
+            department = " / ".join(x for x in (e.authority, e.source) if x)
+            row = [
+                e.decision_date.isoformat() if e.decision_date else "",
+                e.subject.name if e.subject else "",
+                e.subject.display_code if e.subject else "",
+                e.item_name,
+                e.document_number,
+                e.title,
+                department,
+                t(f"severity.{e.severity}") if e.severity else "",
+                e.publicity_end.isoformat() if e.publicity_end else "",
+            ]
+            sheet.append([neutralise_cell(v) for v in row])
+            written += 1
+        if page >= view.pager.pages or not view.entries:
+            break
+        page += 1
+    else:
+        sheet.append([t("publicity.export.truncated", n=EXPORT_MAX_ROWS)])
+    for column, width in zip("ABCDEFGHI", (12, 30, 22, 12, 28, 40, 36, 10, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from xinyong import __version__
 from xinyong.accounts.deps import request_principal
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
+from xinyong.core.site import get_site
 from xinyong.portal.strings import DEFAULT_LANG, t, t_or
 
 PORTAL_DIR = Path(__file__).resolve().parent
@@ -105,6 +106,7 @@ def nav_links(request_path: str) -> list[tuple[str, str, bool]]:
         ("/publicity", "nav.publicity"),
         ("/lists", "nav.lists"),
         ("/catalog", "nav.catalog"),
+        ("/content/notices", "nav.content"),
     ]
     user = signed_in_user()
     if user is None:
@@ -127,6 +129,34 @@ def nav_links(request_path: str) -> list[tuple[str, str, bool]]:
         )
         out.append((href, key, current))
     return out
+
+
+def fmt_score(value: Decimal | float | int | str | None) -> str:
+    """A score as people read it: 91.25 (not 91.2500), 90 (not 90.00), 0 (never -0)."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return str(value)
+    if number == 0:
+        return "0"
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_points(value: Decimal | float | int | str | None, kind: str = "") -> str:
+    """Points of a reason: 「+5 分」, 「-3.5 分」, and 「0 分（无加分）」 rather than -0 or +0."""
+    shown = fmt_score(value)
+    if shown in ("", "0"):
+        return t("me.points.none_cost") if kind in ("cost", "veto", "cap") else t("me.points.none_gain")
+    sign = "+" if not shown.startswith("-") else ""
+    return t("me.points", points=f"{sign}{shown}")
+
+
+def division_name(code: str | None) -> str:
+    """玉环市 for 331083 (the site's district names); the code itself when the site has no name."""
+    return get_site().division_name(code) or (code or "")
 
 
 def role_name(role: str) -> str:
@@ -153,8 +183,12 @@ def environment() -> Environment:
         lang=DEFAULT_LANG,
         nav_links=nav_links,
         role_name=role_name,
+        site_info=get_site,
+        division_name=division_name,
     )
-    env.filters.update(date=fmt_date, amount=fmt_amount, china_time=fmt_china_time)
+    env.filters.update(
+        date=fmt_date, amount=fmt_amount, china_time=fmt_china_time, score=fmt_score, points=fmt_points
+    )
     return env
 
 

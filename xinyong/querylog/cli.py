@@ -27,12 +27,10 @@ from xinyong.querylog import service
 from xinyong.subjects import service as subjects_service
 
 querylog_app = typer.Typer(
-    help="查询记录 (query log): purge after retention, export CSV, unusual-volume flags, purposes.",
+    help="查询记录（query log）：到期清理、导出 CSV、异常查询量提示、查询用途。",
     no_args_is_help=True,
 )
-keys_app = typer.Typer(
-    help="加密密钥 (encryption keys of personal information): rotate-pii.", no_args_is_help=True
-)
+keys_app = typer.Typer(help="加密密钥（个人信息加密）：轮换（rotate-pii）。", no_args_is_help=True)
 console = Console()
 
 
@@ -79,10 +77,9 @@ def register(app: typer.Typer) -> None:
 
 @querylog_app.command("purge")
 def purge(
-    dry_run: bool = typer.Option(False, "--dry-run", help="only count what would be removed"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="只统计将被清理的条数"),
 ) -> None:
-    """Remove entries older than the retention period (querylog.yaml; at least 5 years by
-    default) and nothing else; the purge is recorded and written to the ledger."""
+    """清理超过保存期限的查询记录（默认至少 5 年），不动其他数据；清理本身会记录并写入账本。"""
     with _session() as session:
         result = service.purge(session, by=_by(), dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
@@ -94,14 +91,14 @@ def purge(
 
 @querylog_app.command("export")
 def export(
-    out: Path = typer.Option(..., "--out", "-o", help="CSV file to write (UTF-8 with BOM)"),
-    subject: str = typer.Option(None, help="subject: USCC, ID number or id"),
-    actor: str = typer.Option(None, help="who queried, e.g. user:zhangsan or key:xy_3f2a…"),
-    purpose: str = typer.Option(None, help="purpose code or name"),
-    date_from: str = typer.Option(None, "--from", help="first day (YYYY-MM-DD, China)"),
-    date_to: str = typer.Option(None, "--to", help="last day (YYYY-MM-DD, China)"),
+    out: Path = typer.Option(..., "--out", "-o", help="输出的 CSV 文件（UTF-8，带 BOM）"),
+    subject: str = typer.Option(None, help="主体：统一社会信用代码、身份证号码或主体编号"),
+    actor: str = typer.Option(None, help="查询者，如 user:zhangsan 或 key:xy_3f2a…"),
+    purpose: str = typer.Option(None, help="查询用途代码或名称"),
+    date_from: str = typer.Option(None, "--from", help="开始日期（YYYY-MM-DD，中国时区）"),
+    date_to: str = typer.Option(None, "--to", help="结束日期（YYYY-MM-DD，中国时区）"),
 ) -> None:
-    """Export log entries to CSV (the export itself is logged, purpose audit)."""
+    """将查询记录导出为 CSV（导出本身也会记入查询记录，用途为审计）。"""
     with _session() as session:
         f = service.LogFilter(
             subject_id=service.subject_ref(session, subject) if subject else None,
@@ -120,10 +117,10 @@ def export(
 
 @querylog_app.command("flags")
 def flags(
-    day: str = typer.Option(None, "--date", help="day (YYYY-MM-DD, China); default today"),
-    all_users: bool = typer.Option(False, "--all", help="every user of that day, not only flagged ones"),
+    day: str = typer.Option(None, "--date", help="日期（YYYY-MM-DD，中国时区）；默认今天"),
+    all_users: bool = typer.Option(False, "--all", help="列出当天所有用户，而不只是被提示的"),
 ) -> None:
-    """Users and keys whose query volume on a day passes the thresholds (querylog.yaml)."""
+    """某日查询量超过阈值的用户与密钥。"""
     with _session() as session:
         found = service.unusual_volume(session, _day(day), only_flagged=not all_users)
     table = Table("查询人 actor", "单位 organisation", "角色 role", "次数", "主体数", "异常")
@@ -136,7 +133,7 @@ def flags(
 
 @querylog_app.command("purposes")
 def purposes() -> None:
-    """The purposes in force and the roles that may use each (purposes.yaml)."""
+    """现行的查询用途及可使用各用途的角色。"""
     table = Table("代码 code", "用途", "角色 roles")
     for p in service.list_purposes():
         table.add_row(p.code, p.name_zh, ", ".join(p.roles))
@@ -144,9 +141,9 @@ def purposes() -> None:
 
 
 @keys_app.command("rotate-pii")
-def rotate_pii(batch: int = typer.Option(500, min=1, help="rows per transaction")) -> None:
-    """Re-encrypt stored ID numbers with the current key version (XINYONG_PII_KEY_VERSION).
-    Safe to interrupt and run again; old key versions must stay configured until it finishes."""
+def rotate_pii(batch: int = typer.Option(500, min=1, help="每个事务处理的行数")) -> None:
+    """用当前密钥版本（XINYONG_PII_KEY_VERSION）重新加密已保存的身份证号码。
+    可随时中断后重跑；完成前旧密钥版本须保留在配置中。"""
     total = 0
     while True:
         with _session() as session:

@@ -379,13 +379,15 @@ def list_publicity(
     provider_id: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    subject_ids: Sequence[int] | None = None,
     visibility: str = "public",
     today: date | None = None,
     page: int = 1,
     per_page: int = 20,
 ) -> PublicityPage:
     """Records of ``item_codes`` that ``visibility`` may see, across all subjects, newest
-    decision first; optionally one provider's and decisions between two dates (inclusive)."""
+    decision first; optionally one provider's, decisions between two dates (inclusive) and only
+    the subjects ``subject_ids`` (a keyword search the caller resolved)."""
     vis.check_visibility(visibility)
     _check_page(page, per_page)
     today = today or today_china()
@@ -396,6 +398,8 @@ def list_publicity(
         conditions.append(Record.decision_date >= date_from)
     if date_to is not None:
         conditions.append(Record.decision_date <= date_to)
+    if subject_ids is not None:
+        conditions.append(Record.subject_id.in_(list(subject_ids)))
     total, rows = _record_page(session, conditions, page, per_page)
     kinds: dict[int, str | None] = {}
     items = []

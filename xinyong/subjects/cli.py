@@ -39,7 +39,7 @@ def show(
     code: str = typer.Argument(..., help="统一社会信用代码或身份证号码"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """Show a subject by USCC or ID number (ID numbers are shown masked)."""
+    """按统一社会信用代码或身份证号码查看主体（身份证号码脱敏显示）。"""
     with get_database().session() as session:
         try:
             subject = service.get_by_code(session, code)
@@ -86,11 +86,14 @@ def show(
 @subject_app.command("search")
 def search_cmd(
     q: str = typer.Argument(..., help="名称片段（2 字以上）、代码前缀或完整身份证号码"),
-    kind: str = typer.Option(None, help="enterprise / organisation / individual_business / natural_person"),
-    page: int = typer.Option(1, min=1),
-    per_page: int = typer.Option(20, min=1, max=100),
+    kind: str = typer.Option(
+        None,
+        help="主体类别：enterprise（企业）/ organisation（社会组织等）/ individual_business（个体工商户）/ natural_person（自然人）",
+    ),
+    page: int = typer.Option(1, min=1, help="页码"),
+    per_page: int = typer.Option(20, min=1, max=100, help="每页行数"),
 ) -> None:
-    """Search subjects by name fragment (former names too) or code prefix."""
+    """按名称片段（含曾用名）或代码前缀查询主体。"""
     with get_database().session() as session:
         try:
             result = service.search(session, q, kind=kind, page=page, per_page=per_page)
@@ -115,7 +118,7 @@ def search_cmd(
 
 @governance_app.command("detect")
 def detect() -> None:
-    """Scan the store for 重错码 and provisional subjects (idempotent)."""
+    """扫描存储中的重错码与临时主体（可重复执行，结果不变）。"""
     with get_database().session() as session:
         opened = service.detect_cases(session)
         report = service.governance_report(session)
@@ -125,14 +128,16 @@ def detect() -> None:
 
 @governance_app.command("list")
 def list_cmd(
-    status: str = typer.Option("open", help="open / resolved / all"),
+    status: str = typer.Option("open", help="状态：open（待处理）/ resolved（已处理）/ all（全部）"),
     kind: str = typer.Option(
-        None, help="inner_check_mismatch / code_multiple_names / name_multiple_codes / provisional_subject"
+        None,
+        help="类别：inner_check_mismatch（校验位不符）/ code_multiple_names（一码多名）/ "
+        "name_multiple_codes（一名多码）/ provisional_subject（临时主体）",
     ),
-    page: int = typer.Option(1, min=1),
-    per_page: int = typer.Option(20, min=1, max=100),
+    page: int = typer.Option(1, min=1, help="页码"),
+    per_page: int = typer.Option(20, min=1, max=100, help="每页行数"),
 ) -> None:
-    """List governance cases."""
+    """列出重错码治理案件。"""
     with get_database().session() as session:
         try:
             result = service.list_cases(
@@ -157,7 +162,7 @@ def list_cmd(
 
 @governance_app.command("report")
 def report_cmd() -> None:
-    """Counts by kind and status, and the 重错码率 against the ruleset target."""
+    """按类别与状态统计案件数，并对照规则集目标给出重错码率。"""
     with get_database().session() as session:
         report = service.governance_report(session)
     console.print_json(_json(asdict(report)))
@@ -165,14 +170,17 @@ def report_cmd() -> None:
 
 @governance_app.command("resolve")
 def resolve_cmd(
-    case_id: int = typer.Argument(...),
-    resolution: str = typer.Argument(..., help="merge / correct / distinct / confirm"),
+    case_id: int = typer.Argument(..., help="案件编号"),
+    resolution: str = typer.Argument(
+        ...,
+        help="处理方式：merge（合并）/ correct（更正代码）/ distinct（确认不同主体）/ confirm（确认无误）",
+    ),
     by: str = typer.Option(..., "--by", help="处理人"),
     note: str = typer.Option("", help="处理说明"),
     target: int = typer.Option(None, "--target", help="merge：保留的主体 ID；correct：要更正的主体 ID"),
     code: str = typer.Option(None, "--code", help="correct：正确的代码"),
 ) -> None:
-    """Decide a governance case; the decision is kept on the case."""
+    """处理一件重错码治理案件；处理决定记录在案件上。"""
     with get_database().session() as session:
         try:
             case = service.resolve_case(

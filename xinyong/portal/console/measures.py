@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.measures import service as measures_service
 from xinyong.measures.schemas import CheckPage, FeedbackStats
 from xinyong.portal.console.charts import Chart, Series
 from xinyong.portal.console.desk import Desk
+from xinyong.querylog import service as querylog_service
 
 
 @dataclass
@@ -18,6 +20,11 @@ class MeasuresView:
     checks: CheckPage
     chart: Chart | None
     overdue_only: bool
+    # Codes → Chinese names, so the page never shows TZ-CZJ or government_procurement alone.
+    departments: dict[str, str] = field(default_factory=dict)
+    matters: dict[str, str] = field(default_factory=dict)
+    purposes: dict[str, str] = field(default_factory=dict)
+    measures: dict[str, str] = field(default_factory=dict)
 
 
 def _caller(desk: Desk) -> measures_service.Caller:
@@ -46,4 +53,13 @@ def measures_view(session: Session, desk: Desk, *, overdue_only: bool = False) -
                 Series("已反馈", [float(by_measure[n][1]) for n in names]),
             ],
         )
-    return MeasuresView(stats=stats, checks=checks, chart=chart, overdue_only=overdue_only)
+    return MeasuresView(
+        stats=stats,
+        checks=checks,
+        chart=chart,
+        overdue_only=overdue_only,
+        departments={d.code: d.name for d in accounts_service.list_departments(session)},
+        matters={m.code: m.name_zh for m in measures_service.list_matters()},
+        purposes={p.code: p.name_zh for p in querylog_service.list_purposes()},
+        measures={m.code: m.name_zh for m in measures_service.list_measures()},
+    )

@@ -51,6 +51,7 @@ SECTIONS = (
     ("/console/government", "console.nav.government", "staff"),
     ("/console/rules", "console.nav.rules", "all"),
     ("/console/reports", "console.nav.reports", "staff"),
+    ("/console/content", "console.nav.content", "staff"),
 )
 
 

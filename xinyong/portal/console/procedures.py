@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from xinyong.core.errors import InvalidInput, NotFound
+from xinyong.ingest import service as ingest_service
 from xinyong.lists import service as lists_service
 from xinyong.lists.rules import ListType
 from xinyong.lists.schemas import ProcedureView, QueueItem
@@ -22,6 +23,8 @@ class ProcedurePage:
     list_type: ListType | None
     actions: list[str]  # the one-step actions offered now
     today: date
+    # Who took each step, as people read it: 「台州市市场监督管理局」 for ``demo:TZ-SCJG``.
+    actor_names: dict[str, str] = field(default_factory=dict)
 
 
 def _actor(desk: Desk) -> lists_service.Actor:
@@ -53,7 +56,19 @@ def procedure_page(session: Session, desk: Desk, procedure_id: int) -> Procedure
         actions.append("exit")
     if proc.status in ("proposed", "noticed", "heard"):
         actions.append("withdraw")
-    return ProcedurePage(procedure=proc, list_type=lt, actions=actions, today=lists_service.today_china())
+    providers = {p.code: p.name for p in ingest_service.list_providers(session)}
+    names = {}
+    for step in proc.steps:
+        code = step.actor.rsplit(":", 1)[-1] if step.actor else ""
+        if code in providers:
+            names[step.actor] = providers[code]
+    return ProcedurePage(
+        procedure=proc,
+        list_type=lt,
+        actions=actions,
+        today=lists_service.today_china(),
+        actor_names=names,
+    )
 
 
 def procedure_step(

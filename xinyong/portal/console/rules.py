@@ -36,6 +36,7 @@ class RulesView:
     provisional_years: list[int] = field(default_factory=list)
     notices: list[CalendarNotice] = field(default_factory=list)
     calendar_warning: str | None = None
+    item_names: dict[str, str] = field(default_factory=dict)  # code → 行政处罚 (users read names)
 
 
 def rules_view(session: Session) -> RulesView:
@@ -55,6 +56,7 @@ def rules_view(session: Session) -> RulesView:
         provisional_years=cal.provisional_years(),
         notices=calendar_notice.list_notices(session),
         calendar_warning=_calendar_warning(cal),
+        item_names={i.code: i.name_zh for i in catalog.items()},
     )
 
 

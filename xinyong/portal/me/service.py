@@ -28,6 +28,7 @@ from xinyong.lists import service as lists_service
 from xinyong.lists.schemas import ProcedureView
 from xinyong.portal import service as portal_service
 from xinyong.portal.service import Entry, FieldRow, Pager
+from xinyong.portal.strings import t
 from xinyong.querylog import service as querylog
 from xinyong.querylog.service import ViewingPage
 from xinyong.records import service as records_service
@@ -211,6 +212,7 @@ class GradeView:
     whatif: WhatIf | None
     whatif_rows: list[WhatIfRow]
     grade_names: dict[str, str]  # grade code → 优秀 / 良好 ...
+    model_name: str = ""  # 企业公共信用综合评价模型, not enterprise
 
 
 def my_grade(session: Session, principal: Principal) -> GradeView:
@@ -250,7 +252,19 @@ def my_grade(session: Session, principal: Principal) -> GradeView:
                     changes_grade=r.changes_grade,
                 )
             )
-    return GradeView(me=me, grade=grade, note=note, whatif=whatif, whatif_rows=rows, grade_names=names)
+    model_name = ""
+    if grade is not None:
+        model_names = {m.code: m.name_zh for m in evaluation_service.list_models(session)}
+        model_name = model_names.get(grade.model_code, "")
+    return GradeView(
+        me=me,
+        grade=grade,
+        note=note,
+        whatif=whatif,
+        whatif_rows=rows,
+        grade_names=names,
+        model_name=model_name or t("me.grade.model_unnamed"),
+    )
 
 
 # --- my list procedures ------------------------------------------------------------------------
