@@ -59,7 +59,13 @@ def test_id_check_kind_option_and_stdin() -> None:
     result = runner.invoke(app, ["id", "check", "--kind", "ric", "914403001922038216"])
     assert result.exit_code == 1
     assert _lines(result.stdout) == [
-        {"code": "914403001922038216", "kind": "ric", "valid": False, "error": "ric.region"}
+        {
+            "code": "914403001922038216",
+            "kind": "ric",
+            "valid": False,
+            "error": "ric.region",
+            "message_zh": "前两位“91”不是省级行政区划代码",
+        }
     ]
     result = runner.invoke(app, ["id", "check", "-"], input="91330100716105852F\n\n914403001922038216\n")
     assert result.exit_code == 0

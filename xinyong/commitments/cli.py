@@ -75,7 +75,11 @@ def _json(view: Any) -> None:
 
 @commitments_app.command("list")
 def list_cmd(
-    status: str = typer.Option(None, "--status", help="signed | supplied | fulfilled | breached"),
+    status: str = typer.Option(
+        None,
+        "--status",
+        help="状态：signed 已签署 | supplied 已补齐材料 | fulfilled 已履约 | breached 未履约",
+    ),
     subject: str = typer.Option(None, "--subject", help="主体代码"),
 ) -> None:
     """信用承诺一览。"""
@@ -104,7 +108,7 @@ def list_cmd(
 
 
 @commitments_app.command("show")
-def show_cmd(commitment_id: int = typer.Argument(..., min=1)) -> None:
+def show_cmd(commitment_id: int = typer.Argument(..., min=1, help="承诺编号")) -> None:
     """一项承诺（JSON，含期限、办理过程）。"""
     from xinyong.commitments import service
 
@@ -114,7 +118,9 @@ def show_cmd(commitment_id: int = typer.Argument(..., min=1)) -> None:
 @commitments_app.command("file")
 def file_cmd(
     subject: str = typer.Option(..., "--subject", help="签署承诺的主体代码"),
-    commitment_type: str = typer.Option(..., "--type", help="approval_substitute | accept_with_gaps | …"),
+    commitment_type: str = typer.Option(
+        ..., "--type", help="承诺类型：approval_substitute 审批替代型 | accept_with_gaps 容缺受理型 | …"
+    ),
     matter: str = typer.Option(..., "--matter", help="承诺事项"),
     department: str = typer.Option(..., "--department", help="受理部门代码"),
     on: str = typer.Option(None, "--on", help="签署日期 YYYY-MM-DD（默认今天）"),
@@ -139,11 +145,11 @@ def file_cmd(
 
 @commitments_app.command("step")
 def step_cmd(
-    commitment_id: int = typer.Argument(..., min=1),
-    action: str = typer.Option(..., "--action", help="supply | verify"),
-    outcome: str = typer.Option(None, "--outcome", help="fulfilled | breached"),
+    commitment_id: int = typer.Argument(..., min=1, help="承诺编号"),
+    action: str = typer.Option(..., "--action", help="步骤：supply 补齐材料 | verify 核查履约"),
+    outcome: str = typer.Option(None, "--outcome", help="核查结果：fulfilled 已履约 | breached 未履约"),
     text: str = typer.Option("", "--text", help="说明或理由"),
-    on: str = typer.Option(None, "--on", help="YYYY-MM-DD"),
+    on: str = typer.Option(None, "--on", help="日期 YYYY-MM-DD"),
     attach: list[Path] = typer.Option([], "--attach", help="附件（PDF/JPG/PNG），可多次"),
 ) -> None:
     """办理一个环节，打印 JSON。"""

@@ -14,8 +14,8 @@ console = Console()
 
 @cli.command("rebuild")
 def rebuild_cmd() -> None:
-    """Recompute every subject's in-force counts from its records (what `xinyong ledger verify`
-    names when a count no longer matches)."""
+    """重建信用状态（rebuild）：按记录重新计算每个主体的在效计数（xinyong ledger verify 发现计数不符时
+    提示运行本命令）。"""
     db = get_database()
     with db.session() as session:
         consumer.process_events(session)

@@ -75,7 +75,9 @@ def _json(view: Any) -> None:
 
 @declarations_app.command("list")
 def list_cmd(
-    status: str = typer.Option(None, "--status", help="filed | verified | rejected"),
+    status: str = typer.Option(
+        None, "--status", help="状态：filed 已申报 | verified 经核实 | rejected 未通过"
+    ),
     subject: str = typer.Option(None, "--subject", help="主体代码"),
 ) -> None:
     """自主申报一览。"""
@@ -104,7 +106,7 @@ def list_cmd(
 
 
 @declarations_app.command("show")
-def show_cmd(declaration_id: int = typer.Argument(..., min=1)) -> None:
+def show_cmd(declaration_id: int = typer.Argument(..., min=1, help="申报编号")) -> None:
     """一项申报（JSON，含期限、办理过程、告知书）。"""
     from xinyong.declarations import service
 
@@ -114,7 +116,9 @@ def show_cmd(declaration_id: int = typer.Argument(..., min=1)) -> None:
 @declarations_app.command("file")
 def file_cmd(
     subject: str = typer.Option(..., "--subject", help="申报主体代码"),
-    declaration_type: str = typer.Option(..., "--type", help="award | qualification | public_welfare | …"),
+    declaration_type: str = typer.Option(
+        ..., "--type", help="申报类型：award 荣誉 | qualification 资质 | public_welfare 公益 | …"
+    ),
     title: str = typer.Option(..., "--title", help="申报名称"),
     department: str = typer.Option(..., "--department", help="负责核实的部门代码"),
     content: str = typer.Option("", "--content", help="申报内容"),
@@ -146,10 +150,10 @@ def file_cmd(
 
 @declarations_app.command("step")
 def step_cmd(
-    declaration_id: int = typer.Argument(..., min=1),
-    action: str = typer.Option(..., "--action", help="verify | reject"),
+    declaration_id: int = typer.Argument(..., min=1, help="申报编号"),
+    action: str = typer.Option(..., "--action", help="步骤：verify 核实 | reject 不予核实"),
     text: str = typer.Option("", "--text", help="说明；不予核实时必填理由"),
-    on: str = typer.Option(None, "--on", help="YYYY-MM-DD"),
+    on: str = typer.Option(None, "--on", help="日期 YYYY-MM-DD"),
 ) -> None:
     """核实或不予核实，打印 JSON。"""
     from xinyong.declarations import service

@@ -76,7 +76,7 @@ def ranking() -> None:
 
 
 @government_app.command("notices")
-def notices(limit: int = typer.Option(20, "--limit", min=1, max=500)) -> None:
+def notices(limit: int = typer.Option(20, "--limit", min=1, max=500, help="最多显示条数")) -> None:
     """最近的政务失信通报。"""
     from xinyong.core.db import get_database
     from xinyong.government import service

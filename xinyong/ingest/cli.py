@@ -209,8 +209,8 @@ def provider_metrics(
 
 @provider_app.command("approval")
 def provider_approval(
-    code: str = typer.Argument(..., help="provider code"),
-    on: bool = typer.Option(..., "--on/--off", help="require the department's approval before publication"),
+    code: str = typer.Argument(..., help="信息提供单位编码（provider code）"),
+    on: bool = typer.Option(..., "--on/--off", help="公开前须经本单位审核（--on 开启，--off 关闭）"),
 ) -> None:
     """Require (or stop requiring) the department's approval of its submissions (待审核)."""
     try:
@@ -223,7 +223,7 @@ def provider_approval(
 
 
 @provider_app.command("pending")
-def provider_pending(code: str = typer.Argument(..., help="provider code")) -> None:
+def provider_pending(code: str = typer.Argument(..., help="信息提供单位编码（provider code）")) -> None:
     """The department's submissions whose records wait for approval (待审核)."""
     try:
         with get_database().session() as session:
@@ -241,10 +241,10 @@ def provider_pending(code: str = typer.Argument(..., help="provider code")) -> N
 
 @provider_app.command("approve")
 def provider_approve(
-    submission_id: str = typer.Argument(..., help="submission id"),
-    officer: str = typer.Option(..., "--officer", help="username of the approving officer of the department"),
+    submission_id: str = typer.Argument(..., help="报送批次编号（submission id）"),
+    officer: str = typer.Option(..., "--officer", help="审核人（本单位工作人员的用户名）"),
 ) -> None:
-    """Approve a submission as an officer of its department: its records come into force."""
+    """以本单位工作人员身份审核通过一个报送批次（approve）：其记录生效。"""
     try:
         with get_database().session() as session:
             user = accounts_service.get_user(session, officer)

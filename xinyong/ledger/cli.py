@@ -67,15 +67,15 @@ _SHOWN = 20
 
 @cli.command("verify")
 def verify_cmd(
-    as_json: bool = typer.Option(False, "--json", help="print the full result as JSON"),
-    chain_only: bool = typer.Option(False, "--chain-only", help="check only the ledger's own chain"),
-    mirror: Path | None = typer.Option(None, "--mirror", help="a mirror directory: compare its checkpoints"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整结果"),
+    chain_only: bool = typer.Option(False, "--chain-only", help="只核验账本自身的哈希链（chain only）"),
+    mirror: Path | None = typer.Option(None, "--mirror", help="镜像目录：与其中的检查点比对"),
     incremental: bool = typer.Option(
-        False, "--incremental", help="only what changed since the last verified checkpoint"
+        False, "--incremental", help="只核验上一个已核验检查点之后的变化（增量）"
     ),
 ) -> None:
-    """Check the ledger's chain and checkpoints, then the data (records, versions, query log,
-    credit states, list procedures) against it; exit 1 on any break."""
+    """核验账本（verify）：先核验哈希链与检查点，再以账本核对数据（记录、版本、查询日志、信用状态、名单
+    程序）；发现任何断裂时退出码为 1。"""
     settings = get_settings()
     with get_database().session() as session:
         mark = incremental_mod.read_mark(session) if incremental else None
@@ -130,7 +130,7 @@ def verify_cmd(
 
 @cli.command("checkpoint")
 def checkpoint_cmd() -> None:
-    """Seal the query log, then sign checkpoints over every entry not yet covered."""
+    """封存查询日志，再为尚未覆盖的所有账本条目签署检查点（checkpoint）。"""
     try:
         with get_database().session() as session:
             integrity.run_sealers(session)
@@ -148,11 +148,10 @@ def checkpoint_cmd() -> None:
 
 @cli.command("mirror")
 def mirror_cmd(
-    url: str = typer.Argument(..., help="the platform's base URL, e.g. https://credit.example.gov.cn"),
-    directory: Path = typer.Argument(..., help="where the mirror keeps the checkpoints it holds"),
+    url: str = typer.Argument(..., help="平台地址，例如 https://credit.example.gov.cn"),
+    directory: Path = typer.Argument(..., help="镜像保存检查点的目录"),
 ) -> None:
-    """Fetch the public checkpoints and check them against the ones already held: a rewritten
-    or rolled-back ledger is reported (exit 1)."""
+    """镜像检查点（mirror）：下载公开的检查点并与已保存的比对；账本被改写或回滚时报告（退出码 1）。"""
     try:
         outcome = mirror_mod.mirror(mirror_mod.http_fetch(url), directory)
     except mirror_mod.MirrorError as exc:
@@ -190,12 +189,12 @@ def public_key_cmd() -> None:
 
 
 def backup_cmd(
-    out: Path = typer.Argument(..., help="a new (or empty) directory for the backup"),
+    out: Path = typer.Argument(..., help="备份目录（新建或空目录）"),
     without_keys: bool = typer.Option(
-        False, "--without-keys", help="leave the key files out (they are named: back them up apart)"
+        False, "--without-keys", help="不含密钥文件（会列出文件名，请另行备份）"
     ),
 ) -> None:
-    """Back up the store and the keys it needs (SQLite online backup / pg_dump -Fc)."""
+    """备份存储及其所需密钥（backup；SQLite 在线备份 / pg_dump -Fc）。"""
     settings = get_settings()
     try:
         result = backup_mod.backup(
@@ -217,9 +216,9 @@ def backup_cmd(
 
 
 def restore_cmd(
-    source: Path = typer.Argument(..., help="a backup directory made by `xinyong backup`"),
+    source: Path = typer.Argument(..., help="由 xinyong backup 生成的备份目录"),
 ) -> None:
-    """Restore a backup into an EMPTY store (refused otherwise), with its keys."""
+    """把备份恢复到空存储（restore；存储非空时拒绝），连同密钥。"""
     settings = get_settings()
     try:
         result = backup_mod.restore(get_database().engine, source, schema=settings.database_schema)

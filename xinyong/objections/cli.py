@@ -115,7 +115,7 @@ def list_cmd(
 
 @objections_app.command("show")
 def show_cmd(
-    objection_id: int = typer.Argument(..., min=1),
+    objection_id: int = typer.Argument(..., min=1, help="异议编号"),
     as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
 ) -> None:
     """一件异议：状态、期限、办理过程、决定书。"""
@@ -132,7 +132,9 @@ def show_cmd(
 def file_cmd(
     record: int = typer.Option(..., "--record", min=1, help="信用记录编号"),
     ground: str = typer.Option(
-        ..., "--ground", help="wrong_content | wrong_subject | beyond_period | listing_conditions | other"
+        ...,
+        "--ground",
+        help="异议理由：wrong_content 内容有误 | wrong_subject 主体有误 | beyond_period 超期公示 | listing_conditions 不符合列入条件 | other 其他",
     ),
     statement: str = typer.Option(..., "--statement", help="异议理由"),
     received_on: str = typer.Option("", "--received-on", help="窗口收件日期 YYYY-MM-DD（默认今天）"),
@@ -162,12 +164,20 @@ def file_cmd(
 
 @objections_app.command("step")
 def step_cmd(
-    objection_id: int = typer.Argument(..., min=1),
-    action: str = typer.Option(..., "--action", help="compare | reply | extend | decide | withdraw"),
-    result: str = typer.Option(
-        "", "--result", help="compare: differs|matches；reply: holds|not_holds|unverifiable"
+    objection_id: int = typer.Argument(..., min=1, help="异议编号"),
+    action: str = typer.Option(
+        ...,
+        "--action",
+        help="步骤：compare 比对 | reply 提供单位答复 | extend 延期 | decide 决定 | withdraw 撤回",
     ),
-    outcome: str = typer.Option("", "--outcome", help="decide: corrected | upheld | suspended"),
+    result: str = typer.Option(
+        "",
+        "--result",
+        help="结果：比对 differs 不一致 / matches 一致；答复 holds 成立 / not_holds 不成立 / unverifiable 无法核实",
+    ),
+    outcome: str = typer.Option(
+        "", "--outcome", help="决定：corrected 更正 | upheld 维持 | suspended 暂停公示"
+    ),
     text: str = typer.Option("", "--text", help="说明"),
     correct: list[str] = typer.Option([], "--set", help="更正字段 FIELD=VALUE，可多次"),
     on: str = typer.Option("", "--on", help="办理日期 YYYY-MM-DD（默认今天）"),

@@ -114,7 +114,8 @@ def list_cmd(
 
 @repairs_app.command("show")
 def show_cmd(
-    repair_id: int = typer.Argument(..., min=1), as_json: bool = typer.Option(False, "--json")
+    repair_id: int = typer.Argument(..., min=1, help="修复申请编号"),
+    as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
 ) -> None:
     """一件信用修复申请。"""
     from xinyong.repairs import service
@@ -180,12 +181,16 @@ def file_cmd(
 
 @repairs_app.command("step")
 def step_cmd(
-    repair_id: int = typer.Argument(..., min=1),
-    action: str = typer.Option(..., "--action", help="accept | reject | extend | decide | withdraw"),
-    outcome: str = typer.Option("", "--outcome", help="decide: granted | refused"),
+    repair_id: int = typer.Argument(..., min=1, help="修复申请编号"),
+    action: str = typer.Option(
+        ...,
+        "--action",
+        help="步骤：accept 受理 | reject 不予受理 | extend 延期 | decide 决定 | withdraw 撤回",
+    ),
+    outcome: str = typer.Option("", "--outcome", help="决定：granted 准予修复 | refused 不予修复"),
     text: str = typer.Option("", "--text", help="理由或说明"),
     on: str = typer.Option("", "--on", help="办理日期 YYYY-MM-DD（默认今天）"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="JSON 输出"),
 ) -> None:
     """办理一个环节。"""
     from xinyong.repairs import service

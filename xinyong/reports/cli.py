@@ -77,7 +77,7 @@ def subject(
     period_from: str | None = typer.Option(None, "--from", help="专项：查询期间起始日（默认近 3 年）"),
     period_to: str | None = typer.Option(None, "--to", help="专项：查询期间截止日（默认今天）"),
 ) -> None:
-    """Issue one subject's report at the window and write the signed PDF."""
+    """为一个主体出具信用报告（窗口出具），写出已签名的 PDF。"""
     with _session() as session:
         issued = service.issue_report(
             session,
@@ -97,7 +97,7 @@ def subject(
 
 @report_app.command("verify")
 def verify(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="信用报告 PDF")) -> None:
-    """Verify a report file against the register and its signature; exit 0 only when valid."""
+    """核验信用报告文件（登记簿与签名）；仅在有效时退出码为 0。"""
     with _session() as session:
         result = service.verify_file(session, file.read_bytes())
     colour = "green" if result.valid else "red"
