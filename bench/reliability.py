@@ -9,8 +9,8 @@
    ledger verify`` (must exit 0), and the same file again with ``xinyong ingest`` (must store
    nothing new: the store holds each document once, every row of the resend ``unchanged``). No
    submission may stay ``applying`` and no outbox hold may remain.
-2. **backup → restore → identical head**: being built on another branch (house-ledger); the step
-   is marked below and reports "not run" until it lands.
+2. **backup → restore → identical head**: ``xinyong backup`` of that store, ``xinyong restore`` into
+   a new empty store, the two ledger heads compared and ``xinyong ledger verify`` run on the copy.
 3. **the load-with-ingest row** (``bench/bench_load.py``): check p99 while a 200,000-row ingest
    runs, SQLite (and PostgreSQL with ``XINYONG_BENCH_POSTGRES_URL``).
 
@@ -173,11 +173,28 @@ def crash_runs(runs: int, rows: int, subjects: int, seed: int = 2026) -> list[Ru
 
 
 def backup_restore() -> str:
-    # ---- STEP FOR house-ledger: backup → restore → identical head -------------------------------
-    # The backup and restore commands are being built on the house-ledger branch. When they land:
-    # take a backup of the store above, restore it into a fresh store, and compare `xinyong ledger
-    # verify --json` (head seq and head hash) of both; report "identical head" or the difference.
-    return "not run: backup/restore not on this branch (house-ledger)"
+    """Back up the crash runs' store with ``xinyong backup``, restore it into a new, empty store
+    (its own file and var directory) with ``xinyong restore``, and compare the two ledger heads
+    (seq and entry hash) and ``xinyong ledger verify`` on the restored store."""
+    source = bench_load.Store(f"sqlite:///{OUT / 'xinyong.db'}", "", OUT / "var", "", [])
+    if not (OUT / "xinyong.db").exists():
+        return "not run: no store (the crash runs did not run)"
+    target_db = OUT / "restored.db"
+    target = bench_load.Store(f"sqlite:///{target_db}", "", OUT / "var-restored", "", [])
+    backup_dir = OUT / "backup"
+    for path in (backup_dir, target.var_dir):
+        shutil.rmtree(path, ignore_errors=True)
+    target_db.unlink(missing_ok=True)
+    _cli(source, "backup", str(backup_dir))
+    _cli(target, "restore", str(backup_dir))
+    head = "SELECT seq, entry_hash FROM ledger_head"
+    before, after = _query(source, head), _query(target, head)
+    verify = _cli(target, "ledger", "verify", check=False)
+    if before != after:
+        return f"FAIL: heads differ (source {before}, restored {after})"
+    if verify.returncode != 0:
+        return f"FAIL: ledger verify on the restored store exited {verify.returncode}"
+    return f"identical head (seq {before[0][0]}), ledger verify clean on the restored store"
 
 
 def markdown(runs: list[Run], backup: str, load: list[str]) -> str:
@@ -207,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     crash = crash_runs(runs, rows, subjects)
     backup = backup_restore()
     load: list[str] = []
-    passed = all(r.ok for r in crash)
+    passed = all(r.ok for r in crash) and backup.startswith("identical head")
     if "--no-load" not in args:
         for result in [bench_load.run_sqlite(), *([bench_load.run_postgres()] if bench_load.PG_URL else [])]:
             row = bench_load.row(result)

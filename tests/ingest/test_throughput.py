@@ -60,7 +60,9 @@ def test_a_file_of_known_and_new_subjects_takes_a_few_statements_per_thousand_ro
     # record lookup, records, versions, events, per-row results; then the ledger and the
     # credit states (PostgreSQL adds the id sequences and the outbox lock). Row-by-row storing
     # took several statements per row (over 10,000 here).
-    assert len(seen) < 40 * (ROWS // 1000 + 1), len(seen)
+    # (A file of over 1,000 rows is applied in 1,000-row chunks, each committed with its
+    # bookkeeping: the outbox hold, the submission's progress.)
+    assert len(seen) < 60 * (ROWS // 1000 + 1), len(seen)
     assert session.scalar(select(func.count()).select_from(Record)) == ROWS
     assert session.scalar(select(func.count()).select_from(RecordVersion)) == ROWS
     cases = subjects.list_cases(session, kind="provisional_subject", per_page=1)

@@ -123,6 +123,11 @@ def test_api_docs_render_offline_in_the_browser(browser: object, live_server: st
     hosts: set[str] = set()
     page.on("request", lambda req: hosts.add(urlsplit(req.url).hostname or req.url))
     page.goto(f"{live_server}/docs")
+    # Every tag is listed (collapsed); opening one shows its operations.
+    tags = page.locator(".opblock-tag")
+    expect(tags.first).to_be_visible(timeout=15000)
+    assert tags.count() >= 20
+    tags.filter(has_text="系统（system）").click()
     expect(page.locator(".opblock").first).to_be_visible(timeout=15000)
     expect(page.locator("body")).not_to_contain_text("Unable to render")
     expect(page.locator("body")).to_contain_text("/api/v1/health")

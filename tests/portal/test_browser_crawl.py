@@ -86,7 +86,11 @@ def _crawl(
             parts = urlsplit(href)
             if parts.netloc or not parts.path.startswith(prefixes) or "page=" in parts.query:
                 continue
-            if parts.path.endswith((".xlsx", ".csv", ".json", ".pdf")) or parts.path.startswith("/static/"):
+            if (
+                parts.path.endswith((".xlsx", ".csv", ".json", ".pdf", ".png", ".zip"))
+                or parts.path.startswith("/static/")
+                or parts.path.endswith("/export")  # a file download, not a page
+            ):
                 continue
             todo.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return seen, bad

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from xinyong.core.params import UtcDateTime
 
 SECTIONS: dict[str, str] = {"notices": "通知公告", "policies": "政策法规", "news": "信用动态"}
 STATUS_ZH: dict[str, str] = {"draft": "草稿", "published": "已发布"}
@@ -29,8 +29,8 @@ class PostSummary(BaseModel):
     title: str
     status: str
     status_zh: str
-    published_at: datetime | None
-    updated_at: datetime
+    published_at: UtcDateTime | None
+    updated_at: UtcDateTime
 
 
 class PostOut(PostSummary):

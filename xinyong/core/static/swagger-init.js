@@ -9,6 +9,9 @@
     url: "/openapi.json",
     dom_id: "#swagger-ui",
     deepLinking: true,
+    // Tags start collapsed: with 200 operations expanded at once, Swagger UI rendered only the
+    // first tag or two; a click opens a tag (and deep links still open theirs).
+    docExpansion: "none",
     validatorUrl: null,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
     layout: "BaseLayout",
