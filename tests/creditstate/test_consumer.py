@@ -16,6 +16,7 @@ from xinyong.core.db import Database
 from xinyong.core.events import EventCursor
 from xinyong.creditstate import consumer
 from xinyong.creditstate import service as creditstate
+from xinyong.records import amend as records_amend
 from xinyong.records import service as records
 from xinyong.records import store as records_store
 
@@ -101,7 +102,7 @@ def test_state_equals_a_recount_after_a_random_mix_of_operations(db: Database) -
                 done["ended"] += records_store.tick(s, day)
             else:
                 a, b = rng.sample(subjects, 2)
-                done["moved"] += records_store.reassign_subject(s, a, b)
+                done["moved"] += records_amend.reassign_subject(s, a, b)
         if rng.random() < 0.3:
             with db.session() as s:
                 consumer.process_events(s)
@@ -153,8 +154,8 @@ def test_reassign_moves_records_and_updates_both_subjects(session: Session) -> N
     h.store(session, a, pid, h.penalty_row("罚2"))
     h.store(session, b, pid, h.penalty_row("罚3"))
     consumer.process_events(session)
-    assert records_store.reassign_subject(session, a, b) == 2
-    assert records_store.reassign_subject(session, a, b) == 0
+    assert records_amend.reassign_subject(session, a, b) == 2
+    assert records_amend.reassign_subject(session, a, b) == 0
     assert {e.subject_id for e in h.events(session, "record.reassigned")} == {b}
     assert [e.subject_id for e in h.events(session, "subject.records_reassigned")] == [a]
     consumer.process_events(session)

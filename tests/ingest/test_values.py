@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from xinyong.ingest.validation import clean_code, clean_text, decimal_text, parse_date, parse_decimal
+from xinyong.ingest.values import clean_code, clean_text, decimal_text, parse_date, parse_decimal
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests.records import helpers as h
 from xinyong.ledger.integrity import CheckReport
 from xinyong.ledger.models import LedgerEntry
+from xinyong.records import amend as records_amend
 from xinyong.records import integrity
 from xinyong.records import service as records
 from xinyong.records import store as records_store
@@ -42,7 +43,7 @@ def test_every_step_is_followed_and_an_edit_is_named(session: Session) -> None:
         withdraw=True,
         received_on=date(2026, 6, 1),
     )
-    records_store.reassign_subject(session, sid, other)
+    records_amend.reassign_subject(session, sid, other)
     session.commit()
 
     clean = _check(session)

@@ -34,8 +34,8 @@ from xinyong.lists import worker as lists_worker
 from xinyong.measures import calendar_recompute as measures_recompute
 from xinyong.objections import worker as objections_worker
 from xinyong.quality import service as quality_service
+from xinyong.records import amend as records_amend
 from xinyong.records import retention as records_retention
-from xinyong.records import store as records_store
 from xinyong.repairs import worker as repairs_worker
 from xinyong.subjects import service as subjects_service
 
@@ -147,7 +147,7 @@ def register_consumers() -> None:
     the tests and the benchmarks, which call the services directly. Idempotent."""
     events.run_after_commit(creditstate_consumer.CONSUMER, creditstate_consumer.process_events)
     # A 重错码 merge moves the merged subject's records (subjects sit below records).
-    subjects_service.register_record_mover(records_store.reassign_subject)
+    subjects_service.register_record_mover(records_amend.reassign_subject)
     # 政务失信通报: a negative record naming a public body or one of its officials.
     events.run_after_commit(government_service.CONSUMER, government_service.process_events)
     # Last: a submission that leaves many entries uncovered is checkpointed right away.

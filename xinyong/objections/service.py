@@ -40,8 +40,8 @@ from xinyong.ingest import service as ingest_service
 from xinyong.objections.models import FINAL_STATUSES, OPEN_STATUSES, Objection
 from xinyong.objections.rules import ObjectionRules, get_objection_rules
 from xinyong.objections.schemas import ObjectionPage, ObjectionView, RecordRef
+from xinyong.records import amend as records_amend
 from xinyong.records import service as records_service
-from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
 
 KIND = "objection"
@@ -507,7 +507,7 @@ def take_step(
                     code="objections.corrections_required",
                     field="corrections",
                 )
-            result_ = records_store.correct(session, obj.record_id, corrections, reason="objection", on=day)
+            result_ = records_amend.correct(session, obj.record_id, corrections, reason="objection", on=day)
             if result_.outcome == "unchanged":
                 raise InvalidInput(
                     "The corrections change nothing",

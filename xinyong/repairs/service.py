@@ -10,7 +10,7 @@ negative information. Rules as data in ``rulesets/default/repairs.yaml``; free o
 - :func:`take_step`: ``accept`` (the ``decision`` deadline opens) or ``reject`` (不予受理);
   ``extend`` (once, where the schedule allows); ``decide`` granted / refused; ``withdraw``.
 - A granted repair is carried out by the next daily :func:`tick` (within the ``stop_publicity``
-  deadline): the record's publicity ends (``records.store.end_publicity``, reason ``repair``:
+  deadline): the record's publicity ends (``records.amend.end_publicity``, reason ``repair``:
   the credit state re-derives, evaluation re-grades, push subscribers get
   ``record.publicity_ended``; the measures, which rest on the credit state, stop applying), or the
   listing ends (``lists.exit_list``, reason ``repaired``); an announcement is written.
@@ -33,7 +33,7 @@ from xinyong.casework.schemas import OverdueItem, TrackView
 from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xinyong.lists import service as lists_service
-from xinyong.records import store as records_store
+from xinyong.records import amend as records_amend
 from xinyong.repairs.eligibility import Target, eligibility_of, target_of
 from xinyong.repairs.models import OPEN_STATUSES, Repair
 from xinyong.repairs.rules import RepairRules, get_repair_rules
@@ -511,7 +511,7 @@ def apply_granted(session: Session, today: date) -> list[int]:
         ref = _ref(r)
         data: dict[str, Any] = {}
         if r.record_id is not None:
-            outcome = records_store.end_publicity(session, r.record_id, reason="repair", on=today)
+            outcome = records_amend.end_publicity(session, r.record_id, reason="repair", on=today)
             data = {"record_id": r.record_id, "record_version": outcome.version, "outcome": outcome.outcome}
         elif r.list_procedure_id is not None:
             data = {"list_procedure_id": r.list_procedure_id, **_exit_list(session, r, today)}

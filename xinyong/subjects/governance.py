@@ -337,7 +337,7 @@ def resolve_case(
     """Decide a case.
 
     - ``merge``: the case's other subjects are merged into ``target_subject_id`` (their records
-      move via ``records.store.reassign_subject``).
+      move via ``records.amend.reassign_subject``).
     - ``correct``: ``target_subject_id`` (default: the case's only subject) gets ``corrected_code``.
     - ``distinct``: staff confirm the subjects are different; nothing changes.
     - ``confirm``: provisional subjects in the case are accepted as real; for other kinds the
