@@ -223,13 +223,13 @@ def test_the_cli_names_the_break_and_exits_1(demo: Database) -> None:
 
 
 def test_a_governance_move_is_ledgered_not_a_break(demo: Database) -> None:
-    from xinyong.records import store
+    from xinyong.records import amend
 
     with demo.session() as s:
         rec = s.scalars(select(Record).order_by(Record.id)).first()
         assert rec is not None
         target = s.scalar(text("SELECT max(id) FROM subjects"))
-        store.reassign_subject(s, rec.subject_id, target)
+        amend.reassign_subject(s, rec.subject_id, target)
     found, _ = _findings(demo, [])
     assert [f for f in found if f.table == "records"] == []
 
@@ -251,7 +251,7 @@ def test_incremental_verify_reads_only_what_changed(
     demo: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from xinyong.ledger import incremental
-    from xinyong.records import store
+    from xinyong.records import amend
 
     mark_file = tmp_path / "mark.json"
     monkeypatch.setattr(incremental, "mark_path", lambda: mark_file)
@@ -272,7 +272,7 @@ def test_incremental_verify_reads_only_what_changed(
         assert rec is not None
         rid = rec.id
         target = s.scalar(text("SELECT max(id) FROM subjects"))
-        moved = store.reassign_subject(s, rec.subject_id, target)
+        moved = amend.reassign_subject(s, rec.subject_id, target)
         seal_and_checkpoint(s)
     with demo.engine.begin() as conn:
         conn.execute(text(f"UPDATE records SET status = 'withdrawn' WHERE id = {rid}"))
