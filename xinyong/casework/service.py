@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from xinyong.casework.models import CaseAttachment, CaseDeadline, CaseLetter, CaseLookup, CaseStep
 from xinyong.casework.rules import AttachmentRule, LetterTemplate, Schedule
-from xinyong.casework.schemas import AttachmentView, DeadlineView, LetterView, OverdueItem, StepView
+from xinyong.casework.schemas import (
+    AttachmentView,
+    DeadlineView,
+    LetterView,
+    OverdueItem,
+    StepView,
+    TrackView,
+)
 from xinyong.core.calendar import PROVISIONAL, WorkCalendar, load_calendar
 from xinyong.core.errors import Conflict, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
 from xinyong.core.events import emit
@@ -275,6 +282,32 @@ def deadlines(session: Session, ref: CaseRef, schedule: Schedule | None, today: 
         )
         for r in rows
     ]
+
+
+def track_view(
+    session: Session,
+    ref: CaseRef,
+    *,
+    kind_zh: str,
+    status: str,
+    status_zh: str,
+    received_on: date,
+    schedule: Schedule | None,
+    action_zh: Mapping[str, str],
+    today: date,
+) -> TrackView:
+    """What a lookup code (查询码) shows of a case without login, for every procedure: its status,
+    deadlines, letters and dated steps (never the statement or the attachments)."""
+    return TrackView(
+        kind=ref.kind,
+        kind_zh=kind_zh,
+        status=status,
+        status_zh=status_zh,
+        received_on=received_on,
+        deadlines=deadlines(session, ref, schedule, today),
+        letters=letters(session, ref),
+        steps=[(s.on, s.action_zh) for s in steps(session, ref, action_zh)],
+    )
 
 
 def overdue(

@@ -667,17 +667,16 @@ def track(session: Session, code: str, today: date | None = None) -> TrackView |
     if found is None or found[0] != KIND:
         return None
     obj = _load(session, found[1])
-    rules = get_objection_rules()
-    ref = _ref(obj)
-    return TrackView(
-        kind=KIND,
+    return casework.track_view(
+        session,
+        _ref(obj),
         kind_zh="信用信息异议",
         status=obj.status,
         status_zh=STATUS_ZH[obj.status],
         received_on=obj.received_on,
-        deadlines=casework.deadlines(session, ref, _schedule(rules, obj), today or today_china()),
-        letters=casework.letters(session, ref),
-        steps=[(s.on, s.action_zh) for s in casework.steps(session, ref, ACTION_ZH)],
+        schedule=_schedule(get_objection_rules(), obj),
+        action_zh=ACTION_ZH,
+        today=today or today_china(),
     )
 
 

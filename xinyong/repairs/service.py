@@ -663,17 +663,16 @@ def track(session: Session, code: str, today: date | None = None) -> TrackView |
     if found is None or found[0] != KIND:
         return None
     r = _load(session, found[1])
-    rules = get_repair_rules()
-    ref = _ref(r)
-    return TrackView(
-        kind=KIND,
+    return casework.track_view(
+        session,
+        _ref(r),
         kind_zh="信用修复",
         status=r.status,
         status_zh=STATUS_ZH[r.status],
         received_on=r.received_on,
-        deadlines=casework.deadlines(session, ref, _schedule(rules, r), today or today_china()),
-        letters=casework.letters(session, ref),
-        steps=[(s.on, s.action_zh) for s in casework.steps(session, ref, ACTION_ZH)],
+        schedule=_schedule(get_repair_rules(), r),
+        action_zh=ACTION_ZH,
+        today=today or today_china(),
     )
 
 
