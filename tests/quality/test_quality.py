@@ -57,7 +57,7 @@ def test_scorecards_measure_and_rank(session: Session) -> None:
     assert scjg.timeliness == pytest.approx(2 / 3, abs=1e-4)  # 1 of 3 accepted rows late
     assert scjg.required_complete == pytest.approx(0.75)
     assert scjg.accuracy == pytest.approx(0.75)
-    assert scjg.upheld_objections is None  # no objections domain: not available, not zero
+    assert scjg.upheld_objections == 0  # no objection held against its records this month
     assert 0 < scjg.optional_filled <= 1  # type: ignore[operator]
     assert scjg.codes == 3 and scjg.error_codes == 0 and scjg.code_error_per_10000 == 0
     assert eco.timeliness == 1 and eco.accuracy == 1 and eco.volume_change == pytest.approx(1.0)
@@ -122,3 +122,45 @@ def test_the_daily_job_publishes_last_month_once(db: Database) -> None:
     assert run_daily(db, date(2027, 1, 5)).quality_scorecards == 0
     with db.session() as s:
         assert [c.provider_code for c in service.stored_month(s, DEC)] == ["tz_stj", "tz_scjgj"]
+
+
+def test_objections_held_against_a_department_count_against_its_accuracy(session: Session) -> None:
+    from xinyong.casework.service import Actor
+    from xinyong.objections import service as objections
+    from xinyong.records.models import Record
+
+    _city(session)
+    before = {c.provider_code: c for c in service.compute_month(session, DEC)}["tz_scjgj"].metrics
+    office = Actor("user:xyb", "credit_office")
+    rid = session.scalar(select(Record.id).where(Record.document_number == "台椒市监处罚〔2025〕1号"))
+    assert rid is not None
+    view = objections.file_objection(
+        session,
+        record_id=rid,
+        ground="wrong_content",
+        statement="处罚内容记载有误",
+        actor=office,
+        received_on=date(2026, 12, 3),
+        today=date(2026, 12, 7),
+    )
+    # The platform's copy differs from the department's: 异议成立, decided on 12-04.
+    objections.take_step(
+        session,
+        view.id,
+        action="compare",
+        result="differs",
+        actor=office,
+        on=date(2026, 12, 4),
+        today=date(2026, 12, 7),
+    )
+    session.commit()
+    after = {c.provider_code: c for c in service.compute_month(session, DEC)}
+    scjg = after["tz_scjgj"]
+    assert scjg.metrics.upheld_objections == 1
+    assert {i.item_code: i.metrics.upheld_objections for i in scjg.items}[PENALTY] == 1
+    assert scjg.metrics.accuracy is not None and before.accuracy is not None
+    assert scjg.metrics.accuracy < before.accuracy
+    assert after["tz_stj"].metrics.upheld_objections == 0
+    # Decided in December: November's scorecard does not count it.
+    nov = {c.provider_code: c for c in service.compute_month(session, date(2026, 11, 1))}
+    assert nov["tz_scjgj"].metrics.upheld_objections == 0

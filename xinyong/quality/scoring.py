@@ -26,7 +26,7 @@ class Totals:
     optional_filled: int = 0
     codes: set[str] = field(default_factory=set)
     error_codes: int = 0  # of ``codes``, those in open 错码/重码 cases
-    upheld_objections: int | None = None  # None: no objections domain to ask
+    upheld_objections: int | None = None  # None: a scorecard stored before the figure existed
     missing_months: int = 0
     previous_rows: int = 0
 

@@ -21,7 +21,7 @@ from xinyong.catalog import service as catalog_service
 from xinyong.core import events, months
 from xinyong.core.errors import NotFound
 from xinyong.ingest import service as ingest_service
-from xinyong.quality import hooks
+from xinyong.objections import stats as objection_stats
 from xinyong.quality.export import scorecards_xlsx
 from xinyong.quality.models import QualityScorecard
 from xinyong.quality.rules import QualityRules, get_quality
@@ -93,12 +93,12 @@ def compute_month(session: Session, month: date) -> list[Scorecard]:
     cards: list[Scorecard] = []
     now = datetime.now(UTC)
     for code in codes:
-        upheld = hooks.upheld(session, code, start, until)
+        upheld = objection_stats.held_by_item(session, code, start.date(), until.date())
         items = sorted(registered.get(code, set()) | {i for p, i in sent if p == code})
         total = Totals()
         item_cards: list[ItemCard] = []
         for item in items:
-            t = Totals(upheld_objections=None if upheld is None else upheld.get(item, 0))
+            t = Totals(upheld_objections=upheld.get(item, 0))
             for f in current.get((code, item), []):
                 t.submissions += 1
                 t.rows_total += f.rows_total

@@ -90,13 +90,29 @@ def subject_ids_with_records(session: Session) -> list[int]:
     return list(session.scalars(select(Record.subject_id).distinct().order_by(Record.subject_id)))
 
 
-def subjects_of_records(session: Session, record_ids: Sequence[int]) -> dict[int, int]:
-    """record id -> its subject id (incremental checks of the credit state)."""
-    out: dict[int, int] = {}
+def _by_record_id(session: Session, column: Any, record_ids: Sequence[int]) -> dict[int, Any]:
+    # A Result has .keys() (its column names), so dict.update(result) would read it as a mapping:
+    # build the dict from its rows.
+    out: dict[int, Any] = {}
     for start in range(0, len(record_ids), 1000):
         part = record_ids[start : start + 1000]
-        out.update(session.execute(select(Record.id, Record.subject_id).where(Record.id.in_(part))).tuples())
+        out.update(
+            {
+                rid: value
+                for rid, value in session.execute(select(Record.id, column).where(Record.id.in_(part)))
+            }
+        )
     return out
+
+
+def subjects_of_records(session: Session, record_ids: Sequence[int]) -> dict[int, int]:
+    """record id -> its subject id (incremental checks of the credit state)."""
+    return _by_record_id(session, Record.subject_id, record_ids)
+
+
+def item_codes_of(session: Session, record_ids: Sequence[int]) -> dict[int, str]:
+    """record id -> its catalog item (objections held, counted per item by data quality)."""
+    return _by_record_id(session, Record.item_code, record_ids)
 
 
 # --- reading --------------------------------------------------------------------------------
