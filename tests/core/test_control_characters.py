@@ -61,3 +61,33 @@ def test_a_control_character_in_a_path_or_query_is_422(db: Database, url: str) -
     r = TestClient(create_app(db)).get(url)
     assert r.status_code == 422
     assert r.json()["error"]["code"] == "request.control_character" and r.json()["error"]["message_zh"]
+
+
+def test_a_control_character_in_a_json_body_is_422_naming_the_field(
+    db: Database, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    """PostgreSQL cannot hold NUL in text: a NUL in a JSON field used to fail in the driver."""
+    from xinyong.app import create_app
+
+    c = TestClient(create_app(db), raise_server_exceptions=False)
+    office = auth_headers("credit_office")
+    for body, field in [
+        ({"record_id": 1, "ground": "wrong_content", "statement": "记载有误\u0000"}, "statement"),
+        ({"record_id": 1, "ground": "wrong\u0007", "statement": "x"}, "ground"),
+        ({"record_id": 1, "ground": "x", "statement": "x", "extra": [{"a\u001b": 1}]}, "extra[0].a\u001b"),
+    ]:
+        r = c.post("/api/v1/objections", json=body, headers=office)
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "request.control_character"
+        assert error["details"]["field"] == field and field in error["message_zh"]
+    # Tab and line feed are text; the body reaches the route unchanged (its own 404 here).
+    r = c.post(
+        "/api/v1/objections",
+        json={"record_id": 999_999, "ground": "wrong_content", "statement": "第一行\n\t第二行"},
+        headers=office,
+    )
+    assert r.status_code == 404 and r.json()["error"]["code"] != "request.control_character"
+    # A batch submission's rows are judged per field by ingest (quarantined, not refused whole).
+    r = c.post("/api/v1/submissions", json={"item": "x\u0000", "rows": []}, headers=office)
+    assert r.json().get("error", {}).get("code") != "request.control_character"

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
@@ -117,40 +119,129 @@ def _has_control(raw: bytes) -> bool:
     return any(b in _CONTROL_BYTES for b in unquote_to_bytes(raw))
 
 
+# JSON bodies judged per field by ingest (its rows are quarantined with a row error, never refused
+# whole): the batch submission and the resubmission of a quarantined row.
+_SCREENED_BY_INGEST = re.compile(r"^/api/v1/(submissions|quarantine/[^/]+/resubmit)/?$")
+_MAX_CHECKED_BODY = 16 * 1024 * 1024  # larger JSON bodies go on unread (the route decides)
+
+
+def _control_in(value: Any, path: str = "") -> str | None:
+    """The path (``statement``, ``attachments[0].filename``) of the first string holding a control
+    character, or None."""
+    if isinstance(value, str):
+        return path or "body" if any(ord(c) in _CONTROL_BYTES for c in value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and any(ord(c) in _CONTROL_BYTES for c in key):
+                return f"{path}.{key}" if path else key
+            found = _control_in(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _control_in(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _refusal(message: str, message_zh: str, details: dict[str, str]) -> bytes:
+    return json.dumps(
+        {
+            "error": {
+                "code": "request.control_character",
+                "message": message,
+                "message_zh": message_zh,
+                "details": details,
+            }
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+async def _send_422(send: Send, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class ControlCharacterGuard:
-    """Answers 422 (the one error shape) to a request whose path or query string holds a control
-    character, before any route or store sees it."""
+    """Answers 422 (the one error shape) to a request whose path, query string or JSON body holds
+    a control character, before any route or store sees it (PostgreSQL cannot hold NUL in text:
+    a NUL in an objection's statement failed in the driver as a 500)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
-            query = scope.get("query_string", b"")
-            path_bad = any(ord(c) in _CONTROL_BYTES for c in scope.get("path", ""))
-            if path_bad or _has_control(raw_path) or _has_control(query):
-                body = json.dumps(
-                    {
-                        "error": {
-                            "code": "request.control_character",
-                            "message": "The path or query string contains a control character",
-                            "message_zh": "请求地址或查询参数含有不可见的控制字符",
-                            "details": {"field": "query" if not path_bad and _has_control(query) else "path"},
-                        }
-                    },
-                    ensure_ascii=False,
-                ).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 422,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
+        query = scope.get("query_string", b"")
+        path_bad = any(ord(c) in _CONTROL_BYTES for c in scope.get("path", ""))
+        if path_bad or _has_control(raw_path) or _has_control(query):
+            field = "query" if not path_bad and _has_control(query) else "path"
+            await _send_422(
+                send,
+                _refusal(
+                    "The path or query string contains a control character",
+                    "请求地址或查询参数含有不可见的控制字符",
+                    {"field": field},
+                ),
+            )
+            return
+        headers = dict(scope.get("headers") or [])
+        is_json = headers.get(b"content-type", b"").split(b";")[0].strip().lower() == b"application/json"
+        if not is_json or scope.get("method") in ("GET", "HEAD") or _SCREENED_BY_INGEST.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        # Read the body once, judge it, then hand the same bytes to the route.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
                 return
-        await self.app(scope, receive, send)
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        where = None
+        if size <= _MAX_CHECKED_BODY:
+            try:
+                where = _control_in(json.loads(body))
+            except (ValueError, RecursionError):
+                where = None  # not JSON: the route's own validation answers
+        if where:
+            await _send_422(
+                send,
+                _refusal(
+                    f"The field {where} contains a control character",
+                    f"字段 {where} 含有不可见的控制字符",
+                    {"field": where},
+                ),
+            )
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, then the client's own messages (a disconnect, while streaming)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
