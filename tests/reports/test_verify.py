@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -103,3 +104,24 @@ def test_expired_and_unknown(client: TestClient, session: Session, city: City) -
     # A PDF the platform never issued.
     foreign = render_pdf("<p>伪造的信用报告</p>")
     assert service.verify_file(session, foreign).status == "unknown"
+
+
+def test_the_verification_address_is_the_deployments_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The QR code of a report opens the platform as the public reaches it, not 127.0.0.1."""
+    from xinyong.core.settings import reset_settings
+
+    platform = service.Rules().platform
+    assert platform.verify_url == "/verify"
+    monkeypatch.setenv("XINYONG_PUBLIC_URL", "https://credit.taizhou.gov.cn/")
+    reset_settings()
+    try:
+        assert platform.verify_address == "https://credit.taizhou.gov.cn/verify"
+        monkeypatch.delenv("XINYONG_PUBLIC_URL")
+        monkeypatch.setenv("XINYONG_PORT", "8600")
+        reset_settings()
+        assert platform.verify_address == "http://127.0.0.1:8600/verify"
+        elsewhere = platform.model_copy(update={"verify_url": "https://www.zjcredit.gov.cn/verify"})
+        assert elsewhere.verify_address == "https://www.zjcredit.gov.cn/verify"
+    finally:
+        monkeypatch.undo()
+        reset_settings()

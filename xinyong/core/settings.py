@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     site_host_org: str = ""  # 主办单位
     site_icp: str = ""  # ICP 备案号
     site_contact: str = ""
+    # The platform's address as the public reaches it (https://credit.taizhou.gov.cn): reports
+    # print it for their QR code and verification page. Empty: http://{host}:{port} (a demo).
+    public_url: str = ""
 
     # --- Access control and hardening (xinyong/accounts; docs/security.md) -------------------
     # Portal sessions: idle timeout and absolute lifetime, in minutes.

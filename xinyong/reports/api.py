@@ -76,7 +76,7 @@ def issue(
         period_to=body.period_to,
         channel="api",
     )
-    verify = service.Rules().platform.verify_url
+    verify = service.Rules().platform.verify_address
     return IssuedOut(
         number=r.number,
         check_code=r.check_code,

@@ -310,7 +310,7 @@ def render_signed(
         valid_until=valid_until,
         platform_zh=platform.name_zh,
         issuer_zh=platform.issuer_zh,
-        verify_url=platform.verify_url,
+        verify_url=platform.verify_address,
     )
     pdf = render_pdf(report_html(content, issue), watermark=f"{platform.name_zh} {number}")
     return sign_pdf(pdf, number, platform_zh=platform.name_zh)

@@ -30,7 +30,17 @@ class Issuing(Sourced):
 class Platform(Sourced):
     name_zh: str = Field(min_length=1)
     issuer_zh: str = Field(min_length=1)
+    # A path on this platform ("/verify", joined to the deployment's XINYONG_PUBLIC_URL) or a full
+    # address elsewhere (a provincial verification site).
     verify_url: str = Field(min_length=1)
+
+    @property
+    def verify_address(self) -> str:
+        if not self.verify_url.startswith("/"):
+            return self.verify_url
+        settings = get_settings()
+        base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+        return base + self.verify_url
 
 
 class Section(Strict):
