@@ -51,3 +51,62 @@ def test_without_the_setting_records_are_in_force_at_once(
 ) -> None:
     res = service.submit(session, provider.code, PENALTY, [penalty_row(3)], received_at=RECEIVED_AT)
     assert res.rows_created == 1 and service.pending_submissions(session, provider.code) == []
+
+
+def test_publicity_runs_from_the_approval_not_the_receipt(
+    session: Session, provider: service.ProviderInfo
+) -> None:
+    """Under the default reading of 国家发展改革委令2025年第36号 a penalty's period runs from its
+    publication (公示之日); a record held 待审核 is published when its department approves it."""
+    from datetime import date
+
+    from xinyong.ledger.integrity import CheckReport
+    from xinyong.records import integrity
+    from xinyong.records.models import Record, RecordVersion
+
+    service.set_requires_approval(session, provider.code, True, by="admin")
+    res = service.submit(session, provider.code, PENALTY, [penalty_row(5)], received_at=RECEIVED_AT)
+    record = session.scalars(select(Record)).one()
+    received = record.publicity_start
+    assert received == date(2025, 10, 10) and record.status == "pending"
+    held_for = record.publicity_end - received  # type: ignore[operator]
+
+    service.approve_submission(session, res.id, provider_code=provider.code, officer="zhang_san")
+    session.expire_all()
+    record = session.scalars(select(Record)).one()
+    approved = record.publicity_start
+    assert approved is not None and approved > received
+    assert record.publicity_end - approved == held_for  # type: ignore[operator]
+    versions = session.execute(
+        select(RecordVersion.version, RecordVersion.change, RecordVersion.content_hash)
+        .where(RecordVersion.record_id == record.id)
+        .order_by(RecordVersion.version)
+    ).all()
+    assert [(v, c) for v, c, _ in versions] == [(1, "created"), (2, "approved")]
+    assert versions[0][2] == versions[1][2]  # the content is unchanged
+    view = records_service.get_record(session, record.id)
+    assert view.publicity_start == approved and view.status == "in_force"
+    report = CheckReport("records", "信用记录")
+    integrity.verify_records(session, report)
+    assert not report.findings
+
+
+def test_a_correction_held_for_approval_keeps_its_first_publication(
+    session: Session, provider: service.ProviderInfo
+) -> None:
+    from datetime import date
+
+    from xinyong.records.models import Record
+
+    service.submit(session, provider.code, PENALTY, [penalty_row(6)], received_at=RECEIVED_AT)
+    first = session.scalars(select(Record)).one().publicity_start
+    assert first == date(2025, 10, 10)
+    service.set_requires_approval(session, provider.code, True, by="admin")
+    res = service.submit(
+        session, provider.code, PENALTY, [penalty_row(6, CF_NR_FK="0.8")], received_at=RECEIVED_AT
+    )
+    assert service.pending_submissions(session, provider.code)[0].pending == 1
+    service.approve_submission(session, res.id, provider_code=provider.code, officer="zhang_san")
+    session.expire_all()
+    record = session.scalars(select(Record)).one()
+    assert record.status == "in_force" and record.publicity_start == first and record.current_version == 3

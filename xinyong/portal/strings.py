@@ -457,6 +457,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "version.change.corrected": "更正",
         "version.change.withdrawn": "撤销",
         "version.change.publicity_ended": "公示期届满",
+        "version.change.approved": "审核通过，开始公示",
         "me.grade.title": "公共信用综合评价",
         "me.grade.score": "得分 {score}",
         "me.grade.as_of": "评价日 {day}",

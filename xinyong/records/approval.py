@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.catalog.ruleset import SeverityCode
 from xinyong.catalog.service import get_catalog
+from xinyong.core.clock import today_china
 from xinyong.core.events import Event
 from xinyong.records.models import Record, RecordVersion
-from xinyong.records.store import _event_row, _expire, polarity
+from xinyong.records.store import _event_row, _expire, _ledger_versions, _version_row, polarity
 
 PENDING = "pending"
 
@@ -45,39 +48,99 @@ def _pending_of(session: Session, submission_id: str) -> list[Record]:
     )
 
 
+def _state(fields: dict[str, Any]) -> dict[str, Any]:
+    # Only what approval sets: the ledger's view of the record keeps the rest from its creation.
+    out: dict[str, Any] = {"status": "in_force"}
+    for name, value in fields.items():
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
 @dataclass(frozen=True)
 class Released:
     record_ids: list[int]
     subject_ids: list[int]
 
 
-def release(session: Session, submission_id: str) -> Released:
-    """Approve: the submission's pending records come into force (an event each, so the credit
-    state and evaluation take them in)."""
+def release(session: Session, submission_id: str, on: date | None = None) -> Released:
+    """Approve on ``on`` (today in China): the submission's pending records come into force.
+
+    Publication is the approval, not the receipt: a record published for the first time has its
+    publicity window computed again from ``on`` (a period that runs from publication would
+    otherwise lose the days the record waited). Each record gets a new version ``approved`` (same
+    content) with its ledger entry, and a ``record.approved`` event so the credit state and
+    evaluation take it in."""
     records = _pending_of(session, submission_id)
     if not records:
         return Released([], [])
+    day = on or today_china()
     catalog = get_catalog()
     now = datetime.now(UTC)
     ids = [r.id for r in records]
-    session.execute(update(Record).where(Record.id.in_(ids)).values(status="in_force", updated_at=now))
-    events = [
-        _event_row(
-            "record.approved",
-            {
-                "subject_id": r.subject_id,
-                "record_id": r.id,
-                "item_code": r.item_code,
-                "category": r.category,
-                "polarity": polarity(catalog, r.item_code, r.severity),
-                "severity": r.severity,
-                "version": r.current_version,
-                "status": "in_force",
-            },
-            now,
+    current = {
+        rid: (data, digest)
+        for rid, data, digest in session.execute(
+            select(RecordVersion.record_id, RecordVersion.data, RecordVersion.content_hash)
+            .join(
+                Record,
+                (Record.id == RecordVersion.record_id) & (Record.current_version == RecordVersion.version),
+            )
+            .where(Record.id.in_(ids))
         )
-        for r in records
-    ]
+    }
+    updates, versions, events = [], [], []
+    for r in records:
+        data, digest = current[r.id]
+        version = r.current_version + 1
+        fields: dict[str, Any] = {
+            "publicity_rule": r.publicity_rule,
+            "publicity_start": r.publicity_start,
+            "publicity_min_end": r.publicity_min_end,
+            "publicity_end": r.publicity_end,
+        }
+        if r.current_version == 1:
+            # Never published before: the window starts today. A correction held for approval
+            # keeps the first publication (as the store keeps it for any correction).
+            window = catalog.publicity_window(
+                catalog.item(r.item_code),
+                cast(SeverityCode | None, r.severity),
+                r.decision_date or day,
+                day,
+                data=data,
+            )
+            if window is not None:
+                fields = {
+                    "publicity_rule": window.rule_id,
+                    "publicity_start": window.start,
+                    "publicity_min_end": window.min_end,
+                    "publicity_end": window.end,
+                }
+        updates.append(
+            {"id": r.id, "status": "in_force", "current_version": version, "updated_at": now, **fields}
+        )
+        versions.append(
+            {
+                **_version_row(r.id, version, "approved", data, digest, submission_id, now),
+                "state": _state(fields),
+            }
+        )
+        payload = {
+            "subject_id": r.subject_id,
+            "record_id": r.id,
+            "item_code": r.item_code,
+            "category": r.category,
+            "polarity": polarity(catalog, r.item_code, r.severity),
+            "severity": r.severity,
+            "version": version,
+            "status": "in_force",
+            "publicity_end": fields["publicity_end"].isoformat() if fields["publicity_end"] else None,
+        }
+        events.append(_event_row("record.approved", payload, now))
+    session.execute(update(Record), updates)
+    session.execute(
+        insert(RecordVersion), [{k: v for k, v in row.items() if k != "state"} for row in versions]
+    )
+    _ledger_versions(session, versions)
     session.execute(insert(Event), events)
     _expire(session, ids)
     return Released(ids, sorted({r.subject_id for r in records}))

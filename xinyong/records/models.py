@@ -48,7 +48,7 @@ class RecordVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))  # unique (record_id, version)
     version: Mapped[int] = mapped_column(Integer)
-    change: Mapped[str] = mapped_column(String(20))  # created|corrected|withdrawn|publicity_ended
+    change: Mapped[str] = mapped_column(String(20))  # created|corrected|withdrawn|publicity_ended|approved
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)  # catalog field code -> normalised value
     content_hash: Mapped[str] = mapped_column(String(64))
     submission_id: Mapped[str | None] = mapped_column(String(36), index=True)

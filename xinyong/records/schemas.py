@@ -15,7 +15,7 @@ class VersionInfo(BaseModel):
     the fields of that version the viewer may see (``None`` in the public view)."""
 
     version: int
-    change: str  # created | corrected | withdrawn | publicity_ended
+    change: str  # created | corrected | withdrawn | publicity_ended | approved
     date: date
     fields: dict[str, Any] | None = None
 
