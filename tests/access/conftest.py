@@ -6,31 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.accounts.helpers import COMPANY_USCC, REP_ID, REP_NAME, Accounts, make_accounts
+from tests.fixtures import _cheap_hashing, bearer  # noqa: F401
 from tests.records import helpers as h
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.policy import scopes_for_role
 from xinyong.core.db import Database
-from xinyong.core.settings import reset_settings
 from xinyong.creditstate import consumer
 from xinyong.ingest import service as ingest_service
 from xinyong.records import service as records
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
-    monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
-    reset_settings()
-    yield
 
 
 @dataclass
@@ -66,7 +57,29 @@ def _key(
         provider_code=provider_code,
         subject_code=subject_code,
     )
-    return {"Authorization": f"Bearer {key}"}
+    return bearer(key)
+
+
+COMPANY_NAME = "台州市椒江区安信机械有限公司"
+
+
+def _revocation(document_number: str, on: date) -> dict[str, Any]:
+    """A serious penalty of the company (its licence revoked): public."""
+    return h.penalty_row(
+        document_number,
+        types=["吊销许可证件"],
+        decision=on,
+        code=COMPANY_USCC,
+        name=COMPANY_NAME,
+        legal_representative_id_type="身份证",
+    )
+
+
+def _stored(session: Session, subject_id: int, provider_id: int, row: dict[str, Any], **kw: Any) -> int:
+    """Store a record received today; its id."""
+    return (
+        h.store(session, subject_id, provider_id, row, received_on=records.today_china(), **kw).record_id or 0
+    )
 
 
 @pytest.fixture
@@ -81,81 +94,38 @@ def city(db: Database) -> City:
         cid, person_id = c.accounts.company_id, c.accounts.person_id
         # The company: a serious penalty (public), a licence, a withdrawn penalty, and a penalty
         # by another department. The person: a penalty (never public).
-        c.company_penalty = (
-            h.store(
-                s,
-                cid,
-                pid,
-                h.penalty_row(
-                    "台市监罚〔2026〕1号",
-                    types=["吊销许可证件"],
-                    decision=today,
-                    code=COMPANY_USCC,
-                    name="台州市椒江区安信机械有限公司",
-                    legal_representative_id_type="身份证",
-                ),
-                received_on=today,
-            ).record_id
-            or 0
-        )
-        c.company_licence = (
-            h.store(
-                s,
-                cid,
-                pid,
-                h.licence_row(
-                    "台市监许〔2026〕7号",
-                    decision=today,
-                    name="台州市椒江区安信机械有限公司",
-                    subject_category="法人及非法人组织",
-                    uscc=COMPANY_USCC,
-                ),
-                item_code=h.LICENCE,
-                received_on=today,
-            ).record_id
-            or 0
+        c.company_penalty = _stored(s, cid, pid, _revocation("台市监罚〔2026〕1号", today))
+        c.company_licence = _stored(
+            s,
+            cid,
+            pid,
+            h.licence_row(
+                "台市监许〔2026〕7号",
+                decision=today,
+                name=COMPANY_NAME,
+                subject_category="法人及非法人组织",
+                uscc=COMPANY_USCC,
+            ),
+            item_code=h.LICENCE,
         )
         row = h.penalty_row(
-            "台市监罚〔2026〕2号",
-            decision=today - timedelta(days=3),
-            code=COMPANY_USCC,
-            name="台州市椒江区安信机械有限公司",
+            "台市监罚〔2026〕2号", decision=today - timedelta(days=3), code=COMPANY_USCC, name=COMPANY_NAME
         )
-        c.withdrawn = h.store(s, cid, pid, row, received_on=today).record_id or 0
+        c.withdrawn = _stored(s, cid, pid, row)
         h.store(s, cid, pid, row, received_on=today, withdraw=True)
-        c.other_provider_record = (
-            h.store(
-                s,
-                cid,
-                other.id,
-                h.penalty_row(
-                    "台环罚〔2026〕3号",
-                    types=["吊销许可证件"],
-                    decision=today,
-                    code=COMPANY_USCC,
-                    name="台州市椒江区安信机械有限公司",
-                    legal_representative_id_type="身份证",
-                ),
-                received_on=today,
-            ).record_id
-            or 0
-        )
-        c.person_penalty = (
-            h.store(
-                s,
-                person_id,
-                pid,
-                h.penalty_row(
-                    "台市监罚〔2026〕9号",
-                    name=REP_NAME,
-                    id_number=REP_ID,
-                    decision=today,
-                    fine="0.5",
-                    types=["罚款"],
-                ),
-                received_on=today,
-            ).record_id
-            or 0
+        c.other_provider_record = _stored(s, cid, other.id, _revocation("台环罚〔2026〕3号", today))
+        c.person_penalty = _stored(
+            s,
+            person_id,
+            pid,
+            h.penalty_row(
+                "台市监罚〔2026〕9号",
+                name=REP_NAME,
+                id_number=REP_ID,
+                decision=today,
+                fine="0.5",
+                types=["罚款"],
+            ),
         )
         consumer.process_events(s)
         for role in ("regulator", "credit_office", "bank", "admin"):

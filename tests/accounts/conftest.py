@@ -9,17 +9,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.accounts.helpers import Accounts, make_accounts
+from tests.fixtures import cheap_hashing
 from xinyong.accounts.service import UNKNOWN_NAMES
 from xinyong.core.db import Database
-from xinyong.core.settings import reset_settings
 
 
 @pytest.fixture(autouse=True)
 def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
-    reset_settings()
+    cheap_hashing(monkeypatch, rate_limit_off=False)
     UNKNOWN_NAMES.clear()
     yield
     UNKNOWN_NAMES.clear()

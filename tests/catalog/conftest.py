@@ -14,6 +14,29 @@ from xinyong.catalog.service import Catalog, get_catalog, load_catalog, reset_ca
 from xinyong.core.settings import PROJECT_ROOT, reset_settings
 
 DEFAULT_RULESET = PROJECT_ROOT / "rulesets" / "default"
+# The catalog items every ruleset must have (the default ruleset's seven).
+ITEMS = (
+    "administrative_licence",
+    "administrative_penalty",
+    "dishonest_judgment_debtor",
+    "credit_commitment",
+    "honour",
+    "sector_rating",
+    "self_declaration",
+)
+# The ten kinds of administrative action under 双公示 (the catalog's action kinds).
+ACTION_KINDS_ZH = (
+    "行政许可",
+    "行政处罚",
+    "行政强制",
+    "行政确认",
+    "行政征收",
+    "行政给付",
+    "行政裁决",
+    "行政补偿",
+    "行政奖励",
+    "行政监督检查",
+)
 
 
 @pytest.fixture(scope="session")

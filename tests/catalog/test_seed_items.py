@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.catalog.conftest import ACTION_KINDS_ZH
 from tests.ingest.factory import RECEIVED_AT, uscc
 from xinyong.cli import app
 from xinyong.ingest import service
@@ -55,16 +56,5 @@ def test_market_credit_information_needs_the_written_notice(session: Session) ->
 def test_catalog_list_shows_the_ten_double_publicity_kinds() -> None:
     out = CliRunner().invoke(app, ["catalog", "list"])
     assert out.exit_code == 0, out.output
-    for name in (
-        "行政许可",
-        "行政处罚",
-        "行政强制",
-        "行政确认",
-        "行政征收",
-        "行政给付",
-        "行政裁决",
-        "行政补偿",
-        "行政奖励",
-        "行政监督检查",
-    ):
+    for name in ACTION_KINDS_ZH:
         assert name in out.output

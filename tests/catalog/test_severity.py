@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.catalog.conftest import Editor
+from tests.catalog.conftest import ACTION_KINDS_ZH, Editor
 from xinyong.catalog.ruleset import add_months
 from xinyong.catalog.service import Catalog, get_catalog
 
@@ -152,18 +152,7 @@ def test_timeliness(catalog: Catalog) -> None:
         assert catalog.timeliness_limit_working_days(catalog.item(code), date(2025, 9, 28)) == 7
     assert catalog.timeliness_limit_working_days(catalog.item("honour"), date(2025, 9, 28)) is None
     kinds = {k.name_zh for k in catalog.timeliness_rules.action_kinds}
-    assert kinds == {
-        "行政许可",
-        "行政处罚",
-        "行政强制",
-        "行政确认",
-        "行政征收",
-        "行政给付",
-        "行政裁决",
-        "行政补偿",
-        "行政奖励",
-        "行政监督检查",
-    }
+    assert kinds == set(ACTION_KINDS_ZH)
 
 
 @pytest.mark.parametrize(

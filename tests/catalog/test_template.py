@@ -10,21 +10,12 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from tests.catalog.conftest import ITEMS
 from xinyong.catalog.service import Catalog, normalise_enum, xlsx_template
 from xinyong.catalog.template import EXAMPLE_SHEET
 from xinyong.core.identifiers import check_uscc
 from xinyong.ingest.parsing import open_table
 from xinyong.ingest.validation import RowValidator
-
-ITEMS = [
-    "administrative_licence",
-    "administrative_penalty",
-    "dishonest_judgment_debtor",
-    "credit_commitment",
-    "honour",
-    "sector_rating",
-    "self_declaration",
-]
 
 
 @pytest.mark.parametrize("code", ITEMS)

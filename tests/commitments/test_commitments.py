@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.commitments.conftest import Keys
+from tests.casework_fixtures import Keys
 from tests.lists import helpers as h
 from tests.records import helpers as rh
 from xinyong.commitments import service

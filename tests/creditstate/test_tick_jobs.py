@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,20 +15,10 @@ from xinyong.creditstate import service as creditstate
 from xinyong.records import service as records
 
 
-def _old_penalty(db: Database) -> tuple[int, int]:
-    with db.session() as s:
-        pid = h.provider(s)
-        sid = h.enterprise(s, 1)
-        out = h.store(
-            s, sid, pid, h.penalty_row("罚〔2022〕1号", types=["暂扣许可证件"], decision=date(2022, 3, 1))
-        )
-    return sid, out.record_id
-
-
 def test_serve_runs_the_tick_in_the_background_when_enabled(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sid, rid = _old_penalty(db)
+    sid, rid = h.old_penalty(db)
     monkeypatch.setenv("XINYONG_TICK_INTERVAL_SECONDS", "3600")
     reset_settings()
     with TestClient(create_app(db)):
@@ -45,7 +34,7 @@ def test_serve_runs_the_tick_in_the_background_when_enabled(
 
 
 def test_the_background_tick_is_off_in_tests(client: TestClient, db: Database) -> None:
-    _sid, rid = _old_penalty(db)
+    _sid, rid = h.old_penalty(db)
     assert client.get("/api/v1/health").status_code == 200
     time.sleep(0.2)
     with db.session() as s:

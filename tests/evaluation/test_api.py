@@ -14,16 +14,13 @@ from sqlalchemy.orm import Session
 
 from tests.accounts.helpers import api_key_headers
 from tests.evaluation import helpers as h
-from xinyong.core.settings import reset_settings
+from tests.fixtures import cheap_hashing
 from xinyong.records import service as records
 
 
 @pytest.fixture(autouse=True)
 def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
-    reset_settings()
+    cheap_hashing(monkeypatch, rate_limit_off=False)
 
 
 def test_grade_access_runs_drafts_and_public_models(client: TestClient, session: Session) -> None:

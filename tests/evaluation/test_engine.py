@@ -20,6 +20,14 @@ from xinyong.ledger.models import LedgerEntry
 from xinyong.records import service as records
 
 
+def _penalty(
+    session: Session, city: dict[str, int], who: str, doc: str, days_ago: int, types: list[str]
+) -> int:
+    """A penalty of ``city[who]`` by the city's provider, decided ``days_ago`` days before today."""
+    decided = records.today_china() - timedelta(days=days_ago)
+    return h.penalty(session, city[who], city["pid"], doc, decided=decided, types=types)
+
+
 @pytest.fixture
 def city(session: Session) -> dict[str, int]:
     """Five enterprises and an individual business, each with a story."""
@@ -34,14 +42,7 @@ def city(session: Session) -> dict[str, int]:
         "shop": h.enterprise(session, 6, kind="individual_business"),
         "pid": pid,
     }
-    ids["serious_penalty"] = h.penalty(
-        session,
-        ids["serious"],
-        pid,
-        "台市监罚〔2026〕1号",
-        decided=today - timedelta(days=40),
-        types=["吊销许可证件"],
-    )
+    ids["serious_penalty"] = _penalty(session, ids, "serious", "台市监罚〔2026〕1号", 40, ["吊销许可证件"])
     ids["debt"] = h.debtor(
         session, ids["debtor"], pid, "（2026）浙1002执1号", decided=today - timedelta(days=30)
     )
@@ -54,14 +55,7 @@ def city(session: Session) -> dict[str, int]:
     h.licence(session, ids["star"], pid, "台市监许〔2026〕1号", decided=today - timedelta(days=200))
     h.commitment(session, ids["star"], pid, "CN1", decided=today - timedelta(days=300), status="fulfilled")
     h.commitment(session, ids["star"], pid, "CN2", decided=today - timedelta(days=200), status="fulfilled")
-    ids["general_penalty"] = h.penalty(
-        session,
-        ids["general"],
-        pid,
-        "台市监罚〔2026〕2号",
-        decided=today - timedelta(days=20),
-        types=["暂扣许可证件"],
-    )
+    ids["general_penalty"] = _penalty(session, ids, "general", "台市监罚〔2026〕2号", 20, ["暂扣许可证件"])
     session.commit()
     return ids
 
@@ -126,14 +120,7 @@ def test_a_record_event_regrades_the_subject_and_incremental_equals_batch(
     before = service.explain(session, city["clean"])
     assert before.grade == "B"
     # A serious penalty arrives for the clean company: one event, one subject re-evaluated.
-    rid = h.penalty(
-        session,
-        city["clean"],
-        city["pid"],
-        "台市监罚〔2026〕9号",
-        decided=today - timedelta(days=3),
-        types=["责令停产停业"],
-    )
+    rid = _penalty(session, city, "clean", "台市监罚〔2026〕9号", 3, ["责令停产停业"])
     session.commit()
     assert service.process_events(session) == 1
     session.commit()
@@ -168,27 +155,12 @@ def test_a_record_event_regrades_the_subject_and_incremental_equals_batch(
 def test_a_past_grade_is_reproducible_from_model_version_and_snapshot(
     session: Session, city: dict[str, int]
 ) -> None:
-    today = records.today_china()
     [run, _] = sorted(service.run_batch(session), key=lambda r: r.model_code)
     session.commit()
     old = {sid: g for sid, _, g in service.results_table(session, run.id)}
     # New facts after the run: a penalty and a corrected (now serious) penalty.
-    h.penalty(
-        session,
-        city["clean"],
-        city["pid"],
-        "台市监罚〔2026〕7号",
-        decided=today - timedelta(days=2),
-        types=["吊销许可证件"],
-    )
-    h.penalty(
-        session,
-        city["general"],
-        city["pid"],
-        "台市监罚〔2026〕2号",
-        decided=today - timedelta(days=20),
-        types=["责令关闭"],
-    )
+    _penalty(session, city, "clean", "台市监罚〔2026〕7号", 2, ["吊销许可证件"])
+    _penalty(session, city, "general", "台市监罚〔2026〕2号", 20, ["责令关闭"])
     session.commit()
     service.run_batch(session)
     session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.accounts.helpers import api_key_headers
 from tests.evaluation import helpers as h
-from xinyong.core.settings import reset_settings
+from tests.fixtures import cheap_hashing
 from xinyong.evaluation import service as evaluation
 from xinyong.querylog import service as querylog
 from xinyong.records import service as records
@@ -20,11 +20,7 @@ from xinyong.records import service as records
 
 @pytest.fixture(autouse=True)
 def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
-    monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
-    reset_settings()
+    cheap_hashing(monkeypatch)
 
 
 def _entries(session: Session, subject_id: int) -> list[querylog.LogEntry]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from typer.testing import CliRunner
 
 from tests.records import helpers as h
@@ -14,18 +12,8 @@ from xinyong.ledger import service as ledger
 from xinyong.records import service as records
 
 
-def _old_penalty(db: Database) -> tuple[int, int]:
-    with db.session() as s:
-        pid = h.provider(s)
-        sid = h.enterprise(s, 1)
-        out = h.store(
-            s, sid, pid, h.penalty_row("罚〔2022〕1号", types=["暂扣许可证件"], decision=date(2022, 3, 1))
-        )
-    return sid, out.record_id
-
-
 def test_cli_tick_ends_publicity_and_updates_the_state(db: Database) -> None:
-    sid, rid = _old_penalty(db)
+    sid, rid = h.old_penalty(db)
     runner = CliRunner()
     result = runner.invoke(app, ["tick", "--today", "2022-03-02"])
     assert result.exit_code == 0, result.output

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from xinyong.accounts.principal import Principal
+from tests.querylog.principals import REGULATOR
 from xinyong.core.db import Database
 from xinyong.demo.service import build_demo
 from xinyong.jobs.integrity import register_verifiers, seal_and_checkpoint
@@ -24,16 +24,6 @@ from xinyong.querylog import seals
 from xinyong.querylog import service as querylog
 from xinyong.querylog.models import QueryLogEntry
 from xinyong.records.models import Record
-
-REGULATOR = Principal(
-    role="regulator",
-    kind="user",
-    user_id=7,
-    username="li_jian",
-    department_id=3,
-    department_name="台州市发展和改革委员会",
-    client_ip="10.1.2.3",
-)
 
 
 def _drop_query_log_guard(db: Database) -> list[str]:

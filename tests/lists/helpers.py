@@ -164,6 +164,20 @@ def propose(
     )
 
 
+def decide(
+    session: Session,
+    procedure_id: int,
+    on: date,
+    *,
+    outcome: str = "list",
+    actor: Actor = SCJG_OFFICER,
+    **fields: Any,
+) -> ProcedureView:
+    """认定决定 by the market regulator's officer unless told otherwise (the decision document,
+    reasons and signature as ``fields``); not committed."""
+    return service.decide(session, procedure_id, actor=actor, outcome=outcome, on=on, **fields)
+
+
 def basis_penalty(session: Session, subject_id: int, on: date) -> int:
     """A serious penalty (吊销许可证件) of the market regulator's about ``subject_id``, decided on
     ``on``; returns its record id (not committed)."""

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.fixtures import key_headers
 from tests.lists import helpers as h
 from tests.records import helpers as rh
 from xinyong.accounts import service as accounts
@@ -29,35 +30,18 @@ class Keys:
     other: dict[str, str]
 
 
-def _bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 @pytest.fixture
 def keys(db: Database) -> Keys:
+    subject_scopes = ["lists:read", "lists:statement"]
     with db.session() as s:
         city = h.build_city(s)
         accounts.create_department(s, "tz_xyb", "台州市信用办")
-        scjg = accounts.create_api_key(
-            s, name="市监局名单系统", role="provider", provider_code=h.SCJG, scopes=SCOPES
-        )[1]
-        sthj = accounts.create_api_key(
-            s, name="生态环境局", role="provider", provider_code=h.STHJ, scopes=SCOPES
-        )[1]
-        office = accounts.create_api_key(
-            s, name="信用办", role="credit_office", department_code="tz_xyb", scopes=SCOPES
-        )[1]
-        company = accounts.create_api_key(
-            s, name="企业", role="subject", subject_code=rh.uscc(1), scopes=["lists:read", "lists:statement"]
-        )[1]
-        other = accounts.create_api_key(
-            s,
-            name="另一企业",
-            role="subject",
-            subject_code=rh.uscc(2),
-            scopes=["lists:read", "lists:statement"],
-        )[1]
-    return Keys(city, _bearer(scjg), _bearer(sthj), _bearer(office), _bearer(company), _bearer(other))
+        scjg = key_headers(s, "市监局名单系统", "provider", SCOPES, provider_code=h.SCJG)
+        sthj = key_headers(s, "生态环境局", "provider", SCOPES, provider_code=h.STHJ)
+        office = key_headers(s, "信用办", "credit_office", SCOPES, department_code="tz_xyb")
+        company = key_headers(s, "企业", "subject", subject_scopes, subject_code=rh.uscc(1))
+        other = key_headers(s, "另一企业", "subject", subject_scopes, subject_code=rh.uscc(2))
+    return Keys(city, scjg, sthj, office, company, other)
 
 
 def test_a_listing_through_the_api(client: TestClient, keys: Keys, session: Session) -> None:

@@ -133,15 +133,8 @@ def test_memberships_follow_manual_decisions_and_exits(db: Database) -> None:
         s.commit()
         h.consume(s)
         assert creditstate.list_membership_entries(s, [city.company]) == {}  # not listed before the decision
-        service.decide(
-            s,
-            v.id,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
-            reasons="r",
-            document_number="台市监信决〔2026〕9号",
-            signed_by="张局长",
-            on=h.recent(30),
+        h.decide(
+            s, v.id, h.recent(30), reasons="r", document_number="台市监信决〔2026〕9号", signed_by="张局长"
         )
         s.commit()
         h.consume(s)
@@ -189,15 +182,7 @@ def test_an_excellent_grade_proposes_the_red_list_and_negative_information_ends_
         assert (proc.subject_id, proc.department_code, proc.status) == (city.other, None, "proposed")
         assert proc.department_name.startswith("市公共信用工作机构")
         day = h.recent(0)
-        service.decide(
-            s,
-            proc.id,
-            actor=h.OFFICE,
-            outcome="list",
-            reasons="综合评价优秀",
-            document_number="台信办〔2026〕2号",
-            on=day,
-        )
+        h.decide(s, proc.id, day, actor=h.OFFICE, reasons="综合评价优秀", document_number="台信办〔2026〕2号")
         service.publish(s, proc.id, actor=h.OFFICE, on=day)
         service.settle(s)
         assert creditstate.list_memberships(s, [city.other]) == {city.other: ["red_list"]}

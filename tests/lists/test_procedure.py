@@ -46,16 +46,7 @@ def test_blacklist_from_proposal_to_repair_with_working_day_deadlines(session: S
     assert "严重失信主体名单" in notice_text and "2025-10-13" in notice_text and "陈述和申辩" in notice_text
     # The decision waits for the statement period ...
     with pytest.raises(Conflict) as exc:
-        service.decide(
-            session,
-            pid,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
-            reasons="x",
-            document_number="d",
-            signed_by="张局长",
-            on=date(2025, 10, 13),
-        )
+        h.decide(session, pid, date(2025, 10, 13), reasons="x", document_number="d", signed_by="张局长")
     assert exc.value.code == "lists.statement_period_running"
     # ... unless the subject states its case, which it does within the period.
     v = service.file_statement(
@@ -67,15 +58,13 @@ def test_blacklist_from_proposal_to_repair_with_working_day_deadlines(session: S
         on=date(2025, 10, 13),
     )
     assert v.status == "heard" and v.decision_due == date(2025, 10, 27)
-    v = service.decide(
+    v = h.decide(
         session,
         pid,
-        actor=h.SCJG_OFFICER,
-        outcome="list",
+        date(2025, 10, 14),
         reasons="陈述申辩理由不成立，依法列入",
         document_number="台市监信决〔2025〕3号",
         signed_by="张局长",
-        on=date(2025, 10, 14),
     )
     assert (v.status, v.starts_on, v.ends_on, v.min_end) == (
         "listed",
@@ -146,16 +135,7 @@ def test_invalid_transitions_name_the_state(session: Session, city: h.City) -> N
     assert exc.value.details["state"] == "proposed" and "已提议" in exc.value.message_zh
     # A list type with a notice step cannot be decided before the notice.
     with pytest.raises(Conflict) as exc:
-        service.decide(
-            session,
-            pid,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
-            reasons="x",
-            document_number="d",
-            signed_by="z",
-            on=date(2026, 3, 3),
-        )
+        h.decide(session, pid, date(2026, 3, 3), reasons="x", document_number="d", signed_by="z")
     assert exc.value.code == "lists.invalid_transition"
     service.notice(session, pid, actor=h.SCJG_OFFICER, on=date(2026, 3, 3))
     with pytest.raises(Conflict) as exc:
@@ -167,30 +147,16 @@ def test_invalid_transitions_name_the_state(session: Session, city: h.City) -> N
     assert exc.value.code == "lists.statement_period_over"
     # A step cannot be dated before the previous one, nor in the future.
     with pytest.raises(InvalidInput) as bad:
-        service.decide(
-            session, pid, actor=h.SCJG_OFFICER, outcome="dismiss", reasons="x", on=date(2026, 3, 1)
-        )
+        h.decide(session, pid, date(2026, 3, 1), outcome="dismiss", reasons="x")
     assert bad.value.code == "lists.date_before_previous_step"
     with pytest.raises(InvalidInput) as bad:
-        service.decide(
-            session, pid, actor=h.SCJG_OFFICER, outcome="dismiss", reasons="x", on=date(2099, 1, 1)
-        )
+        h.decide(session, pid, date(2099, 1, 1), outcome="dismiss", reasons="x")
     assert bad.value.code == "lists.future_date"
     # Listing needs a decision document signed by the head of the agency.
     with pytest.raises(InvalidInput) as bad:
-        service.decide(
-            session,
-            pid,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
-            reasons="x",
-            document_number="台市监信决〔2026〕1号",
-            on=date(2026, 3, 20),
-        )
+        h.decide(session, pid, date(2026, 3, 20), reasons="x", document_number="台市监信决〔2026〕1号")
     assert bad.value.code == "lists.signature_required"
-    v = service.decide(
-        session, pid, actor=h.SCJG_OFFICER, outcome="dismiss", reasons="不符合列入条件", on=date(2026, 3, 20)
-    )
+    v = h.decide(session, pid, date(2026, 3, 20), outcome="dismiss", reasons="不符合列入条件")
     session.commit()
     assert v.status == "dismissed" and v.next_step is None
     for action in (
@@ -260,27 +226,24 @@ def test_lists_without_notice_or_publication(session: Session, city: h.City) -> 
     with pytest.raises(Conflict) as exc:
         service.notice(session, red.id, actor=h.OFFICE, on=date(2026, 3, 3))
     assert exc.value.code == "lists.step_not_applicable"
-    v = service.decide(
+    v = h.decide(
         session,
         red.id,
+        date(2026, 3, 3),
         actor=h.OFFICE,
-        outcome="list",
         reasons="认定为守信激励对象",
         document_number="台信办〔2026〕1号",
-        on=date(2026, 3, 3),
     )
     assert v.ends_on == date(2027, 3, 2) and v.liable_persons == [] and v.next_step == "publication"
     # The watch list is never published.
     w = h.propose(session, city.company, date(2026, 3, 2), list_type="watch_list", reasons="多次一般失信")
     service.notice(session, w.id, actor=h.SCJG_OFFICER, on=date(2026, 3, 2))
-    v = service.decide(
+    v = h.decide(
         session,
         w.id,
-        actor=h.SCJG_OFFICER,
-        outcome="list",
+        date(2026, 3, 10),
         reasons="列为重点关注",
         document_number="台市监关〔2026〕1号",
-        on=date(2026, 3, 10),
         today=date(2026, 3, 10),
     )
     assert v.status == "listed" and v.publication_due is None and v.next_step == "rectification"
@@ -313,31 +276,24 @@ def test_lists_without_notice_or_publication(session: Session, city: h.City) -> 
 def test_explicit_liable_persons_link_natural_person_subjects(session: Session, city: h.City) -> None:
     pid = _propose(session, city, date(2026, 3, 2))
     service.notice(session, pid, actor=h.SCJG_OFFICER, on=date(2026, 3, 2))
+    listing = {"reasons": "r", "document_number": "d", "signed_by": "z"}
     with pytest.raises(InvalidInput):
-        service.decide(
+        h.decide(
             session,
             pid,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
-            reasons="r",
-            document_number="d",
-            signed_by="z",
+            date(2026, 3, 20),
+            **listing,
             liable_persons=[{"role": "controller", "subject_code": h.rh.uscc(2)}],
-            on=date(2026, 3, 20),
         )
-    v = service.decide(
+    v = h.decide(
         session,
         pid,
-        actor=h.SCJG_OFFICER,
-        outcome="list",
-        reasons="r",
-        document_number="d",
-        signed_by="z",
+        date(2026, 3, 20),
+        **listing,
         liable_persons=[
             {"role": "controller", "subject_code": h.rh.ric(2)},
             {"role": "directly_responsible", "name": "赵六"},
         ],
-        on=date(2026, 3, 20),
     )
     assert [(p.role, p.name, p.subject_id) for p in v.liable_persons] == [
         ("controller", "李小明", city.person),

@@ -22,16 +22,7 @@ def test_a_listing_ends_by_itself_at_the_end_of_its_period(db: Database) -> None
         city = h.build_city(s)
         v = h.propose(s, city.company, date(2023, 6, 1))
         service.notice(s, v.id, actor=h.SCJG_OFFICER, on=date(2023, 6, 1))
-        service.decide(
-            s,
-            v.id,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
-            reasons="r",
-            document_number="d",
-            signed_by="z",
-            on=date(2023, 6, 12),
-        )
+        h.decide(s, v.id, date(2023, 6, 12), reasons="r", document_number="d", signed_by="z")
         service.publish(s, v.id, actor=h.SCJG_OFFICER, on=date(2023, 6, 13))
         service.settle(s)
         # Proposed under Order No. 58 of 2023: 36 months, 2023-06-12 … 2026-06-11.
@@ -59,14 +50,8 @@ def test_three_years_on_the_anomaly_directory_propose_the_serious_illegal_list(d
         v = h.propose(
             s, city.company, date(2023, 7, 3), list_type="business_anomaly", reasons="未按期公示2022年度报告"
         )
-        service.decide(
-            s,
-            v.id,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
-            reasons="列入经营异常名录",
-            document_number="台市监异〔2023〕15号",
-            on=date(2023, 7, 5),
+        h.decide(
+            s, v.id, date(2023, 7, 5), reasons="列入经营异常名录", document_number="台市监异〔2023〕15号"
         )
         service.publish(s, v.id, actor=h.SCJG_OFFICER, on=date(2023, 7, 6))
         anomaly = v.id
@@ -86,15 +71,13 @@ def test_three_years_on_the_anomaly_directory_propose_the_serious_illegal_list(d
         assert esc.proposed_on == date(2026, 7, 5) and "经营异常名录" in esc.reasons
         # It follows the full procedure; its liable legal representative is barred for 3 years.
         service.notice(s, esc.id, actor=h.SCJG_OFFICER, on=date(2026, 7, 6))
-        service.decide(
+        h.decide(
             s,
             esc.id,
-            actor=h.SCJG_OFFICER,
-            outcome="list",
+            date(2026, 7, 20),
             reasons="满三年未履行公示义务",
             document_number="浙市监严〔2026〕1号",
             signed_by="李局长",
-            on=date(2026, 7, 20),
         )
         service.settle(s)
         entries = creditstate.list_membership_entries(s, [city.company, city.rep])

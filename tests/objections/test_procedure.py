@@ -4,6 +4,7 @@ outcome with its letter, a correction as a new record version, escalation, acces
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -40,6 +41,13 @@ def _file(session: Session, city: h.City, record_id: int, on: date, **kw: object
     )
 
 
+def _step(
+    session: Session, objection_id: int, action: str, on: date, *, actor: Actor = OFFICE, **fields: Any
+) -> service.ObjectionView:
+    """A step of the objection (by the credit office unless told otherwise) on ``TODAY``."""
+    return service.take_step(session, objection_id, action=action, actor=actor, on=on, today=TODAY, **fields)
+
+
 def test_filing_marks_the_record_at_once_and_counts_working_days_over_national_day(
     session: Session, city: h.City
 ) -> None:
@@ -66,26 +74,14 @@ def test_shenzhen_schedule_across_spring_festival_with_an_extension(session: Ses
     assert view.schedule == "shenzhen" and "第五十一条" in view.schedule_source
     # 1 working day; 02-06…02-10 are the 春节 holiday (2027: provisional, from the 放假办法)
     assert view.deadlines[0].due_date == date(2027, 2, 11)
-    v = service.take_step(
-        session, view.id, action="compare", result="matches", actor=OFFICE, on=date(2027, 2, 5), today=TODAY
-    )
+    v = _step(session, view.id, "compare", date(2027, 2, 5), result="matches")
     assert v.status == "referred" and v.disclosure_suspended
     assert {d.step: d.due_date for d in v.deadlines}["provider_reply"] == date(2027, 2, 12)
     assert service.objection_marks(session, [rid])[rid].label_zh == "异议中（中止披露）"
-    v = service.take_step(
-        session,
-        view.id,
-        action="extend",
-        text="经主要负责人批准延长",
-        actor=SCJG_OFFICER,
-        on=date(2027, 2, 11),
-        today=TODAY,
-    )
+    v = _step(session, view.id, "extend", date(2027, 2, 11), text="经主要负责人批准延长", actor=SCJG_OFFICER)
     assert {d.step: d.due_date for d in v.deadlines}["provider_reply"] == date(2027, 2, 17)  # 2 + 3
     with pytest.raises(Conflict):
-        service.take_step(
-            session, view.id, action="extend", text="再延", actor=OFFICE, on=date(2027, 2, 11), today=TODAY
-        )
+        _step(session, view.id, "extend", date(2027, 2, 11), text="再延")
 
 
 def test_differs_then_corrected_makes_a_new_version_with_reason_objection(
@@ -94,39 +90,21 @@ def test_differs_then_corrected_makes_a_new_version_with_reason_objection(
     rid = h.general_penalty(session, city, "台市监罚〔2026〕102号", decision=date(2026, 9, 1))
     before = records.get_record(session, rid).current_version
     view = _file(session, city, rid, date(2026, 11, 2))
-    v = service.take_step(
-        session,
-        view.id,
-        action="compare",
-        result="differs",
-        actor=OFFICE,
-        on=date(2026, 11, 3),
-        today=TODAY,
-    )
+    v = _step(session, view.id, "compare", date(2026, 11, 3), result="differs")
     # §13③: the correction is due 2 working days from receipt.
     assert v.status == "correcting" and {d.step: d.due_date for d in v.deadlines}["correct"] == date(
         2026, 11, 4
     )
     with pytest.raises(InvalidInput):
-        service.take_step(
-            session,
-            view.id,
-            action="decide",
-            outcome="corrected",
-            actor=OFFICE,
-            on=date(2026, 11, 4),
-            today=TODAY,
-        )
-    v = service.take_step(
+        _step(session, view.id, "decide", date(2026, 11, 4), outcome="corrected")
+    v = _step(
         session,
         view.id,
-        action="decide",
+        "decide",
+        date(2026, 11, 4),
         outcome="corrected",
         text="按信息提供单位原始文书更正",
         corrections={"penalty_content": "警告并暂扣许可证件十日"},
-        actor=OFFICE,
-        on=date(2026, 11, 4),
-        today=TODAY,
     )
     assert v.status == "corrected" and v.corrected_version == before + 1
     record = records.get_record(session, rid)
@@ -156,42 +134,15 @@ def test_provider_reply_outcomes(
 ) -> None:
     rid = h.general_penalty(session, city, f"台市监罚〔2026〕2{len(result)}号", decision=date(2026, 9, 1))
     view = _file(session, city, rid, date(2026, 11, 2))
-    service.take_step(
-        session,
-        view.id,
-        action="compare",
-        result="matches",
-        actor=OFFICE,
-        on=date(2026, 11, 2),
-        today=TODAY,
-    )
+    _step(session, view.id, "compare", date(2026, 11, 2), result="matches")
     with pytest.raises(NotFound):  # another department does not see this objection at all
-        service.take_step(
-            session,
-            view.id,
-            action="reply",
-            result=result,
-            actor=STHJ_OFFICER,
-            on=date(2026, 11, 5),
-            today=TODAY,
-        )
-    v = service.take_step(
-        session,
-        view.id,
-        action="reply",
-        result=result,
-        text="经核查",
-        actor=SCJG_OFFICER,
-        on=date(2026, 11, 5),
-        today=TODAY,
-    )
+        _step(session, view.id, "reply", date(2026, 11, 5), result=result, actor=STHJ_OFFICER)
+    v = _step(session, view.id, "reply", date(2026, 11, 5), result=result, text="经核查", actor=SCJG_OFFICER)
     assert v.status == status and [x.title for x in v.letters] == [letter]
     mark = service.objection_marks(session, [rid]).get(rid)
     assert (mark.label_zh if mark else None) == marked
     with pytest.raises(Conflict) as exc:
-        service.take_step(
-            session, view.id, action="withdraw", actor=OFFICE, on=date(2026, 11, 6), today=TODAY
-        )
+        _step(session, view.id, "withdraw", date(2026, 11, 6))
     assert exc.value.code == "objections.invalid_transition"
 
 

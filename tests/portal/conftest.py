@@ -7,21 +7,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.fixtures import cheap_hashing
 from tests.portal.console_seed import ConsoleCity, build_console_city
-from tests.portal.live import CHROMIUM, CHROMIUM_ARGS
+from tests.portal.live import chromium
 from tests.portal.seed import City, build_city
-from xinyong.core.settings import PROJECT_ROOT, reset_settings
+from xinyong.core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(autouse=True)
 def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Cheap argon2 parameters for the accounts the signed-in page tests create (the production
     cost is the default), and no per-IP rate limit (one test client makes many calls)."""
-    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
-    monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
-    reset_settings()
+    cheap_hashing(monkeypatch)
     yield
 
 
@@ -38,16 +35,8 @@ def console_city(session: Session) -> ConsoleCity:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

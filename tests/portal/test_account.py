@@ -5,38 +5,20 @@ access middleware shows when a page is refused."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
-from tests.accounts.helpers import PASSWORD, Accounts, csrf_of, login, make_accounts
-from xinyong.accounts.service import UNKNOWN_NAMES
+from tests.accounts import conftest as accounts_fixtures
+from tests.accounts.helpers import PASSWORD, Accounts, csrf_of, login
 from xinyong.core.db import Database
-from xinyong.core.settings import reset_settings
 from xinyong.portal.account.pages import denied_page
 from xinyong.portal.strings import has
 from xinyong.portal.templating import TEMPLATES_DIR
 
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """As in the accounts tests: cheap argon2, the per-IP rate limit left as configured (the
-    portal's fixture turns it off), no remembered unknown usernames."""
-    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
-    reset_settings()
-    UNKNOWN_NAMES.clear()
-    yield
-    UNKNOWN_NAMES.clear()
-
-
-@pytest.fixture
-def accounts(db: Database, session: Session) -> Accounts:
-    """One user per role (and the department, provider and subject they need)."""
-    return make_accounts(session)
+# As in the accounts tests: cheap argon2, the per-IP rate limit left as configured (the portal's
+# fixture turns it off), no remembered unknown usernames; one user per role.
+_cheap_hashing = accounts_fixtures._cheap_hashing
+accounts = accounts_fixtures.accounts
 
 
 def test_login_sets_a_secure_session_cookie_and_logout_ends_it(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -34,10 +35,17 @@ def _old_penalty(session: Session, cc: ConsoleCity, doc: str) -> int:
     return rid
 
 
+def _submit(
+    client: TestClient, url: str, data: dict[str, Any], token: str, files: dict[str, Any] | None = None
+) -> str:
+    """Post a form with its CSRF token; it must answer with a redirect (303): where to."""
+    r = client.post(url, data={**data, "csrf_token": token}, files=files, follow_redirects=False)
+    assert r.status_code == 303, r.text[:800]
+    return r.headers["location"]
+
+
 def _step(client: TestClient, url: str, data: dict[str, str]) -> None:
-    token = form_token(client.get(url.rsplit("/step", 1)[0]).text)
-    r = client.post(url, data={**data, "csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text[:500]
+    _submit(client, url, data, form_token(client.get(url.rsplit("/step", 1)[0]).text))
 
 
 def test_objection_from_me_to_console_and_track(
@@ -61,21 +69,16 @@ def test_objection_from_me_to_console_and_track(
         files={"files": ("证明.pdf", b"not a pdf at all", "application/pdf")},
     )
     assert bad.status_code == 422 and "按文件内容不是" in bad.text
-    r = client.post(
+    location = _submit(
+        client,
         "/me/objections",
-        data={
-            "record_id": str(rid),
-            "ground": "wrong_content",
-            "statement": "处罚内容有误",
-            "csrf_token": token,
-        },
+        {"record_id": str(rid), "ground": "wrong_content", "statement": "处罚内容有误"},
+        token,
         files={"files": ("证明.pdf", PDF, "application/pdf")},
-        follow_redirects=False,
     )
-    assert r.status_code == 303, r.text[:500]
-    code = re.search(r"code=([A-Z0-9-]+)", r.headers["location"])
+    code = re.search(r"code=([A-Z0-9-]+)", location)
     assert code is not None
-    mine = client.get(r.headers["location"]).text
+    mine = client.get(location).text
     assert code.group(1) in mine and "异议中（待比对）" in mine and "证明.pdf" in mine
     client.cookies.clear()
     public = client.get(f"/subjects/{console_city.city.company_uscc}").text
@@ -120,20 +123,19 @@ def test_repair_from_me_to_console_and_the_tick(
     page = client.get("/me/repairs", params={"record": str(rid)}).text
     assert 'data-eligibility="yes"' in page and "可申请" in page and "信用修复不收取任何费用" in page
     token = form_token(page)
-    r = client.post(
+    location = _submit(
+        client,
         "/me/repairs",
-        data={
+        {
             "record_id": str(rid),
             "statement": "罚款已缴清，已整改",
             "materials": ["performance", "rectification"],
             "commitment": "1",
-            "csrf_token": token,
         },
+        token,
         files={"files": ("缴款凭证.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, "image/png")},
-        follow_redirects=False,
     )
-    assert r.status_code == 303, r.text[:800]
-    html = client.get(r.headers["location"]).text
+    html = client.get(location).text
     rep = int(re.search(r'id="repair-(\d+)"', html).group(1))  # type: ignore[union-attr]
     assert "已申请，待受理" in html and "缴款凭证.png" in html
     signed_in(client, MARKET_OFFICER)
@@ -162,34 +164,32 @@ def test_window_filing_in_the_console(
     signed_in(client, OFFICE)
     page = client.get("/console/objections").text
     token = form_token(page)
-    r = client.post(
+    location = _submit(
+        client,
         "/console/objections",
-        data={
+        {
             "record_id": str(rid),
             "ground": "other",
             "schedule": "shenzhen",
             "statement": "书面异议申请",
             "received_on": "2026-11-02",
-            "csrf_token": token,
         },
-        follow_redirects=False,
+        token,
     )
-    assert r.status_code == 303, r.text[:500]
-    html = client.get(r.headers["location"]).text
+    html = client.get(location).text
     assert "窗口受理" in html and "2026-11-02" in html and "第五十一条" in html
     bad = client.post("/console/repairs", data={"record_id": str(rid), "statement": "x", "csrf_token": token})
     assert bad.status_code == 422 and "信用承诺" in bad.text  # no commitment ticked
-    r = client.post(
+    _submit(
+        client,
         "/console/repairs",
-        data={
+        {
             "record_id": str(rid),
             "statement": "书面申请",
             "materials": ["performance", "rectification"],
             "commitment": "1",
-            "csrf_token": token,
         },
-        follow_redirects=False,
+        token,
     )
-    assert r.status_code == 303, r.text[:500]
     signed_in(client, MARKET_OFFICER)
     assert client.post("/console/objections", data={"csrf_token": token}).status_code == 403

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from tests.querylog.principals import REGULATOR
 from xinyong.accounts.principal import Principal
 from xinyong.core.db import Database
 from xinyong.core.errors import Forbidden, InvalidInput
@@ -16,15 +17,6 @@ from xinyong.ledger import service as ledger
 from xinyong.querylog import service as querylog
 from xinyong.querylog.models import QueryLogEntry
 
-REGULATOR = Principal(
-    role="regulator",
-    kind="user",
-    user_id=7,
-    username="li_jian",
-    department_id=3,
-    department_name="台州市发展和改革委员会",
-    client_ip="10.1.2.3",
-)
 BANK = Principal(
     role="bank", kind="api_key", api_key_id=4, api_key_prefix="xy_ab12", department_name="台州银行"
 )

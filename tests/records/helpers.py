@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog.service import CatalogItem, get_catalog
+from xinyong.core.db import Database
 from xinyong.core.events import Event
 from xinyong.core.identifiers import make_ric, make_uscc
 from xinyong.ingest import service as ingest_service
@@ -122,6 +123,32 @@ def store(
         received_on=received_on or data["decision_date"],
         withdraw=withdraw,
     )
+
+
+def withdraw(
+    session: Session, subject_id: int, provider_id: int, document_number: str, *, received_on: date
+) -> records_store.RecordOutcome:
+    """Withdraw (撤销) a stored penalty by its document number."""
+    return store(
+        session,
+        subject_id,
+        provider_id,
+        {"document_number": document_number},
+        withdraw=True,
+        received_on=received_on,
+    )
+
+
+def old_penalty(db: Database) -> tuple[int, int]:
+    """A company's penalty of 2022 (a suspension: its publicity is over by now), committed; (subject
+    id, record id)."""
+    with db.session() as s:
+        pid = provider(s)
+        sid = enterprise(s, 1)
+        out = store(
+            s, sid, pid, penalty_row("罚〔2022〕1号", types=["暂扣许可证件"], decision=date(2022, 3, 1))
+        )
+    return sid, out.record_id
 
 
 def events(session: Session, type_: str | None = None) -> list[Event]:

@@ -35,14 +35,7 @@ def test_every_step_is_followed_and_an_edit_is_named(session: Session) -> None:
     end = records.get_record(session, ended.record_id).publicity_end
     assert end is not None
     records_store.tick(session, end + timedelta(days=1))
-    h.store(
-        session,
-        sid,
-        pid,
-        {"document_number": row["document_number"]},
-        withdraw=True,
-        received_on=date(2026, 6, 1),
-    )
+    h.withdraw(session, sid, pid, row["document_number"], received_on=date(2026, 6, 1))
     records_amend.reassign_subject(session, sid, other)
     session.commit()
 

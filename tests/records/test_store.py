@@ -50,23 +50,9 @@ def test_create_unchanged_correct_withdraw_keep_every_version(
     corrected = h.store(session, sid, pid, row | {"fine_amount": "0.8"}, received_on=date(2026, 5, 20))
     assert (corrected.outcome, corrected.record_id, corrected.version) == ("corrected", created.record_id, 2)
 
-    withdrawn = h.store(
-        session,
-        sid,
-        pid,
-        {"document_number": row["document_number"]},
-        withdraw=True,
-        received_on=date(2026, 6, 1),
-    )
+    withdrawn = h.withdraw(session, sid, pid, row["document_number"], received_on=date(2026, 6, 1))
     assert (withdrawn.outcome, withdrawn.version) == ("withdrawn", 3)
-    twice = h.store(
-        session,
-        sid,
-        pid,
-        {"document_number": row["document_number"]},
-        withdraw=True,
-        received_on=date(2026, 6, 2),
-    )
+    twice = h.withdraw(session, sid, pid, row["document_number"], received_on=date(2026, 6, 2))
     assert (twice.outcome, twice.version) == ("unchanged", 3)
 
     detail = records.get_record(session, created.record_id)

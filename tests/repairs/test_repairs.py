@@ -5,6 +5,7 @@ announcement), access by department, no fee anywhere."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -41,16 +42,15 @@ def _eligible_penalty(session: Session, city: h.City, doc: str) -> tuple[int, da
     return rid, min_end + timedelta(days=1)
 
 
-def _apply(session: Session, city: h.City, rid: int, day: date) -> RepairView:
-    return service.apply_for(
-        session,
-        actor=me(city),
-        record_id=rid,
-        statement="罚款已于当日缴清，违法行为已整改",
-        commitment=True,
-        materials=MATERIALS,
-        today=day,
-    )
+def _apply(session: Session, city: h.City, rid: int, day: date, **changed: Any) -> RepairView:
+    """The company applies to repair record ``rid`` (with ``changed`` fields of the application)."""
+    application: dict[str, Any] = {
+        "statement": "罚款已于当日缴清，违法行为已整改",
+        "commitment": True,
+        "materials": MATERIALS,
+        **changed,
+    }
+    return service.apply_for(session, actor=me(city), record_id=rid, today=day, **application)
 
 
 def test_eligibility_before_applying(session: Session, city: h.City) -> None:
@@ -83,26 +83,10 @@ def test_eligibility_before_applying(session: Session, city: h.City) -> None:
 def test_application_needs_commitment_and_materials(session: Session, city: h.City) -> None:
     rid, day = _eligible_penalty(session, city, "台市监罚〔2025〕403号")
     with pytest.raises(InvalidInput) as exc:
-        service.apply_for(
-            session,
-            actor=me(city),
-            record_id=rid,
-            statement="x",
-            commitment=False,
-            materials=MATERIALS,
-            today=day,
-        )
+        _apply(session, city, rid, day, statement="x", commitment=False)
     assert exc.value.code == "repairs.commitment_required"
     with pytest.raises(InvalidInput) as exc:
-        service.apply_for(
-            session,
-            actor=me(city),
-            record_id=rid,
-            statement="x",
-            commitment=True,
-            materials=["rectification"],
-            today=day,
-        )
+        _apply(session, city, rid, day, statement="x", materials=["rectification"])
     assert exc.value.code == "repairs.materials_missing" and exc.value.details["missing"] == ["performance"]
     v = _apply(session, city, rid, day)
     assert v.status == "filed" and v.department_code == h.SCJG and v.lookup_code
@@ -205,15 +189,13 @@ def test_list_exit_by_repair(session: Session, city: h.City) -> None:
     lists_service.notice(
         session, proc.id, actor=h.SCJG_OFFICER, document_number="告〔2025〕1号", on=date(2025, 1, 6)
     )
-    lists_service.decide(
+    h.decide(
         session,
         proc.id,
-        actor=h.SCJG_OFFICER,
-        outcome="list",
+        date(2025, 2, 10),
         reasons="依法列入",
         document_number="台市监信决〔2025〕1号",
         signed_by="张局长",
-        on=date(2025, 2, 10),
     )
     session.commit()
     early = service.eligibility(session, actor=me(city), list_procedure_id=proc.id, today=date(2025, 6, 2))

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.fixtures import cheap_hashing
 from tests.portal.seed import City, build_city
 from xinyong.core.settings import reset_settings
 
@@ -16,11 +17,7 @@ def _report_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
     hashing for the accounts tests create, no per-IP rate limit."""
     var = Path(tmp_path_factory.getbasetemp()) / "report-var"
     monkeypatch.setenv("XINYONG_VAR_DIR", str(var))
-    monkeypatch.setenv("XINYONG_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("XINYONG_ARGON2_MEMORY_KIB", "1024")
-    monkeypatch.setenv("XINYONG_ARGON2_PARALLELISM", "1")
-    monkeypatch.setenv("XINYONG_RATE_LIMIT_PER_MINUTE", "0")
-    reset_settings()
+    cheap_hashing(monkeypatch)
     yield
     reset_settings()
 

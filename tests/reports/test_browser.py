@@ -4,7 +4,6 @@ altered. The page loads nothing from another host."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.portal.live import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.portal.live import chromium, serve
 from tests.portal.seed import COMPANY, City
 from xinyong.accounts.principal import Principal
 from xinyong.core.db import Database
@@ -23,16 +22,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def test_verify_page_by_number_and_by_upload(

@@ -4,6 +4,7 @@ out, the special report's "nothing found" and "found" answers (assembly only: no
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -85,11 +86,16 @@ def test_public_scope_hides_a_natural_persons_penalty(session: Session, city: Ci
     assert {s.code: s.count for s in public.sections}["administration"] == 0
 
 
+def _special(session: Session, subject: Any, field: str, **period: date) -> Any:
+    """The full special report (专项信用报告) of ``field`` under the default rules."""
+    return service.assemble(
+        session, subject, kind="special", scope="full", rules=service.Rules(), field=field, **period
+    )
+
+
 def test_special_report_nothing_found(session: Session, city: City) -> None:
     subject = service.find_subject(session, city.company_uscc)
-    content = service.assemble(
-        session, subject, kind="special", scope="full", rules=service.Rules(), field="市场监管"
-    )
+    content = _special(session, subject, "市场监管")
     assert content.found == 0
     assert "在市场监管领域未发现违法违规记录" in content.conclusion
     # The default period: the last three years up to today.
@@ -99,23 +105,14 @@ def test_special_report_nothing_found(session: Session, city: City) -> None:
 
 def test_special_report_found_lists_the_record(session: Session, city: City) -> None:
     subject = service.find_subject(session, city.company_uscc)
-    content = service.assemble(
-        session, subject, kind="special", scope="full", rules=service.Rules(), field="生态环境"
-    )
+    content = _special(session, subject, "生态环境")
     assert content.found == 1
     assert "生态环境领域有违法违规记录 1 条" in content.conclusion
     (entry,) = content.sections[1].entries
     assert entry.document_number == PENALTY_DOC
     # A period before the decision finds nothing.
-    before = service.assemble(
-        session,
-        subject,
-        kind="special",
-        scope="full",
-        rules=service.Rules(),
-        field="生态环境",
-        period_from=date(2020, 1, 1),
-        period_to=date(2022, 12, 31),
+    before = _special(
+        session, subject, "生态环境", period_from=date(2020, 1, 1), period_to=date(2022, 12, 31)
     )
     assert before.found == 0
     # A licence is never a 违法违规 record.
@@ -125,19 +122,10 @@ def test_special_report_found_lists_the_record(session: Session, city: City) -> 
 def test_special_report_refuses_unknown_field_and_bad_period(session: Session, city: City) -> None:
     subject = service.find_subject(session, city.company_uscc)
     with pytest.raises(NotFound) as unknown:
-        service.assemble(session, subject, kind="special", scope="full", rules=service.Rules(), field="航天")
+        _special(session, subject, "航天")
     assert unknown.value.code == "reports.unknown_field"
     with pytest.raises(InvalidInput) as bad:
-        service.assemble(
-            session,
-            subject,
-            kind="special",
-            scope="full",
-            rules=service.Rules(),
-            field="税务",
-            period_from=date(2026, 1, 2),
-            period_to=date(2026, 1, 1),
-        )
+        _special(session, subject, "税务", period_from=date(2026, 1, 2), period_to=date(2026, 1, 1))
     assert bad.value.code == "reports.bad_period"
 
 

@@ -111,17 +111,7 @@ def _one_by_one(session: Session, refs: list[Ref]) -> list[Any]:
     out: list[Any] = []
     for ref in refs:
         try:
-            out.append(
-                subjects.resolve_subject(
-                    session,
-                    name=ref.name,
-                    kind=ref.kind,
-                    uscc=ref.uscc,
-                    id_number=ref.id_number,
-                    legal_representative=ref.legal_representative,
-                    source=ref.source,
-                )
-            )
+            out.append(subjects.resolve_subject(session, **ref._asdict()))
         except DomainError as exc:
             out.append(exc)
     return out

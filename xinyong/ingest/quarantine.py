@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
@@ -14,7 +13,7 @@ from xinyong.catalog.service import get_catalog
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.ingest.models import QuarantineRow
 from xinyong.ingest.parsing import RawRow, batch_table
-from xinyong.ingest.submission import _receipt, _run
+from xinyong.ingest.submission import _receipt, _run, paged
 from xinyong.ingest.validation import RowValidator
 from xinyong.ingest.views import Page, QuarantineInfo, SubmissionResult
 from xinyong.ledger import service as ledger
@@ -58,20 +57,13 @@ def list_quarantine(
         cond.append(QuarantineRow.status == status)
     if submission_id:
         cond.append(QuarantineRow.submission_id == submission_id)
-    total = session.scalar(select(func.count()).select_from(QuarantineRow).where(*cond)) or 0
-    rows = session.execute(
-        select(QuarantineRow)
-        .where(*cond)
-        .order_by(QuarantineRow.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    total, rows = paged(session, QuarantineRow, cond, (QuarantineRow.id,), page, per_page)
     codes = accounts_service.provider_codes(session)
     return Page(
         total=total,
         page=page,
         per_page=per_page,
-        items=[_quarantine_info(q, codes[q.provider_id]) for (q,) in rows],
+        items=[_quarantine_info(q, codes[q.provider_id]) for q in rows],
     )
 
 

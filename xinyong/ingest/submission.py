@@ -18,11 +18,11 @@ import gc
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,6 +47,8 @@ log = logging.getLogger("xinyong.ingest")
 
 CHANNELS = ("api", "file", "resubmit")
 ACCEPTED = ("created", "corrected", "withdrawn", "unchanged")
+
+M = TypeVar("M")
 
 
 def _receipt(received_at: datetime | None) -> tuple[datetime, date]:
@@ -222,23 +224,6 @@ def _chunk_committer(session: Session, cache: _PageCache) -> ChunkCommit:
     return commit
 
 
-def _run(
-    session: Session,
-    provider: ProviderInfo | str | int,
-    item_code: str,
-    source: Table | _Source,
-    channel: str,
-    filename: str | None,
-    received_at: datetime | None,
-    progress: ProgressCallback | None,
-    on_done: Callable[[Session, SubmissionResult], None] | None = None,
-) -> SubmissionResult:
-    with _fewer_collections():
-        return _run_submission(
-            session, provider, item_code, source, channel, filename, received_at, progress, on_done
-        )
-
-
 def _prescan(source: _Source, staged: staging.Staged, catalog: Any, item: Any, today: date) -> int:
     """Read the staged file through once before anything is stored: a file-level problem (bad
     encoding, a broken sheet, too many rows) then rejects the submission before its first chunk
@@ -262,7 +247,8 @@ def _prescan(source: _Source, staged: staging.Staged, catalog: Any, item: Any, t
         table.close()
 
 
-def _run_submission(
+@_fewer_collections()  # a fresh context for each call: the whole submission runs with it
+def _run(
     session: Session,
     provider: ProviderInfo | str | int,
     item_code: str,
@@ -271,7 +257,7 @@ def _run_submission(
     filename: str | None,
     received_at: datetime | None,
     progress: ProgressCallback | None,
-    on_done: Callable[[Session, SubmissionResult], None] | None,
+    on_done: Callable[[Session, SubmissionResult], None] | None = None,
 ) -> SubmissionResult:
     if channel not in CHANNELS:
         raise InvalidInput(
@@ -475,6 +461,18 @@ def _submission(session: Session, submission_id: str, provider_id: int | None) -
     return sub
 
 
+def paged(
+    session: Session, model: type[M], cond: list[Any], order: Sequence[Any], page: int, per_page: int
+) -> tuple[int, list[M]]:
+    """How many rows of ``model`` match ``cond``, and the ``page``-th ``per_page`` of them in
+    ``order``."""
+    total = session.scalar(select(func.count()).select_from(model).where(*cond)) or 0
+    rows = session.scalars(
+        select(model).where(*cond).order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    )
+    return total, list(rows)
+
+
 def get_submission(
     session: Session, submission_id: str, *, provider_id: int | None = None
 ) -> SubmissionResult:
@@ -501,13 +499,8 @@ def list_submission_rows(
         cond.append(SubmissionRow.outcome == outcome)
     if problems_only:
         cond.append((SubmissionRow.outcome == "rejected") | SubmissionRow.late)
-    total = session.scalar(select(func.count()).select_from(SubmissionRow).where(*cond)) or 0
-    rows = session.scalars(
-        select(SubmissionRow)
-        .where(*cond)
-        .order_by(SubmissionRow.row_number, SubmissionRow.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    total, rows = paged(
+        session, SubmissionRow, cond, (SubmissionRow.row_number, SubmissionRow.id), page, per_page
     )
     items = [
         RowResult(
@@ -543,15 +536,10 @@ def list_submissions(
         cond.append(Submission.item_code == item_code)
     if status:
         cond.append(Submission.status == status)
-    total = session.scalar(select(func.count()).select_from(Submission).where(*cond)) or 0
-    rows = session.execute(
-        select(Submission)
-        .where(*cond)
-        .order_by(Submission.received_at.desc(), Submission.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    total, rows = paged(
+        session, Submission, cond, (Submission.received_at.desc(), Submission.id), page, per_page
+    )
     codes = accounts_service.provider_codes(session)
     return Page(
-        total=total, page=page, per_page=per_page, items=[_result(s, codes[s.provider_id]) for (s,) in rows]
+        total=total, page=page, per_page=per_page, items=[_result(s, codes[s.provider_id]) for s in rows]
     )

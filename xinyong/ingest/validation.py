@@ -235,16 +235,7 @@ class RowValidator:
                 entries = [(h, values[h]) for h in headers if not _is_blank(values[h])]
             if not entries:
                 if spec.required:
-                    self._problem(
-                        out.errors,
-                        out.number,
-                        spec,
-                        spec.name_zh,
-                        None,
-                        "ingest.required",
-                        "A required value is missing",
-                        f"必填项“{spec.name_zh}”为空",
-                    )
+                    self._missing(out.errors, out.number, spec)
                 continue
             header, value = entries[0]
             if spec.type == "enum_multi" and len(entries) > 1:
@@ -534,16 +525,7 @@ class RowValidator:
         text = clean_code(value) if spec.code == DOCUMENT_NUMBER else clean_text(value, multiline=t == "text")
         if not text:
             if spec.required:
-                self._problem(
-                    errors,
-                    n,
-                    spec,
-                    header,
-                    value,
-                    "ingest.required",
-                    "A required value is missing",
-                    f"必填项“{spec.name_zh}”为空",
-                )
+                self._missing(errors, n, spec, header, value)
             return
         if not self._check_length(out, spec, header, value, text):
             return
@@ -644,16 +626,7 @@ class RowValidator:
             and name_spec is not None
             and not any(e["field"] == SUBJECT_NAME for e in out.errors)
         ):
-            self._problem(
-                out.errors,
-                out.number,
-                name_spec,
-                name_spec.name_zh,
-                None,
-                "ingest.required",
-                "A required value is missing",
-                f"必填项“{name_spec.name_zh}”为空",
-            )
+            self._missing(out.errors, out.number, name_spec)
 
     def _document(self, out: RowCheck) -> None:
         doc = out.document_number
@@ -661,16 +634,7 @@ class RowValidator:
             if DOCUMENT_NUMBER in self.fields and not any(e["field"] == DOCUMENT_NUMBER for e in out.errors):
                 spec = self.fields[DOCUMENT_NUMBER]
                 # The document number is the record's key: without it nothing can be stored idempotently.
-                self._problem(
-                    out.errors,
-                    out.number,
-                    spec,
-                    spec.name_zh,
-                    None,
-                    "ingest.required",
-                    "A required value is missing",
-                    f"必填项“{spec.name_zh}”为空",
-                )
+                self._missing(out.errors, out.number, spec)
             return
         first = self._seen_documents.setdefault(doc, out.number)
         if first != out.number:
@@ -685,6 +649,22 @@ class RowValidator:
                 f"The document number already appears in row {first} of this submission",
                 f"文书号“{doc}”与本次提交第 {first} 行重复",
             )
+
+    @classmethod
+    def _missing(
+        cls, bucket: list[Problem], row: int, spec: FieldSpec, header: str | None = None, value: Any = None
+    ) -> None:
+        """A required value is empty (``header`` defaults to the field's Chinese name)."""
+        cls._problem(
+            bucket,
+            row,
+            spec,
+            spec.name_zh if header is None else header,
+            value,
+            "ingest.required",
+            "A required value is missing",
+            f"必填项“{spec.name_zh}”为空",
+        )
 
     @staticmethod
     def _problem(

@@ -335,6 +335,22 @@ def upsert_case(
     return case, True
 
 
+def inner_check_case(
+    session: Session, subject_id: int, code: str, name: str, *, source: str
+) -> tuple[GovernanceCase, bool]:
+    """A code whose embedded organisation code fails its check (GB 11714) is a 错码 candidate:
+    a governance case, not a refusal; returns (case, created) as ``upsert_case``."""
+    return upsert_case(
+        session,
+        kind="inner_check_mismatch",
+        base_key=f"inner_check_mismatch:{code}",
+        subject_ids=[subject_id],
+        code=code,
+        name=name,
+        details={"check": "GB 11714 organisation code check character", "source": source},
+    )
+
+
 def open_provisional_case(session: Session, s: Subject, *, source: str, code_label: str | None) -> int:
     """Flag a provisional subject for review, listing live subjects that use the same name as
     candidates for a merge."""

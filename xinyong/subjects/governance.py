@@ -36,6 +36,7 @@ from xinyong.subjects.common import (
     add_name,
     brief,
     clear_resolve_cache,
+    inner_check_case,
     load_subject,
     name_key,
     names_of,
@@ -69,15 +70,7 @@ def detect_cases(session: Session) -> int:
         if code and check_uscc(code).inner_check == "mismatch":
             mismatches.append((sid, code, name))
     for sid, code, name in mismatches:
-        _, created = upsert_case(
-            session,
-            kind="inner_check_mismatch",
-            base_key=f"inner_check_mismatch:{code}",
-            subject_ids=[sid],
-            code=code,
-            name=name,
-            details={"check": "GB 11714 organisation code check character", "source": "detection"},
-        )
+        _, created = inner_check_case(session, sid, code, name, source="detection")
         opened += created
 
     # (b) one code held by several live subjects (USCC, and natural persons' ID numbers).

@@ -22,10 +22,10 @@ from xinyong.subjects.common import (
     add_name,
     clean_name,
     clear_resolve_cache,
+    inner_check_case,
     load_subject,
     name_key,
     names_of,
-    upsert_case,
     valid_ric,
     valid_uscc,
 )
@@ -40,6 +40,54 @@ from xinyong.subjects.models import Subject, SubjectName
 
 def _live(stmt: Any) -> Any:
     return stmt.where(Subject.merged_into_id.is_(None))
+
+
+def required_name(name: str | None) -> str:
+    """The cleaned name; an empty one is refused."""
+    cleaned = clean_name(name or "")
+    if not cleaned:
+        raise InvalidInput(
+            "A subject needs a name", "主体名称不能为空", code="subject.name_required", field="name"
+        )
+    return cleaned
+
+
+def live_subject(session: Session, subject_id: int, message: str, message_zh: str) -> Subject:
+    """The subject, refused (``subject.merged``) when it has been merged into another."""
+    s = load_subject(session, subject_id)
+    if s.merged_into_id is not None:
+        raise Conflict(
+            message, message_zh, code="subject.merged", subject_id=subject_id, merged_into_id=s.merged_into_id
+        )
+    return s
+
+
+def fill(subject: Subject, values: Mapping[str, Any]) -> None:
+    """Set the given values on the subject; None leaves what it holds."""
+    for key, value in values.items():
+        if value is not None and getattr(subject, key) != value:
+            setattr(subject, key, value)
+
+
+def confirm_registered(session: Session, subject: Subject) -> None:
+    """A provisional subject is registered now: its governance case closes as confirmed."""
+    subject.provisional = False
+    session.flush()
+    close_provisional_case(
+        session, subject.id, by="system:registration", note="主体登记信息已归集，临时主体转正"
+    )
+
+
+def _distinct_formers(name: str, former_names: Iterable[str]) -> list[str]:
+    """The former names, cleaned, each once, without the current name."""
+    seen = {name_key(name)}
+    formers: list[str] = []
+    for former in former_names:
+        f = clean_name(former)
+        if f and name_key(f) not in seen:
+            seen.add(name_key(f))
+            formers.append(f)
+    return formers
 
 
 def _new_subject(
@@ -58,19 +106,13 @@ def _new_subject(
         s.id_number_enc = encrypt(id_number)
         s.id_number_hash = blind_index(id_number)
         s.id_number_masked = mask_id_number(id_number)
-    for k, v in fields.items():
-        if v is not None:
-            setattr(s, k, v)
+    fill(s, fields)
     session.add(s)
     session.flush()
     # The current name is a row too: search reads subject_names only.
     session.add(SubjectName(subject_id=s.id, name=name, current=True))
-    seen = {name_key(name)}
-    for former in former_names or []:
-        f = clean_name(former)
-        if f and name_key(f) not in seen:
-            seen.add(name_key(f))
-            session.add(SubjectName(subject_id=s.id, name=f, current=False))
+    for former in _distinct_formers(name, former_names or []):
+        session.add(SubjectName(subject_id=s.id, name=former, current=False))
     return s
 
 
@@ -110,11 +152,7 @@ def create_subject(
     is a 重码 case for governance, not an error the registration source can fix here.
     """
     _check_kind(kind)
-    name = clean_name(name or "")
-    if not name:
-        raise InvalidInput(
-            "A subject needs a name", "主体名称不能为空", code="subject.name_required", field="name"
-        )
+    name = required_name(name)
     code: str | None = None
     mismatch = False
     ric: str | None = None
@@ -158,15 +196,7 @@ def create_subject(
             **fields,
         )
     if mismatch and code:
-        upsert_case(
-            session,
-            kind="inner_check_mismatch",
-            base_key=f"inner_check_mismatch:{code}",
-            subject_ids=[subject.id],
-            code=code,
-            name=subject.name,
-            details={"check": "GB 11714 organisation code check character", "source": "registration"},
-        )
+        inner_check_case(session, subject.id, code, subject.name, source="registration")
     return subject.id
 
 
@@ -206,11 +236,7 @@ def _create_chunk(session: Session, rows: list[Mapping[str, Any]]) -> list[int]:
                 field=sorted(unknown)[0],
             )
         kind = _check_kind(str(row.get("kind", "")))
-        name = clean_name(str(row.get("name") or ""))
-        if not name:
-            raise InvalidInput(
-                "A subject needs a name", "主体名称不能为空", code="subject.name_required", field="name"
-            )
+        name = required_name(str(row.get("name") or ""))
         values: dict[str, Any] = {
             k: row.get(k) for k in _CREATE_FIELDS - {"kind", "name", "uscc", "id_number", "former_names"}
         }
@@ -234,7 +260,7 @@ def _create_chunk(session: Session, rows: list[Mapping[str, Any]]) -> list[int]:
             slow.add(i)  # the same code twice in one chunk: let the one-by-one path decide
         if key:
             seen_codes.add(key)
-        former = [clean_name(f) for f in (row.get("former_names") or []) if clean_name(f)]
+        former = _distinct_formers(name, row.get("former_names") or [])
         prepared.append((values, former, mismatch))
     taken: set[str] = set()
     if codes:
@@ -263,21 +289,9 @@ def _create_chunk(session: Session, rows: list[Mapping[str, Any]]) -> list[int]:
             ids[i] = sid
             values, former, mismatch = prepared[i]
             names.append({"subject_id": sid, "name": values["name"], "current": True, "until": None})
-            seen = {name_key(values["name"])}
-            for f in former:
-                if name_key(f) not in seen:
-                    seen.add(name_key(f))
-                    names.append({"subject_id": sid, "name": f, "current": False, "until": None})
+            names += [{"subject_id": sid, "name": f, "current": False, "until": None} for f in former]
             if mismatch:
-                upsert_case(
-                    session,
-                    kind="inner_check_mismatch",
-                    base_key=f"inner_check_mismatch:{values['uscc']}",
-                    subject_ids=[sid],
-                    code=values["uscc"],
-                    name=values["name"],
-                    details={"check": "GB 11714 organisation code check character", "source": "registration"},
-                )
+                inner_check_case(session, sid, values["uscc"], values["name"], source="registration")
         session.execute(insert(SubjectName), names)
     for i in sorted(slow):
         row = dict(rows[i])
@@ -314,34 +328,16 @@ def _promote(
         if clean_name(former):
             add_name(session, subject.id, clean_name(former), current=False)
     subject.kind = kind
-    for k, v in fields.items():
-        if v is not None:
-            setattr(subject, k, v)
-    subject.provisional = False
-    session.flush()
-    close_provisional_case(
-        session, subject.id, by="system:registration", note="主体登记信息已归集，临时主体转正"
-    )
+    fill(subject, fields)
+    confirm_registered(session, subject)
 
 
 def rename_subject(
     session: Session, subject_id: int, new_name: str, *, on: date | None = None, source: str = ""
 ) -> SubjectView:
     """Change a subject's name; the former name stays searchable (曾用名) with the date it ended."""
-    s = load_subject(session, subject_id)
-    if s.merged_into_id is not None:
-        raise Conflict(
-            "A merged subject cannot be renamed",
-            "该主体已被合并，不能更名",
-            code="subject.merged",
-            subject_id=subject_id,
-            merged_into_id=s.merged_into_id,
-        )
-    name = clean_name(new_name or "")
-    if not name:
-        raise InvalidInput(
-            "A subject needs a name", "主体名称不能为空", code="subject.name_required", field="name"
-        )
+    s = live_subject(session, subject_id, "A merged subject cannot be renamed", "该主体已被合并，不能更名")
+    name = required_name(new_name)
     if name_key(name) == name_key(s.name):
         return _view(session, s)
     clear_resolve_cache(session)

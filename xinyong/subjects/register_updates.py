@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from xinyong.core.errors import Conflict, InvalidInput
+from xinyong.core.errors import InvalidInput
 from xinyong.subjects.common import (
     add_name,
     clean_name,
@@ -22,9 +22,8 @@ from xinyong.subjects.common import (
     name_key,
     names_of,
 )
-from xinyong.subjects.governance import close_provisional_case
 from xinyong.subjects.kinds import _check_kind
-from xinyong.subjects.register import create_subject, rename_subject
+from xinyong.subjects.register import confirm_registered, create_subject, fill, live_subject, rename_subject
 from xinyong.subjects.relations import add_relation
 
 # GB/T 4754—2017 sections are the letters A-T; the subject keeps the section (what the pages and
@@ -56,38 +55,28 @@ def apply_register_entry(
 ) -> None:
     """Write a register row onto its subject. A new name renames the subject (the old one stays
     searchable as a former name); empty values leave what the subject holds."""
-    s = load_subject(session, subject_id)
-    if s.merged_into_id is not None:
-        raise Conflict(
-            "A merged subject cannot take register data",
-            "该主体已被合并，不能更新登记信息",
-            code="subject.merged",
-            subject_id=subject_id,
-            merged_into_id=s.merged_into_id,
-        )
+    s = live_subject(
+        session, subject_id, "A merged subject cannot take register data", "该主体已被合并，不能更新登记信息"
+    )
     name = clean_name(name or "")
     if name and name_key(name) != name_key(s.name):
         rename_subject(session, subject_id, name, on=approved_on, source=source)
     if kind is not None and kind != "natural_person":
         s.kind = _check_kind(kind)
-    values = {
-        "legal_representative": legal_representative,
-        "registered_capital": registered_capital,
-        "registered_on": registered_on,
-        "address": address,
-        "industry": industry_section(industry_code),
-        "status": status,
-        "division_code": (division_code or "")[:6] or None,
-    }
-    for key, value in values.items():
-        if value is not None and getattr(s, key) != value:
-            setattr(s, key, value)
+    fill(
+        s,
+        {
+            "legal_representative": legal_representative,
+            "registered_capital": registered_capital,
+            "registered_on": registered_on,
+            "address": address,
+            "industry": industry_section(industry_code),
+            "status": status,
+            "division_code": (division_code or "")[:6] or None,
+        },
+    )
     if s.provisional:
-        s.provisional = False
-        session.flush()
-        close_provisional_case(
-            session, s.id, by="system:registration", note="主体登记信息已归集，临时主体转正"
-        )
+        confirm_registered(session, s)
     clear_resolve_cache(session)
     session.flush()
 

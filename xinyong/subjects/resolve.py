@@ -19,6 +19,7 @@ from xinyong.subjects.common import (
     clean_code,
     clean_name,
     clear_resolve_cache,
+    inner_check_case,
     name_key,
     names_of,
     open_provisional_case,
@@ -153,12 +154,25 @@ def _attach_or_flag(
     code_label: str,
     source: str,
 ) -> tuple[Subject, list[dict[str, Any]]]:
-    """Pick the subject among those holding the code; a name none of them uses opens a 重码 case."""
+    """Pick the subject among those holding the code; a name none of them uses opens a 重码 case.
+    A provisional pick is said in a warning too."""
     warnings: list[dict[str, Any]] = []
     cands = sorted(cands, key=lambda s: (bool(s.provisional), s.id))
     matched = next((c for c in cands if not name or _names_match(session, c, name)), None)
-    if matched is not None:
-        return matched, warnings
+    if matched is None:
+        matched = cands[0]
+        warnings.append(
+            _name_case(session, cands, name=name, base_key=base_key, code_label=code_label, source=source)
+        )
+    if matched.provisional:
+        warnings.append(_provisional_warning(None))
+    return matched, warnings
+
+
+def _name_case(
+    session: Session, cands: list[Subject], *, name: str, base_key: str, code_label: str, source: str
+) -> dict[str, Any]:
+    """Open (or add to) the 重码 case of a code whose subjects none use ``name``; its warning."""
     primary = cands[0]
     names: list[str] = []
     for c in cands:
@@ -173,16 +187,13 @@ def _attach_or_flag(
         name=primary.name,
         details={"names": names, "sources": [source] if source else []},
     )
-    warnings.append(
-        _warn(
-            "subject.name_differs",
-            f"The code is registered under another name ({primary.name}); a governance case is open",
-            f"该代码登记的主体名称为“{primary.name}”，与记录中的名称不一致，已转入重错码治理",
-            registered_name=primary.name,
-            case_id=case.id,
-        )
+    return _warn(
+        "subject.name_differs",
+        f"The code is registered under another name ({primary.name}); a governance case is open",
+        f"该代码登记的主体名称为“{primary.name}”，与记录中的名称不一致，已转入重错码治理",
+        registered_name=primary.name,
+        case_id=case.id,
     )
-    return primary, warnings
 
 
 def _provisional_warning(case_id: int | None) -> dict[str, Any]:
@@ -192,6 +203,32 @@ def _provisional_warning(case_id: int | None) -> dict[str, Any]:
         "主体库中未找到该主体，已建立临时主体，待人工核实",
         case_id=case_id,
     )
+
+
+def _new_provisional(
+    session: Session,
+    *,
+    kind: str,
+    name: str,
+    uscc: str | None,
+    id_number: str | None,
+    lr: str | None,
+    source: str,
+    code_label: str | None,
+) -> tuple[Subject, dict[str, Any]]:
+    """A provisional subject for a code (or a name) the store does not know, with its governance
+    case: the subject and its warning."""
+    subject = _new_subject(
+        session,
+        kind=kind,
+        name=name,
+        uscc=uscc,
+        id_number=id_number,
+        provisional=True,
+        legal_representative=lr,
+    )
+    case_id = open_provisional_case(session, subject, source=source, code_label=code_label)
+    return subject, _provisional_warning(case_id)
 
 
 def _resolve_by_uscc(
@@ -204,32 +241,21 @@ def _resolve_by_uscc(
         subject, warnings = _attach_or_flag(
             session, cands, name=name, base_key=f"code_multiple_names:{code}", code_label=code, source=source
         )
-        if subject.provisional:
-            warnings.append(_provisional_warning(None))
     else:
-        subject = _new_subject(
+        subject, warning = _new_provisional(
             session,
             kind=kind,
             name=name or code,
             uscc=code,
             id_number=None,
-            provisional=True,
-            legal_representative=lr,
+            lr=lr,
+            source=source,
+            code_label=code,
         )
         created = True
-        warnings = [
-            _provisional_warning(open_provisional_case(session, subject, source=source, code_label=code))
-        ]
+        warnings = [warning]
     if mismatch:
-        case, _ = upsert_case(
-            session,
-            kind="inner_check_mismatch",
-            base_key=f"inner_check_mismatch:{code}",
-            subject_ids=[subject.id],
-            code=code,
-            name=subject.name,
-            details={"check": "GB 11714 organisation code check character", "source": source},
-        )
+        case, _ = inner_check_case(session, subject.id, code, subject.name, source=source)
         warnings.append(
             _warn(
                 "subject.inner_check_mismatch",
@@ -256,20 +282,18 @@ def _resolve_by_ric(
             code_label=masked,
             source=source,
         )
-        if subject.provisional:
-            warnings.append(_provisional_warning(None))
         return ResolvedSubject(subject.id, False, bool(subject.provisional), warnings)
-    subject = _new_subject(
+    subject, warning = _new_provisional(
         session,
         kind=kind,
         name=name or masked,
         uscc=None,
         id_number=ric,
-        provisional=True,
-        legal_representative=lr,
+        lr=lr,
+        source=source,
+        code_label=masked,
     )
-    case_id = open_provisional_case(session, subject, source=source, code_label=masked)
-    return ResolvedSubject(subject.id, True, True, [_provisional_warning(case_id)])
+    return ResolvedSubject(subject.id, True, True, [warning])
 
 
 def _resolve_by_name(
@@ -296,9 +320,7 @@ def _resolve_by_name(
         if existing.provisional:
             warnings.append(_provisional_warning(None))
         return ResolvedSubject(existing.id, False, bool(existing.provisional), warnings)
-    subject = _new_subject(
-        session, kind=kind, name=name, uscc=None, id_number=None, provisional=True, legal_representative=lr
+    subject, warning = _new_provisional(
+        session, kind=kind, name=name, uscc=None, id_number=None, lr=lr, source=source, code_label=None
     )
-    case_id = open_provisional_case(session, subject, source=source, code_label=None)
-    warnings.append(_provisional_warning(case_id))
-    return ResolvedSubject(subject.id, True, True, warnings)
+    return ResolvedSubject(subject.id, True, True, [*warnings, warning])

@@ -107,15 +107,7 @@ def resolve_subjects(session: Session, refs: Sequence[SubjectRef]) -> list[Resol
         materialise()
         ref = refs[i]
         try:
-            out[i] = resolve_subject(
-                session,
-                name=ref.name,
-                kind=ref.kind,
-                uscc=ref.uscc,
-                id_number=ref.id_number,
-                legal_representative=ref.legal_representative,
-                source=ref.source,
-            )
+            out[i] = resolve_subject(session, **ref._asdict())
         except DomainError as exc:
             out[i] = exc
         if ckey is not None:
