@@ -1,158 +1,127 @@
 """Console pages of commitments and self-declarations (``/console/commitments``,
 ``/console/declarations``): the open cases of the caller's department (staff: every department),
-the overdue queue, and the verification forms. The domains' services decide who may act."""
+the overdue queue, and the verification forms. The domains' services decide who may act; both
+pages are the same page over a different procedure (``_Docket``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from xinyong.commitments import service as commitments
 from xinyong.core.errors import DomainError
 from xinyong.declarations import service as declarations
-from xinyong.portal.console.desk import Desk
-from xinyong.portal.console.pages import CurrentPrincipal, DbSession, _desk, _render
+from xinyong.portal.console.pages import AtDesk, ConsoleCall, see_other
 
 router = APIRouter(include_in_schema=False)
 STATUS_FILTERS = ("open", "all")
 
 
-def _commitment_actor(desk: Desk) -> commitments.Actor:
-    return commitments.Actor(desk.label, desk.role, provider_code=desk.provider_code)
+@dataclass(frozen=True)
+class _Docket:
+    """What differs between the commitment page and the declaration page."""
+
+    name: str  # the page is /console/{name}s (console/{name}s.html), a case's anchor #{name}-{id}
+    actor: Callable[..., Any]  # the service's Actor
+    cases: Callable[[Session, Any, bool], list[Any]]  # (session, actor, every case?) → the cases shown
+    overdue_queue: Callable[..., Any]
+    settle: Callable[[Session], None]
 
 
-def _declaration_actor(desk: Desk) -> declarations.Actor:
-    return declarations.Actor(desk.label, desk.role, provider_code=desk.provider_code)
+def _commitment_cases(session: Session, actor: commitments.Actor, every: bool) -> list[Any]:
+    page = commitments.list_commitments(session, actor=actor, per_page=200)
+    return [c for c in page.items if every or c.status in commitments.OPEN]
 
 
-def _commitments_page(
-    request: Request,
-    session: DbSession,
-    desk: Desk,
+def _declaration_cases(session: Session, actor: declarations.Actor, every: bool) -> list[Any]:
+    page = declarations.list_declarations(session, actor=actor, per_page=200)
+    return [
+        declarations.get_declaration(session, d.id, actor=actor)
+        for d in page.items
+        if every or d.status == "filed"
+    ]
+
+
+_COMMITMENTS = _Docket(
+    "commitment", commitments.Actor, _commitment_cases, commitments.overdue_queue, commitments.settle
+)
+_DECLARATIONS = _Docket(
+    "declaration", declarations.Actor, _declaration_cases, declarations.overdue_queue, declarations.settle
+)
+
+
+def _actor(at: ConsoleCall, docket: _Docket) -> Any:
+    return docket.actor(at.desk.label, at.desk.role, provider_code=at.desk.provider_code)
+
+
+def _page(
+    at: ConsoleCall,
+    docket: _Docket,
     show: str,
     *,
     error: str | None = None,
     error_id: int | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    actor = _commitment_actor(desk)
-    page = commitments.list_commitments(session, actor=actor, per_page=200)
-    items = [c for c in page.items if show == "all" or c.status in commitments.OPEN]
-    return _render(
-        request,
-        desk,
-        "console/commitments.html",
-        {
-            "items": items,
-            "overdue": commitments.overdue_queue(session, actor=actor),
-            "show": show,
-            "error": error,
-            "error_id": error_id,
-        },
-        status_code,
-    )
+    show = show if show in STATUS_FILTERS else "open"
+    actor = _actor(at, docket)
+    context = {
+        "items": docket.cases(at.session, actor, show == "all"),
+        "overdue": docket.overdue_queue(at.session, actor=actor),
+        "show": show,
+        "error": error,
+        "error_id": error_id,
+    }
+    return at.render(f"console/{docket.name}s.html", context, status_code)
+
+
+def _step(at: ConsoleCall, docket: _Docket, case_id: str, step: Callable[[int, Any], object]) -> Response:
+    """A verification form: ``step`` acts on the case; a refusal shows the open cases with the
+    message at the case's form."""
+    if not case_id.isdigit():
+        return _page(at, docket, "open", status_code=404)
+    cid = int(case_id)
+    try:
+        step(cid, _actor(at, docket))
+    except DomainError as exc:
+        at.session.rollback()
+        return _page(at, docket, "open", error=exc.message_zh, error_id=cid, status_code=exc.status_code)
+    docket.settle(at.session)
+    return see_other(f"/console/{docket.name}s?show=all#{docket.name}-{cid}")
 
 
 @router.get("/console/commitments", response_class=HTMLResponse)
-def console_commitments(
-    request: Request, principal: CurrentPrincipal, session: DbSession, show: str = "open"
-) -> HTMLResponse:
-    return _commitments_page(
-        request, session, _desk(session, principal), show if show in STATUS_FILTERS else "open"
-    )
+def console_commitments(at: AtDesk, show: str = "open") -> HTMLResponse:
+    return _page(at, _COMMITMENTS, show)
+
+
+@router.get("/console/declarations", response_class=HTMLResponse)
+def console_declarations(at: AtDesk, show: str = "open") -> HTMLResponse:
+    return _page(at, _DECLARATIONS, show)
 
 
 @router.post("/console/commitments/{commitment_id}/verify", response_class=HTMLResponse)
 def console_verify_commitment(
-    request: Request,
-    commitment_id: str,
-    principal: CurrentPrincipal,
-    session: DbSession,
-    outcome: str = Form(""),
-    text: str = Form(""),
+    at: AtDesk, commitment_id: str, outcome: str = Form(""), text: str = Form("")
 ) -> Response:
-    desk = _desk(session, principal)
-    if not commitment_id.isdigit():
-        return _commitments_page(request, session, desk, "open", status_code=404)
-    cid = int(commitment_id)
-    try:
-        commitments.take_step(
-            session,
-            cid,
-            actor=_commitment_actor(desk),
-            action="verify",
-            outcome=outcome or None,
-            text=text[:4000],
+    def verify(cid: int, actor: commitments.Actor) -> object:
+        return commitments.take_step(
+            at.session, cid, actor=actor, action="verify", outcome=outcome or None, text=text[:4000]
         )
-    except DomainError as exc:
-        session.rollback()
-        return _commitments_page(
-            request, session, desk, "open", error=exc.message_zh, error_id=cid, status_code=exc.status_code
-        )
-    commitments.settle(session)
-    return RedirectResponse(f"/console/commitments?show=all#commitment-{cid}", status_code=303)
 
-
-def _declarations_page(
-    request: Request,
-    session: DbSession,
-    desk: Desk,
-    show: str,
-    *,
-    error: str | None = None,
-    error_id: int | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    actor = _declaration_actor(desk)
-    page = declarations.list_declarations(session, actor=actor, per_page=200)
-    items = [
-        declarations.get_declaration(session, d.id, actor=actor)
-        for d in page.items
-        if show == "all" or d.status == "filed"
-    ]
-    return _render(
-        request,
-        desk,
-        "console/declarations.html",
-        {
-            "items": items,
-            "overdue": declarations.overdue_queue(session, actor=actor),
-            "show": show,
-            "error": error,
-            "error_id": error_id,
-        },
-        status_code,
-    )
-
-
-@router.get("/console/declarations", response_class=HTMLResponse)
-def console_declarations(
-    request: Request, principal: CurrentPrincipal, session: DbSession, show: str = "open"
-) -> HTMLResponse:
-    return _declarations_page(
-        request, session, _desk(session, principal), show if show in STATUS_FILTERS else "open"
-    )
+    return _step(at, _COMMITMENTS, commitment_id, verify)
 
 
 @router.post("/console/declarations/{declaration_id}/step", response_class=HTMLResponse)
 def console_declaration_step(
-    request: Request,
-    declaration_id: str,
-    principal: CurrentPrincipal,
-    session: DbSession,
-    action: str = Form(""),
-    text: str = Form(""),
+    at: AtDesk, declaration_id: str, action: str = Form(""), text: str = Form("")
 ) -> Response:
-    desk = _desk(session, principal)
-    if not declaration_id.isdigit():
-        return _declarations_page(request, session, desk, "open", status_code=404)
-    did = int(declaration_id)
-    try:
-        declarations.take_step(session, did, actor=_declaration_actor(desk), action=action, text=text[:4000])
-    except DomainError as exc:
-        session.rollback()
-        return _declarations_page(
-            request, session, desk, "open", error=exc.message_zh, error_id=did, status_code=exc.status_code
-        )
-    declarations.settle(session)
-    return RedirectResponse(f"/console/declarations?show=all#declaration-{did}", status_code=303)
+    def step(did: int, actor: declarations.Actor) -> object:
+        return declarations.take_step(at.session, did, actor=actor, action=action, text=text[:4000])
+
+    return _step(at, _DECLARATIONS, declaration_id, step)

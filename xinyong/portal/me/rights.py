@@ -4,25 +4,24 @@ services with the signed-in subject as the actor."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.casework.service import Actor
-from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.lists import service as lists_service
 from xinyong.objections import service as objections_service
-from xinyong.portal.me.pages import SECTIONS
-from xinyong.portal.me.service import MeSubject, my_subject
+from xinyong.portal.me.frame import AtMe, MeCall, Said
+from xinyong.portal.me.service import MeSubject
 from xinyong.portal.pages import not_found_page
 from xinyong.portal.strings import t
-from xinyong.portal.templating import render
 from xinyong.records import service as records_service
 from xinyong.repairs import service as repairs_service
 
@@ -41,18 +40,6 @@ def _records(session: Session, subject_id: int) -> list[Any]:
     ).items
 
 
-def _render(
-    request: Request, principal: Principal, template: str, ctx: dict[str, Any], status_code: int = 200
-) -> HTMLResponse:
-    return render(
-        request,
-        template,
-        {"sections": SECTIONS, "csrf_token": principal.csrf_token or "", **ctx},
-        status_code,
-        private=True,
-    )
-
-
 async def _files(request: Request) -> list[tuple[str, bytes]]:
     """The files of the form's ``files`` field (an empty file input sends a nameless part)."""
     out = []
@@ -64,235 +51,150 @@ async def _files(request: Request) -> list[tuple[str, bytes]]:
     return out
 
 
+def _withdraw(
+    at: MeCall,
+    case_id: str,
+    text: str,
+    take_step: Callable[..., Any],
+    page: Callable[[Said], HTMLResponse],
+    shown_at: str,
+) -> Response:
+    """The subject withdraws its own case; next, the case's section (``{shown_at}-{id}``)."""
+    if not case_id.isdigit():
+        return not_found_page(at.request)
+
+    def act(me: MeSubject) -> str:
+        take_step(
+            at.session, int(case_id), action="withdraw", text=text[:5000], actor=_actor(at.principal, me)
+        )
+        return f"{shown_at}-{case_id}"
+
+    return at.post(act, page)
+
+
 # --- objections -----------------------------------------------------------------------------------
 
 
-def _objections_page(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    *,
-    notice: str | None = None,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    try:
-        me = my_subject(session, principal)
-    except NotFound:
-        return not_found_page(request, t("me.unbound"))
-    actor = _actor(principal, me)
-    page = objections_service.list_objections(session, actor=actor, per_page=100)
-    items = [objections_service.get_objection(session, o.id, actor=actor) for o in page.items]
-    return _render(
-        request,
-        principal,
-        "me/objections.html",
-        {
-            "me": me,
-            "items": items,
-            "records": _records(session, me.subject.id),
+def _objections_page(at: MeCall, said: Said = Said()) -> HTMLResponse:
+    def build(me: MeSubject) -> dict[str, Any]:
+        actor = _actor(at.principal, me)
+        page = objections_service.list_objections(at.session, actor=actor, per_page=100)
+        return {
+            "items": [objections_service.get_objection(at.session, o.id, actor=actor) for o in page.items],
+            "records": _records(at.session, me.subject.id),
             "grounds": objections_service.grounds(),
-            "notice": notice,
-            "error": error,
-            "form": form or {},
-        },
-        status_code,
-    )
+        }
+
+    return at.page("me/objections.html", build, said)
 
 
 @router.get("/me/objections", response_class=HTMLResponse)
-def me_objections(
-    request: Request,
-    code: str = "",
-    record: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
-) -> HTMLResponse:
+def me_objections(at: AtMe, code: str = "", record: str = "") -> HTMLResponse:
     notice = t("rights.filed", code=code[:20]) if code else None
-    return _objections_page(request, session, principal, notice=notice, form={"record_id": record[:20]})
+    return _objections_page(at, Said(notice=notice, form={"record_id": record[:20]}))
 
 
 @router.post("/me/objections", response_class=HTMLResponse)
 async def me_file_objection(
-    request: Request,
-    record_id: str = Form(""),
-    ground: str = Form(""),
-    statement: str = Form(""),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
+    at: AtMe, record_id: str = Form(""), ground: str = Form(""), statement: str = Form("")
 ) -> Response:
-    form = {"record_id": record_id[:20], "ground": ground[:32], "statement": statement[:5000]}
-    try:
-        me = my_subject(session, principal)
+    files = await _files(at.request)
+
+    def act(me: MeSubject) -> str:
         if not record_id.isdigit():
             raise NotFound("No record", "请选择有异议的信用记录", code="objections.record_not_found")
         view = objections_service.file_objection(
-            session,
+            at.session,
             record_id=int(record_id),
             ground=ground,
             statement=statement[:5000],
-            actor=_actor(principal, me),
-            attachments=await _files(request),
+            actor=_actor(at.principal, me),
+            attachments=files,
         )
-    except DomainError as exc:
-        session.rollback()
-        return _objections_page(
-            request, session, principal, error=exc.message_zh, form=form, status_code=exc.status_code
-        )
-    return RedirectResponse(f"/me/objections?code={view.lookup_code}#objection-{view.id}", status_code=303)
+        return f"/me/objections?code={view.lookup_code}#objection-{view.id}"
+
+    form = {"record_id": record_id[:20], "ground": ground[:32], "statement": statement[:5000]}
+    return at.post(act, partial(_objections_page, at), form=form)
 
 
 @router.post("/me/objections/{objection_id}/withdraw", response_class=HTMLResponse)
-def me_withdraw_objection(
-    request: Request,
-    objection_id: str,
-    text: str = Form(""),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
-) -> Response:
-    if not objection_id.isdigit():
-        return not_found_page(request)
-    try:
-        me = my_subject(session, principal)
-        objections_service.take_step(
-            session, int(objection_id), action="withdraw", text=text[:5000], actor=_actor(principal, me)
-        )
-    except DomainError as exc:
-        session.rollback()
-        return _objections_page(
-            request, session, principal, error=exc.message_zh, status_code=exc.status_code
-        )
-    return RedirectResponse(f"/me/objections#objection-{objection_id}", status_code=303)
+def me_withdraw_objection(at: AtMe, objection_id: str, text: str = Form("")) -> Response:
+    page = partial(_objections_page, at)
+    return _withdraw(at, objection_id, text, objections_service.take_step, page, "/me/objections#objection")
 
 
 # --- repairs --------------------------------------------------------------------------------------
 
 
-def _repairs_page(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    *,
-    record: str = "",
-    listing: str = "",
-    notice: str | None = None,
-    error: str | None = None,
-    form: dict[str, Any] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    try:
-        me = my_subject(session, principal)
-    except NotFound:
-        return not_found_page(request, t("me.unbound"))
-    actor = _actor(principal, me)
-    eligibility = None
-    if record.isdigit() or listing.isdigit():
-        try:
-            eligibility = repairs_service.eligibility(
-                session,
-                actor=actor,
-                record_id=int(record) if record.isdigit() else None,
-                list_procedure_id=int(listing) if listing.isdigit() and not record.isdigit() else None,
-            )
-        except DomainError as exc:
-            error = error or exc.message_zh
-    page = repairs_service.list_repairs(session, actor=actor, per_page=100)
-    items = [repairs_service.get_repair(session, r.id, actor=actor) for r in page.items]
-    listings = [
-        p
-        for p in lists_service.subject_procedures(session, me.subject.id)
-        if p.status in ("listed", "published") and p.list_kind != "red"
-    ]
-    negative = [r for r in _records(session, me.subject.id) if r.severity]
-    return _render(
-        request,
-        principal,
-        "me/repairs.html",
-        {
-            "me": me,
-            "items": items,
-            "records": negative,
+def _repairs_page(at: MeCall, said: Said = Said(), *, record: str = "", listing: str = "") -> HTMLResponse:
+    def build(me: MeSubject) -> dict[str, Any]:
+        actor = _actor(at.principal, me)
+        eligibility = None
+        error = said.error
+        if record.isdigit() or listing.isdigit():
+            try:
+                eligibility = repairs_service.eligibility(
+                    at.session,
+                    actor=actor,
+                    record_id=int(record) if record.isdigit() else None,
+                    list_procedure_id=int(listing) if listing.isdigit() and not record.isdigit() else None,
+                )
+            except DomainError as exc:
+                error = error or exc.message_zh
+        page = repairs_service.list_repairs(at.session, actor=actor, per_page=100)
+        listings = [
+            p
+            for p in lists_service.subject_procedures(at.session, me.subject.id)
+            if p.status in ("listed", "published") and p.list_kind != "red"
+        ]
+        return {
+            "items": [repairs_service.get_repair(at.session, r.id, actor=actor) for r in page.items],
+            "records": [r for r in _records(at.session, me.subject.id) if r.severity],
             "listings": listings,
             "eligibility": eligibility,
             "record": record[:20],
             "listing": listing[:20],
-            "notice": notice,
             "error": error,
-            "form": form or {},
-        },
-        status_code,
-    )
+        }
+
+    return at.page("me/repairs.html", build, said)
 
 
 @router.get("/me/repairs", response_class=HTMLResponse)
-def me_repairs(
-    request: Request,
-    record: str = "",
-    listing: str = "",
-    code: str = "",
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
-) -> HTMLResponse:
+def me_repairs(at: AtMe, record: str = "", listing: str = "", code: str = "") -> HTMLResponse:
     notice = t("rights.filed", code=code[:20]) if code else None
-    return _repairs_page(request, session, principal, record=record, listing=listing, notice=notice)
+    return _repairs_page(at, Said(notice=notice), record=record, listing=listing)
 
 
 @router.post("/me/repairs", response_class=HTMLResponse)
 async def me_apply_repair(
-    request: Request,
+    at: AtMe,
     record_id: str = Form(""),
     list_procedure_id: str = Form(""),
     statement: str = Form(""),
     materials: list[str] = Form([]),
     commitment: str = Form(""),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    form = {"statement": statement[:5000], "materials": materials[:20]}
-    try:
-        me = my_subject(session, principal)
+    files = await _files(at.request)
+
+    def act(me: MeSubject) -> str:
         view = repairs_service.apply_for(
-            session,
-            actor=_actor(principal, me),
+            at.session,
+            actor=_actor(at.principal, me),
             record_id=int(record_id) if record_id.isdigit() else None,
             list_procedure_id=int(list_procedure_id) if list_procedure_id.isdigit() else None,
             statement=statement[:5000],
             commitment=commitment in ("1", "on"),
             materials=materials[:20],
-            attachments=await _files(request),
+            attachments=files,
         )
-    except DomainError as exc:
-        session.rollback()
-        return _repairs_page(
-            request,
-            session,
-            principal,
-            record=record_id,
-            listing=list_procedure_id,
-            error=exc.message_zh,
-            form=form,
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(f"/me/repairs?code={view.lookup_code}#repair-{view.id}", status_code=303)
+        return f"/me/repairs?code={view.lookup_code}#repair-{view.id}"
+
+    page = partial(_repairs_page, at, record=record_id, listing=list_procedure_id)
+    return at.post(act, page, form={"statement": statement[:5000], "materials": materials[:20]})
 
 
 @router.post("/me/repairs/{repair_id}/withdraw", response_class=HTMLResponse)
-def me_withdraw_repair(
-    request: Request,
-    repair_id: str,
-    text: str = Form(""),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
-) -> Response:
-    if not repair_id.isdigit():
-        return not_found_page(request)
-    try:
-        me = my_subject(session, principal)
-        repairs_service.take_step(
-            session, int(repair_id), action="withdraw", text=text[:5000], actor=_actor(principal, me)
-        )
-    except DomainError as exc:
-        session.rollback()
-        return _repairs_page(request, session, principal, error=exc.message_zh, status_code=exc.status_code)
-    return RedirectResponse(f"/me/repairs#repair-{repair_id}", status_code=303)
+def me_withdraw_repair(at: AtMe, repair_id: str, text: str = Form("")) -> Response:
+    page = partial(_repairs_page, at)
+    return _withdraw(at, repair_id, text, repairs_service.take_step, page, "/me/repairs#repair")
