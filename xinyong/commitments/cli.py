@@ -4,73 +4,16 @@ window, and prints the commitment as JSON)."""
 
 from __future__ import annotations
 
-import getpass
-import json
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from xinyong.core.cli_errors import fail
-from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
+from xinyong.casework.cli import find_subject_id, office_actor, print_case_list, read_attachments
+from xinyong.core.cli_common import echo_json, parse_day, run_step
 
 # Commands import their modules inside the function: `xinyong --help` loads only what it uses.
 
-console = Console()
-err_console = Console(stderr=True)
 commitments_app = typer.Typer(help="信用承诺：签署、补齐材料、核查履约 (commitments).", no_args_is_help=True)
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err_console.print(f"[red]日期格式错误[/red] --on {value} (expected YYYY-MM-DD)")
-        raise typer.Exit(2) from None
-
-
-def _actor() -> Any:
-    from xinyong.commitments.service import Actor
-
-    try:
-        who = getpass.getuser()
-    except Exception:  # no user name in some containers
-        who = "operator"
-    return Actor(f"cli:{who}"[:100], "credit_office")
-
-
-def _run(step: Callable[[Session], Any]) -> Any:
-    from xinyong.commitments import service
-
-    with get_database().session() as session:
-        try:
-            result = step(session)
-        except DomainError as exc:
-            raise fail(exc, 2) from exc
-        service.settle(session)
-    return result
-
-
-def _subject(session: Session, code: str) -> int:
-    from xinyong.core.errors import NotFound
-    from xinyong.subjects import service as subjects_service
-
-    subject = subjects_service.get_by_code(session, code.strip())
-    if subject is None:
-        raise NotFound("Subject not found", "未找到该信用主体", code="subject.not_found", value=code)
-    return subject.id
-
-
-def _json(view: Any) -> None:
-    typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
 
 
 @commitments_app.command("list")
@@ -85,26 +28,18 @@ def list_cmd(
     """信用承诺一览。"""
     from xinyong.commitments import service
 
-    page = _run(
+    page = run_step(
         lambda s: service.list_commitments(
-            s, status=status, subject_id=_subject(s, subject) if subject else None, per_page=200
-        )
+            s, status=status, subject_id=find_subject_id(s, subject) if subject else None, per_page=200
+        ),
+        service.settle,
     )
-    table = Table(title=f"信用承诺（共 {page.total} 项）")
-    for col in ("编号", "主体", "类型", "承诺事项", "受理部门", "签署日期", "状态", "查询码"):
-        table.add_column(col)
-    for v in page.items:
-        table.add_row(
-            str(v.id),
-            v.subject_name,
-            v.commitment_type_zh,
-            v.matter,
-            v.department_name,
-            v.signed_on.isoformat(),
-            v.status_zh,
-            v.lookup_code or "",
-        )
-    console.print(table)
+    print_case_list(
+        f"信用承诺（共 {page.total} 项）",
+        ("类型", "承诺事项", "受理部门", "签署日期", "状态"),
+        page.items,
+        lambda v: (v.commitment_type_zh, v.matter, v.department_name, v.signed_on, v.status_zh),
+    )
 
 
 @commitments_app.command("show")
@@ -112,7 +47,7 @@ def show_cmd(commitment_id: int = typer.Argument(..., min=1, help="承诺编号"
     """一项承诺（JSON，含期限、办理过程）。"""
     from xinyong.commitments import service
 
-    _json(_run(lambda s: service.get_commitment(s, commitment_id)))
+    echo_json(run_step(lambda s: service.get_commitment(s, commitment_id), service.settle))
 
 
 @commitments_app.command("file")
@@ -128,17 +63,18 @@ def file_cmd(
     """代主体签署信用承诺（窗口办理），打印 JSON。"""
     from xinyong.commitments import service
 
-    _json(
-        _run(
+    echo_json(
+        run_step(
             lambda s: service.sign(
                 s,
-                actor=_actor(),
+                actor=office_actor(),
                 commitment_type=commitment_type,
                 matter=matter,
                 department_code=department,
-                subject_id=_subject(s, subject),
-                on=_day(on),
-            )
+                subject_id=find_subject_id(s, subject),
+                on=parse_day(on),
+            ),
+            service.settle,
         )
     )
 
@@ -155,9 +91,8 @@ def step_cmd(
     """办理一个环节，打印 JSON。"""
     from xinyong.commitments import service
 
-    files: list[tuple[str, bytes | str]] = [(p.name, p.read_bytes()) for p in attach]
-    actor = service.SYSTEM if action == "supply" else _actor()
-    _run(
+    actor = service.SYSTEM if action == "supply" else office_actor()
+    run_step(
         lambda s: service.take_step(
             s,
             commitment_id,
@@ -165,11 +100,12 @@ def step_cmd(
             action=action,
             outcome=outcome,
             text=text,
-            on=_day(on),
-            attachments=files,
-        )
+            on=parse_day(on),
+            attachments=read_attachments(attach),
+        ),
+        service.settle,
     )
-    _json(_run(lambda s: service.get_commitment(s, commitment_id)))
+    echo_json(run_step(lambda s: service.get_commitment(s, commitment_id), service.settle))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,92 +3,82 @@ credit office from the server's console), the overdue queue and the daily tick."
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
-from xinyong.core.cli_errors import fail
+from xinyong.core.cli_common import (
+    console,
+    err_console,
+    operator_label,
+    parse_day,
+    print_rows,
+    print_table,
+    run_step,
+)
 from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from xinyong.lists.schemas import ProcedureView
+    from xinyong.lists.service import Actor
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (start-up time of the CLI). Not to dodge a cycle.
 
-console = Console()
-err_console = Console(stderr=True)
 lists_app = typer.Typer(
     help="红名单、重点关注名单、严重失信主体名单及其认定程序（lists）。", no_args_is_help=True
 )
 
 
-def _day(value: str | None, name: str = "--on") -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err_console.print(f"[red]日期格式错误[/red] {name} {value} (expected YYYY-MM-DD)")
-        raise typer.Exit(2) from None
-
-
-def _actor() -> Any:
+def _actor() -> Actor:
     from xinyong.lists.service import Actor
 
-    try:
-        who = getpass.getuser()
-    except Exception:  # no user name in some containers
-        who = "operator"
-    return Actor(f"cli:{who}"[:100], "credit_office")
+    return Actor(operator_label(), "credit_office")
 
 
-def _run(step: Callable[[Session], Any]) -> Any:
+def _print_procedure(view: ProcedureView) -> None:
+    print_rows(
+        f"#{view.id} {view.list_name_zh} · {view.subject.name}",
+        [
+            ("状态", view.status_zh),
+            ("决定部门", view.department_name),
+            ("理由", view.reasons),
+            ("依据", view.legal_basis),
+            ("提议", f"{view.proposed_on}（{view.proposed_by}）"),
+            ("告知", f"{view.noticed_on or '—'}（期限 {view.notice_due or '—'}）"),
+            ("陈述申辩", f"{view.statement_on or '—'}（期限 {view.statement_due or '—'}）"),
+            (
+                "决定",
+                f"{view.decided_on or '—'} {view.decision_document or ''}（期限 {view.decision_due or '—'}）",
+            ),
+            ("公布", f"{view.published_on or '—'}（期限 {view.publication_due or '—'}）"),
+            ("列入期间", f"{view.starts_on or '—'} 至 {view.ends_on or '—'}"),
+            (
+                "限期整改",
+                f"{view.rectification_due or '—'}；已整改 {view.rectified_on or '—'}；约谈 {view.interview_count} 次",
+            ),
+            ("移出", f"{view.exited_on or '—'} {view.exit_reason_zh or ''}"),
+            (
+                "下一环节",
+                f"{view.next_step_zh or '—'} {view.next_due or ''}{' [red]已逾期[/red]' if view.overdue else ''}",
+            ),
+        ],
+    )
+
+
+def _run(step: Callable[[Session], ProcedureView]) -> ProcedureView:
+    """Run a step of a procedure, then settle (the memberships follow the step)."""
     from xinyong.lists import service
 
-    with get_database().session() as session:
-        try:
-            result = step(session)
-        except DomainError as exc:
-            raise fail(exc, 2) from exc
-        service.settle(session)
-    return result
+    return run_step(step, service.settle)
 
 
-def _print_procedure(view: Any) -> None:
-    table = Table(show_header=False, title=f"#{view.id} {view.list_name_zh} · {view.subject.name}")
-    rows = [
-        ("状态", view.status_zh),
-        ("决定部门", view.department_name),
-        ("理由", view.reasons),
-        ("依据", view.legal_basis),
-        ("提议", f"{view.proposed_on}（{view.proposed_by}）"),
-        ("告知", f"{view.noticed_on or '—'}（期限 {view.notice_due or '—'}）"),
-        ("陈述申辩", f"{view.statement_on or '—'}（期限 {view.statement_due or '—'}）"),
-        (
-            "决定",
-            f"{view.decided_on or '—'} {view.decision_document or ''}（期限 {view.decision_due or '—'}）",
-        ),
-        ("公布", f"{view.published_on or '—'}（期限 {view.publication_due or '—'}）"),
-        ("列入期间", f"{view.starts_on or '—'} 至 {view.ends_on or '—'}"),
-        (
-            "限期整改",
-            f"{view.rectification_due or '—'}；已整改 {view.rectified_on or '—'}；约谈 {view.interview_count} 次",
-        ),
-        ("移出", f"{view.exited_on or '—'} {view.exit_reason_zh or ''}"),
-        (
-            "下一环节",
-            f"{view.next_step_zh or '—'} {view.next_due or ''}{' [red]已逾期[/red]' if view.overdue else ''}",
-        ),
-    ]
-    for k, v in rows:
-        table.add_row(k, str(v))
-    console.print(table)
+def _act(procedure_id: int, action: Callable[..., ProcedureView], on: str | None, **fields: Any) -> None:
+    """One step of the procedure, taken as the credit office, and the procedure after it."""
+    _print_procedure(_run(lambda s: action(s, procedure_id, actor=_actor(), on=parse_day(on), **fields)))
 
 
 @lists_app.command("types")
@@ -96,19 +86,22 @@ def types() -> None:
     """规则集中的名单类型及其法律依据与期限。"""
     from xinyong.lists import service
 
-    table = Table(title="名单类型")
-    for col in ("代码", "名称", "类别", "公布", "法律依据", "决定部门"):
-        table.add_column(col)
-    for lt in service.list_types():
-        table.add_row(
-            lt.code,
-            lt.name_zh,
-            {"red": "红名单", "watch": "重点关注", "black": "黑名单"}[lt.kind],
-            "是" if lt.procedure.publication else "否",
-            lt.basis_text,
-            lt.deciding_department.name_zh,
-        )
-    console.print(table)
+    kinds = {"red": "红名单", "watch": "重点关注", "black": "黑名单"}
+    print_table(
+        "名单类型",
+        ("代码", "名称", "类别", "公布", "法律依据", "决定部门"),
+        [
+            (
+                lt.code,
+                lt.name_zh,
+                kinds[lt.kind],
+                "是" if lt.procedure.publication else "否",
+                lt.basis_text,
+                lt.deciding_department.name_zh,
+            )
+            for lt in service.list_types()
+        ],
+    )
 
 
 @lists_app.command("validate")
@@ -141,25 +134,22 @@ def queue_cmd(
 
     with get_database().session() as session:
         items = service.queue(
-            session, actor=service.SYSTEM, today=_day(today, "--today"), overdue_only=overdue
+            session, actor=service.SYSTEM, today=parse_day(today, "--today"), overdue_only=overdue
         )
-    table = Table(title=f"名单认定待办 {len(items)} 件")
-    for col in ("程序", "名单", "主体", "部门", "环节", "期限", "逾期"):
-        table.add_column(col)
+    rows = []
     for q in items:
         late = "—"
         if q.overdue:
             late = f"[red]逾期 {q.overdue_working_days if q.overdue_working_days is not None else '?'} 个工作日[/red]"
-        table.add_row(
-            str(q.procedure.id),
-            q.procedure.list_name_zh,
-            q.procedure.subject.name,
-            q.procedure.department_name,
-            q.step_zh,
-            str(q.due or "待定"),
-            late,
+        p = q.procedure
+        rows.append(
+            (p.id, p.list_name_zh, p.subject.name, p.department_name, q.step_zh, q.due or "待定", late)
         )
-    console.print(table)
+    print_table(
+        f"名单认定待办 {len(items)} 件",
+        ("程序", "名单", "主体", "部门", "环节", "期限", "逾期"),
+        rows,
+    )
 
 
 @lists_app.command("show")
@@ -198,7 +188,7 @@ def propose_cmd(
             reasons=reasons,
             department_code=department,
             basis_record_id=record,
-            on=_day(on),
+            on=parse_day(on),
         )
 
     _print_procedure(_run(step))
@@ -213,9 +203,7 @@ def notice_cmd(
     """告知：通知主体（告知书文本按名单类型的模板生成）。"""
     from xinyong.lists import service
 
-    _print_procedure(
-        _run(lambda s: service.notice(s, procedure_id, actor=_actor(), document_number=document, on=_day(on)))
-    )
+    _act(procedure_id, service.notice, on, document_number=document)
 
 
 @lists_app.command("statement")
@@ -228,13 +216,7 @@ def statement_cmd(
     """陈述申辩：登记主体的陈述申辩（纸质收到）。"""
     from xinyong.lists import service
 
-    _print_procedure(
-        _run(
-            lambda s: service.file_statement(
-                s, procedure_id, actor=_actor(), text=text, hearing_requested=hearing, on=_day(on)
-            )
-        )
-    )
+    _act(procedure_id, service.file_statement, on, text=text, hearing_requested=hearing)
 
 
 @lists_app.command("decide")
@@ -249,19 +231,14 @@ def decide_cmd(
     """认定决定：列入或不予列入。"""
     from xinyong.lists import service
 
-    _print_procedure(
-        _run(
-            lambda s: service.decide(
-                s,
-                procedure_id,
-                actor=_actor(),
-                outcome=outcome,
-                reasons=reasons,
-                document_number=document,
-                signed_by=signed_by,
-                on=_day(on),
-            )
-        )
+    _act(
+        procedure_id,
+        service.decide,
+        on,
+        outcome=outcome,
+        reasons=reasons,
+        document_number=document,
+        signed_by=signed_by,
     )
 
 
@@ -273,7 +250,7 @@ def publish_cmd(
     """公布列入名单的决定。"""
     from xinyong.lists import service
 
-    _print_procedure(_run(lambda s: service.publish(s, procedure_id, actor=_actor(), on=_day(on))))
+    _act(procedure_id, service.publish, on)
 
 
 @lists_app.command("interview")
@@ -286,13 +263,7 @@ def interview_cmd(
     """登记约谈（新的整改期限自约谈起算）。"""
     from xinyong.lists import service
 
-    _print_procedure(
-        _run(
-            lambda s: service.record_interview(
-                s, procedure_id, actor=_actor(), kind=kind, summary=summary, on=_day(on)
-            )
-        )
-    )
+    _act(procedure_id, service.record_interview, on, kind=kind, summary=summary)
 
 
 @lists_app.command("rectify")
@@ -304,9 +275,7 @@ def rectify_cmd(
     """登记主体已完成整改。"""
     from xinyong.lists import service
 
-    _print_procedure(
-        _run(lambda s: service.record_rectification(s, procedure_id, actor=_actor(), text=text, on=_day(on)))
-    )
+    _act(procedure_id, service.record_rectification, on, text=text)
 
 
 @lists_app.command("exit")
@@ -324,19 +293,7 @@ def exit_cmd(
     """将主体移出名单。"""
     from xinyong.lists import service
 
-    _print_procedure(
-        _run(
-            lambda s: service.exit_list(
-                s,
-                procedure_id,
-                actor=_actor(),
-                reason=reason,
-                text=text,
-                document_number=document,
-                on=_day(on),
-            )
-        )
-    )
+    _act(procedure_id, service.exit_list, on, reason=reason, text=text, document_number=document)
 
 
 @lists_app.command("withdraw")
@@ -348,9 +305,7 @@ def withdraw_cmd(
     """在作出决定前撤回提议。"""
     from xinyong.lists import service
 
-    _print_procedure(
-        _run(lambda s: service.withdraw(s, procedure_id, actor=_actor(), text=text, on=_day(on)))
-    )
+    _act(procedure_id, service.withdraw, on, text=text)
 
 
 @lists_app.command("tick")
@@ -360,7 +315,7 @@ def tick_cmd(
     """名单的每日处理：处理事件（自动提议、名单成员），结束期满的列入，提议升级，补算期限。"""
     from xinyong.lists.worker import run_once
 
-    result = run_once(get_database(), _day(today, "--today"))
+    result = run_once(get_database(), parse_day(today, "--today"))
     console.print(
         f"事件 events consumed: {result.consumed}; 期满移出 ended: {result.exited}; "
         f"升级提议 escalations: {result.escalated}; 期限补算 deadlines filled: {result.deadlines_refreshed}"

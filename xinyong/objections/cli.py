@@ -3,82 +3,37 @@ window from the server's console)."""
 
 from __future__ import annotations
 
-import getpass
-import json
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from xinyong.core.cli_errors import fail
-from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
+from xinyong.casework.cli import office_actor, print_case, print_case_list, read_attachments
+from xinyong.core.cli_common import echo_json, err_console, parse_day, run_step
+
+if TYPE_CHECKING:
+    from xinyong.objections.schemas import ObjectionView
 
 # Commands import the service inside the function: `xinyong --help` loads only what it uses.
 
-console = Console()
-err_console = Console(stderr=True)
 objections_app = typer.Typer(
     help="信用信息异议 (objections)：提出、比对、核查、决定、撤回。", no_args_is_help=True
 )
 
 
-def _day(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err_console.print(f"[red]日期格式错误[/red] {name} {value}（应为 YYYY-MM-DD）")
-        raise typer.Exit(2) from None
-
-
-def _actor() -> Any:
-    from xinyong.casework.service import Actor
-
-    try:
-        who = getpass.getuser()
-    except Exception:  # no user name in some containers
-        who = "operator"
-    return Actor(f"cli:{who}"[:100], "credit_office")
-
-
-def _run(step: Callable[[Session], Any]) -> Any:
-    with get_database().session() as session:
-        try:
-            return step(session)
-        except DomainError as exc:
-            raise fail(exc, 2) from exc
-
-
-def _print(view: Any) -> None:
-    table = Table(show_header=False, title=f"异议 #{view.id} · {view.subject_name}")
-    rows = [
-        ("状态", view.status_zh),
-        ("查询码", view.lookup_code or "—"),
-        ("信用记录", f"#{view.record.id} {view.record.item_name_zh} {view.record.document_number}"),
-        ("信息提供单位", view.provider_name),
-        ("异议事由", view.ground_zh),
-        ("异议理由", view.statement),
-        ("受理", f"{view.received_on}（{view.channel}，{view.applicant_name}）"),
-        ("期限方案", f"{view.schedule_zh}（{view.schedule_source}）"),
-    ]
-    for d in view.deadlines:
-        state = "已办结 " + str(d.done_on) if d.done_on else ("已取消" if d.cancelled else "待办")
-        late = "（已逾期）" if d.overdue else ""
-        rows.append((f"期限·{d.step_zh}", f"{d.due_date or '待定'} {state}{late}"))
-    for s in view.steps:
-        rows.append((f"{s.on} {s.action_zh}", s.text or "—"))
-    for letter in view.letters:
-        rows.append((letter.number, letter.title))
-    for key, value in rows:
-        table.add_row(key, str(value))
-    console.print(table)
+def _print(view: ObjectionView) -> None:
+    print_case(
+        f"异议 #{view.id} · {view.subject_name}",
+        view,
+        [
+            ("信用记录", f"#{view.record.id} {view.record.item_name_zh} {view.record.document_number}"),
+            ("信息提供单位", view.provider_name),
+            ("异议事由", view.ground_zh),
+            ("异议理由", view.statement),
+            ("受理", f"{view.received_on}（{view.channel}，{view.applicant_name}）"),
+            ("期限方案", f"{view.schedule_zh}（{view.schedule_source}）"),
+        ],
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -93,24 +48,18 @@ def list_cmd(
     """异议申请列表。"""
     from xinyong.objections import service
 
-    page = _run(lambda s: service.list_objections(s, actor=_actor(), status=status or None, per_page=200))
+    page = run_step(
+        lambda s: service.list_objections(s, actor=office_actor(), status=status or None, per_page=200)
+    )
     if as_json:
-        typer.echo(page.model_dump_json(indent=2))
+        echo_json(page)
         return
-    table = Table(title=f"异议申请（共 {page.total} 件）")
-    for col in ("编号", "主体", "记录", "事由", "状态", "受理日期", "查询码"):
-        table.add_column(col)
-    for v in page.items:
-        table.add_row(
-            str(v.id),
-            v.subject_name,
-            v.record.document_number,
-            v.ground_zh,
-            v.status_zh,
-            str(v.received_on),
-            v.lookup_code or "",
-        )
-    console.print(table)
+    print_case_list(
+        f"异议申请（共 {page.total} 件）",
+        ("记录", "事由", "状态", "受理日期"),
+        page.items,
+        lambda v: (v.record.document_number, v.ground_zh, v.status_zh, v.received_on),
+    )
 
 
 @objections_app.command("show")
@@ -121,9 +70,9 @@ def show_cmd(
     """一件异议：状态、期限、办理过程、决定书。"""
     from xinyong.objections import service
 
-    view = _run(lambda s: service.get_objection(s, objection_id, actor=_actor()))
+    view = run_step(lambda s: service.get_objection(s, objection_id, actor=office_actor()))
     if as_json:
-        typer.echo(view.model_dump_json(indent=2))
+        echo_json(view)
     else:
         _print(view)
 
@@ -145,21 +94,20 @@ def file_cmd(
     """窗口代为提出异议；输出该异议的 JSON（含 status、lookup_code、deadlines）。"""
     from xinyong.objections import service
 
-    files = [(p.name, p.read_bytes()) for p in attach]
-    view = _run(
+    view = run_step(
         lambda s: service.file_objection(
             s,
             record_id=record,
             ground=ground,
             statement=statement,
-            actor=_actor(),
-            received_on=_day(received_on, "--received-on"),
+            actor=office_actor(),
+            received_on=parse_day(received_on, "--received-on"),
             applicant_name=applicant or None,
             schedule=schedule or None,
-            attachments=files,
+            attachments=read_attachments(attach),
         )
     )
-    typer.echo(view.model_dump_json(indent=2))
+    echo_json(view)
 
 
 @objections_app.command("step")
@@ -193,20 +141,20 @@ def step_cmd(
             err_console.print(f"[red]--set 应为 字段=值[/red]：{pair}")
             raise typer.Exit(2)
         corrections[key.strip()] = value
-    view = _run(
+    view = run_step(
         lambda s: service.take_step(
             s,
             objection_id,
             action=action,
-            actor=_actor(),
+            actor=office_actor(),
             result=result or None,
             outcome=outcome or None,
             text=text,
             corrections=corrections,
-            on=_day(on, "--on"),
+            on=parse_day(on),
         )
     )
     if as_json:
-        typer.echo(json.dumps(json.loads(view.model_dump_json()), ensure_ascii=False, indent=2))
+        echo_json(view)
     else:
         _print(view)

@@ -3,81 +3,39 @@ intake window from the server's console)."""
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from xinyong.core.cli_errors import fail
-from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
+from xinyong.casework.cli import office_actor, print_case, print_case_list, read_attachments
+from xinyong.core.cli_common import echo_json, parse_day, run_step
+
+if TYPE_CHECKING:
+    from xinyong.repairs.schemas import RepairView
 
 # Commands import the service inside the function: `xinyong --help` loads only what it uses.
 
-console = Console()
-err_console = Console(stderr=True)
 repairs_app = typer.Typer(
     help="信用修复 (repairs)：可否申请、申请、受理、决定、撤回（免费）。", no_args_is_help=True
 )
 
 
-def _day(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err_console.print(f"[red]日期格式错误[/red] {name} {value}（应为 YYYY-MM-DD）")
-        raise typer.Exit(2) from None
-
-
-def _actor() -> Any:
-    from xinyong.casework.service import Actor
-
-    try:
-        who = getpass.getuser()
-    except Exception:  # no user name in some containers
-        who = "operator"
-    return Actor(f"cli:{who}"[:100], "credit_office")
-
-
-def _run(step: Callable[[Session], Any]) -> Any:
-    with get_database().session() as session:
-        try:
-            return step(session)
-        except DomainError as exc:
-            raise fail(exc, 2) from exc
-
-
-def _print(view: Any) -> None:
-    table = Table(show_header=False, title=f"信用修复 #{view.id} · {view.subject_name}")
-    rows = [
-        ("状态", view.status_zh),
-        ("查询码", view.lookup_code or "—"),
-        ("修复类型", view.kind_zh),
-        ("修复对象", view.target_zh),
-        ("认定单位", view.department_name),
-        ("申请", f"{view.received_on}（{view.applicant_name}）"),
-        ("材料", "、".join(view.materials_zh)),
-        ("决定", f"{view.decided_on or '—'} {view.decision_number or ''}"),
-        ("停止公示", str(view.applied_on or "—")),
-    ]
-    for d in view.deadlines:
-        state = f"已办结 {d.done_on}" if d.done_on else ("已取消" if d.cancelled else "待办")
-        rows.append(
-            (f"期限·{d.step_zh}", f"{d.due_date or '待定'} {state}{'（已逾期）' if d.overdue else ''}")
-        )
-    for s in view.steps:
-        rows.append((f"{s.on} {s.action_zh}", s.text or "—"))
-    for key, value in rows:
-        table.add_row(key, str(value))
-    console.print(table)
+def _print(view: RepairView) -> None:
+    print_case(
+        f"信用修复 #{view.id} · {view.subject_name}",
+        view,
+        [
+            ("修复类型", view.kind_zh),
+            ("修复对象", view.target_zh),
+            ("认定单位", view.department_name),
+            ("申请", f"{view.received_on}（{view.applicant_name}）"),
+            ("材料", "、".join(view.materials_zh)),
+            ("决定", f"{view.decided_on or '—'} {view.decision_number or ''}"),
+            ("停止公示", view.applied_on or "—"),
+        ],
+        letters=False,  # the decision letters are read with --json
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -92,24 +50,18 @@ def list_cmd(
     """信用修复申请列表。"""
     from xinyong.repairs import service
 
-    page = _run(lambda s: service.list_repairs(s, actor=_actor(), status=status or None, per_page=200))
+    page = run_step(
+        lambda s: service.list_repairs(s, actor=office_actor(), status=status or None, per_page=200)
+    )
     if as_json:
-        typer.echo(page.model_dump_json(indent=2))
+        echo_json(page)
         return
-    table = Table(title=f"信用修复申请（共 {page.total} 件）")
-    for col in ("编号", "主体", "类型", "认定单位", "状态", "申请日期", "查询码"):
-        table.add_column(col)
-    for v in page.items:
-        table.add_row(
-            str(v.id),
-            v.subject_name,
-            v.kind_zh,
-            v.department_name,
-            v.status_zh,
-            str(v.received_on),
-            v.lookup_code or "",
-        )
-    console.print(table)
+    print_case_list(
+        f"信用修复申请（共 {page.total} 件）",
+        ("类型", "认定单位", "状态", "申请日期"),
+        page.items,
+        lambda v: (v.kind_zh, v.department_name, v.status_zh, v.received_on),
+    )
 
 
 @repairs_app.command("show")
@@ -120,9 +72,9 @@ def show_cmd(
     """一件信用修复申请。"""
     from xinyong.repairs import service
 
-    view = _run(lambda s: service.get_repair(s, repair_id, actor=_actor()))
+    view = run_step(lambda s: service.get_repair(s, repair_id, actor=office_actor()))
     if as_json:
-        typer.echo(view.model_dump_json(indent=2))
+        echo_json(view)
     else:
         _print(view)
 
@@ -135,9 +87,9 @@ def eligibility_cmd(
     """可否申请信用修复：可申请 / 尚不可申请，因为…，最早可于 … 申请。"""
     from xinyong.repairs import service
 
-    e = _run(
+    e = run_step(
         lambda s: service.eligibility(
-            s, actor=_actor(), record_id=record or None, list_procedure_id=listing or None
+            s, actor=office_actor(), record_id=record or None, list_procedure_id=listing or None
         )
     )
     typer.echo(e.message_zh)
@@ -161,22 +113,21 @@ def file_cmd(
     """窗口代为申请信用修复；输出该申请的 JSON（含 status、lookup_code、deadlines）。"""
     from xinyong.repairs import service
 
-    files = [(p.name, p.read_bytes()) for p in attach]
-    view = _run(
+    view = run_step(
         lambda s: service.apply_for(
             s,
-            actor=_actor(),
+            actor=office_actor(),
             statement=statement,
             commitment=commitment,
             materials=material,
             record_id=record or None,
             list_procedure_id=listing or None,
-            received_on=_day(received_on, "--received-on"),
+            received_on=parse_day(received_on, "--received-on"),
             applicant_name=applicant or None,
-            attachments=files,
+            attachments=read_attachments(attach),
         )
     )
-    typer.echo(view.model_dump_json(indent=2))
+    echo_json(view)
 
 
 @repairs_app.command("step")
@@ -195,18 +146,18 @@ def step_cmd(
     """办理一个环节。"""
     from xinyong.repairs import service
 
-    view = _run(
+    view = run_step(
         lambda s: service.take_step(
             s,
             repair_id,
             action=action,
-            actor=_actor(),
+            actor=office_actor(),
             outcome=outcome or None,
             text=text,
-            on=_day(on, "--on"),
+            on=parse_day(on),
         )
     )
     if as_json:
-        typer.echo(view.model_dump_json(indent=2))
+        echo_json(view)
     else:
         _print(view)

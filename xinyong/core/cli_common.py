@@ -1,0 +1,103 @@
+"""What every domain's command line needs: a ``--on``/``--today`` day read with a Chinese error,
+the operator's label (``cli:<user>``), one step run in a database session with domain errors
+said in Chinese (``core.cli_errors.fail``), a view echoed as JSON, and Rich tables that stay
+readable at 80 columns (Chinese text folds onto the next line instead of ending in "…")."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from xinyong.core.cli_errors import fail
+from xinyong.core.db import get_database
+from xinyong.core.errors import DomainError
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def parse_day(value: str | None, option: str = "--on") -> date | None:
+    """``YYYY-MM-DD`` or nothing (the command's default day); anything else exits with status 2."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[red]日期格式错误[/red] {option} {value}（应为 YYYY-MM-DD）")
+        raise typer.Exit(2) from None
+
+
+def operator_label() -> str:
+    """``cli:<user>``: who acted from the server's console, as the history and the ledger keep it."""
+    try:
+        who = getpass.getuser()
+    except Exception:  # no user name in some containers
+        who = "operator"
+    return f"cli:{who}"[:100]
+
+
+def run_step(step: Callable[[Session], T], settle: Callable[[Session], None] | None = None) -> T:
+    """Run ``step`` in one session (committed on success); a domain error is printed in Chinese
+    and exits with status 2. ``settle`` is the domain's commit-then-catch-up of its consumers,
+    for domains whose step leaves state for them to bring up to date."""
+    with get_database().session() as session:
+        try:
+            result = step(session)
+        except DomainError as exc:
+            raise fail(exc) from exc
+        if settle is not None:
+            settle(session)
+    return result
+
+
+def echo_json(view: BaseModel) -> None:
+    """The view as indented JSON, Chinese as it is (not ``\\u`` escapes)."""
+    typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+def _token(text: str) -> bool:
+    """A code, a date or a number (ASCII without spaces): it is copied whole, so never split."""
+    return text.isascii() and not any(c.isspace() for c in text)
+
+
+def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A table of ``rows`` under ``headers`` that stays readable at 80 columns: Chinese text folds
+    onto the next line (Rich would cut it with "…"); a column of codes, dates or numbers keeps
+    its width as long as the table still fits the terminal."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    columns = [[row[i] for row in cells if row[i]] for i in range(len(headers))]
+    whole = [bool(col) and all(_token(c) for c in col) for col in columns]
+    widths = [max(map(cell_len, col)) if keep else 0 for col, keep in zip(columns, whole, strict=True)]
+    if sum(widths) + 3 * len(headers) + 1 > console.width:  # with cell padding and borders
+        whole = [False] * len(headers)  # too many codes to keep whole: fold them rather than crop
+    table = Table(title=title)
+    for header, keep, width in zip(headers, whole, widths, strict=True):
+        if keep:  # no_wrap: Rich narrows the other columns to fit the terminal, not this one
+            table.add_column(header, no_wrap=True, overflow="fold", min_width=width)
+        else:
+            table.add_column(header, overflow="fold")
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_rows(title: str, rows: Iterable[tuple[str, object]]) -> None:
+    """A two-column key/value table (one case, one procedure) without a header."""
+    table = Table(show_header=False, title=title)
+    table.add_column(overflow="fold")
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
