@@ -34,7 +34,6 @@ def case_actor(principal: Principal = Depends(current_principal)) -> Actor:
     )
 
 
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 CaseActor = Annotated[Actor, Depends(case_actor)]
 
 # The bounds these routes have always declared (core.params.DbId/PageNo add a description and a

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from xinyong.casework.api import CaseActor, CaseId, DbSession, Page, PerPage, SubjectCode, subject_id_of
+from xinyong.casework.api import CaseActor, CaseId, Page, PerPage, SubjectCode, subject_id_of
 from xinyong.commitments import service
 from xinyong.commitments.schemas import (
     CommitmentIn,
@@ -16,6 +16,7 @@ from xinyong.commitments.schemas import (
     StepIn,
     TemplateView,
 )
+from xinyong.core.deps import DbSession
 
 router = APIRouter(prefix="/api/v1/commitments", tags=["commitments"])
 

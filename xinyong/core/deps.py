@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from xinyong.core.db import Database
@@ -22,3 +23,7 @@ def get_session(request: Request) -> Iterator[Session]:
     before the response is sent: a client never reads a success its own write did not make."""
     with get_db(request).session() as session:
         yield session
+
+
+# The session parameter of a route, as one annotation: ``session: DbSession``.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]

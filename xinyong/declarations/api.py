@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from xinyong.casework.api import CaseActor, CaseId, DbSession, Page, PerPage, SubjectCode, subject_id_of
+from xinyong.casework.api import CaseActor, CaseId, Page, PerPage, SubjectCode, subject_id_of
+from xinyong.core.deps import DbSession
 from xinyong.declarations import service
 from xinyong.declarations.schemas import (
     DeclarationIn,

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.government import service
 from xinyong.government.schemas import BodyIn, BodyOut, BodyScoreOut, NoticePageOut, RankingOut
 
 router = APIRouter(prefix="/api/v1/government", tags=["government"])
 
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 

@@ -6,19 +6,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from xinyong.core import months
 from xinyong.core.clock import today_china
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.monitoring import service
 from xinyong.monitoring.schemas import DashboardOut, IndicatorOut
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring"])
 
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM；默认上月")]
 District = Annotated[str, Query(pattern=r"^(\d{6})?$", description="6位行政区划代码；空为全市")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,7 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from xinyong.casework import api as case_api
-from xinyong.casework.api import CaseActor, CaseId, CaseStatus, DbSession, OptionalId, Page, PerPage
+from xinyong.casework.api import CaseActor, CaseId, CaseStatus, OptionalId, Page, PerPage
+from xinyong.core.deps import DbSession
 from xinyong.objections import service
 from xinyong.objections.schemas import ObjectionIn, ObjectionPage, ObjectionView, StepIn
 

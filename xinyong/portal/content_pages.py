@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.content import service as content
 from xinyong.content.schemas import SECTIONS
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError
 from xinyong.core.paging import page_number
 from xinyong.portal.console.pages import _desk, _message, _render
@@ -22,7 +21,6 @@ from xinyong.portal.service import Pager
 from xinyong.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 PER_PAGE = 20
 

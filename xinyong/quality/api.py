@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core import months
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.quality import service
 from xinyong.quality.schemas import QualityReportOut, ScorecardOut
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Month = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM", examples=["2026-10"])]
 

@@ -16,7 +16,7 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core import months
 from xinyong.core.clock import today_china
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError
 from xinyong.government import service as government_service
 from xinyong.monitoring import service as monitoring_service
@@ -28,7 +28,6 @@ from xinyong.quality import service as quality_service
 router = APIRouter(include_in_schema=False)
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Downloads of a signed-in page carry its headers: never cached, same security policy.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.paging import page_number
 from xinyong.core.params import db_id
@@ -30,7 +30,6 @@ from xinyong.portal.templating import render
 router = APIRouter(include_in_schema=False)
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 # Sections of the console (href, string key, who sees them: "all" console roles or "staff").
 SECTIONS = (
