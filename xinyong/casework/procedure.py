@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -232,10 +232,15 @@ class Procedure(Generic[Row]):
     def open_rows(self, session: Session, statuses: Sequence[str]) -> list[Row]:
         return list(session.scalars(select(self.model).where(self.column("status").in_(statuses))))
 
-    def overdue(self, session: Session, rows: Iterable[Row], today: date) -> list[tuple[OverdueItem, Row]]:
-        """Overdue staff and provider steps of ``rows`` (the console queue), oldest first."""
+    def overdue(
+        self, session: Session, actor: Actor, statuses: Sequence[str], today: date, *, subjects: bool = True
+    ) -> list[tuple[OverdueItem, Row]]:
+        """Overdue staff and provider steps of the cases in ``statuses`` that ``actor`` may see
+        (the console queue), oldest first. ``subjects=False``: a subject sees none here."""
+        if actor.role == "subject" and not subjects:
+            return []
         rules = self.rules()
-        by_id = {r.id: r for r in rows}
+        by_id = {r.id: r for r in self.open_rows(session, statuses) if self.may_see(actor, r)}
         items = casework.overdue(
             session, self.kind, today, {i: self.schedule(r, rules) for i, r in by_id.items()}
         )
@@ -252,13 +257,15 @@ class Procedure(Generic[Row]):
     def escalate(
         self,
         session: Session,
-        rows: Sequence[Row],
+        statuses: Sequence[str],
         today: date,
         *,
         actor: str = "system:casework",
     ) -> int:
-        """督办 the steps of ``rows`` late by their ``escalate_after`` working days; how many."""
+        """督办 the steps of the cases in ``statuses`` late by their ``escalate_after`` working
+        days (the daily tick); how many."""
         rules = self.rules()
+        rows = self.open_rows(session, statuses)
         done = casework.escalate_overdue(
             session,
             self.kind,

@@ -222,19 +222,15 @@ def templates(day: date | None = None) -> list[TemplateView]:
 def overdue_queue(session: Session, *, actor: Actor = SYSTEM, today: date | None = None) -> list[OverdueView]:
     """Verification steps past their due date (a department sees those owed to it)."""
     today = today or today_china()
-    if actor.role == "subject":
-        return []  # the console's queue: a subject follows its own deadlines in its commitment
-    rows = [r for r in PROCEDURE.open_rows(session, OPEN) if PROCEDURE.may_see(actor, r)]
     return [
         OverdueView(commitment_id=row.id, **PROCEDURE.overdue_columns(session, item, row))
-        for item, row in PROCEDURE.overdue(session, rows, today)
+        for item, row in PROCEDURE.overdue(session, actor, OPEN, today, subjects=False)
     ]
 
 
 def escalate(session: Session, today: date | None = None) -> int:
     """督办 the verification steps late by their ``escalate_after`` working days (daily)."""
-    rows = PROCEDURE.open_rows(session, OPEN)
-    return PROCEDURE.escalate(session, rows, today or today_china())
+    return PROCEDURE.escalate(session, OPEN, today or today_china())
 
 
 # --- signing -------------------------------------------------------------------------------------

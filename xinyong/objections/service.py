@@ -559,18 +559,16 @@ def queue(
     its department's."""
     today = today or today_china()
     rules = get_objection_rules()
-    rows = [o for o in PROCEDURE.open_rows(session, OPEN_STATUSES) if PROCEDURE.may_see(actor, o)]
     providers = procedure.department_names(session)
     return [
         (item, _view(session, o, today, rules=rules, providers=providers))
-        for item, o in PROCEDURE.overdue(session, rows, today)
+        for item, o in PROCEDURE.overdue(session, actor, OPEN_STATUSES, today)
     ]
 
 
 def tick(session: Session, today: date) -> int:
     """Escalate (督办) the overdue steps late by their schedule's ``escalate_after``; idempotent."""
-    rows = PROCEDURE.open_rows(session, OPEN_STATUSES)
-    return PROCEDURE.escalate(session, rows, today, actor=SYSTEM.label)
+    return PROCEDURE.escalate(session, OPEN_STATUSES, today, actor=SYSTEM.label)
 
 
 def track(session: Session, code: str, today: date | None = None) -> TrackView | None:

@@ -520,8 +520,7 @@ def tick(session: Session, today: date) -> tuple[int, int]:
     """The daily step: carry out granted repairs, then escalate overdue steps. (carried out,
     escalated)."""
     applied = apply_granted(session, today)
-    rows = PROCEDURE.open_rows(session, _UNFINISHED)
-    escalated = PROCEDURE.escalate(session, rows, today, actor=SYSTEM.label)
+    escalated = PROCEDURE.escalate(session, _UNFINISHED, today, actor=SYSTEM.label)
     return len(applied), escalated
 
 
@@ -556,8 +555,7 @@ def queue(
 ) -> list[tuple[OverdueItem, RepairView]]:
     today = today or today_china()
     rules = get_repair_rules()
-    rows = [r for r in PROCEDURE.open_rows(session, _UNFINISHED) if PROCEDURE.may_see(actor, r)]
-    items = PROCEDURE.overdue(session, rows, today)
+    items = PROCEDURE.overdue(session, actor, _UNFINISHED, today)
     return [(item, _view(session, r, today, rules=rules)) for item, r in items]
 
 
