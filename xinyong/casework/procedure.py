@@ -1,11 +1,13 @@
 """The skeleton every case procedure shares (objections, repairs, commitments, declarations).
 
 A procedure describes itself once as a :class:`Procedure` of plain values (its casework kind,
-case table, department column, status and action names, error code prefix) and calls it for what
-would otherwise be written four times: loading a case, who may see it, the page of a list, status
-counts, the overdue queue and its escalation (督办), the lookup code's page (查询码), the columns
-of a console overdue row. Small helpers beside it: a subject kind's catalog 主体类别, the
-departments' names, Base64 attachments, and :func:`settle` after a step.
+case table, department column, error code prefix, status and action names, ruleset, the column of
+the day a case came in) and calls it for what would otherwise be written four times: loading a
+case and who may see it, a list's conditions and page, status counts, the overdue queue and its
+escalation (督办), the lookup code's page (查询码), the fields every case's JSON fills alike, a new
+application's intake (channel, attachments, 查询码, first deadline, ``file`` step) and each later
+step. Beside it: a subject kind's catalog 主体类别, the departments' names, publishing an outcome
+as a credit record, the fields of an application's JSON, and :func:`settle` after a step.
 """
 
 from __future__ import annotations
