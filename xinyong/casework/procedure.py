@@ -29,7 +29,7 @@ from xinyong.casework.schemas import DeadlineView, OverdueItem, TrackView
 from xinyong.casework.service import Actor, CaseRef
 from xinyong.catalog.service import get_catalog
 from xinyong.core import events
-from xinyong.core.errors import Forbidden, InvalidInput, NotFound
+from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xinyong.ingest import service as ingest_service
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
@@ -359,6 +359,29 @@ class Procedure(Generic[Row]):
                 value=code,
             ) from None
 
+    def check_transition(
+        self, row: Row, action: str, allowed_from: Mapping[str, Sequence[str]], *, noun: Texts, id_field: str
+    ) -> None:
+        """Refuse an action the procedure does not have, or one the case's status does not allow
+        (``noun``: the case in English and Chinese; ``id_field``: the detail naming its id)."""
+        if action not in allowed_from:
+            raise InvalidInput(
+                f"Unknown action {action!r}",
+                f"未知的办理环节“{action}”",
+                code=f"{self.code}.action",
+                field="action",
+            )
+        if row.status not in allowed_from[action]:
+            raise Conflict(
+                f"Cannot {action} {noun[0]} in state {row.status!r}",
+                f"{noun[1]}当前状态为“{self.status_zh[row.status]}”，不能{self.action_zh.get(action, action)}",
+                code=f"{self.code}.invalid_transition",
+                **{id_field: row.id},
+                state=row.status,
+                action=action,
+                allowed_from=list(allowed_from[action]),
+            )
+
     def open_case(
         self,
         session: Session,
@@ -466,6 +489,24 @@ def publish(
         submission_id=None,
         received_on=received_on,
     )
+
+
+def application_columns(
+    schedule: Schedule, channel: str, applicant_name: str | None, subject_name: str, actor: Actor, day: date
+) -> dict[str, Any]:
+    """The columns of a new application (objections, repairs): filed, on the schedule version in
+    force, how, when and by whom it came in, in the name of its applicant (the subject's by
+    default)."""
+    return {
+        "status": "filed",
+        "schedule": schedule.code,
+        "schedule_from": schedule.effective_from,
+        "channel": channel,
+        "applicant_name": (applicant_name or "").strip() or subject_name,
+        "filed_by": actor.label,
+        "received_on": day,
+        "extended": False,
+    }
 
 
 def application_fields(

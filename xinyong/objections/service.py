@@ -240,15 +240,8 @@ def file_objection(
         provider_code=_provider_code(session, record.provider_id),
         ground=ground,
         statement=text,
-        status="filed",
-        schedule=sched.code,
-        schedule_from=sched.effective_from,
-        channel=channel,
-        applicant_name=(applicant_name or "").strip() or subject.name,
-        filed_by=actor.label,
-        received_on=day,
-        extended=False,
         disclosure_suspended=False,
+        **procedure.application_columns(sched, channel, applicant_name, subject.name, actor, day),
     )
     PROCEDURE.open_case(
         session,
@@ -288,18 +281,6 @@ _ALLOWED_FROM = {
     "decide": OPEN_STATUSES,
     "withdraw": OPEN_STATUSES,
 }
-
-
-def _invalid(obj: Objection, action: str) -> Conflict:
-    return Conflict(
-        f"Cannot {action} an objection in state {obj.status!r}",
-        f"异议当前状态为“{STATUS_ZH[obj.status]}”，不能{ACTION_ZH.get(action, action)}",
-        code="objections.invalid_transition",
-        objection_id=obj.id,
-        state=obj.status,
-        action=action,
-        allowed_from=list(_ALLOWED_FROM.get(action, ())),
-    )
 
 
 def _require(actor: Actor, obj: Objection, action: str) -> None:
@@ -382,15 +363,9 @@ def take_step(
     rules = get_objection_rules()
     obj = PROCEDURE.load(session, objection_id)
     _require(actor, obj, action)
-    if action not in _ALLOWED_FROM:
-        raise InvalidInput(
-            f"Unknown action {action!r}",
-            f"未知的办理环节“{action}”",
-            code="objections.action",
-            field="action",
-        )
-    if obj.status not in _ALLOWED_FROM[action]:
-        raise _invalid(obj, action)
+    PROCEDURE.check_transition(
+        obj, action, _ALLOWED_FROM, noun=("an objection", "异议"), id_field="objection_id"
+    )
     ref = PROCEDURE.ref(obj)
     day = casework.check_step_date(session, ref, on or today, today)
     schedule = PROCEDURE.schedule(obj, rules)

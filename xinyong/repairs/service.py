@@ -266,18 +266,11 @@ def apply_for(
         list_procedure_id=target.list_procedure_id,
         department_code=target.department_code,
         department_name=target.department_name,
-        status="filed",
-        schedule=sched.code,
-        schedule_from=sched.effective_from,
-        channel=channel,
-        applicant_name=(applicant_name or "").strip() or subject.name,
-        filed_by=actor.label,
-        received_on=day,
         statement=text,
         materials=given,
         commitment_text=rules.commitment_text_zh,
         commitment_signed_at=datetime.now(UTC),
-        extended=False,
+        **procedure.application_columns(sched, channel, applicant_name, subject.name, actor, day),
     )
     PROCEDURE.open_case(
         session,
@@ -383,20 +376,9 @@ def take_step(
     rules = get_repair_rules()
     r = PROCEDURE.load(session, repair_id)
     _require(actor, r, action)
-    if action not in _ALLOWED_FROM:
-        raise InvalidInput(
-            f"Unknown action {action!r}", f"未知的办理环节“{action}”", code="repairs.action", field="action"
-        )
-    if r.status not in _ALLOWED_FROM[action]:
-        raise Conflict(
-            f"Cannot {action} a repair in state {r.status!r}",
-            f"信用修复申请当前状态为“{STATUS_ZH[r.status]}”，不能{ACTION_ZH[action]}",
-            code="repairs.invalid_transition",
-            repair_id=r.id,
-            state=r.status,
-            action=action,
-            allowed_from=list(_ALLOWED_FROM[action]),
-        )
+    PROCEDURE.check_transition(
+        r, action, _ALLOWED_FROM, noun=("a repair", "信用修复申请"), id_field="repair_id"
+    )
     ref = PROCEDURE.ref(r)
     day = casework.check_step_date(session, ref, on or today, today)
     schedule = PROCEDURE.schedule(r, rules)
