@@ -68,15 +68,6 @@ Actor = casework.Actor
 SYSTEM = Actor("system:cli", "system")
 
 
-def _not_found(commitment_id: int) -> NotFound:
-    return NotFound(
-        f"Commitment {commitment_id} not found",
-        f"未找到信用承诺 {commitment_id}",
-        code="commitments.not_found",
-        id=commitment_id,
-    )
-
-
 PROCEDURE = procedure.Procedure(
     kind=KIND,
     model=Commitment,
@@ -86,7 +77,9 @@ PROCEDURE = procedure.Procedure(
     action_zh=ACTION_ZH,
     rules=get_commitment_rules,
     opened_on="signed_on",
-    not_found=_not_found,
+    not_found=lambda i: NotFound(
+        f"Commitment {i} not found", f"未找到信用承诺 {i}", code="commitments.not_found", id=i
+    ),
 )
 
 

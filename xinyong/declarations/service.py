@@ -40,15 +40,6 @@ Actor = casework.Actor
 SYSTEM = Actor("system:cli", "system")
 
 
-def _not_found(declaration_id: int) -> NotFound:
-    return NotFound(
-        f"Declaration {declaration_id} not found",
-        f"未找到自主申报 {declaration_id}",
-        code="declarations.not_found",
-        id=declaration_id,
-    )
-
-
 PROCEDURE = procedure.Procedure(
     kind=KIND,
     model=Declaration,
@@ -58,7 +49,9 @@ PROCEDURE = procedure.Procedure(
     action_zh=ACTION_ZH,
     rules=get_declaration_rules,
     opened_on="filed_on",
-    not_found=_not_found,
+    not_found=lambda i: NotFound(
+        f"Declaration {i} not found", f"未找到自主申报 {i}", code="declarations.not_found", id=i
+    ),
 )
 
 
