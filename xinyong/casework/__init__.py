@@ -62,10 +62,12 @@ The procedure skeleton (``from xinyong.casework import procedure``)
     row)`` pairs, ``overdue_columns``, ``escalate(session, statuses, today, actor=)``, ``track``
     (the 查询码 page), ``file_fields`` (status, lookup code, deadlines, steps, attachments,
     letters), ``parties`` (subject and department), ``intake_channel`` (online / window),
-    ``find_department``, ``open_case`` (a new application: attachments, 查询码, first deadline,
-    ``file`` step), ``record`` (a later step), ``bad_action``, ``decode`` (Base64 attachments).
+    ``find_department``, ``check_transition`` (unknown action, status not allowed),
+    ``open_case`` (a new application: attachments, 查询码, first deadline, ``file`` step),
+    ``record`` (a later step), ``bad_action``, ``decode`` (Base64 attachments).
     Functions: ``subject_category`` (subject kind → catalog 主体类别), ``department_names``,
     ``aware``, ``subject_fields`` and ``publish`` (an outcome as a credit record),
-    ``application_fields`` (an application's schedule, channel, next step, overdue), ``settle``.
+    ``application_columns`` (a new application's row), ``application_fields`` (its schedule,
+    channel, next step, overdue in the JSON), ``settle``.
     ``VIEWERS``: the roles that see every case.
 """
