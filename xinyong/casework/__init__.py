@@ -15,6 +15,11 @@ Rules (a procedure's ruleset file, ``rulesets/default/<procedure>.yaml``)
     ``load_case_rules(Model, path)`` reads and validates it; ``rules.schedule(code, day)`` is the
     version in force on ``day``; ``rules.letter(code)`` a template.
 
+Cases
+    ``Actor(label, role, provider_code=None, subject_id=None)`` (``staff``: system, credit office,
+    admin); ``CaseRef(kind, case_id, subject_id)``, ``ref.owns(table)`` the condition naming the
+    case's rows of a casework table.
+
 Steps and ledger
     ``record_step(session, ref, action=, from_status=, to_status=, on=, actor=, text=, data=)``
     appends the history step, the outbox event ``<kind>.<action>`` and a ledger entry (hashes of
@@ -44,4 +49,25 @@ Letters (决定书)
     ``issue_letter(session, ref, code, template, values, on)``: numbered
     ``{prefix}〔{year}〕{n}号``, text from the ruleset template, kept in the file, ledgered;
     ``letters(session, ref)``.
+
+The procedure skeleton (``from xinyong.casework import procedure``)
+    ``Procedure(kind=, model=, department=, code=, status_zh=, action_zh=, rules=, opened_on=,
+    not_found=, hidden=None, schedule_from=None)``: one procedure's plain values (its case table,
+    the column naming the department that acts, the prefix of its error codes, its ruleset getter,
+    the column of the day a case came in and the one choosing its schedule version). Methods:
+    ``ref``, ``load``, ``may_see`` (staff and regulators all, a provider its department's, a
+    subject its own), ``visible`` (load, or the ``hidden`` answer), ``schedule(row)``, ``scope`` /
+    ``conditions(actor, status=, subject_id=, open_statuses=)`` / ``page`` (a list), ``check_status``,
+    ``status_counts``, ``overdue(session, actor, statuses, today, subjects=)`` → ``(OverdueItem,
+    row)`` pairs, ``overdue_columns``, ``escalate(session, statuses, today, actor=)``, ``track``
+    (the 查询码 page), ``file_fields`` (status, lookup code, deadlines, steps, attachments,
+    letters), ``parties`` (subject and department), ``intake_channel`` (online / window),
+    ``find_department``, ``check_transition`` (unknown action, status not allowed),
+    ``open_case`` (a new application: attachments, 查询码, first deadline, ``file`` step),
+    ``record`` (a later step), ``bad_action``, ``decode`` (Base64 attachments).
+    Functions: ``subject_category`` (subject kind → catalog 主体类别), ``department_names``,
+    ``aware``, ``subject_fields`` and ``publish`` (an outcome as a credit record),
+    ``application_columns`` (a new application's row), ``application_fields`` (its schedule,
+    channel, next step, overdue in the JSON), ``settle``.
+    ``VIEWERS``: the roles that see every case.
 """

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.casework.models import CaseAttachment, CaseDeadline, CaseLetter, CaseLookup, CaseStep
@@ -55,6 +55,10 @@ class CaseRef:
     def ledger_ref(self) -> str:
         return f"{self.kind}:{self.case_id}"
 
+    def owns(self, table: Any) -> ColumnElement[bool]:
+        """The condition naming this case's rows of a casework table (each has kind, case_id)."""
+        return and_(table.kind == self.kind, table.case_id == self.case_id)
+
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -82,12 +86,7 @@ def record_step(
 ) -> CaseStep:
     """Append a step to the case's history, with its outbox event ``<kind>.<action>`` and its
     ledger entry (hashes of the texts, never the texts: the ledger can be shown to anyone)."""
-    seq = (
-        session.scalar(
-            select(func.max(CaseStep.seq)).where(CaseStep.kind == ref.kind, CaseStep.case_id == ref.case_id)
-        )
-        or 0
-    ) + 1
+    seq = (session.scalar(select(func.max(CaseStep.seq)).where(ref.owns(CaseStep))) or 0) + 1
     body = dict(data or {})
     step = CaseStep(
         kind=ref.kind,
@@ -129,9 +128,7 @@ def record_step(
 
 
 def last_step_date(session: Session, ref: CaseRef) -> date | None:
-    return session.scalar(
-        select(func.max(CaseStep.on_date)).where(CaseStep.kind == ref.kind, CaseStep.case_id == ref.case_id)
-    )
+    return session.scalar(select(func.max(CaseStep.on_date)).where(ref.owns(CaseStep)))
 
 
 def check_step_date(session: Session, ref: CaseRef | None, on: date, today: date) -> date:
@@ -158,11 +155,7 @@ def check_step_date(session: Session, ref: CaseRef | None, on: date, today: date
 
 
 def steps(session: Session, ref: CaseRef, action_zh: Mapping[str, str]) -> list[StepView]:
-    rows = session.scalars(
-        select(CaseStep)
-        .where(CaseStep.kind == ref.kind, CaseStep.case_id == ref.case_id)
-        .order_by(CaseStep.seq)
-    )
+    rows = session.scalars(select(CaseStep).where(ref.owns(CaseStep)).order_by(CaseStep.seq))
     return [
         StepView(
             seq=s.seq,
@@ -206,11 +199,7 @@ def open_deadline(
     cal = calendar or load_calendar(session)
     n = rule.within + extra_days
     due = _due(cal, start, n)
-    row = session.scalar(
-        select(CaseDeadline).where(
-            CaseDeadline.kind == ref.kind, CaseDeadline.case_id == ref.case_id, CaseDeadline.step == step
-        )
-    )
+    row = session.scalar(select(CaseDeadline).where(ref.owns(CaseDeadline), CaseDeadline.step == step))
     if row is None:
         row = CaseDeadline(kind=ref.kind, case_id=ref.case_id, step=step)
         session.add(row)
@@ -228,8 +217,7 @@ def close_deadline(session: Session, ref: CaseRef, step: str, on: date) -> bool:
     """Mark ``step`` done on ``on``; False when it had no open deadline."""
     row = session.scalar(
         select(CaseDeadline).where(
-            CaseDeadline.kind == ref.kind,
-            CaseDeadline.case_id == ref.case_id,
+            ref.owns(CaseDeadline),
             CaseDeadline.step == step,
             CaseDeadline.done_on.is_(None),
             CaseDeadline.cancelled.is_(False),
@@ -246,8 +234,7 @@ def cancel_open_deadlines(session: Session, ref: CaseRef) -> int:
     rows = list(
         session.scalars(
             select(CaseDeadline).where(
-                CaseDeadline.kind == ref.kind,
-                CaseDeadline.case_id == ref.case_id,
+                ref.owns(CaseDeadline),
                 CaseDeadline.done_on.is_(None),
                 CaseDeadline.cancelled.is_(False),
             )
@@ -264,11 +251,7 @@ def _late(row: CaseDeadline, today: date) -> bool:
 
 def deadlines(session: Session, ref: CaseRef, schedule: Schedule | None, today: date) -> list[DeadlineView]:
     """The case's ``deadlines``: ``{step, due_date, done_on}`` in the order they were opened."""
-    rows = session.scalars(
-        select(CaseDeadline)
-        .where(CaseDeadline.kind == ref.kind, CaseDeadline.case_id == ref.case_id)
-        .order_by(CaseDeadline.id)
-    )
+    rows = session.scalars(select(CaseDeadline).where(ref.owns(CaseDeadline)).order_by(CaseDeadline.id))
     steps_ = schedule.steps if schedule is not None else {}
     return [
         DeadlineView(
@@ -430,9 +413,7 @@ def issue_lookup_code(session: Session, ref: CaseRef) -> str:
 
 
 def lookup_code_of(session: Session, ref: CaseRef) -> str | None:
-    code = session.scalar(
-        select(CaseLookup.code).where(CaseLookup.kind == ref.kind, CaseLookup.case_id == ref.case_id)
-    )
+    code = session.scalar(select(CaseLookup.code).where(ref.owns(CaseLookup)))
     return format_lookup_code(code) if code else None
 
 
@@ -505,11 +486,7 @@ def add_attachment(
 ) -> AttachmentView:
     """Keep a checked attachment with the case (PDF/JPEG/PNG by content, size and count limits)."""
     _, media = check_attachment(filename, content, rule)
-    count = session.scalar(
-        select(func.count(CaseAttachment.id)).where(
-            CaseAttachment.kind == ref.kind, CaseAttachment.case_id == ref.case_id
-        )
-    )
+    count = session.scalar(select(func.count(CaseAttachment.id)).where(ref.owns(CaseAttachment)))
     if (count or 0) >= rule.max_files:
         raise InvalidInput(
             f"At most {rule.max_files} attachments",
@@ -535,23 +512,11 @@ def add_attachment(
 
 
 def _attachment_view(row: CaseAttachment) -> AttachmentView:
-    return AttachmentView(
-        id=row.id,
-        filename=row.filename,
-        media_type=row.media_type,
-        size=row.size,
-        sha256=row.sha256,
-        uploaded_by=row.uploaded_by,
-        created_at=row.created_at,
-    )
+    return AttachmentView.model_validate(row, from_attributes=True)
 
 
 def attachments(session: Session, ref: CaseRef) -> list[AttachmentView]:
-    rows = session.scalars(
-        select(CaseAttachment)
-        .where(CaseAttachment.kind == ref.kind, CaseAttachment.case_id == ref.case_id)
-        .order_by(CaseAttachment.id)
-    )
+    rows = session.scalars(select(CaseAttachment).where(ref.owns(CaseAttachment)).order_by(CaseAttachment.id))
     return [_attachment_view(r) for r in rows]
 
 
@@ -615,21 +580,9 @@ def issue_letter(
 
 
 def _letter_view(row: CaseLetter) -> LetterView:
-    return LetterView(
-        id=row.id,
-        number=row.number,
-        letter=row.letter,
-        title=row.title,
-        text=row.text,
-        issued_on=row.issued_on,
-        sha256=row.sha256,
-    )
+    return LetterView.model_validate(row, from_attributes=True)
 
 
 def letters(session: Session, ref: CaseRef) -> list[LetterView]:
-    rows = session.scalars(
-        select(CaseLetter)
-        .where(CaseLetter.kind == ref.kind, CaseLetter.case_id == ref.case_id)
-        .order_by(CaseLetter.id)
-    )
+    rows = session.scalars(select(CaseLetter).where(ref.owns(CaseLetter)).order_by(CaseLetter.id))
     return [_letter_view(r) for r in rows]

@@ -18,17 +18,14 @@ appear in :func:`subject_commitments` next to the signed ones.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.casework import procedure
 from xinyong.casework import service as casework
 from xinyong.casework.rules import Schedule
 from xinyong.catalog.ruleset import add_months
@@ -43,7 +40,6 @@ from xinyong.commitments.schemas import (
     SubjectCommitments,
     TemplateView,
 )
-from xinyong.core import events
 from xinyong.core.calendar import load_calendar
 from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
@@ -51,8 +47,6 @@ from xinyong.ingest import service as ingest_service
 from xinyong.records import service as records_service
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
-
-log = logging.getLogger(__name__)
 
 KIND = "commitment"
 ITEM = "credit_commitment"  # the catalog item a commitment is published as
@@ -70,110 +64,57 @@ ACTION_ZH = {
 }
 OUTCOME_ZH = {"fulfilled": "已履约", "breached": "未履约"}
 OPEN = ("signed", "supplied")
-# The catalog's 主体类别 of each subject kind.
-_CATEGORY = {
-    "enterprise": "法人及非法人组织",
-    "organisation": "法人及非法人组织",
-    "individual_business": "个体工商户",
-    "natural_person": "自然人",
-}
-VIEWERS = ("credit_office", "regulator", "admin", "system")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who takes a step: ``label`` is what the history and the ledger keep (e.g. ``user:alice``)."""
-
-    label: str
-    role: str
-    provider_code: str | None = None
-    subject_id: int | None = None
-
-
+Actor = casework.Actor
 SYSTEM = Actor("system:cli", "system")
 
 
+PROCEDURE = procedure.Procedure(
+    kind=KIND,
+    model=Commitment,
+    department="department_code",
+    code="commitments",
+    status_zh=STATUS_ZH,
+    action_zh=ACTION_ZH,
+    rules=get_commitment_rules,
+    opened_on="signed_on",
+    not_found=lambda i: NotFound(
+        f"Commitment {i} not found", f"未找到信用承诺 {i}", code="commitments.not_found", id=i
+    ),
+)
+
+
 # --- reading -------------------------------------------------------------------------------------
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _schedule(rules: CommitmentRules, row: Commitment) -> Schedule:
-    return rules.schedule(row.schedule, row.signed_on)
-
-
-def _department_names(session: Session) -> dict[str, str]:
-    return {p.code: p.name for p in ingest_service.list_providers(session)}
 
 
 def _view(
     session: Session, row: Commitment, *, full: bool = True, today: date | None = None
 ) -> CommitmentView:
     rules = get_commitment_rules()
-    subject = subjects_service.get_subject(session, row.subject_id)
-    ref = casework.CaseRef(KIND, row.id, row.subject_id)
     names = {t.code: t.name_zh for t in rules.types}
     return CommitmentView(
         id=row.id,
-        subject_id=row.subject_id,
-        subject_name=subject.name,
-        subject_code=subject.uscc or subject.id_number_masked,
         commitment_type=row.commitment_type,
         commitment_type_zh=names.get(row.commitment_type, row.commitment_type),
         matter=row.matter,
-        department_code=row.department_code,
-        department_name=_department_names(session).get(row.department_code, row.department_code),
-        status=row.status,
-        status_zh=STATUS_ZH.get(row.status, row.status),
-        lookup_code=casework.lookup_code_of(session, ref),
         signed_by=row.signed_by,
         signed_on=row.signed_on,
-        signed_at=_aware(row.signed_at),
+        signed_at=procedure.aware(row.signed_at),
         valid_until=row.valid_until,
         letter_number=row.letter_number,
         text=row.text,
         record_id=row.record_id,
         decided_on=row.decided_on,
         reason=row.reason,
-        deadlines=casework.deadlines(session, ref, _schedule(rules, row), today or today_china()),
-        steps=casework.steps(session, ref, ACTION_ZH) if full else [],
-        attachments=casework.attachments(session, ref) if full else [],
+        **PROCEDURE.parties(session, row),
+        # A commitment's one letter is its 承诺书, shown as its text.
+        **PROCEDURE.file_fields(
+            session, row, PROCEDURE.schedule(row, rules), today or today_china(), full=full, letters=False
+        ),
     )
 
 
-def _row(session: Session, commitment_id: int) -> Commitment:
-    row = session.get(Commitment, commitment_id)
-    if row is None:
-        raise NotFound(
-            f"Commitment {commitment_id} not found",
-            f"未找到信用承诺 {commitment_id}",
-            code="commitments.not_found",
-            id=commitment_id,
-        )
-    return row
-
-
-def _may_see(actor: Actor, row: Commitment) -> bool:
-    if actor.role in VIEWERS:
-        return True
-    if actor.role == "provider":
-        return actor.provider_code == row.department_code
-    return actor.role == "subject" and actor.subject_id == row.subject_id
-
-
 def get_commitment(session: Session, commitment_id: int, *, actor: Actor = SYSTEM) -> CommitmentView:
-    row = _row(session, commitment_id)
-    if not _may_see(actor, row):
-        # Same answer as a missing one: a caller learns nothing about others' commitments.
-        raise NotFound(
-            f"Commitment {commitment_id} not found",
-            f"未找到信用承诺 {commitment_id}",
-            code="commitments.not_found",
-            id=commitment_id,
-        )
-    return _view(session, row)
+    return _view(session, PROCEDURE.visible(session, actor, commitment_id))
 
 
 def list_commitments(
@@ -187,34 +128,12 @@ def list_commitments(
 ) -> CommitmentPage:
     """The commitments the caller may see (a subject its own, a department those made to it,
     the credit office and regulators all), newest first."""
-    if status is not None and status not in STATUS_ZH:
-        raise InvalidInput(
-            f"Unknown status {status!r}",
-            f"状态“{status}”不存在",
-            code="commitments.bad_status",
-            field="status",
-            value=status,
-            allowed=sorted(STATUS_ZH),
-        )
-    conditions: list[Any] = []
-    if actor.role == "subject":
-        conditions.append(Commitment.subject_id == (actor.subject_id or 0))
-    elif actor.role == "provider":
-        conditions.append(Commitment.department_code == (actor.provider_code or ""))
-    elif actor.role not in VIEWERS:
+    PROCEDURE.check_status(status)
+    conditions = PROCEDURE.conditions(actor, status=status, subject_id=subject_id)
+    if conditions is None:
         raise Forbidden("Not allowed to list commitments", "无权查看信用承诺", code="commitments.not_allowed")
-    if status:
-        conditions.append(Commitment.status == status)
-    if subject_id is not None:
-        conditions.append(Commitment.subject_id == subject_id)
-    total = session.scalar(select(func.count(Commitment.id)).where(*conditions)) or 0
-    rows = session.scalars(
-        select(Commitment)
-        .where(*conditions)
-        .order_by(Commitment.signed_on.desc(), Commitment.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    order = (Commitment.signed_on.desc(), Commitment.id.desc())
+    total, rows = PROCEDURE.page(session, conditions, order, page, per_page)
     return CommitmentPage(
         total=total, page=page, per_page=per_page, items=[_view(session, r, full=False) for r in rows]
     )
@@ -296,47 +215,15 @@ def templates(day: date | None = None) -> list[TemplateView]:
 def overdue_queue(session: Session, *, actor: Actor = SYSTEM, today: date | None = None) -> list[OverdueView]:
     """Verification steps past their due date (a department sees those owed to it)."""
     today = today or today_china()
-    rules = get_commitment_rules()
-    rows = {r.id: r for r in session.scalars(select(Commitment).where(Commitment.status.in_(OPEN)))}
-    if actor.role == "provider":
-        rows = {k: r for k, r in rows.items() if r.department_code == actor.provider_code}
-    elif actor.role not in VIEWERS:
-        return []
-    schedules = {k: _schedule(rules, r) for k, r in rows.items()}
-    out: list[OverdueView] = []
-    for item in casework.overdue(session, KIND, today, schedules):
-        row = rows.get(item.case_id)
-        if row is None:
-            continue
-        out.append(
-            OverdueView(
-                commitment_id=row.id,
-                subject_name=subjects_service.get_subject(session, row.subject_id).name,
-                department_code=row.department_code,
-                step=item.step,
-                step_zh=item.step_zh,
-                due_date=item.due_date,
-                working_days_late=item.working_days_late,
-                escalated=item.escalated,
-            )
-        )
-    return out
+    return [
+        OverdueView(commitment_id=row.id, **PROCEDURE.overdue_columns(session, item, row))
+        for item, row in PROCEDURE.overdue(session, actor, OPEN, today, subjects=False)
+    ]
 
 
 def escalate(session: Session, today: date | None = None) -> int:
     """督办 the verification steps late by their ``escalate_after`` working days (daily)."""
-    today = today or today_china()
-    rules = get_commitment_rules()
-    rows = list(session.scalars(select(Commitment).where(Commitment.status.in_(OPEN))))
-    done = casework.escalate_overdue(
-        session,
-        KIND,
-        today,
-        {r.id: _schedule(rules, r) for r in rows},
-        {r.id: r.subject_id for r in rows},
-        {r.id: r.status for r in rows},
-    )
-    return len(done)
+    return PROCEDURE.escalate(session, OPEN, today or today_china())
 
 
 # --- signing -------------------------------------------------------------------------------------
@@ -414,16 +301,7 @@ def sign(
             field="matter",
             value=matter[:50],
         )
-    try:
-        department = ingest_service.get_provider(session, department_code)
-    except NotFound:
-        raise InvalidInput(
-            f"Unknown department {department_code!r}",
-            f"受理部门“{department_code}”不存在",
-            code="commitments.unknown_department",
-            field="department_code",
-            value=department_code,
-        ) from None
+    department = PROCEDURE.find_department(session, department_code, "受理部门")
     schedule = rules.schedule(None, day)
     valid_until = add_months(day, ctype.term_months) - timedelta(days=1)
     due: date | None = None
@@ -448,7 +326,7 @@ def sign(
     )
     session.add(row)
     session.flush()
-    ref = casework.CaseRef(KIND, row.id, subject.id)
+    ref = PROCEDURE.ref(row)
     letter = casework.issue_letter(
         session,
         ref,
@@ -469,14 +347,13 @@ def sign(
     row.text = letter.text
     outcome = _publish(session, row, subject, department, "in_progress")
     row.record_id = outcome.record_id
-    casework.record_step(
+    PROCEDURE.record(
         session,
-        ref,
-        action="sign",
-        from_status=None,
-        to_status="signed",
-        on=day,
-        actor=actor.label,
+        row,
+        "sign",
+        None,
+        day,
+        actor.label,
         text=letter.text,
         data={
             "commitment_type": ctype.code,
@@ -501,8 +378,7 @@ def _publish(
 ) -> records_store.RecordOutcome:
     """The commitment as a credit_commitment record (a new version when its status changes)."""
     data: dict[str, Any] = {
-        "subject_name": subject.name,
-        "subject_category": _CATEGORY.get(subject.kind, "法人及非法人组织"),
+        **procedure.subject_fields(subject),
         "commitment_type": row.commitment_type,
         "commitment_matter": row.matter,
         "commitment_content": row.text,
@@ -518,37 +394,18 @@ def _publish(
         data["accepting_unit_code"] = department.uscc
     if row.reason:
         data["remarks"] = row.reason
-    return records_store.store(
+    return procedure.publish(
         session,
-        item=get_catalog().item(ITEM),
+        ITEM,
         subject_id=subject.id,
-        provider_id=department.id,
+        department_id=department.id,
         document_number=row.letter_number or "",
         data=data,
-        submission_id=None,
         received_on=row.decided_on or row.signed_on,
     )
 
 
 # --- steps ---------------------------------------------------------------------------------------
-
-
-def _decode(attachments: Sequence[tuple[str, bytes | str]]) -> list[tuple[str, bytes]]:
-    out: list[tuple[str, bytes]] = []
-    for name, content in attachments:
-        if isinstance(content, str):
-            try:
-                content = base64.b64decode(content, validate=True)
-            except (binascii.Error, ValueError):
-                raise InvalidInput(
-                    f"Attachment {name!r} is not valid Base64",
-                    f"附件“{name}”的内容不是有效的 Base64 编码",
-                    code="commitments.attachment_encoding",
-                    field="attachments",
-                    value=name,
-                ) from None
-        out.append((name, content))
-    return out
 
 
 def take_step(
@@ -567,32 +424,18 @@ def take_step(
     ``verify``: the accepting department records the outcome (``fulfilled`` / ``breached``; a
     breach needs its reason) and the published record is corrected. Not committed."""
     today = today or today_china()
-    row = _row(session, commitment_id)
-    if not _may_see(actor, row):
-        raise NotFound(
-            f"Commitment {commitment_id} not found",
-            f"未找到信用承诺 {commitment_id}",
-            code="commitments.not_found",
-            id=commitment_id,
-        )
-    ref = casework.CaseRef(KIND, row.id, row.subject_id)
+    row = PROCEDURE.visible(session, actor, commitment_id)
+    ref = PROCEDURE.ref(row)
     day = casework.check_step_date(session, ref, on or today, today)
     rules = get_commitment_rules()
-    schedule = _schedule(rules, row)
+    schedule = PROCEDURE.schedule(row, rules)
     text = (text or "").strip()
     if action == "supply":
-        _supply(session, row, ref, schedule, rules, actor, day, text, _decode(attachments))
+        _supply(session, row, ref, schedule, rules, actor, day, text, PROCEDURE.decode(attachments))
     elif action == "verify":
         _verify(session, row, ref, actor, day, outcome, text)
     else:
-        raise InvalidInput(
-            f"Unknown action {action!r}",
-            f"办理环节“{action}”不存在",
-            code="commitments.bad_action",
-            field="action",
-            value=action,
-            allowed=["supply", "verify"],
-        )
+        raise PROCEDURE.bad_action(action, ["supply", "verify"])
     session.flush()
     return _view(session, row, today=today)
 
@@ -639,16 +482,8 @@ def _supply(
     casework.close_deadline(session, ref, "supply", day)
     casework.open_deadline(session, ref, schedule, "verify_supplied", day)
     row.status = "supplied"
-    casework.record_step(
-        session,
-        ref,
-        action="supply",
-        from_status="signed",
-        to_status="supplied",
-        on=day,
-        actor=actor.label,
-        text=text,
-        data={"files": [name for name, _ in files]},
+    PROCEDURE.record(
+        session, row, "supply", "signed", day, actor.label, text=text, data={"files": [n for n, _ in files]}
     )
 
 
@@ -698,25 +533,18 @@ def _verify(
     subject = subjects_service.get_subject(session, row.subject_id)
     department = ingest_service.get_provider(session, row.department_code)
     published = _publish(session, row, subject, department, outcome)
-    casework.record_step(
+    PROCEDURE.record(
         session,
-        ref,
-        action="verify",
-        from_status=from_status,
-        to_status=outcome,
-        on=day,
-        actor=actor.label,
+        row,
+        "verify",
+        from_status,
+        day,
+        actor.label,
         text=text,
         data={"outcome": outcome, "record_id": published.record_id, "record_version": published.version},
     )
 
 
 def settle(session: Session) -> None:
-    """Commit the caller's step, then bring the credit state up to date (the record consumers).
-    A consumer failure only delays the state (it catches up on its next run) and is logged."""
-    session.commit()
-    try:
-        events.catch_up(session)
-    except Exception:
-        session.rollback()
-        log.exception("the record consumers failed after a commitment step")
+    """Commit the caller's step, then bring the credit state up to date (see ``procedure.settle``)."""
+    procedure.settle(session, KIND)

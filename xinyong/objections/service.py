@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.casework import procedure
 from xinyong.casework import service as casework
-from xinyong.casework.rules import Schedule
 from xinyong.casework.schemas import OverdueItem, TrackView
 from xinyong.catalog import service as catalog_service
 from xinyong.core.clock import today_china
@@ -86,38 +86,21 @@ class Mark:
     suspended: bool  # disclosure suspended or terminated: the content is not shown
 
 
-def _ref(obj: Objection) -> casework.CaseRef:
-    return casework.CaseRef(KIND, obj.id, obj.subject_id)
-
-
-def _load(session: Session, objection_id: int) -> Objection:
-    obj = session.get(Objection, objection_id)
-    if obj is None:
-        raise NotFound(
-            f"No objection {objection_id}",
-            "未找到该异议申请",
-            code="objections.not_found",
-            objection_id=objection_id,
-        )
-    return obj
-
-
-def _may_see(actor: Actor, obj: Objection) -> bool:
-    if actor.staff or actor.role == "regulator":
-        return True
-    if actor.role == "provider":
-        return actor.provider_code is not None and actor.provider_code == obj.provider_code
-    if actor.role == "subject":
-        return actor.subject_id is not None and actor.subject_id == obj.subject_id
-    return False
-
-
-def _schedule(rules: ObjectionRules, obj: Objection) -> Schedule:
-    return rules.schedule(obj.schedule, obj.schedule_from)
-
-
-def _provider_names(session: Session) -> dict[str, str]:
-    return {p.code: p.name for p in ingest_service.list_providers(session)}
+PROCEDURE = procedure.Procedure(
+    kind=KIND,
+    model=Objection,
+    department="provider_code",
+    code="objections",
+    status_zh=STATUS_ZH,
+    action_zh=ACTION_ZH,
+    rules=get_objection_rules,
+    opened_on="received_on",
+    schedule_from="schedule_from",
+    not_found=lambda i: NotFound(
+        f"No objection {i}", "未找到该异议申请", code="objections.not_found", objection_id=i
+    ),
+    hidden=lambda i: NotFound(f"No objection {i}", "未找到该异议申请", code="objections.not_found"),
+)
 
 
 def _provider_code(session: Session, provider_id: int) -> str:
@@ -143,16 +126,14 @@ def _view(
     providers: dict[str, str] | None = None,
 ) -> ObjectionView:
     rules = rules or get_objection_rules()
-    schedule = _schedule(rules, obj)
-    ref = _ref(obj)
+    schedule = PROCEDURE.schedule(obj, rules)
     record = records_service.get_record(session, obj.record_id)
     try:
         item_name = catalog_service.get_catalog().item(record.item_code).name_zh
     except NotFound:
         item_name = record.item_code
-    deadlines = casework.deadlines(session, ref, schedule, today)
-    nxt = _next_step(obj)
-    names = providers if providers is not None else _provider_names(session)
+    fields = PROCEDURE.file_fields(session, obj, schedule, today, full=full)
+    names = providers if providers is not None else procedure.department_names(session)
     return ObjectionView(
         id=obj.id,
         record=RecordRef(
@@ -170,29 +151,13 @@ def _view(
         ground=obj.ground,
         ground_zh=rules.ground(obj.ground).name_zh,
         statement=obj.statement,
-        status=obj.status,
-        status_zh=STATUS_ZH[obj.status],
-        lookup_code=casework.lookup_code_of(session, ref),
-        schedule=obj.schedule,
-        schedule_zh=schedule.name_zh,
-        schedule_source=schedule.source,
-        channel=obj.channel,
-        applicant_name=obj.applicant_name,
-        filed_by=obj.filed_by,
-        received_on=obj.received_on,
         compare_result=obj.compare_result,
         reply_result=obj.reply_result,
         disclosure_suspended=obj.disclosure_suspended,
         decided_on=obj.decided_on,
         corrected_version=obj.corrected_version,
-        deadlines=deadlines,
-        next_step=nxt,
-        next_step_zh=schedule.steps[nxt].name_zh if nxt else None,
-        overdue=any(d.overdue for d in deadlines),
-        steps=casework.steps(session, ref, ACTION_ZH) if full else [],
-        attachments=casework.attachments(session, ref) if full else [],
-        letters=casework.letters(session, ref) if full else [],
-        created_at=obj.created_at,
+        **fields,
+        **procedure.application_fields(obj, schedule, _next_step(obj), fields["deadlines"]),
     )
 
 
@@ -234,32 +199,27 @@ def file_objection(
             code="objections.record_not_found",
             record_id=record_id,
         ) from None
-    if actor.role == "subject":
-        if actor.subject_id != record.subject_id:
-            # Another subject's record is not there, as far as this caller knows.
-            raise NotFound(
-                f"No record {record_id}",
-                "未找到该信用记录",
-                code="objections.record_not_found",
-                record_id=record_id,
-            )
-        if received_on is not None and received_on != today:
-            raise InvalidInput(
-                "Only staff at a window date an objection received earlier",
-                "网上申请以提交当日为受理日期，只有窗口工作人员可以填写收件日期",
-                code="objections.received_on",
-                field="received_on",
-                value=received_on.isoformat(),
-            )
-        channel = "online"
-    elif actor.staff:
-        channel = "window"
-    else:
-        raise Forbidden(
+    if actor.role == "subject" and actor.subject_id != record.subject_id:
+        # Another subject's record is not there, as far as this caller knows.
+        raise NotFound(
+            f"No record {record_id}",
+            "未找到该信用记录",
+            code="objections.record_not_found",
+            record_id=record_id,
+        )
+    channel = PROCEDURE.intake_channel(
+        actor,
+        received_on,
+        today,
+        backdated=(
+            "Only staff at a window date an objection received earlier",
+            "网上申请以提交当日为受理日期，只有窗口工作人员可以填写收件日期",
+        ),
+        refused=(
             "Only the subject or the credit office's window files an objection",
             "异议由信息主体本人提出，或由信用工作机构窗口代为录入",
-            code="objections.not_allowed",
-        )
+        ),
+    )
     day = casework.check_step_date(session, None, received_on or today, today)
     open_one = session.scalar(
         select(Objection.id).where(Objection.record_id == record_id, Objection.status.in_(OPEN_STATUSES))
@@ -280,31 +240,17 @@ def file_objection(
         provider_code=_provider_code(session, record.provider_id),
         ground=ground,
         statement=text,
-        status="filed",
-        schedule=sched.code,
-        schedule_from=sched.effective_from,
-        channel=channel,
-        applicant_name=(applicant_name or "").strip() or subject.name,
-        filed_by=actor.label,
-        received_on=day,
-        extended=False,
         disclosure_suspended=False,
+        **procedure.application_columns(sched, channel, applicant_name, subject.name, actor, day),
     )
-    session.add(obj)
-    session.flush()
-    ref = _ref(obj)
-    for filename, content in attachments:
-        casework.add_attachment(session, ref, filename, content, rules.attachments, actor.label)
-    casework.issue_lookup_code(session, ref)
-    casework.open_deadline(session, ref, sched, "compare", day)
-    casework.record_step(
+    PROCEDURE.open_case(
         session,
-        ref,
-        action="file",
-        from_status=None,
-        to_status="filed",
-        on=day,
-        actor=actor.label,
+        obj,
+        files=attachments,
+        rule=rules.attachments,
+        schedule=sched,
+        step="compare",
+        actor=actor,
         text=text,
         data={"record_id": record_id, "ground": ground, "channel": channel, "schedule": sched.code},
     )
@@ -315,13 +261,13 @@ def add_attachment(
     session: Session, objection_id: int, filename: str, content: bytes, *, actor: Actor
 ) -> ObjectionView:
     """Add a supporting document to an open objection (the applicant or staff)."""
-    obj = _load(session, objection_id)
-    if not _may_see(actor, obj) or actor.role == "regulator":
-        raise NotFound(f"No objection {objection_id}", "未找到该异议申请", code="objections.not_found")
+    obj = PROCEDURE.visible(session, actor, objection_id)
+    if actor.role == "regulator":
+        raise PROCEDURE.hide(objection_id)
     if obj.status in FINAL_STATUSES:
         raise Conflict("The objection is closed", "异议已办结，不能再补充材料", code="objections.closed")
     casework.add_attachment(
-        session, _ref(obj), filename, content, get_objection_rules().attachments, actor.label
+        session, PROCEDURE.ref(obj), filename, content, get_objection_rules().attachments, actor.label
     )
     return _view(session, obj, today_china(), full=True)
 
@@ -337,21 +283,9 @@ _ALLOWED_FROM = {
 }
 
 
-def _invalid(obj: Objection, action: str) -> Conflict:
-    return Conflict(
-        f"Cannot {action} an objection in state {obj.status!r}",
-        f"异议当前状态为“{STATUS_ZH[obj.status]}”，不能{ACTION_ZH.get(action, action)}",
-        code="objections.invalid_transition",
-        objection_id=obj.id,
-        state=obj.status,
-        action=action,
-        allowed_from=list(_ALLOWED_FROM.get(action, ())),
-    )
-
-
 def _require(actor: Actor, obj: Objection, action: str) -> None:
-    if not _may_see(actor, obj):
-        raise NotFound(f"No objection {obj.id}", "未找到该异议申请", code="objections.not_found")
+    if not PROCEDURE.may_see(actor, obj):
+        raise PROCEDURE.hide(obj.id)
     if actor.staff:
         return
     if (
@@ -376,10 +310,10 @@ def _letter(session: Session, obj: Objection, code: str, rules: ObjectionRules, 
         title = catalog_service.get_catalog().item(record.item_code).name_zh
     except NotFound:
         title = record.item_code
-    schedule = _schedule(rules, obj)
+    schedule = PROCEDURE.schedule(obj, rules)
     casework.issue_letter(
         session,
-        _ref(obj),
+        PROCEDURE.ref(obj),
         code,
         rules.letter(code),
         {
@@ -402,7 +336,7 @@ def _finish(
 ) -> None:
     obj.status = outcome
     obj.decided_on = day
-    ref = _ref(obj)
+    ref = PROCEDURE.ref(obj)
     if outcome != "withdrawn":
         # The decision is the step that was owed: it is done, on time or late.
         for step in ("compare", "provider_reply", "correct"):
@@ -427,20 +361,14 @@ def take_step(
     """Take one step of the procedure (see the module docstring)."""
     today = today or today_china()
     rules = get_objection_rules()
-    obj = _load(session, objection_id)
+    obj = PROCEDURE.load(session, objection_id)
     _require(actor, obj, action)
-    if action not in _ALLOWED_FROM:
-        raise InvalidInput(
-            f"Unknown action {action!r}",
-            f"未知的办理环节“{action}”",
-            code="objections.action",
-            field="action",
-        )
-    if obj.status not in _ALLOWED_FROM[action]:
-        raise _invalid(obj, action)
-    ref = _ref(obj)
+    PROCEDURE.check_transition(
+        obj, action, _ALLOWED_FROM, noun=("an objection", "异议"), id_field="objection_id"
+    )
+    ref = PROCEDURE.ref(obj)
     day = casework.check_step_date(session, ref, on or today, today)
-    schedule = _schedule(rules, obj)
+    schedule = PROCEDURE.schedule(obj, rules)
     from_status = obj.status
     content = (text or "").strip()
     data: dict[str, Any] = {}
@@ -525,17 +453,7 @@ def take_step(
     else:  # withdraw
         obj.disclosure_suspended = False
         _finish(session, obj, "withdrawn", day, rules, content)
-    casework.record_step(
-        session,
-        ref,
-        action=action,
-        from_status=from_status,
-        to_status=obj.status,
-        on=day,
-        actor=actor.label,
-        text=content,
-        data=data,
-    )
+    PROCEDURE.record(session, obj, action, from_status, day, actor.label, text=content, data=data)
     return _view(session, obj, today, full=True, rules=rules)
 
 
@@ -556,10 +474,7 @@ def _bad_result(value: str | None, allowed: tuple[str, ...], field: str = "resul
 def get_objection(
     session: Session, objection_id: int, *, actor: Actor, today: date | None = None
 ) -> ObjectionView:
-    obj = _load(session, objection_id)
-    if not _may_see(actor, obj):
-        raise NotFound(f"No objection {objection_id}", "未找到该异议申请", code="objections.not_found")
-    return _view(session, obj, today or today_china(), full=True)
+    return _view(session, PROCEDURE.visible(session, actor, objection_id), today or today_china(), full=True)
 
 
 def list_objections(
@@ -574,23 +489,11 @@ def list_objections(
 ) -> ObjectionPage:
     """Objections the caller may see: a subject its own, a provider its department's, staff all."""
     today = today or today_china()
-    q = select(Objection)
-    if actor.role == "subject":
-        q = q.where(Objection.subject_id == (actor.subject_id or -1))
-    elif actor.role == "provider":
-        q = q.where(Objection.provider_code == (actor.provider_code or ""))
-    elif not (actor.staff or actor.role == "regulator"):
-        q = q.where(Objection.id == -1)
-    if status:
-        if status == "open":
-            q = q.where(Objection.status.in_(OPEN_STATUSES))
-        else:
-            q = q.where(Objection.status == status)
-    if subject_id is not None:
-        q = q.where(Objection.subject_id == subject_id)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(Objection.id.desc()).offset((page - 1) * per_page).limit(per_page))
-    rules, providers = get_objection_rules(), _provider_names(session)
+    conditions = PROCEDURE.conditions(
+        actor, status=status, subject_id=subject_id, open_statuses=OPEN_STATUSES
+    )
+    total, rows = PROCEDURE.page(session, conditions, [Objection.id.desc()], page, per_page)
+    rules, providers = get_objection_rules(), procedure.department_names(session)
     return ObjectionPage(
         total=total,
         page=page,
@@ -631,62 +534,30 @@ def queue(
     its department's."""
     today = today or today_china()
     rules = get_objection_rules()
-    open_rows = {
-        o.id: o
-        for o in session.scalars(select(Objection).where(Objection.status.in_(OPEN_STATUSES)))
-        if _may_see(actor, o)
-    }
-    schedules = {i: _schedule(rules, o) for i, o in open_rows.items()}
-    providers = _provider_names(session)
+    providers = procedure.department_names(session)
     return [
-        (item, _view(session, open_rows[item.case_id], today, rules=rules, providers=providers))
-        for item in casework.overdue(session, KIND, today, schedules)
-        if item.case_id in open_rows
+        (item, _view(session, o, today, rules=rules, providers=providers))
+        for item, o in PROCEDURE.overdue(session, actor, OPEN_STATUSES, today)
     ]
 
 
 def tick(session: Session, today: date) -> int:
     """Escalate (督办) the overdue steps late by their schedule's ``escalate_after``; idempotent."""
-    rules = get_objection_rules()
-    rows = list(session.scalars(select(Objection).where(Objection.status.in_(OPEN_STATUSES))))
-    done = casework.escalate_overdue(
-        session,
-        KIND,
-        today,
-        {o.id: _schedule(rules, o) for o in rows},
-        {o.id: o.subject_id for o in rows},
-        {o.id: o.status for o in rows},
-        actor=SYSTEM.label,
-    )
-    return len(done)
+    return PROCEDURE.escalate(session, OPEN_STATUSES, today, actor=SYSTEM.label)
 
 
 def track(session: Session, code: str, today: date | None = None) -> TrackView | None:
     """Progress by lookup code (no login): status, deadlines, letters and dated steps."""
-    found = casework.find_lookup(session, code)
-    if found is None or found[0] != KIND:
-        return None
-    obj = _load(session, found[1])
-    return casework.track_view(
+    return PROCEDURE.track(
         session,
-        _ref(obj),
+        code,
         kind_zh="信用信息异议",
-        status=obj.status,
-        status_zh=STATUS_ZH[obj.status],
-        received_on=obj.received_on,
-        schedule=_schedule(get_objection_rules(), obj),
-        action_zh=ACTION_ZH,
         today=today or today_china(),
     )
 
 
 def status_counts(session: Session, *, actor: Actor) -> dict[str, int]:
-    q = select(Objection.status, func.count()).group_by(Objection.status)
-    if actor.role == "provider":
-        q = q.where(Objection.provider_code == (actor.provider_code or ""))
-    elif actor.role == "subject":
-        q = q.where(Objection.subject_id == (actor.subject_id or -1))
-    return {s: n for s, n in session.execute(q)}
+    return PROCEDURE.status_counts(session, actor)
 
 
 def grounds() -> list[tuple[str, str]]:

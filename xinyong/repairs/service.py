@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.casework import procedure
 from xinyong.casework import service as casework
-from xinyong.casework.rules import Schedule
 from xinyong.casework.schemas import OverdueItem, TrackView
 from xinyong.core.clock import today_china
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -72,31 +72,23 @@ _ALLOWED_FROM = {
 }
 
 
-def _ref(r: Repair) -> casework.CaseRef:
-    return casework.CaseRef(KIND, r.id, r.subject_id)
-
-
-def _load(session: Session, repair_id: int) -> Repair:
-    r = session.get(Repair, repair_id)
-    if r is None:
-        raise NotFound(
-            f"No repair {repair_id}", "未找到该信用修复申请", code="repairs.not_found", repair_id=repair_id
-        )
-    return r
-
-
-def _may_see(actor: Actor, r: Repair) -> bool:
-    if actor.staff or actor.role == "regulator":
-        return True
-    if actor.role == "provider":
-        return actor.provider_code is not None and actor.provider_code == r.department_code
-    if actor.role == "subject":
-        return actor.subject_id is not None and actor.subject_id == r.subject_id
-    return False
-
-
-def _schedule(rules: RepairRules, r: Repair) -> Schedule:
-    return rules.schedule(r.schedule, r.schedule_from)
+# Granted repairs are still open work: the daily tick carries them out by a deadline.
+_UNFINISHED = (*OPEN_STATUSES, "granted")
+PROCEDURE = procedure.Procedure(
+    kind=KIND,
+    model=Repair,
+    department="department_code",
+    code="repairs",
+    status_zh=STATUS_ZH,
+    action_zh=ACTION_ZH,
+    rules=get_repair_rules,
+    opened_on="received_on",
+    schedule_from="schedule_from",
+    not_found=lambda i: NotFound(
+        f"No repair {i}", "未找到该信用修复申请", code="repairs.not_found", repair_id=i
+    ),
+    hidden=lambda i: NotFound(f"No repair {i}", "未找到该信用修复申请", code="repairs.not_found"),
+)
 
 
 def _next_step(r: Repair) -> str | None:
@@ -116,11 +108,9 @@ def _view(
     session: Session, r: Repair, today: date, *, full: bool = False, rules: RepairRules | None = None
 ) -> RepairView:
     rules = rules or get_repair_rules()
-    schedule = _schedule(rules, r)
-    ref = _ref(r)
-    deadlines = casework.deadlines(session, ref, schedule, today)
+    schedule = PROCEDURE.schedule(r, rules)
+    fields = PROCEDURE.file_fields(session, r, schedule, today, full=full)
     names = {m.code: m.name_zh for m in rules.materials}
-    nxt = _next_step(r)
     return RepairView(
         id=r.id,
         kind=r.kind,
@@ -132,16 +122,6 @@ def _view(
         target_zh=_target_zh(session, r, rules),
         department_code=r.department_code,
         department_name=r.department_name,
-        status=r.status,
-        status_zh=STATUS_ZH[r.status],
-        lookup_code=casework.lookup_code_of(session, ref),
-        schedule=r.schedule,
-        schedule_zh=schedule.name_zh,
-        schedule_source=schedule.source,
-        channel=r.channel,
-        applicant_name=r.applicant_name,
-        filed_by=r.filed_by,
-        received_on=r.received_on,
         statement=r.statement,
         materials=list(r.materials or []),
         materials_zh=[names.get(m, m) for m in (r.materials or [])],
@@ -150,14 +130,8 @@ def _view(
         decided_on=r.decided_on,
         decision_number=r.decision_number,
         applied_on=r.applied_on,
-        deadlines=deadlines,
-        next_step=nxt,
-        next_step_zh=schedule.steps[nxt].name_zh if nxt else None,
-        overdue=any(d.overdue for d in deadlines),
-        steps=casework.steps(session, ref, ACTION_ZH) if full else [],
-        attachments=casework.attachments(session, ref) if full else [],
-        letters=casework.letters(session, ref) if full else [],
-        created_at=r.created_at,
+        **fields,
+        **procedure.application_fields(r, schedule, _next_step(r), fields["deadlines"]),
     )
 
 
@@ -222,24 +196,19 @@ def apply_for(
     received). Refused when not eligible, without the commitment, or without a required material."""
     today = today or today_china()
     rules = get_repair_rules()
-    if actor.role == "subject":
-        if received_on is not None and received_on != today:
-            raise InvalidInput(
-                "Only staff at a window date an application received earlier",
-                "网上申请以提交当日为申请日期，只有窗口工作人员可以填写收件日期",
-                code="repairs.received_on",
-                field="received_on",
-                value=received_on.isoformat(),
-            )
-        channel = "online"
-    elif actor.staff:
-        channel = "window"
-    else:
-        raise Forbidden(
+    channel = PROCEDURE.intake_channel(
+        actor,
+        received_on,
+        today,
+        backdated=(
+            "Only staff at a window date an application received earlier",
+            "网上申请以提交当日为申请日期，只有窗口工作人员可以填写收件日期",
+        ),
+        refused=(
             "Only the subject or the intake window applies for a repair",
             "信用修复由信用主体本人申请，或由信用修复受理窗口代为录入",
-            code="repairs.not_allowed",
-        )
+        ),
+    )
     day = casework.check_step_date(session, None, received_on or today, today)
     target = _target(session, rules, day, actor, record_id, list_procedure_id)
     elig = eligibility_of(target, rules)
@@ -297,34 +266,20 @@ def apply_for(
         list_procedure_id=target.list_procedure_id,
         department_code=target.department_code,
         department_name=target.department_name,
-        status="filed",
-        schedule=sched.code,
-        schedule_from=sched.effective_from,
-        channel=channel,
-        applicant_name=(applicant_name or "").strip() or subject.name,
-        filed_by=actor.label,
-        received_on=day,
         statement=text,
         materials=given,
         commitment_text=rules.commitment_text_zh,
         commitment_signed_at=datetime.now(UTC),
-        extended=False,
+        **procedure.application_columns(sched, channel, applicant_name, subject.name, actor, day),
     )
-    session.add(r)
-    session.flush()
-    ref = _ref(r)
-    for filename, content in attachments:
-        casework.add_attachment(session, ref, filename, content, rules.attachments, actor.label)
-    casework.issue_lookup_code(session, ref)
-    casework.open_deadline(session, ref, sched, "intake", day)
-    casework.record_step(
+    PROCEDURE.open_case(
         session,
-        ref,
-        action="file",
-        from_status=None,
-        to_status="filed",
-        on=day,
-        actor=actor.label,
+        r,
+        files=attachments,
+        rule=rules.attachments,
+        schedule=sched,
+        step="intake",
+        actor=actor,
         text=text,
         data={
             "kind": target.kind,
@@ -342,12 +297,14 @@ def apply_for(
 def add_attachment(
     session: Session, repair_id: int, filename: str, content: bytes, *, actor: Actor
 ) -> RepairView:
-    r = _load(session, repair_id)
-    if not _may_see(actor, r) or actor.role in ("regulator", "provider"):
-        raise NotFound(f"No repair {repair_id}", "未找到该信用修复申请", code="repairs.not_found")
+    r = PROCEDURE.visible(session, actor, repair_id)
+    if actor.role in ("regulator", "provider"):
+        raise PROCEDURE.hide(repair_id)
     if r.status not in OPEN_STATUSES:
         raise Conflict("The application is closed", "申请已办结，不能再补充材料", code="repairs.closed")
-    casework.add_attachment(session, _ref(r), filename, content, get_repair_rules().attachments, actor.label)
+    casework.add_attachment(
+        session, PROCEDURE.ref(r), filename, content, get_repair_rules().attachments, actor.label
+    )
     return _view(session, r, today_china(), full=True)
 
 
@@ -355,8 +312,8 @@ def add_attachment(
 
 
 def _require(actor: Actor, r: Repair, action: str) -> None:
-    if not _may_see(actor, r):
-        raise NotFound(f"No repair {r.id}", "未找到该信用修复申请", code="repairs.not_found")
+    if not PROCEDURE.may_see(actor, r):
+        raise PROCEDURE.hide(r.id)
     if actor.staff:
         return
     if (
@@ -396,11 +353,11 @@ def _letter(
         "department": r.department_name,
         "decided_on": _zh(day),
         "text": text or "无",
-        "basis": _schedule(rules, r).source,
+        "basis": PROCEDURE.schedule(r, rules).source,
         "subject": subjects_service.get_subject(session, r.subject_id).name,
         **extra,
     }
-    return casework.issue_letter(session, _ref(r), code, rules.letter(code), values, day).number
+    return casework.issue_letter(session, PROCEDURE.ref(r), code, rules.letter(code), values, day).number
 
 
 def take_step(
@@ -417,25 +374,14 @@ def take_step(
     """accept / reject (intake), extend, decide (granted / refused), withdraw."""
     today = today or today_china()
     rules = get_repair_rules()
-    r = _load(session, repair_id)
+    r = PROCEDURE.load(session, repair_id)
     _require(actor, r, action)
-    if action not in _ALLOWED_FROM:
-        raise InvalidInput(
-            f"Unknown action {action!r}", f"未知的办理环节“{action}”", code="repairs.action", field="action"
-        )
-    if r.status not in _ALLOWED_FROM[action]:
-        raise Conflict(
-            f"Cannot {action} a repair in state {r.status!r}",
-            f"信用修复申请当前状态为“{STATUS_ZH[r.status]}”，不能{ACTION_ZH[action]}",
-            code="repairs.invalid_transition",
-            repair_id=r.id,
-            state=r.status,
-            action=action,
-            allowed_from=list(_ALLOWED_FROM[action]),
-        )
-    ref = _ref(r)
+    PROCEDURE.check_transition(
+        r, action, _ALLOWED_FROM, noun=("a repair", "信用修复申请"), id_field="repair_id"
+    )
+    ref = PROCEDURE.ref(r)
     day = casework.check_step_date(session, ref, on or today, today)
-    schedule = _schedule(rules, r)
+    schedule = PROCEDURE.schedule(r, rules)
     from_status = r.status
     content = (text or "").strip()
     data: dict[str, Any] = {}
@@ -485,17 +431,7 @@ def take_step(
         r.status, r.decided_on = "withdrawn", day
         casework.cancel_open_deadlines(session, ref)
         data["letter"] = _letter(session, r, "withdrawn", rules, day, content)
-    casework.record_step(
-        session,
-        ref,
-        action=action,
-        from_status=from_status,
-        to_status=r.status,
-        on=day,
-        actor=actor.label,
-        text=content,
-        data=data,
-    )
+    PROCEDURE.record(session, r, action, from_status, day, actor.label, text=content, data=data)
     return _view(session, r, today, full=True, rules=rules)
 
 
@@ -508,7 +444,7 @@ def apply_granted(session: Session, today: date) -> list[int]:
     rules = get_repair_rules()
     done: list[int] = []
     for r in list(session.scalars(select(Repair).where(Repair.status == "granted").order_by(Repair.id))):
-        ref = _ref(r)
+        ref = PROCEDURE.ref(r)
         data: dict[str, Any] = {}
         if r.record_id is not None:
             outcome = records_amend.end_publicity(session, r.record_id, reason="repair", on=today)
@@ -527,16 +463,7 @@ def apply_granted(session: Session, today: date) -> list[int]:
             decision_number=r.decision_number or "",
             applied_on=_zh(today),
         )
-        casework.record_step(
-            session,
-            ref,
-            action="apply",
-            from_status="granted",
-            to_status="repaired",
-            on=today,
-            actor=SYSTEM.label,
-            data=data,
-        )
+        PROCEDURE.record(session, r, "apply", "granted", today, SYSTEM.label, data=data)
         done.append(r.id)
     return done
 
@@ -575,28 +502,15 @@ def tick(session: Session, today: date) -> tuple[int, int]:
     """The daily step: carry out granted repairs, then escalate overdue steps. (carried out,
     escalated)."""
     applied = apply_granted(session, today)
-    rules = get_repair_rules()
-    rows = list(session.scalars(select(Repair).where(Repair.status.in_((*OPEN_STATUSES, "granted")))))
-    escalated = casework.escalate_overdue(
-        session,
-        KIND,
-        today,
-        {r.id: _schedule(rules, r) for r in rows},
-        {r.id: r.subject_id for r in rows},
-        {r.id: r.status for r in rows},
-        actor=SYSTEM.label,
-    )
-    return len(applied), len(escalated)
+    escalated = PROCEDURE.escalate(session, _UNFINISHED, today, actor=SYSTEM.label)
+    return len(applied), escalated
 
 
 # --- reads ----------------------------------------------------------------------------------------
 
 
 def get_repair(session: Session, repair_id: int, *, actor: Actor, today: date | None = None) -> RepairView:
-    r = _load(session, repair_id)
-    if not _may_see(actor, r):
-        raise NotFound(f"No repair {repair_id}", "未找到该信用修复申请", code="repairs.not_found")
-    return _view(session, r, today or today_china(), full=True)
+    return _view(session, PROCEDURE.visible(session, actor, repair_id), today or today_china(), full=True)
 
 
 def list_repairs(
@@ -610,22 +524,9 @@ def list_repairs(
     today: date | None = None,
 ) -> RepairPage:
     today = today or today_china()
-    q = select(Repair)
-    if actor.role == "subject":
-        q = q.where(Repair.subject_id == (actor.subject_id or -1))
-    elif actor.role == "provider":
-        q = q.where(Repair.department_code == (actor.provider_code or ""))
-    elif not (actor.staff or actor.role == "regulator"):
-        q = q.where(Repair.id == -1)
-    if status == "open":
-        q = q.where(Repair.status.in_((*OPEN_STATUSES, "granted")))
-    elif status:
-        q = q.where(Repair.status == status)
-    if subject_id is not None:
-        q = q.where(Repair.subject_id == subject_id)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    conditions = PROCEDURE.conditions(actor, status=status, subject_id=subject_id, open_statuses=_UNFINISHED)
+    total, rows = PROCEDURE.page(session, conditions, [Repair.id.desc()], page, per_page)
     rules = get_repair_rules()
-    rows = session.scalars(q.order_by(Repair.id.desc()).offset((page - 1) * per_page).limit(per_page))
     return RepairPage(
         total=total, page=page, per_page=per_page, items=[_view(session, r, today, rules=rules) for r in rows]
     )
@@ -636,13 +537,8 @@ def queue(
 ) -> list[tuple[OverdueItem, RepairView]]:
     today = today or today_china()
     rules = get_repair_rules()
-    rows = {
-        r.id: r
-        for r in session.scalars(select(Repair).where(Repair.status.in_((*OPEN_STATUSES, "granted"))))
-        if _may_see(actor, r)
-    }
-    items = casework.overdue(session, KIND, today, {i: _schedule(rules, r) for i, r in rows.items()})
-    return [(i, _view(session, rows[i.case_id], today, rules=rules)) for i in items if i.case_id in rows]
+    items = PROCEDURE.overdue(session, actor, _UNFINISHED, today)
+    return [(item, _view(session, r, today, rules=rules)) for item, r in items]
 
 
 def repair_marks(session: Session, record_ids: Sequence[int]) -> dict[int, str]:
@@ -659,27 +555,13 @@ def repair_marks(session: Session, record_ids: Sequence[int]) -> dict[int, str]:
 
 def track(session: Session, code: str, today: date | None = None) -> TrackView | None:
     """Progress by lookup code (no login): status, deadlines, letters, dated steps."""
-    found = casework.find_lookup(session, code)
-    if found is None or found[0] != KIND:
-        return None
-    r = _load(session, found[1])
-    return casework.track_view(
+    return PROCEDURE.track(
         session,
-        _ref(r),
+        code,
         kind_zh="信用修复",
-        status=r.status,
-        status_zh=STATUS_ZH[r.status],
-        received_on=r.received_on,
-        schedule=_schedule(get_repair_rules(), r),
-        action_zh=ACTION_ZH,
         today=today or today_china(),
     )
 
 
 def status_counts(session: Session, *, actor: Actor) -> dict[str, int]:
-    q = select(Repair.status, func.count()).group_by(Repair.status)
-    if actor.role == "provider":
-        q = q.where(Repair.department_code == (actor.provider_code or ""))
-    elif actor.role == "subject":
-        q = q.where(Repair.subject_id == (actor.subject_id or -1))
-    return {s: n for s, n in session.execute(q)}
+    return PROCEDURE.status_counts(session, actor)
