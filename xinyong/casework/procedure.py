@@ -30,6 +30,7 @@ from xinyong.casework.service import Actor, CaseRef
 from xinyong.catalog.service import get_catalog
 from xinyong.core import events
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xinyong.core.paging import paged
 from xinyong.ingest import service as ingest_service
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
@@ -213,15 +214,7 @@ class Procedure(Generic[Row]):
         """(total, the rows of page ``page``) of the cases meeting ``conditions`` (None: none)."""
         if conditions is None:
             return 0, []
-        total = session.scalar(select(func.count()).select_from(self.model).where(*conditions)) or 0
-        rows = session.scalars(
-            select(self.model)
-            .where(*conditions)
-            .order_by(*order_by)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-        return total, list(rows)
+        return paged(session, self.model, conditions, order_by, page, per_page)
 
     def status_counts(self, session: Session, actor: Actor) -> dict[str, int]:
         q = (

@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 
 import nh3
 from markdown_it import MarkdownIt
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.content.models import ContentAttachment, ContentPost
 from xinyong.content.schemas import SECTIONS, STATUS_ZH, AttachmentOut, PostOut, PostPage, PostSummary
 from xinyong.core.errors import InvalidInput, NotFound, TooLarge
+from xinyong.core.paging import paged
 from xinyong.ledger import service as ledger
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -181,15 +182,12 @@ def list_posts(
         conditions.append(ContentPost.section == section)
     if published_only:
         conditions.append(ContentPost.status == "published")
-    total = session.scalar(select(func.count()).select_from(ContentPost).where(*conditions)) or 0
     order = (
         (ContentPost.published_at.desc(), ContentPost.id.desc())
         if published_only
         else (ContentPost.id.desc(),)
     )
-    rows = session.scalars(
-        select(ContentPost).where(*conditions).order_by(*order).offset((page - 1) * per_page).limit(per_page)
-    )
+    total, rows = paged(session, ContentPost, conditions, order, page, per_page)
     return PostPage(total=total, page=page, per_page=per_page, items=[_summary(p) for p in rows])
 
 

@@ -1,6 +1,15 @@
-"""Paging of lists shown page by page: the page asked for in a query string, and how many pages."""
+"""Paging: the page asked for in a query string, how many pages, and one page of a table (the
+count of the matching rows and the rows of page ``page``)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+M = TypeVar("M")
 
 # A page number beyond this is read as this one (a query string cannot make a page skip far).
 MAX_PAGE = 10_000
@@ -18,3 +27,20 @@ def page_number(raw: str | None) -> int:
 def page_count(total: int, per_page: int) -> int:
     """How many pages ``total`` items fill, ``per_page`` to a page (at least one, even empty)."""
     return max(1, (total + per_page - 1) // per_page)
+
+
+def paged(
+    session: Session,
+    model: type[M],
+    conditions: Sequence[Any],
+    order: Sequence[Any],
+    page: int,
+    per_page: int,
+) -> tuple[int, list[M]]:
+    """How many rows of ``model`` match ``conditions``, and the ``page``-th ``per_page`` of them
+    in ``order`` (pages count from 1)."""
+    total = session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+    rows = session.scalars(
+        select(model).where(*conditions).order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    )
+    return int(total), list(rows)

@@ -17,6 +17,7 @@ from xinyong.catalog import service as catalog_service
 from xinyong.core import events
 from xinyong.core.clock import CHINA_TZ
 from xinyong.core.errors import NotFound
+from xinyong.core.paging import paged
 from xinyong.government.bodies import body_type, get_body
 from xinyong.government.models import GovernmentNotice
 from xinyong.government.rules import NoticeRules, get_notice_rules
@@ -229,14 +230,7 @@ def list_notices(
     session: Session, *, page: int = 1, per_page: int = 50, body_subject_id: int | None = None
 ) -> NoticePage:
     cond = [] if body_subject_id is None else [GovernmentNotice.body_subject_id == body_subject_id]
-    total = int(session.scalar(select(func.count()).select_from(GovernmentNotice).where(*cond)) or 0)
-    rows = session.scalars(
-        select(GovernmentNotice)
-        .where(*cond)
-        .order_by(GovernmentNotice.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    total, rows = paged(session, GovernmentNotice, cond, (GovernmentNotice.id.desc(),), page, per_page)
     names: dict[int, str] = {}
     return NoticePage(
         items=[_notice_info(session, n, names) for n in rows], total=total, page=page, per_page=per_page

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import service as accounts_service
 from xinyong.catalog.service import get_catalog
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
+from xinyong.core.paging import paged
 from xinyong.ingest.models import QuarantineRow
 from xinyong.ingest.parsing import RawRow, batch_table
-from xinyong.ingest.submission import _receipt, _run, paged
+from xinyong.ingest.submission import _receipt, _run
 from xinyong.ingest.validation import RowValidator
 from xinyong.ingest.views import Page, QuarantineInfo, SubmissionResult
 from xinyong.ledger import service as ledger

@@ -18,13 +18,12 @@ import gc
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
@@ -35,6 +34,7 @@ from xinyong.core.clock import CHINA_TZ
 from xinyong.core.db import utcnow
 from xinyong.core.errors import DomainError, InvalidInput, NotFound
 from xinyong.core.events import catch_up, hold, release
+from xinyong.core.paging import paged
 from xinyong.core.settings import get_settings
 from xinyong.ingest import staging
 from xinyong.ingest.models import Submission, SubmissionRow
@@ -459,18 +459,6 @@ def _submission(session: Session, submission_id: str, provider_id: int | None) -
             value=submission_id,
         )
     return sub
-
-
-def paged(
-    session: Session, model: type[M], cond: list[Any], order: Sequence[Any], page: int, per_page: int
-) -> tuple[int, list[M]]:
-    """How many rows of ``model`` match ``cond``, and the ``page``-th ``per_page`` of them in
-    ``order``."""
-    total = session.scalar(select(func.count()).select_from(model).where(*cond)) or 0
-    rows = session.scalars(
-        select(model).where(*cond).order_by(*order).offset((page - 1) * per_page).limit(per_page)
-    )
-    return total, list(rows)
 
 
 def get_submission(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from xinyong.core.calendar import load_calendar
 from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound, UnknownCalendarYear
+from xinyong.core.paging import paged
 from xinyong.creditstate import service as creditstate_service
 from xinyong.lists.common import (
     _STAFF_ROLES,
@@ -139,14 +140,8 @@ def list_procedures(
         conditions.append(ListProcedure.list_type == list_type)
     if subject_id is not None:
         conditions.append(ListProcedure.subject_id == subject_id)
-    total = session.scalar(select(func.count()).select_from(ListProcedure).where(*conditions)) or 0
-    rows = session.scalars(
-        select(ListProcedure)
-        .where(*conditions)
-        .order_by(ListProcedure.proposed_on.desc(), ListProcedure.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    order = (ListProcedure.proposed_on.desc(), ListProcedure.id.desc())
+    total, rows = paged(session, ListProcedure, conditions, order, page, per_page)
     rules, day = get_list_rules(), today or today_china()
     return ProcedurePage(
         total=total, page=page, per_page=per_page, items=[_view(session, p, rules, day) for p in rows]
@@ -261,14 +256,8 @@ def public_members(
         rules.get(list_type)
     codes = _public_types(rules, list_type, kind)
     conditions = [ListProcedure.status == "published", ListProcedure.list_type.in_(codes)]
-    total = session.scalar(select(func.count()).select_from(ListProcedure).where(*conditions)) or 0
-    rows = session.scalars(
-        select(ListProcedure)
-        .where(*conditions)
-        .order_by(ListProcedure.published_on.desc(), ListProcedure.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    order = (ListProcedure.published_on.desc(), ListProcedure.id.desc())
+    total, rows = paged(session, ListProcedure, conditions, order, page, per_page)
     items = [_public_member(session, p, rules.types.get(p.list_type)) for p in rows]
     return MemberPage(total=total, page=page, per_page=per_page, items=items)
 
@@ -312,14 +301,9 @@ def announcements(
     rules = get_list_rules()
     codes = _public_types(rules, list_type, None)
     conditions = [ListProcedure.published_on.is_not(None), ListProcedure.list_type.in_(codes)]
-    total = session.scalar(select(func.count()).select_from(ListProcedure).where(*conditions)) or 0
     latest = func.coalesce(ListProcedure.exited_on, ListProcedure.published_on)
-    rows = session.scalars(
-        select(ListProcedure)
-        .where(*conditions)
-        .order_by(latest.desc(), ListProcedure.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    total, rows = paged(
+        session, ListProcedure, conditions, (latest.desc(), ListProcedure.id.desc()), page, per_page
     )
     return total, [_announcement(session, p, rules) for p in rows]
 

@@ -42,6 +42,7 @@ from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Forbidden, InvalidInput
+from xinyong.core.paging import paged
 from xinyong.core.settings import get_settings
 from xinyong.core.spreadsheet import cell_text
 from xinyong.ledger import service as ledger
@@ -601,14 +602,8 @@ def viewers_of(
     conditions = [QueryLogEntry.subject_id == subject_id]
     if not include_self:
         conditions.append(QueryLogEntry.role != "subject")
-    total = session.scalar(select(func.count()).select_from(QueryLogEntry).where(*conditions)) or 0
-    rows = session.scalars(
-        select(QueryLogEntry)
-        .where(*conditions)
-        .order_by(QueryLogEntry.logged_at.desc(), QueryLogEntry.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    order = (QueryLogEntry.logged_at.desc(), QueryLogEntry.id.desc())
+    total, rows = paged(session, QueryLogEntry, conditions, order, page, per_page)
     names = _purpose_names()
     items = [
         Viewing(

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from xinyong.accounts.principal import Principal
 from xinyong.core.errors import Forbidden, InvalidInput
+from xinyong.core.paging import paged
 from xinyong.reports.issue import WINDOW_ROLES, get_report_row
 from xinyong.reports.models import CreditReport
 from xinyong.reports.rules import KIND_NAMES_ZH
@@ -101,14 +102,7 @@ def list_reports(
         conditions.append(CreditReport.subject_id == subject_id)
     if organisation is not None:
         conditions.append(CreditReport.organisation == organisation)
-    total = session.scalar(select(func.count()).select_from(CreditReport).where(*conditions)) or 0
-    rows = session.scalars(
-        select(CreditReport)
-        .where(*conditions)
-        .order_by(CreditReport.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    total, rows = paged(session, CreditReport, conditions, (CreditReport.id.desc(),), page, per_page)
     return RegisterPage(total, page, per_page, [_row(r) for r in rows])
 
 

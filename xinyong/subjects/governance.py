@@ -24,6 +24,7 @@ from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import emit
 from xinyong.core.identifiers import check_uscc, mask_id_number
+from xinyong.core.paging import paged
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
 from xinyong.subjects.common import (
@@ -212,13 +213,12 @@ def list_cases(
             field="per_page",
             value=per_page,
         )
-    stmt = select(GovernanceCase)
+    conditions = []
     if status is not None:
-        stmt = stmt.where(GovernanceCase.status == status)
+        conditions.append(GovernanceCase.status == status)
     if kind is not None:
-        stmt = stmt.where(GovernanceCase.kind == kind)
-    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    cases = session.scalars(stmt.order_by(GovernanceCase.id).limit(per_page).offset((page - 1) * per_page))
+        conditions.append(GovernanceCase.kind == kind)
+    total, cases = paged(session, GovernanceCase, conditions, (GovernanceCase.id,), page, per_page)
     return CasePage(total=total, page=page, per_page=per_page, items=[_view(session, c) for c in cases])
 
 
