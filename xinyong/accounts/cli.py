@@ -14,7 +14,6 @@ from datetime import datetime
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.api_keys import create_api_key, list_api_keys, revoke_api_key, rotate_api_key
@@ -24,6 +23,7 @@ from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH
 from xinyong.accounts.users import create_user, list_users, lock_user, set_password, unlock_user
 from xinyong.accounts.views import ApiKeyInfo
 from xinyong.core.cli_errors import fail
+from xinyong.core.cli_tables import cli_table
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 
@@ -110,7 +110,16 @@ def user_list(
     if as_json:
         typer.echo(json.dumps([u.__dict__ for u in users], ensure_ascii=False, default=str, indent=1))
         return
-    table = Table("用户名", "姓名", "角色", "部门", "主体", "状态", "最近登录")
+    table = cli_table(
+        "用户名",
+        "姓名",
+        "角色",
+        "部门",
+        "主体",
+        "状态",
+        "最近登录",
+        codes=["用户名", "部门"],
+    )
     for u in users:
         state = "停用" if not u.active else ("锁定至 " + _when(u.locked_until) if u.locked_until else "正常")
         table.add_row(
@@ -224,7 +233,18 @@ def key_list(
             )
         )
         return
-    table = Table("#", "前缀", "名称", "角色", "部门", "权限范围", "状态", "有效期至", "最近使用")
+    table = cli_table(
+        "#",
+        "前缀",
+        "名称",
+        "角色",
+        "部门",
+        "权限范围",
+        "状态",
+        "有效期至",
+        "最近使用",
+        codes=["前缀", "部门"],
+    )
     for k in keys:
         table.add_row(
             str(k.id),
@@ -280,7 +300,13 @@ def dept_list() -> None:
     """列出部门。"""
     with _session() as s:
         rows = list_departments(s)
-    table = Table("编码", "名称", "信息提供单位", "状态")
+    table = cli_table(
+        "编码",
+        "名称",
+        "信息提供单位",
+        "状态",
+        codes=["编码", "信息提供单位"],
+    )
     for d in rows:
         table.add_row(d.code, d.name, d.provider_code or "-", "正常" if d.active else "停用")
     console.print(table)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from xinyong.catalog.ruleset import RulesetError
 from xinyong.catalog.service import get_catalog, load_catalog, xlsx_template
+from xinyong.core.cli_tables import cli_table
 from xinyong.core.settings import get_settings
 
 catalog_app = typer.Typer(help="信用信息目录与规则集 (catalog and ruleset).", no_args_is_help=True)
@@ -31,9 +31,9 @@ def validate(
         for err in exc.details.get("errors", []):
             err_console.print(f"  {err['loc']}: {err['message']}")
         raise typer.Exit(1) from exc
-    table = Table(title=f"{catalog.meta.name} {catalog.meta.version}")
-    for col in ("目录项", "代码", "字段数", "公示规则", "双公示"):
-        table.add_column(col)
+    table = cli_table(
+        "目录项", "代码", "字段数", "公示规则", "双公示", title=f"{catalog.meta.name} {catalog.meta.version}"
+    )
     for item in catalog.items():
         table.add_row(
             item.name_zh,
@@ -54,10 +54,17 @@ def list_items() -> None:
     """List the catalog items: the 双公示 kinds of administrative action first, with their time limit."""
     catalog = get_catalog()
     today = date.today()
-    table = Table(title=f"信用信息目录（{catalog.meta.name} {catalog.meta.version}）")
-    for col in ("目录项", "代码（报送时使用）", "信息性质", "双公示时限", "公示"):
-        table.add_column(col)
     items = sorted(catalog.items(), key=lambda i: (not i.double_publicity, i.code))
+    # Item codes fold rather than keep their width (up to 28 characters): at 80 columns the
+    # names beside them would otherwise be cut.
+    table = cli_table(
+        "目录项",
+        "代码（报送时使用）",
+        "信息性质",
+        "双公示时限",
+        "公示",
+        title=f"信用信息目录（{catalog.meta.name} {catalog.meta.version}）",
+    )
     for item in items:
         limit = catalog.timeliness_limit_working_days(item, today)
         table.add_row(

@@ -22,6 +22,7 @@ from xinyong.demo import register as demo_register
 from xinyong.demo import samples as samples_mod
 from xinyong.demo import service
 from xinyong.demo.generator import ITEM_HEADERS, iter_records, load_city
+from xinyong.measures.cli import RECEIVER_PORT, RECEIVER_PORT_ENV
 
 demo_app = typer.Typer(help="演示城市（台州市）：生成、导入、样例文件。", no_args_is_help=True)
 console = Console()
@@ -41,6 +42,14 @@ def build(
         False,
         "--force",
         help="即使存储中已有其他主体也生成（不会重复生成演示数据本身）",
+    ),
+    push_port: int = typer.Option(
+        RECEIVER_PORT,
+        "--push-port",
+        envvar=RECEIVER_PORT_ENV,
+        min=1,
+        max=65535,
+        help=f"演示推送订阅的接收端口（xinyong push receive --port；也可用环境变量 {RECEIVER_PORT_ENV}）",
     ),
 ) -> None:
     """生成演示城市：主体、约 30 个带 API 密钥的部门、经真实报送服务导入的五年信用记录、
@@ -63,7 +72,7 @@ def build(
 
         try:
             summary = service.build_demo(
-                get_database(), subjects, seed, out_dir, force=force, progress=progress
+                get_database(), subjects, seed, out_dir, force=force, progress=progress, push_port=push_port
             )
         except DomainError as exc:
             raise fail(exc) from exc

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -278,8 +278,15 @@ def _cn_amount(x: float) -> Decimal:
 
 
 def _fmt_decimal(d: Decimal) -> str:
-    text = format(d, "f")
-    return text
+    """An amount as people read it: 0.2, 1.5, 12 (no trailing zeros, no exponent)."""
+    return format(d.normalize(), "f")
+
+
+def _readable_fine(wan: float) -> Decimal:
+    """A fine in 万元 rounded as decisions state them: whole hundreds of yuan below 1 万元, whole
+    thousands below 10 万元, whole 万元 above; never below 100 yuan (a 罚款 is never zero)."""
+    step = Decimal("0.01") if wan < 1 else Decimal("0.1") if wan < 10 else Decimal(1)
+    return max(Decimal(str(wan)).quantize(step, ROUND_HALF_UP), step)
 
 
 # --------------------------------------------------------------------------- subjects
@@ -803,10 +810,11 @@ class _RecordFactory:
         fine = Decimal(0)
         if "罚款" in categories:
             lo, hi = v["fine"]
-            # Log-uniform between the typical bounds: many small fines, few large ones.
+            # Log-uniform between the typical bounds: many small fines, few large ones. A
+            # violation without a typical fine (a sample forcing 罚款 on it) gets a small one.
             lo = max(lo, 0.01)
-            fine = _cn_amount(lo * (hi / lo) ** rng.random())
-            fine = fine.quantize(Decimal("0.01")) if fine >= 1 else fine.quantize(Decimal("0.0001"))
+            hi = hi if hi >= lo else lo * 10
+            fine = _readable_fine(lo * (hi / lo) ** rng.random())
         confiscated = Decimal(0)
         if "没收违法所得" in categories:
             confiscated = _cn_amount(rng.uniform(0.1, 5)).quantize(Decimal("0.01"))
@@ -964,7 +972,7 @@ class _RecordFactory:
             values = dict(rec.values)
             if values.get("CF_NR_FK"):
                 old = Decimal(values["CF_NR_FK"])
-                values["CF_NR_FK"] = _fmt_decimal((old * Decimal("0.8")).quantize(Decimal("0.01")))
+                values["CF_NR_FK"] = _fmt_decimal(_readable_fine(float(old) * 0.8))
                 values["CF_NR"] = values["CF_NR"].replace(
                     f"罚款{_fmt_decimal(old)}万元", f"罚款{values['CF_NR_FK']}万元"
                 )

@@ -17,6 +17,7 @@ from xinyong.accounts import service as accounts_service
 from xinyong.core import months
 from xinyong.core.clock import CHINA_TZ
 from xinyong.core.identifiers import make_ric
+from xinyong.demo import measures as measures_demo
 from xinyong.demo.generator import Department, load_city
 from xinyong.government import service as government_service
 from xinyong.ingest import service as ingest_service
@@ -40,7 +41,6 @@ RECIPIENTS = (
     ("TZ-ZZB", "中共台州市委组织部"),
     ("TZ-ZF", "台州市人民政府"),
 )
-RECEIVER_URL = "http://127.0.0.1:8090/xinyong-webhook"  # as demo/measures.py: `xinyong push receive`
 QUALITY_MONTHS = 12
 OFFICIAL = "陈立新"
 
@@ -82,7 +82,7 @@ def _register_bodies(session: Session) -> list[tuple[Department, int]]:
     return out
 
 
-def _subscribe(session: Session) -> None:
+def _subscribe(session: Session, receiver_port: int) -> None:
     known = {d.code for d in accounts_service.list_departments(session)}
     for code, name in RECIPIENTS:
         if code not in known:
@@ -92,7 +92,7 @@ def _subscribe(session: Session) -> None:
             session,
             department_code="TZ-SJ",
             name="审计局政务失信通报（演示）",
-            url=RECEIVER_URL,
+            url=measures_demo.receiver_url(receiver_port),
             events=["government.notice"],
             by="demo",
         )
@@ -101,7 +101,7 @@ def _subscribe(session: Session) -> None:
             session,
             department_code="TZ-SCJG",
             name="市场监管局数据质量评分卡（演示）",
-            url=RECEIVER_URL,
+            url=measures_demo.receiver_url(receiver_port),
             events=["quality.scorecard"],
             by="demo",
         )
@@ -193,11 +193,13 @@ def _records(session: Session, bodies: list[tuple[Department, int]], seed: int) 
     return created
 
 
-def seed_government(session: Session, *, seed: int) -> GovernmentDemo:
+def seed_government(
+    session: Session, *, seed: int, receiver_port: int = measures_demo.RECEIVER_PORT
+) -> GovernmentDemo:
     out = GovernmentDemo()
     bodies = _register_bodies(session)
     out.bodies = len(bodies)
-    _subscribe(session)
+    _subscribe(session, receiver_port)  # the same receiver as the 财政局 subscriber
     out.records = _records(session, bodies, seed)
     while government_service.process_events(session):
         session.commit()

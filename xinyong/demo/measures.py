@@ -8,16 +8,21 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
 from xinyong.measures import push
+from xinyong.measures.cli import RECEIVER_PORT
 
 DEPARTMENT = ("TZ-CZJ", "台州市财政局")
 SCOPES = ("checks:read", "subscriptions:read", "subscriptions:write", "feedback:read", "feedback:write")
-# Where the demo subscriber listens: `xinyong push receive --port 8090` runs a receiver there.
-RECEIVER_URL = "http://127.0.0.1:8090/xinyong-webhook"
 
 
-def seed_subscriber(session: Session) -> str | None:
-    """Register the subscriber department, its API key and its webhook subscription; returns the
-    key (shown once), or None when the demo city already has the subscriber."""
+def receiver_url(port: int = RECEIVER_PORT) -> str:
+    """Where the demo subscriber listens: `xinyong push receive --port PORT` runs a receiver there."""
+    return f"http://127.0.0.1:{port}/xinyong-webhook"
+
+
+def seed_subscriber(session: Session, receiver_port: int = RECEIVER_PORT) -> str | None:
+    """Register the subscriber department, its API key and its webhook subscription on
+    ``receiver_port``; returns the key (shown once), or None when the demo city already has the
+    subscriber."""
     code, name = DEPARTMENT
     if push.has_subscription(session, code):
         return None
@@ -35,7 +40,7 @@ def seed_subscriber(session: Session) -> str | None:
         session,
         department_code=code,
         name="政府采购与财政资金系统（演示）",
-        url=RECEIVER_URL,
+        url=receiver_url(receiver_port),
         events=["list.entered", "list.exited", "grade.changed", "record.created"],
         items=["administrative_penalty", "dishonest_judgment_debtor"],
         by="demo",

@@ -123,13 +123,15 @@ def build_demo(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    push_port: int = measures_demo.RECEIVER_PORT,
 ) -> DemoSummary:
     """Build the demo city with ``subjects`` subjects from ``seed`` into the store.
 
     Idempotent: a city already built from the same seed is recognised (its bad-rows sample
     submission exists) and left alone; an interrupted build is resumed (every service below is
     idempotent). A store holding other subjects is refused unless ``force`` (which adds the
-    city next to them).
+    city next to them). ``push_port``: where the demo subscriber's webhook listens
+    (``xinyong push receive --port``).
     """
     if subjects < MIN_SUBJECTS:
         raise ValueError(f"the demo city needs at least {MIN_SUBJECTS} subjects")
@@ -172,13 +174,13 @@ def build_demo(
         while creditstate_consumer.process_events(session):
             session.commit()
         summary.lists = lists_demo.seed_lists(session, seed=seed)
-        summary.measures_key = measures_demo.seed_subscriber(session)
+        summary.measures_key = measures_demo.seed_subscriber(session, push_port)
         reports_demo.seed_reports(session, summary.examples.get("penalised"))
         commitments_demo.seed_commitments(session, seed=seed, subject_code=summary.examples.get("penalised"))
         demo_content.seed_content(session)  # 通知公告 · 政策法规 · 信用动态
         session.commit()
         summary.rights = rights_demo.seed_rights(session, seed=seed)
-        summary.government = government_demo.seed_government(session, seed=seed)
+        summary.government = government_demo.seed_government(session, seed=seed, receiver_port=push_port)
         summary.checkpoints = demo_ledger.finish(session)
         if progress:
             progress("finish", 1, 1)

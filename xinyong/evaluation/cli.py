@@ -9,9 +9,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from xinyong.core.cli_errors import fail
+from xinyong.core.cli_tables import cli_table
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (DuckDB and the engines take seconds to import). Not to dodge a cycle.
@@ -82,7 +82,16 @@ def models() -> None:
 
     with _errors(), get_database().session() as session:
         rows = service.list_models(session)
-    table = Table("编号", "模型", "版本", "状态", "生效日期", "代码", "内容哈希")
+    table = cli_table(
+        "编号",
+        "模型",
+        "版本",
+        "状态",
+        "生效日期",
+        "代码",
+        "内容哈希",
+        codes=["代码", "内容哈希"],
+    )
     for m in rows:
         table.add_row(
             str(m.id),
@@ -150,7 +159,7 @@ def whatif(subject: str = typer.Argument(..., help="主体编号、统一社会�
     grades = _grade_names(w.current.model_code)
     items = _item_names()
     console.print(f"当前 {w.current.grade_display_zh} 得分 {w.current.score}")
-    table = Table("记录", "目录项", "失信程度", "公示期届满次日", "去掉该记录后", "等级是否改变")
+    table = cli_table("记录", "目录项", "失信程度", "公示期届满次日", "去掉该记录后", "等级是否改变")
     for r in w.records:
         table.add_row(
             str(r.record_id),
@@ -214,7 +223,7 @@ def report(
         names = {spec.code: spec.name_zh for spec in service.models_in_force(date.today())}
     model_zh = names.get(rep.run.model_code, rep.run.model_code)
     console.print(f"评价批次 {rep.run.id}：{model_zh}（{rep.run.model_version}），{rep.run.subjects} 个主体")
-    table = Table("等级", "主体数", "占比", "目标占比")
+    table = cli_table("等级", "主体数", "占比", "目标占比")
     for g in rep.distribution:
         table.add_row(g.display_zh, str(g.count), f"{g.share:.2%}", f"{g.target:.1%}")
     console.print(table)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from xinyong.core.cli_tables import cli_table
 
 console = Console()
 government_app = typer.Typer(
@@ -58,9 +59,16 @@ def ranking() -> None:
     with get_database().session() as session:
         model = service.get_government_model()
         scores = service.score_bodies(session, model)
-    table = Table(title=f"{model.name_zh}（{model.version}）排名")
-    for head in ("名次", "单位", "类别", "得分", "等级", "失信通报", "扣分项"):
-        table.add_column(head)
+    table = cli_table(
+        "名次",
+        "单位",
+        "类别",
+        "得分",
+        "等级",
+        "失信通报",
+        "扣分项",
+        title=f"{model.name_zh}（{model.version}）排名",
+    )
     for s in scores:
         deducted = "；".join(f"{i.name_zh} −{i.points:g}" for i in s.indicators if i.points)
         table.add_row(

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from xinyong.accounts import service as accounts_service
 from xinyong.core.cli_errors import fail
+from xinyong.core.cli_tables import cli_table
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError, Forbidden
 from xinyong.ingest import service
@@ -77,10 +78,16 @@ def ingest(
     _print_result(result)
 
 
+def _label_table(title: str) -> Table:
+    """A two-column table of labels (bold) and values, without a header."""
+    t = Table(title=title, show_header=False)
+    t.add_column("", style="bold", overflow="fold")
+    t.add_column("", overflow="fold")
+    return t
+
+
 def _print_result(result: service.SubmissionResult) -> None:
-    t = Table(title=f"提交 {result.id}", show_header=False)
-    t.add_column("", style="bold")
-    t.add_column("")
+    t = _label_table(f"提交 {result.id}")
     for label, value in (
         ("信息提供单位 provider", result.provider_code),
         ("目录项 item", result.item_code),
@@ -99,9 +106,7 @@ def _print_result(result: service.SubmissionResult) -> None:
         console.print(f"[yellow]警告[/yellow] {w.get('message_zh')}")
     rejected = [r for r in result.problems if r.outcome == "rejected"]
     if rejected:
-        errors = Table(title="被拒绝的行（已进入隔离区）")
-        for col in ("行", "字段", "值", "规则", "说明"):
-            errors.add_column(col)
+        errors = cli_table("行", "字段", "值", "规则", "说明", title="被拒绝的行（已进入隔离区）")
         for r in rejected[:_SHOWN_PROBLEMS]:
             for e in r.errors:
                 errors.add_row(
@@ -142,7 +147,14 @@ def provider_list() -> None:
     """列出信息提供单位及各自可报送的目录项。"""
     with get_database().session() as session:
         providers = service.list_providers(session)
-    t = Table("code", "名称", "统一社会信用代码", "目录项", "状态")
+    t = cli_table(
+        "code",
+        "名称",
+        "统一社会信用代码",
+        "目录项",
+        "状态",
+        codes=["code", "统一社会信用代码"],
+    )
     for p in providers:
         t.add_row(p.code, p.name, p.uscc or "", ", ".join(p.items), "启用" if p.active else "停用")
     console.print(t)
@@ -188,9 +200,7 @@ def provider_metrics(
     if as_json:
         print(json.dumps(m.__dict__, ensure_ascii=False))
         return
-    t = Table(title=f"{m.provider_name}（{m.provider_code}）报送统计", show_header=False)
-    t.add_column("", style="bold")
-    t.add_column("")
+    t = _label_table(f"{m.provider_name}（{m.provider_code}）报送统计")
     for label, value in (
         ("提交次数", m.submissions),
         ("被整体拒绝的提交", m.submissions_failed),
@@ -233,7 +243,7 @@ def provider_pending(code: str = typer.Argument(..., help="信息提供单位编
     if not pending:
         console.print("没有待审核的报送批次")
         return
-    t = Table("报送批次", "目录项", "文件", "接收时间", "总行数", "待审核记录")
+    t = cli_table("报送批次", "目录项", "文件", "接收时间", "总行数", "待审核记录")
     for p in pending:
         t.add_row(p.id, p.item_code, p.filename or "", str(p.received_at), str(p.rows_total), str(p.pending))
     console.print(t)
@@ -292,7 +302,16 @@ def quarantine_list(
             )
     except DomainError as exc:
         raise fail(exc, 2) from None
-    t = Table("id", "单位", "目录项", "行", "状态", "原因", title=f"隔离区（共 {result.total} 条）")
+    t = cli_table(
+        "id",
+        "单位",
+        "目录项",
+        "行",
+        "状态",
+        "原因",
+        codes=["单位"],
+        title=f"隔离区（共 {result.total} 条）",
+    )
     for q in result.items:
         reasons = "; ".join(f"{e.get('rule')}: {e.get('message_zh')}" for e in q.errors)
         t.add_row(str(q.id), q.provider_code, q.item_code, str(q.row_number), q.status, reasons)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xinyong.core.cli_errors import fail
+from xinyong.core.cli_tables import code_column
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (start-up time of the CLI). Not to dodge a cycle.
@@ -21,6 +22,12 @@ from xinyong.core.cli_errors import fail
 console = Console()
 measures_app = typer.Typer(help="联合奖惩（measures）：措施清单、核查、反馈。", no_args_is_help=True)
 push_app = typer.Typer(help="推送（触发式，push）：投递订阅的变化、死信、重投。", no_args_is_help=True)
+
+
+# Where `push receive` listens by default, and the port of the demo subscriber's webhook
+# (xinyong.demo.measures): `xinyong demo build --push-port` and this variable change both.
+RECEIVER_PORT = 8090
+RECEIVER_PORT_ENV = "XINYONG_DEMO_PUSH_PORT"
 
 
 def register(app: typer.Typer) -> None:
@@ -51,8 +58,8 @@ def validate(
         cat = load_measures(directory or measures_dir())
     kinds = {k: sum(1 for m in cat.measures.values() if m.kind == k) for k in ("reward", "punishment")}
     console.print(
-        f"[green]ok[/green] {cat.version}: {kinds['reward']} 激励 rewards, {kinds['punishment']} 惩戒 punishments, "
-        f"{len(cat.matters)} 事项 matters, {len(cat.bases)} 依据 bases"
+        f"[green]检查通过（ok）[/green] 版本 {cat.version}：激励措施 {kinds['reward']} 项，"
+        f"惩戒措施 {kinds['punishment']} 项，事项 {len(cat.matters)} 个，依据 {len(cat.bases)} 条"
     )
 
 
@@ -67,7 +74,8 @@ def list_cmd(
     with _errors():
         items = catalog_reads.list_measures(kind=kind, matter=matter)
     table = Table(title="联合奖惩措施清单")
-    for col in ("code", "措施", "类别", "依据", "实施单位", "事项"):
+    code_column(table, "代码")
+    for col in ("措施", "类别", "依据", "实施单位", "事项"):
         table.add_column(col, overflow="fold")
     for m in items:
         table.add_row(
@@ -121,8 +129,8 @@ def overdue(department: str = typer.Option(None, help="只看该部门")) -> Non
         page = check_reads.list_checks(
             session, caller, overdue_only=True, department_code=department, limit=500
         )
-    table = Table(title=f"逾期未反馈的核查 overdue checks: {page.total}")
-    for col in ("check", "issued", "department", "subject", "matter", "measures", "due"):
+    table = Table(title=f"逾期未反馈的核查：{page.total} 条")
+    for col in ("核查编号", "核查日期", "部门", "主体", "事项", "措施", "反馈期限"):
         table.add_column(col, overflow="fold")
     for c in page.items:
         table.add_row(
@@ -151,8 +159,8 @@ def run(
         with _errors():
             r = push.run_once(db)
         console.print(
-            f"events {r.events_consumed} · new deliveries {r.deliveries_created} · delivered {r.delivered} · "
-            f"retry {r.retried} · dead {r.dead}"
+            f"事件 {r.events_consumed} · 新建投递 {r.deliveries_created} · 已投递 {r.delivered} · "
+            f"待重试 {r.retried} · 转入死信 {r.dead}"
         )
         if not loop:
             return
@@ -185,21 +193,24 @@ def replay(
             n = push.replay_all_dead(session, by="cli", subscription_id=subscription)
         else:
             n = len(push.replay(session, delivery_ids or [], by="cli"))
-    console.print(f"replayed {n}")
+    console.print(f"已将 {n} 条死信放回投递队列")
 
 
 @push_app.command("receive")
 def receive(
-    port: int = typer.Option(8090, help="监听端口"),
+    port: int = typer.Option(
+        RECEIVER_PORT,
+        "--port",
+        envvar=RECEIVER_PORT_ENV,
+        help=f"监听端口（也可用环境变量 {RECEIVER_PORT_ENV}；演示订阅的端口由 xinyong demo build --push-port 设定）",
+    ),
     host: str = typer.Option("127.0.0.1", help="监听地址"),
     secret: str = typer.Option(None, help="订阅的 whsec_ 签名密钥"),
     subscription: int = typer.Option(None, help="或：从存储中读取该订阅的签名密钥"),
 ) -> None:
-    """用于试用推送的小型 webhook 接收端：打印每次投递及其 Standard Webhooks 签名是否通过
-    （演示订阅指向 127.0.0.1:8090）。"""
+    """用于试用推送的小型 webhook 接收端：打印每次投递及其 Standard Webhooks 签名是否通过，
+    未通过时说明原因（演示订阅默认指向 127.0.0.1:8090）。"""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from xinyong.measures import push
 
     if not secret and subscription is not None:
         from xinyong.core import crypto
@@ -220,20 +231,30 @@ def receive(
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode("utf-8")
-            ok = push.verify_signature(key, dict(self.headers.items()), body)
-            self.send_response(200 if ok else 401)
+            status, line = receipt_line(key, dict(self.headers.items()), body)
+            self.send_response(status)
             self.end_headers()
-            mark = "[green]签名有效[/green]" if ok else "[red]签名无效[/red]"
-            console.print(f"{mark} {self.headers.get('webhook-id')} {body}", soft_wrap=True)
+            console.print(line, soft_wrap=True)
 
         def log_message(self, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)
-    console.print(f"listening on http://{host}:{port}/ (Ctrl-C to stop)")
+    console.print(f"正在监听 http://{host}:{port}/（按 Ctrl-C 停止）")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def receipt_line(secret: str, headers: dict[str, str], body: str) -> tuple[int, str]:
+    """The receiver's HTTP status and printed line for one delivery: valid, or why not."""
+    from xinyong.measures import push
+
+    problem = push.signature_problem(secret, headers, body)
+    webhook_id = {k.lower(): v for k, v in headers.items()}.get("webhook-id", "（无 webhook-id）")
+    if problem is None:
+        return 200, f"[green]签名有效[/green] {webhook_id} {body}"
+    return 401, f"[red]签名无效：{problem}[/red] {webhook_id} {body}"

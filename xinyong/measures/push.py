@@ -91,20 +91,39 @@ def verify_signature(
     secret: str, headers: dict[str, str], body: str, *, tolerance: int = 300, now: int | None = None
 ) -> bool:
     """What a receiver does (documented in docs/joint-measures.md; used by the tests)."""
+    return signature_problem(secret, headers, body, tolerance=tolerance, now=now) is None
+
+
+SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
+def signature_problem(
+    secret: str, headers: dict[str, str], body: str, *, tolerance: int = 300, now: int | None = None
+) -> str | None:
+    """Why a delivery's signature fails, in Chinese for the person running the receiver (None
+    when it is valid): missing headers, a timestamp outside the tolerance, a malformed signature
+    or secret, or a signature made with another secret or over another body."""
     lower = {k.lower(): v for k, v in headers.items()}
+    missing = [h for h in SIGNATURE_HEADERS if h not in lower]
+    if missing:
+        return f"缺少请求头 {'、'.join(missing)}"
     try:
         timestamp = int(lower["webhook-timestamp"])
+    except ValueError:
+        return f"请求头 webhook-timestamp 不是整数秒时间戳：{lower['webhook-timestamp']!r}"
+    try:
         expected = sign(secret, lower["webhook-id"], timestamp, body).split(",", 1)[1]
-    except (KeyError, ValueError):
-        return False
+    except ValueError:
+        return "签名密钥格式不正确：应为 whsec_ 开头、base64 编码的密钥"
     now = int(datetime.now(UTC).timestamp()) if now is None else now
     if abs(now - timestamp) > tolerance:
-        return False
-    return any(
-        hmac.compare_digest(part.split(",", 1)[1], expected)
-        for part in lower.get("webhook-signature", "").split()
-        if part.startswith("v1,")
-    )
+        return f"时间戳超出允许范围：与本机时间相差 {abs(now - timestamp)} 秒（允许 ±{tolerance} 秒），可能是重放或时钟不准"
+    given = [part.split(",", 1)[1] for part in lower["webhook-signature"].split() if part.startswith("v1,")]
+    if not given:
+        return "签名格式不正确：webhook-signature 应为以空格分隔的 v1,<base64> 值"
+    if not any(hmac.compare_digest(g, expected) for g in given):
+        return "签名与密钥不符：请确认使用的是该订阅的 whsec_ 签名密钥，且请求体未被改动"
+    return None
 
 
 # ============================================================================================

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from xinyong.core.cli_tables import cli_table
 
 console = Console()
 monitoring_app = typer.Typer(
@@ -43,9 +44,13 @@ def indicators(
             p, results = service.dashboard(session, months.parse_month(month), district)
     except DomainError as exc:
         raise fail(exc) from None
-    table = Table(title=f"城市信用状况监测（{service.scope_label(p, service.district_name(p.district))}）")
-    for head in ("指标", "值", "目标", "达标"):
-        table.add_column(head)
+    table = cli_table(
+        "指标",
+        "值",
+        "目标",
+        "达标",
+        title=f"城市信用状况监测（{service.scope_label(p, service.district_name(p.district))}）",
+    )
     for r in results:
         target = " ".join(
             t

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from xinyong.core.cli_tables import cli_table
 
 console = Console()
 quality_app = typer.Typer(
@@ -47,9 +48,18 @@ def report(
                 cards = service.month_report(session, m)
     except DomainError as exc:
         raise fail(exc) from None
-    table = Table(title=f"{months.key(m)} 数据质量评分（{len(cards)} 个单位）")
-    for head in ("名次", "单位", "报送行数", "时效性", "完整性", "准确性", "重错码率(‱)", "缺报月", "得分"):
-        table.add_column(head)
+    table = cli_table(
+        "名次",
+        "单位",
+        "报送行数",
+        "时效性",
+        "完整性",
+        "准确性",
+        "重错码率(‱)",
+        "缺报月",
+        "得分",
+        title=f"{months.key(m)} 数据质量评分（{len(cards)} 个单位）",
+    )
     for c in cards:
         x = c.metrics
         table.add_row(

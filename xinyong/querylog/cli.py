@@ -14,11 +14,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
 from xinyong.core.cli_errors import fail
+from xinyong.core.cli_tables import cli_table
 from xinyong.core.crypto import current_key_version
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
@@ -123,7 +123,7 @@ def flags(
     """某日查询量超过阈值的用户与密钥。"""
     with _session() as session:
         found = service.unusual_volume(session, _day(day), only_flagged=not all_users)
-    table = Table("查询人 actor", "单位 organisation", "角色 role", "次数", "主体数", "异常")
+    table = cli_table("查询人 actor", "单位 organisation", "角色 role", "次数", "主体数", "异常")
     for f in found:
         table.add_row(
             f.actor, f.organisation, f.role, str(f.queries), str(f.subjects), ", ".join(f.reasons) or "-"
@@ -134,7 +134,7 @@ def flags(
 @querylog_app.command("purposes")
 def purposes() -> None:
     """现行的查询用途及可使用各用途的角色。"""
-    table = Table("代码 code", "用途", "角色 roles")
+    table = cli_table("代码 code", "用途", "角色 roles")
     for p in service.list_purposes():
         table.add_row(p.code, p.name_zh, ", ".join(p.roles))
     console.print(table)

@@ -8,9 +8,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from xinyong.core.cli_errors import fail
+from xinyong.core.cli_tables import cli_table
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.subjects import service
@@ -50,7 +50,7 @@ def show(
     if as_json:
         console.print_json(_json({"subject": asdict(subject), "relations": [asdict(r) for r in relations]}))
         return
-    table = Table(show_header=False, title=subject.name)
+    table = cli_table("项目", "内容", show_header=False, title=subject.name)
     rows = [
         ("主体 ID", str(subject.id)),
         ("类别", subject.kind),
@@ -69,7 +69,9 @@ def show(
         table.add_row(k, v)
     console.print(table)
     if relations:
-        rel = Table("方向", "角色", "关联主体", "代码", "起", "止", "来源", title="关联关系")
+        rel = cli_table(
+            "方向", "角色", "关联主体", "代码", "起", "止", "来源", codes=["代码"], title="关联关系"
+        )
         for r in relations:
             rel.add_row(
                 "→" if r.direction == "outgoing" else "←",
@@ -100,8 +102,15 @@ def search_cmd(
         except DomainError as exc:
             raise fail(exc) from None
             return
-    table = Table(
-        "ID", "名称", "代码", "类别", "命中", "命中名称", title=f"共 {result.total} 个主体（第 {page} 页）"
+    table = cli_table(
+        "ID",
+        "名称",
+        "代码",
+        "类别",
+        "命中",
+        "命中名称",
+        codes=["代码"],
+        title=f"共 {result.total} 个主体（第 {page} 页）",
     )
     for item in result.items:
         s = item.subject
@@ -146,7 +155,17 @@ def list_cmd(
         except DomainError as exc:
             raise fail(exc) from None
             return
-    table = Table("ID", "类型", "代码", "名称", "主体", "状态", "处理", title=f"共 {result.total} 个治理事项")
+    table = cli_table(
+        "ID",
+        "类型",
+        "代码",
+        "名称",
+        "主体",
+        "状态",
+        "处理",
+        codes=["代码"],
+        title=f"共 {result.total} 个治理事项",
+    )
     for c in result.items:
         table.add_row(
             str(c.id),
