@@ -22,8 +22,8 @@ from xinyong.accounts.policy import SCOPES
 from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH
 from xinyong.accounts.users import create_user, list_users, lock_user, set_password, unlock_user
 from xinyong.accounts.views import ApiKeyInfo
+from xinyong.core.cli_common import cli_table
 from xinyong.core.cli_errors import fail
-from xinyong.core.cli_tables import cli_table
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from xinyong.catalog.ruleset import RulesetError
 from xinyong.catalog.service import get_catalog, load_catalog, xlsx_template
-from xinyong.core.cli_tables import cli_table
+from xinyong.core.cli_common import cli_table
 from xinyong.core.settings import get_settings
 
 catalog_app = typer.Typer(help="信用信息目录与规则集 (catalog and ruleset).", no_args_is_help=True)

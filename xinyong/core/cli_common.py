@@ -1,7 +1,12 @@
 """What every domain's command line needs: a ``--on``/``--today`` day read with a Chinese error,
 the operator's label (``cli:<user>``), one step run in a database session with domain errors
 said in Chinese (``core.cli_errors.fail``), a view echoed as JSON, and Rich tables that stay
-readable at 80 columns (Chinese text folds onto the next line instead of ending in "…")."""
+readable at 80 columns.
+
+Tables: a code (统一社会信用代码, ID number, department code, key prefix) is never cut with "…": its
+column does not wrap, so it keeps the width of its longest code. Every other column folds its
+text onto further lines instead of truncating it (Chinese text has no spaces to wrap at, so Rich's
+default would cut it with "…")."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import getpass
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -85,9 +90,9 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[obje
     table = Table(title=title)
     for header, keep, width in zip(headers, whole, widths, strict=True):
         if keep:  # no_wrap: Rich narrows the other columns to fit the terminal, not this one
-            table.add_column(header, no_wrap=True, overflow="fold", min_width=width)
+            code_column(table, header, overflow="fold", min_width=width)
         else:
-            table.add_column(header, overflow="fold")
+            text_column(table, header)
     for row in cells:
         table.add_row(*row)
     console.print(table)
@@ -95,9 +100,30 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[obje
 
 def print_rows(title: str, rows: Iterable[tuple[str, object]]) -> None:
     """A two-column key/value table (one case, one procedure) without a header."""
-    table = Table(show_header=False, title=title)
-    table.add_column(overflow="fold")
-    table.add_column(overflow="fold")
+    table = cli_table("项目", "内容", show_header=False, title=title)
     for key, value in rows:
         table.add_row(key, str(value))
     console.print(table)
+
+
+def code_column(table: Table, header: str, **kwargs: Any) -> None:
+    """Add a column of codes, as wide as its longest code, never wrapped nor cut."""
+    table.add_column(header, no_wrap=True, **kwargs)
+
+
+def text_column(table: Table, header: str, **kwargs: Any) -> None:
+    """Add a column whose text folds onto further lines rather than being cut."""
+    table.add_column(header, overflow="fold", **kwargs)
+
+
+def cli_table(*headers: str, codes: Iterable[str] = (), **kwargs: Any) -> Table:
+    """A table with ``headers``: those in ``codes`` are code columns, the others fold.
+    ``kwargs`` go to ``rich.table.Table`` (title, show_header …)."""
+    table = Table(**kwargs)
+    code_set = set(codes)
+    for header in headers:
+        if header in code_set:
+            code_column(table, header)
+        else:
+            text_column(table, header)
+    return table

@@ -10,8 +10,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from xinyong.core.cli_common import cli_table
 from xinyong.core.cli_errors import fail
-from xinyong.core.cli_tables import cli_table
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (DuckDB and the engines take seconds to import). Not to dodge a cycle.

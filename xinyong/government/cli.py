@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from xinyong.core.cli_tables import cli_table
+from xinyong.core.cli_common import cli_table
 
 console = Console()
 government_app = typer.Typer(

@@ -18,8 +18,8 @@ from rich.progress import (
 from rich.table import Table
 
 from xinyong.accounts import service as accounts_service
+from xinyong.core.cli_common import cli_table
 from xinyong.core.cli_errors import fail
-from xinyong.core.cli_tables import cli_table
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError, Forbidden
 from xinyong.ingest import service

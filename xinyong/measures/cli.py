@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from xinyong.core.cli_common import code_column
 from xinyong.core.cli_errors import fail
-from xinyong.core.cli_tables import code_column
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (start-up time of the CLI). Not to dodge a cycle.

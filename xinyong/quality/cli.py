@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from xinyong.core.cli_tables import cli_table
+from xinyong.core.cli_common import cli_table
 
 console = Console()
 quality_app = typer.Typer(

@@ -17,8 +17,8 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
+from xinyong.core.cli_common import cli_table
 from xinyong.core.cli_errors import fail
-from xinyong.core.cli_tables import cli_table
 from xinyong.core.crypto import current_key_version
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError

@@ -9,8 +9,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from xinyong.core.cli_common import cli_table
 from xinyong.core.cli_errors import fail
-from xinyong.core.cli_tables import cli_table
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.subjects import service
