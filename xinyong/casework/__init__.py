@@ -17,8 +17,9 @@ Rules (a procedure's ruleset file, ``rulesets/default/<procedure>.yaml``)
 
 Cases
     ``Actor(label, role, provider_code=None, subject_id=None)`` (``staff``: system, credit office,
-    admin); ``CaseRef(kind, case_id, subject_id)``, ``ref.owns(table)`` the condition naming the
-    case's rows of a casework table.
+    admin; defined in ``core.procedures``, the same class as ``lists.service.Actor``);
+    ``CaseRef(kind, case_id, subject_id)``, ``ref.owns(table)`` the condition naming the case's
+    rows of a casework table.
 
 Steps and ledger
     ``record_step(session, ref, action=, from_status=, to_status=, on=, actor=, text=, data=)``
@@ -58,6 +59,7 @@ The procedure skeleton (``from xinyong.casework import procedure``)
     ``ref``, ``load``, ``may_see`` (staff and regulators all, a provider its department's, a
     subject its own), ``visible`` (load, or the ``hidden`` answer), ``schedule(row)``, ``scope`` /
     ``conditions(actor, status=, subject_id=, open_statuses=)`` / ``page`` (a list), ``check_status``,
+    ``refusing_page`` (a list refusing a caller who sees no case, ``<code>.not_allowed``),
     ``status_counts``, ``overdue(session, actor, statuses, today, subjects=)`` → ``(OverdueItem,
     row)`` pairs, ``overdue_columns``, ``escalate(session, statuses, today, actor=)``, ``track``
     (the 查询码 page), ``file_fields`` (status, lookup code, deadlines, steps, attachments,
@@ -67,6 +69,8 @@ The procedure skeleton (``from xinyong.casework import procedure``)
     ``record`` (a later step), ``bad_action``, ``decode`` (Base64 attachments).
     Functions: ``subject_category`` (subject kind → catalog 主体类别), ``department_names``,
     ``aware``, ``subject_fields`` and ``publish`` (an outcome as a credit record),
+    ``subject_in_person(session, actor, subject_id, InPerson(...))`` (the subject a step only it
+    or the credit office takes is for: signing a commitment, declaring),
     ``application_columns`` (a new application's row), ``application_fields`` (its schedule,
     channel, next step, overdue in the JSON), ``settle``.
     ``VIEWERS``: the roles that see every case.

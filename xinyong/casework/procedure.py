@@ -216,6 +216,26 @@ class Procedure(Generic[Row]):
             return 0, []
         return paged(session, self.model, conditions, order_by, page, per_page)
 
+    def refusing_page(
+        self,
+        session: Session,
+        actor: Actor,
+        *,
+        status: str | None,
+        subject_id: int | None,
+        order_by: Sequence[Any],
+        page: int,
+        per_page: int,
+        refused: Texts,
+    ) -> tuple[int, list[Row]]:
+        """A list's page for procedures that refuse (``<code>.not_allowed``, ``refused``) a caller
+        who may see no case at all, and an unknown status (commitments, declarations)."""
+        self.check_status(status)
+        conditions = self.conditions(actor, status=status, subject_id=subject_id)
+        if conditions is None:
+            raise Forbidden(*refused, code=f"{self.code}.not_allowed")
+        return self.page(session, conditions, order_by, page, per_page)
+
     def status_counts(self, session: Session, actor: Actor) -> dict[str, int]:
         q = (
             select(self.column("status"), func.count())
@@ -453,6 +473,46 @@ class Procedure(Generic[Row]):
                     ) from None
             out.append((name, content))
         return out
+
+
+@dataclass(frozen=True)
+class InPerson:
+    """The refusals of a step only the subject takes itself, or the credit office for it
+    (signing a commitment, declaring): one procedure's error codes and texts."""
+
+    code: str  # the prefix of its error codes: commitments, declarations
+    others_code: str  # the code refusing any other caller: subject_signs, subject_declares
+    own_only: Texts  # a subject account naming another subject
+    others: Texts  # any other caller (a department, a regulator …)
+    required: Texts  # the credit office naming no subject
+    merged_zh: str  # the subject was merged into another one
+    names_merged_into: bool = True  # that refusal names the subject it went into
+
+
+def subject_in_person(
+    session: Session, actor: Actor, subject_id: int | None, texts: InPerson
+) -> subjects_service.SubjectView:
+    """The subject a step is taken for: a subject account's own (naming another is refused), or
+    the one the credit office (or the platform) names; never one merged into another."""
+    if actor.role == "subject":
+        if actor.subject_id is None or (subject_id is not None and subject_id != actor.subject_id):
+            raise Forbidden(*texts.own_only, code=f"{texts.code}.own_subject_only")
+        subject_id = actor.subject_id
+    elif actor.role not in ("system", "credit_office"):
+        raise Forbidden(*texts.others, code=f"{texts.code}.{texts.others_code}", role=actor.role)
+    if subject_id is None:
+        raise InvalidInput(*texts.required, code=f"{texts.code}.subject_required", field="subject_code")
+    subject = subjects_service.get_subject(session, subject_id)
+    if subject.merged_into_id is not None:
+        into = {"merged_into_id": subject.merged_into_id} if texts.names_merged_into else {}
+        raise Conflict(
+            "The subject was merged into another one",
+            texts.merged_zh,
+            code=f"{texts.code}.subject_merged",
+            subject_id=subject_id,
+            **into,
+        )
+    return subject
 
 
 def subject_fields(subject: subjects_service.SubjectView) -> dict[str, Any]:

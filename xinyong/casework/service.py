@@ -22,25 +22,12 @@ from xinyong.casework.schemas import (
     StepView,
     TrackView,
 )
+from xinyong.core import procedures
 from xinyong.core.calendar import PROVISIONAL, WorkCalendar, load_calendar
 from xinyong.core.errors import Conflict, InvalidInput, NotFound, TooLarge, UnknownCalendarYear
 from xinyong.core.events import emit
+from xinyong.core.procedures import Actor as Actor  # re-exported: casework.service.Actor
 from xinyong.ledger import service as ledger
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, as plain values (a router builds it from the request's principal)."""
-
-    label: str  # user:zhangsan, key:3f2a…, system:objections (kept in the history and the ledger)
-    role: str  # system | subject | provider | credit_office | admin | regulator
-    provider_code: str | None = None  # a provider acts for its own department only
-    subject_id: int | None = None  # a subject account acts for its own subject only
-
-    @property
-    def staff(self) -> bool:
-        """The credit office's window (and the platform itself) acts on every case."""
-        return self.role in ("system", "credit_office", "admin")
 
 
 @dataclass(frozen=True)
@@ -133,44 +120,13 @@ def last_step_date(session: Session, ref: CaseRef) -> date | None:
 
 def check_step_date(session: Session, ref: CaseRef | None, on: date, today: date) -> date:
     """``on`` if it is neither in the future nor before the case's previous step."""
-    if on > today:
-        raise InvalidInput(
-            f"A step cannot be dated in the future ({on})",
-            f"办理日期不能晚于今天（{on}）",
-            code="casework.future_date",
-            field="on",
-            value=on.isoformat(),
-        )
     last = last_step_date(session, ref) if ref is not None else None
-    if last is not None and on < last:
-        raise InvalidInput(
-            f"A step cannot be dated before the previous step ({last})",
-            f"办理日期不能早于上一环节的日期（{last}）",
-            code="casework.date_before_previous_step",
-            field="on",
-            value=on.isoformat(),
-            previous=last.isoformat(),
-        )
-    return on
+    return procedures.check_step_date(on, today, last, code="casework")
 
 
 def steps(session: Session, ref: CaseRef, action_zh: Mapping[str, str]) -> list[StepView]:
     rows = session.scalars(select(CaseStep).where(ref.owns(CaseStep)).order_by(CaseStep.seq))
-    return [
-        StepView(
-            seq=s.seq,
-            action=s.action,
-            action_zh=action_zh.get(s.action, s.action),
-            from_status=s.from_status,
-            to_status=s.to_status,
-            on=s.on_date,
-            actor=s.actor,
-            text=s.text,
-            data=dict(s.data or {}),
-            created_at=s.created_at,
-        )
-        for s in rows
-    ]
+    return [StepView(**procedures.step_fields(s, action_zh)) for s in rows]
 
 
 # --- deadlines ---------------------------------------------------------------------------------

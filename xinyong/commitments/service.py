@@ -128,12 +128,16 @@ def list_commitments(
 ) -> CommitmentPage:
     """The commitments the caller may see (a subject its own, a department those made to it,
     the credit office and regulators all), newest first."""
-    PROCEDURE.check_status(status)
-    conditions = PROCEDURE.conditions(actor, status=status, subject_id=subject_id)
-    if conditions is None:
-        raise Forbidden("Not allowed to list commitments", "无权查看信用承诺", code="commitments.not_allowed")
-    order = (Commitment.signed_on.desc(), Commitment.id.desc())
-    total, rows = PROCEDURE.page(session, conditions, order, page, per_page)
+    total, rows = PROCEDURE.refusing_page(
+        session,
+        actor,
+        status=status,
+        subject_id=subject_id,
+        order_by=(Commitment.signed_on.desc(), Commitment.id.desc()),
+        page=page,
+        per_page=per_page,
+        refused=("Not allowed to list commitments", "无权查看信用承诺"),
+    )
     return CommitmentPage(
         total=total, page=page, per_page=per_page, items=[_view(session, r, full=False) for r in rows]
     )
@@ -229,39 +233,15 @@ def escalate(session: Session, today: date | None = None) -> int:
 # --- signing -------------------------------------------------------------------------------------
 
 
-def _subject_for(session: Session, actor: Actor, subject_id: int | None) -> subjects_service.SubjectView:
-    if actor.role == "subject":
-        if actor.subject_id is None or (subject_id is not None and subject_id != actor.subject_id):
-            raise Forbidden(
-                "A subject signs only its own commitments",
-                "信用主体只能以本主体名义签署信用承诺",
-                code="commitments.own_subject_only",
-            )
-        subject_id = actor.subject_id
-    elif actor.role not in ("system", "credit_office"):
-        raise Forbidden(
-            "Only the subject itself signs a commitment",
-            "信用承诺由信用主体本人签署",
-            code="commitments.subject_signs",
-            role=actor.role,
-        )
-    if subject_id is None:
-        raise InvalidInput(
-            "Name the subject that signs",
-            "请指明签署承诺的信用主体",
-            code="commitments.subject_required",
-            field="subject_code",
-        )
-    subject = subjects_service.get_subject(session, subject_id)
-    if subject.merged_into_id is not None:
-        raise Conflict(
-            "The subject was merged into another one",
-            "该主体已被合并，请以合并后的主体签署",
-            code="commitments.subject_merged",
-            subject_id=subject_id,
-            merged_into_id=subject.merged_into_id,
-        )
-    return subject
+# Only the subject signs its commitment (or the credit office, taking it at the window).
+_SIGNER = procedure.InPerson(
+    code="commitments",
+    others_code="subject_signs",
+    own_only=("A subject signs only its own commitments", "信用主体只能以本主体名义签署信用承诺"),
+    others=("Only the subject itself signs a commitment", "信用承诺由信用主体本人签署"),
+    required=("Name the subject that signs", "请指明签署承诺的信用主体"),
+    merged_zh="该主体已被合并，请以合并后的主体签署",
+)
 
 
 def sign(
@@ -280,7 +260,7 @@ def sign(
     deadlines the type opens. Not committed."""
     today = today or today_china()
     day = casework.check_step_date(session, None, on or today, today)
-    subject = _subject_for(session, actor, subject_id)
+    subject = procedure.subject_in_person(session, actor, subject_id, _SIGNER)
     rules = get_commitment_rules()
     if commitment_type not in rules.type_codes():
         raise InvalidInput(

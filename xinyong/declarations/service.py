@@ -38,6 +38,16 @@ OPEN = ("filed",)
 ACTION_ZH = {"file": "提交申报", "verify": "核实", "reject": "不予核实", "escalate": "督办"}
 Actor = casework.Actor
 SYSTEM = Actor("system:cli", "system")
+# Only the subject declares for itself (or the credit office, taking it at the window).
+_DECLARANT = procedure.InPerson(
+    code="declarations",
+    others_code="subject_declares",
+    own_only=("A subject declares only for itself", "信用主体只能为本主体申报"),
+    others=("Only the subject itself declares", "自主申报由信用主体本人提交"),
+    required=("Name the subject that declares", "请指明申报的信用主体"),
+    merged_zh="该主体已被合并，请以合并后的主体申报",
+    names_merged_into=False,
+)
 
 
 PROCEDURE = procedure.Procedure(
@@ -99,14 +109,16 @@ def list_declarations(
 ) -> DeclarationPage:
     """The declarations the caller may see (a subject its own, a department those it verifies,
     the credit office and regulators all), newest first."""
-    PROCEDURE.check_status(status)
-    conditions = PROCEDURE.conditions(actor, status=status, subject_id=subject_id)
-    if conditions is None:
-        raise Forbidden(
-            "Not allowed to list declarations", "无权查看自主申报", code="declarations.not_allowed"
-        )
-    order = (Declaration.filed_on.desc(), Declaration.id.desc())
-    total, rows = PROCEDURE.page(session, conditions, order, page, per_page)
+    total, rows = PROCEDURE.refusing_page(
+        session,
+        actor,
+        status=status,
+        subject_id=subject_id,
+        order_by=(Declaration.filed_on.desc(), Declaration.id.desc()),
+        page=page,
+        per_page=per_page,
+        refused=("Not allowed to list declarations", "无权查看自主申报"),
+    )
     return DeclarationPage(
         total=total, page=page, per_page=per_page, items=[_view(session, r, full=False) for r in rows]
     )
@@ -160,36 +172,7 @@ def file_declaration(
     opens. Not committed."""
     today = today or today_china()
     day = casework.check_step_date(session, None, on or today, today)
-    if actor.role == "subject":
-        if actor.subject_id is None or (subject_id is not None and subject_id != actor.subject_id):
-            raise Forbidden(
-                "A subject declares only for itself",
-                "信用主体只能为本主体申报",
-                code="declarations.own_subject_only",
-            )
-        subject_id = actor.subject_id
-    elif actor.role not in ("system", "credit_office"):
-        raise Forbidden(
-            "Only the subject itself declares",
-            "自主申报由信用主体本人提交",
-            code="declarations.subject_declares",
-            role=actor.role,
-        )
-    if subject_id is None:
-        raise InvalidInput(
-            "Name the subject that declares",
-            "请指明申报的信用主体",
-            code="declarations.subject_required",
-            field="subject_code",
-        )
-    subject = subjects_service.get_subject(session, subject_id)
-    if subject.merged_into_id is not None:
-        raise Conflict(
-            "The subject was merged into another one",
-            "该主体已被合并，请以合并后的主体申报",
-            code="declarations.subject_merged",
-            subject_id=subject_id,
-        )
+    subject = procedure.subject_in_person(session, actor, subject_id, _DECLARANT)
     rules = get_declaration_rules()
     kind = rules.kind_on(declaration_type, day)
     title = " ".join((title or "").split())

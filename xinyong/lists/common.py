@@ -1,6 +1,7 @@
-"""Lists: the vocabulary (statuses, actions, steps, roles in Chinese), who acts (:class:`Actor`),
-the list types, and the helpers the procedure, its views, the consumer and the tick share:
-deadlines, the view of a procedure, who may see and act, recording a step.
+"""Lists: the vocabulary (statuses, actions, steps, roles in Chinese), who acts (:class:`Actor`,
+the one of ``core.procedures``), the list types, and the helpers the procedure, its views, the
+consumer and the tick share: deadlines, the view of a procedure, who may see and act, recording a
+step.
 
 ``xinyong.lists.service`` re-exports the public names; its docstring describes the procedure.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from xinyong.core.calendar import BASIS_ZH, NOTICE, PROVISIONAL, WorkCalendar
 from xinyong.core.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownCalendarYear
 from xinyong.core.events import emit
+from xinyong.core.procedures import Actor, check_step_date, step_fields
 from xinyong.ingest import service as ingest_service
 from xinyong.ledger import service as ledger
 from xinyong.lists.models import (
@@ -118,18 +119,7 @@ _DEFAULT_NOTICE = (
 )
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, as plain values (the API builds it from the request's principal)."""
-
-    label: str  # user:zhangsan, key:3f2a…, system:lists (kept in the history and the ledger)
-    role: str  # system | provider | credit_office | admin | regulator | subject
-    provider_code: str | None = None  # a provider acts for its own department only
-    subject_id: int | None = None  # a subject account acts for its own subject only
-
-
 SYSTEM = Actor("system:lists", "system")
-_STAFF_ROLES = frozenset({"system", "credit_office", "admin"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,22 +304,7 @@ def _view(
         steps = session.scalars(
             select(ListStep).where(ListStep.procedure_id == proc.id).order_by(ListStep.seq)
         )
-        view.steps = [
-            StepView(
-                seq=s.seq,
-                action=s.action,
-                action_zh=ACTION_ZH.get(s.action, s.action),
-                from_status=s.from_status,
-                to_status=s.to_status,
-                on=s.on_date,
-                actor=s.actor,
-                document_number=s.document_number,
-                text=s.text,
-                data=dict(s.data or {}),
-                created_at=s.created_at,
-            )
-            for s in steps
-        ]
+        view.steps = [StepView(**step_fields(s, ACTION_ZH), document_number=s.document_number) for s in steps]
     return view
 
 
@@ -346,7 +321,7 @@ def _load(session: Session, procedure_id: int) -> ListProcedure:
 
 
 def _may_see(actor: Actor, proc: ListProcedure) -> bool:
-    if actor.role in _STAFF_ROLES or actor.role == "regulator":
+    if actor.staff or actor.role == "regulator":
         return True
     if actor.role == "provider":
         return actor.provider_code is not None and proc.department_code == actor.provider_code
@@ -367,7 +342,7 @@ def _require_may_act(actor: Actor, proc: ListProcedure, action: str) -> None:
             code="lists.procedure_not_found",
             procedure_id=proc.id,
         )
-    if actor.role in _STAFF_ROLES:
+    if actor.staff:
         return
     if actor.role == "provider" and actor.provider_code and proc.department_code == actor.provider_code:
         return
@@ -412,27 +387,8 @@ def _last_step_date(session: Session, proc: ListProcedure) -> date:
 
 
 def _step_date(session: Session, proc: ListProcedure | None, on: date | None, today: date) -> date:
-    day = on or today
-    if day > today:
-        raise InvalidInput(
-            f"A step cannot be dated in the future ({day})",
-            f"办理日期不能晚于今天（{day}）",
-            code="lists.future_date",
-            field="on",
-            value=day.isoformat(),
-        )
-    if proc is not None:
-        last = _last_step_date(session, proc)
-        if day < last:
-            raise InvalidInput(
-                f"A step cannot be dated before the previous step ({last})",
-                f"办理日期不能早于上一环节的日期（{last}）",
-                code="lists.date_before_previous_step",
-                field="on",
-                value=day.isoformat(),
-                previous=last.isoformat(),
-            )
-    return day
+    last = _last_step_date(session, proc) if proc is not None else None
+    return check_step_date(on or today, today, last, code="lists")
 
 
 def _text_hash(value: str) -> str:

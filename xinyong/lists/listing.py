@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog.ruleset import add_months
 from xinyong.core.calendar import load_calendar
 from xinyong.core.errors import Conflict, InvalidInput
-from xinyong.lists.common import EXIT_ZH, INTERVIEW_ZH, Actor, _refresh_deadlines, _take_step
+from xinyong.lists.common import EXIT_ZH, INTERVIEW_ZH, Actor, _refresh_deadlines
 from xinyong.lists.procedure import _begin, _required_text, _step_not_applicable
 from xinyong.lists.rules import (
     AUTOMATIC_EXITS,
@@ -31,25 +31,15 @@ def publish(
     today: date | None = None,
 ) -> ProcedureView:
     """公布: publish the listing on the public site (list types that are published)."""
-    proc, lt, rules, day, today = _begin(session, procedure_id, "publish", actor, on, today)
+    turn = _begin(session, procedure_id, "publish", actor, on, today)
+    proc, lt, day = turn.proc, turn.lt, turn.day
     if not lt.procedure.publication:
         raise _step_not_applicable(
             lt, "publication", f"{lt.code} is not published", f"{lt.name_zh}不向社会公布"
         )
     proc.status = "published"
     proc.published_on = day
-    return _take_step(
-        session,
-        proc,
-        rules,
-        today,
-        action="publish",
-        event_type="list.published",
-        from_status="listed",
-        actor=actor,
-        on=day,
-        document_number=(document_number or "").strip() or None,
-    )
+    return turn.take("publish", "list.published", document_number=(document_number or "").strip() or None)
 
 
 def record_interview(
@@ -64,7 +54,8 @@ def record_interview(
 ) -> ProcedureView:
     """约谈 (提示 prompt / 警示 warning) by the deciding department when rectification lags; the
     record goes into the subject's file and a new rectification deadline runs from it."""
-    proc, lt, rules, day, today = _begin(session, procedure_id, "interview", actor, on, today)
+    turn = _begin(session, procedure_id, "interview", actor, on, today)
+    proc, lt, day = turn.proc, turn.lt, turn.day
     if kind not in INTERVIEW_ZH:
         raise InvalidInput(
             "kind is prompt or warning",
@@ -82,16 +73,9 @@ def record_interview(
     proc.last_interview_on = day
     proc.interview_count = (proc.interview_count or 0) + 1
     _refresh_deadlines(proc, lt, cal)
-    return _take_step(
-        session,
-        proc,
-        rules,
-        today,
-        action="interview",
-        event_type="list.interviewed",
-        from_status=proc.status,
-        actor=actor,
-        on=day,
+    return turn.take(
+        "interview",
+        "list.interviewed",
         text_=content,
         data={
             "kind": kind,
@@ -111,7 +95,8 @@ def record_rectification(
     today: date | None = None,
 ) -> ProcedureView:
     """The subject has rectified (verified by the deciding department)."""
-    proc, lt, rules, day, today = _begin(session, procedure_id, "rectify", actor, on, today)
+    turn = _begin(session, procedure_id, "rectify", actor, on, today)
+    proc, lt, day = turn.proc, turn.lt, turn.day
     if proc.rectified_on is not None:
         raise Conflict(
             "Rectification was already recorded",
@@ -123,18 +108,7 @@ def record_rectification(
     cal = load_calendar(session)
     proc.rectified_on = day
     _refresh_deadlines(proc, lt, cal)
-    return _take_step(
-        session,
-        proc,
-        rules,
-        today,
-        action="rectify",
-        event_type="list.rectified",
-        from_status=proc.status,
-        actor=actor,
-        on=day,
-        text_=content,
-    )
+    return turn.take("rectify", "list.rectified", text_=content)
 
 
 def exit_list(
@@ -150,7 +124,8 @@ def exit_list(
 ) -> ProcedureView:
     """移出: end a listing for one of its list type's exit conditions (history is kept). Period
     end and withdrawn basis records are applied by the platform itself."""
-    proc, lt, rules, day, today = _begin(session, procedure_id, "exit", actor, on, today)
+    turn = _begin(session, procedure_id, "exit", actor, on, today)
+    proc, lt, day = turn.proc, turn.lt, turn.day
     cond = lt.exit_condition(reason)
     if cond is None:
         raise InvalidInput(
@@ -187,20 +162,12 @@ def exit_list(
             code="lists.not_rectified",
         )
     content = _required_text(text, "An exit needs its reasons", "请填写移出理由", field="text")
-    from_status = proc.status
     proc.status = "exited"
     proc.exited_on = day
     proc.exit_reason = reason
-    return _take_step(
-        session,
-        proc,
-        rules,
-        today,
-        action="exit",
-        event_type="list.exited",
-        from_status=from_status,
-        actor=actor,
-        on=day,
+    return turn.take(
+        "exit",
+        "list.exited",
         text_=content,
         document_number=(document_number or "").strip() or None,
         data={"reason": reason, "reason_zh": EXIT_ZH[reason]},
@@ -217,19 +184,8 @@ def withdraw(
     today: date | None = None,
 ) -> ProcedureView:
     """撤回: drop a proposal before the decision."""
-    proc, _lt, rules, day, today = _begin(session, procedure_id, "withdraw", actor, on, today)
+    turn = _begin(session, procedure_id, "withdraw", actor, on, today)
+    proc = turn.proc
     content = _required_text(text, "A withdrawal needs its reasons", "请填写撤回理由", field="text")
-    from_status = proc.status
     proc.status = "withdrawn"
-    return _take_step(
-        session,
-        proc,
-        rules,
-        today,
-        action="withdraw",
-        event_type="list.withdrawn",
-        from_status=from_status,
-        actor=actor,
-        on=day,
-        text_=content,
-    )
+    return turn.take("withdraw", "list.withdrawn", text_=content)

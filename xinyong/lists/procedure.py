@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -45,6 +46,7 @@ from xinyong.lists.rules import (
 )
 from xinyong.lists.schemas import (
     ProcedureView,
+    SubjectRef,
 )
 from xinyong.records import service as records_service
 from xinyong.subjects import service as subjects_service
@@ -207,9 +209,41 @@ def _step_not_applicable(lt: ListType, step: str, message: str, message_zh: str)
     return Conflict(message, message_zh, code="lists.step_not_applicable", step=step, list_type=lt.code)
 
 
+@dataclass(frozen=True)
+class _Turn:
+    """A step begun on a procedure by :func:`_begin`: what it checked and loaded, and the status
+    the procedure was in (the step's ``from_status``)."""
+
+    session: Session
+    proc: ListProcedure
+    lt: ListType
+    rules: ListRules
+    actor: Actor
+    day: date  # the step's date
+    today: date
+    from_status: str
+
+    def take(
+        self, action: str, event_type: str, *, subject: SubjectRef | None = None, **step: Any
+    ) -> ProcedureView:
+        """Record the step, dated and by whom it began (``_record_step``: ``text_``,
+        ``document_number``, ``data``), and answer with the procedure as it now stands."""
+        _record_step(
+            self.session,
+            self.proc,
+            action=action,
+            event_type=event_type,
+            from_status=self.from_status,
+            actor=self.actor,
+            on=self.day,
+            **step,
+        )
+        return _view(self.session, self.proc, self.rules, self.today, subject=subject)
+
+
 def _begin(
     session: Session, procedure_id: int, action: str, actor: Actor, on: date | None, today: date | None
-) -> tuple[ListProcedure, ListType, ListRules, date, date]:
+) -> _Turn:
     today = today or today_china()
     rules = get_list_rules()
     proc = _load(session, procedure_id)
@@ -219,7 +253,7 @@ def _begin(
         raise _invalid_transition(proc, action, allowed)
     lt = rules.get(proc.list_type)
     day = _step_date(session, proc, on, today)
-    return proc, lt, rules, day, today
+    return _Turn(session, proc, lt, rules, actor, day, today, proc.status)
 
 
 def notice(
@@ -233,11 +267,11 @@ def notice(
     today: date | None = None,
 ) -> ProcedureView:
     """告知: tell the subject the reasons and the basis and when its statement period ends."""
-    proc, lt, rules, day, today = _begin(session, procedure_id, "notice", actor, on, today)
+    turn = _begin(session, procedure_id, "notice", actor, on, today)
+    proc, lt, day = turn.proc, turn.lt, turn.day
     if not lt.procedure.notice:
         raise _step_not_applicable(lt, "notice", f"{lt.code} has no notice step", f"{lt.name_zh}不设告知环节")
     cal = load_calendar(session)
-    from_status = proc.status
     proc.status = "noticed"
     proc.noticed_on = day
     _refresh_deadlines(proc, lt, cal)
@@ -253,19 +287,14 @@ def notice(
             basis=proc.legal_basis,
             statement_due=proc.statement_due.isoformat() if proc.statement_due else "法定期限届满",
         )
-    _record_step(
-        session,
-        proc,
-        action="notice",
-        event_type="list.noticed",
-        from_status=from_status,
-        actor=actor,
-        on=day,
+    return turn.take(
+        "notice",
+        "list.noticed",
         text_=content,
         document_number=document_number,
         data={"statement_due": proc.statement_due.isoformat() if proc.statement_due else None},
+        subject=subject,
     )
-    return _view(session, proc, rules, today, subject=subject)
 
 
 def file_statement(
@@ -280,7 +309,8 @@ def file_statement(
 ) -> ProcedureView:
     """陈述申辩: the subject states its case within the statement period (the subject itself, or
     the department recording a statement received on paper)."""
-    proc, lt, rules, day, today = _begin(session, procedure_id, "statement", actor, on, today)
+    turn = _begin(session, procedure_id, "statement", actor, on, today)
+    proc, lt, day = turn.proc, turn.lt, turn.day
     if not lt.procedure.statement:
         raise _step_not_applicable(
             lt, "statement", f"{lt.code} has no statement step", f"{lt.name_zh}不设陈述申辩环节"
@@ -297,16 +327,9 @@ def file_statement(
     proc.status = "heard"
     proc.statement_on = day
     _refresh_deadlines(proc, lt, cal)
-    return _take_step(
-        session,
-        proc,
-        rules,
-        today,
-        action="statement",
-        event_type="list.statement_filed",
-        from_status="noticed",
-        actor=actor,
-        on=day,
+    return turn.take(
+        "statement",
+        "list.statement_filed",
         text_=content,
         data={"hearing_requested": bool(hearing_requested)},
     )
@@ -416,7 +439,8 @@ def decide(
     """认定决定: list the subject (``outcome='list'``: a decision document, reasons, legal basis,
     liable persons; the listing period starts) or not (``'dismiss'``). Not before the statement
     period is over unless the subject has stated its case."""
-    proc, lt, rules, day, today = _begin(session, procedure_id, "decide", actor, on, today)
+    turn = _begin(session, procedure_id, "decide", actor, on, today)
+    proc, lt, day = turn.proc, turn.lt, turn.day
     if outcome not in ("list", "dismiss"):
         raise InvalidInput(
             "outcome is list or dismiss",
@@ -450,7 +474,6 @@ def decide(
     )
     basis = (legal_basis or "").strip() or proc.legal_basis or lt.basis_text
     cal = load_calendar(session)
-    from_status = proc.status
     data: dict[str, Any] = {"outcome": outcome, "legal_basis": basis}
     if outcome == "dismiss":
         proc.status = "dismissed"
@@ -491,16 +514,9 @@ def decide(
             {"signed_by": signer or None, "ends_on": proc.ends_on.isoformat() if proc.ends_on else None}
         )
         event_type = "list.entered"
-    return _take_step(
-        session,
-        proc,
-        rules,
-        today,
-        action="decide",
-        event_type=event_type,
-        from_status=from_status,
-        actor=actor,
-        on=day,
+    return turn.take(
+        "decide",
+        event_type,
         text_=reasons,
         document_number=proc.decision_document,
         data=data,

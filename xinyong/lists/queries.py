@@ -17,7 +17,6 @@ from xinyong.core.errors import InvalidInput, NotFound, UnknownCalendarYear
 from xinyong.core.paging import paged
 from xinyong.creditstate import service as creditstate_service
 from xinyong.lists.common import (
-    _STAFF_ROLES,
     EXIT_ZH,
     ROLE_ZH,
     STATUS_ZH,
@@ -100,7 +99,7 @@ def get_procedure(
 
 
 def _visible(actor: Actor) -> list[Any]:
-    if actor.role in _STAFF_ROLES or actor.role == "regulator":
+    if actor.staff or actor.role == "regulator":
         return []
     if actor.role == "provider" and actor.provider_code:
         return [ListProcedure.department_code == actor.provider_code]

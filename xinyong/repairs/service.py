@@ -470,8 +470,7 @@ def apply_granted(session: Session, today: date) -> list[int]:
 
 def _exit_list(session: Session, r: Repair, today: date) -> dict[str, Any]:
     assert r.list_procedure_id is not None
-    actor = lists_service.Actor(SYSTEM.label, "system")
-    proc = lists_service.get_procedure(session, r.list_procedure_id, actor=actor, today=today)
+    proc = lists_service.get_procedure(session, r.list_procedure_id, actor=SYSTEM, today=today)
     if proc.status not in ("listed", "published"):
         return {"list_status": proc.status}
     lt = lists_service.get_list_type(proc.list_type)
@@ -480,7 +479,7 @@ def _exit_list(session: Session, r: Repair, today: date) -> dict[str, Any]:
         lists_service.record_rectification(
             session,
             r.list_procedure_id,
-            actor=actor,
+            actor=SYSTEM,
             text=f"信用修复决定（{r.decision_number}）认定已整改",
             on=today,
             today=today,
@@ -488,7 +487,7 @@ def _exit_list(session: Session, r: Repair, today: date) -> dict[str, Any]:
     lists_service.exit_list(
         session,
         r.list_procedure_id,
-        actor=actor,
+        actor=SYSTEM,
         reason="repaired",
         text=f"准予信用修复，移出名单（{r.decision_number}）",
         document_number=r.decision_number,
