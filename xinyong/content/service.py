@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from xinyong.content.models import ContentAttachment, ContentPost
 from xinyong.content.schemas import SECTIONS, STATUS_ZH, AttachmentOut, PostOut, PostPage, PostSummary
 from xinyong.core.errors import InvalidInput, NotFound, TooLarge
-from xinyong.core.paging import paged
+from xinyong.core.paging import check_page, paged
 from xinyong.ledger import service as ledger
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -171,12 +171,7 @@ def list_posts(
     """Posts newest first (published ones by publishing date)."""
     if section is not None:
         _check_section(section)
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 100",
-            "页码须不小于1，每页条数须在1到100之间",
-            code="content.bad_page",
-        )
+    check_page(page, per_page, limit=MAX_PER_PAGE, code="content.bad_page")
     conditions = []
     if section is not None:
         conditions.append(ContentPost.section == section)

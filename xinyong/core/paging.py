@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.core.errors import InvalidInput
+
 M = TypeVar("M")
 
 # A page number beyond this is read as this one (a query string cannot make a page skip far).
@@ -44,3 +46,20 @@ def paged(
         select(model).where(*conditions).order_by(*order).offset((page - 1) * per_page).limit(per_page)
     )
     return int(total), list(rows)
+
+
+def check_page(page: int, per_page: int, *, limit: int, code: str) -> None:
+    """Refuse a page below 1 or a page size outside 1..``limit`` (``code``: the domain's
+    ``<domain>.bad_page``), naming the field and the value."""
+    if page >= 1 and 1 <= per_page <= limit:
+        return
+    field, value = ("page", page) if page < 1 else ("per_page", per_page)
+    raise InvalidInput(
+        f"page must be >= 1 and per_page between 1 and {limit}",
+        f"页码须不小于1，每页条数须在1到{limit}之间",
+        code=code,
+        field=field,
+        value=value,
+        page=page,
+        per_page=per_page,
+    )

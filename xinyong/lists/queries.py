@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from xinyong.core.calendar import load_calendar
 from xinyong.core.clock import today_china
-from xinyong.core.errors import InvalidInput, NotFound, UnknownCalendarYear
-from xinyong.core.paging import paged
+from xinyong.core.errors import NotFound, UnknownCalendarYear
+from xinyong.core.paging import check_page, paged
 from xinyong.creditstate import service as creditstate_service
 from xinyong.lists.common import (
     EXIT_ZH,
@@ -109,14 +109,7 @@ def _visible(actor: Actor) -> list[Any]:
 
 
 def _check_page(page: int, per_page: int) -> None:
-    if page < 1 or not 1 <= per_page <= 200:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 200",
-            "页码须不小于1，每页条数须在1到200之间",
-            code="lists.bad_page",
-            page=page,
-            per_page=per_page,
-        )
+    check_page(page, per_page, limit=200, code="lists.bad_page")
 
 
 def list_procedures(

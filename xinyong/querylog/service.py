@@ -42,7 +42,7 @@ from xinyong.core.clock import CHINA_TZ as _CHINA
 from xinyong.core.clock import today_china
 from xinyong.core.db import utcnow
 from xinyong.core.errors import Forbidden, InvalidInput
-from xinyong.core.paging import paged
+from xinyong.core.paging import check_page, paged
 from xinyong.core.settings import get_settings
 from xinyong.core.spreadsheet import cell_text
 from xinyong.ledger import service as ledger
@@ -515,14 +515,7 @@ def _filtered(stmt: Select[Any], f: LogFilter) -> Select[Any]:
 
 
 def _check_page(page: int, per_page: int, limit: int = 500) -> None:
-    if page < 1 or not 1 <= per_page <= limit:
-        raise InvalidInput(
-            f"page must be >= 1 and per_page between 1 and {limit}",
-            f"页码须不小于1，每页条数须在1到{limit}之间",
-            code="querylog.bad_page",
-            page=page,
-            per_page=per_page,
-        )
+    check_page(page, per_page, limit=limit, code="querylog.bad_page")
 
 
 def search(session: Session, f: LogFilter | None = None, *, page: int = 1, per_page: int = 50) -> LogPage:

@@ -27,6 +27,7 @@ from xinyong.core.clock import today_china
 from xinyong.core.errors import InvalidInput, NotFound
 from xinyong.core.events import holds
 from xinyong.core.identifiers import mask_person_name
+from xinyong.core.paging import check_page
 from xinyong.records.content_stats import ContentStats as ContentStats
 from xinyong.records.content_stats import content_stats as content_stats
 from xinyong.records.models import Record, RecordVersion
@@ -220,14 +221,7 @@ def view_record(
 
 
 def _check_page(page: int, per_page: int) -> None:
-    if page < 1 or not 1 <= per_page <= 200:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 200",
-            "页码须不小于1，每页条数须在1到200之间",
-            code="records.bad_page",
-            page=page,
-            per_page=per_page,
-        )
+    check_page(page, per_page, limit=200, code="records.bad_page")
 
 
 def _not_applying(session: Session) -> list[Any]:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from xinyong.accounts.principal import Principal
-from xinyong.core.errors import Forbidden, InvalidInput
-from xinyong.core.paging import paged
+from xinyong.core.errors import Forbidden
+from xinyong.core.paging import check_page, paged
 from xinyong.reports.issue import WINDOW_ROLES, get_report_row
 from xinyong.reports.models import CreditReport
 from xinyong.reports.rules import KIND_NAMES_ZH
@@ -89,14 +89,7 @@ def list_reports(
     per_page: int = 50,
 ) -> RegisterPage:
     """Issued reports, newest first; ``organisation``: only those that organisation obtained."""
-    if page < 1 or not 1 <= per_page <= 200:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 200",
-            "页码须不小于1，每页条数须在1到200之间",
-            code="reports.bad_page",
-            page=page,
-            per_page=per_page,
-        )
+    check_page(page, per_page, limit=200, code="reports.bad_page")
     conditions: list[Any] = [CreditReport.sha256.is_not(None)]
     if subject_id is not None:
         conditions.append(CreditReport.subject_id == subject_id)

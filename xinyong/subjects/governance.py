@@ -24,7 +24,7 @@ from xinyong.core.db import utcnow
 from xinyong.core.errors import Conflict, InvalidInput, NotFound
 from xinyong.core.events import emit
 from xinyong.core.identifiers import check_uscc, mask_id_number
-from xinyong.core.paging import paged
+from xinyong.core.paging import check_page, paged
 from xinyong.core.settings import get_settings
 from xinyong.ledger import service as ledger
 from xinyong.subjects.common import (
@@ -205,14 +205,7 @@ def list_cases(
             value=kind,
             allowed=list(CASE_KINDS),
         )
-    if page < 1 or not 1 <= per_page <= 100:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 100",
-            "分页参数不正确（每页 1 至 100 条）",
-            code="governance.bad_page",
-            field="per_page",
-            value=per_page,
-        )
+    check_page(page, per_page, limit=100, code="governance.bad_page")
     conditions = []
     if status is not None:
         conditions.append(GovernanceCase.status == status)

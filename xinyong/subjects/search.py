@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.core.crypto import blind_index
 from xinyong.core.errors import InvalidInput
+from xinyong.core.paging import check_page
 from xinyong.subjects.common import SearchItem, SearchPage, brief, clean_code, clean_name
 from xinyong.subjects.models import SUBJECT_KINDS, Subject, SubjectName
 
@@ -107,14 +108,7 @@ def search(
             value=kind,
             allowed=list(SUBJECT_KINDS),
         )
-    if page < 1 or per_page < 1 or per_page > MAX_PER_PAGE:
-        raise InvalidInput(
-            "page must be >= 1 and per_page between 1 and 100",
-            "分页参数不正确（每页 1 至 100 条）",
-            code="subject.bad_page",
-            field="per_page",
-            value=per_page,
-        )
+    check_page(page, per_page, limit=MAX_PER_PAGE, code="subject.bad_page")
     dialect = session.get_bind().dialect.name
     params: dict[str, Any] = {}
     parts = [_name_hits_sql(dialect, q, params)]
