@@ -36,34 +36,20 @@ import os
 import random
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import Row
+from bench.server import MATTERS, create_callers, free_port, serve, server_env, subject_codes
 
 OUT = Path(__file__).resolve().parent / "out"
 SEED = 2026
-MATTERS = (
-    "government_procurement",
-    "bidding",
-    "administrative_licensing",
-    "fiscal_funds",
-    "daily_supervision",
-)
 GOAL_RATIO = 0.70
 GOAL_P99_MS = 20.0
 CONNECTIONS = 32
-
-
-def _codes(n: int) -> list[str]:
-    from xinyong.core.identifiers import make_uscc
-
-    return [make_uscc("9", "1", "331002", f"{i:08d}") for i in range(1, n + 1)]
 
 
 def build_store(n: int) -> tuple[Path, Path, str]:
@@ -85,21 +71,12 @@ def build_store(n: int) -> tuple[Path, Path, str]:
     engine = make_engine(url=f"sqlite:///{db_path}", schema="")
     upgrade(engine)
     db = Database(engine)
-    from xinyong.accounts import service as accounts_service
-    from xinyong.ingest import service as ingest_service
-
     with db.session() as s:
-        provider, _ = ingest_service.create_provider(
-            s, "BENCH", "基准测试处罚机关", None, ["administrative_penalty"]
-        )
-        accounts_service.create_department(s, "BENCH-CZJ", "基准测试财政局")
-        _, key = accounts_service.create_api_key(
-            s, name="bench", role="regulator", scopes=["checks:read"], department_code="BENCH-CZJ"
-        )
+        provider, key = create_callers(s)
     engine.dispose()
 
     rng = random.Random(SEED)
-    codes = _codes(n)
+    codes = subject_codes(n)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     today = date.today()
     con = sqlite3.connect(db_path)
@@ -195,53 +172,6 @@ def build_store(n: int) -> tuple[Path, Path, str]:
     (work / "build_seconds.txt").write_text(f"{time.perf_counter() - started:.0f}")
     key_file.write_text(key)
     return db_path, var_dir, key
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(db_path: Path, var_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "XINYONG_DATABASE_URL": f"sqlite:///{db_path}",
-        "XINYONG_VAR_DIR": str(var_dir),
-        "XINYONG_SECRET_KEY": os.environ.get("XINYONG_SECRET_KEY", "bench-secret-not-for-production"),
-        "XINYONG_RATE_LIMIT_PER_MINUTE": "0",
-        "XINYONG_TICK_INTERVAL_SECONDS": "0",
-        "XINYONG_EVALUATION_POLL_SECONDS": "0",
-        "XINYONG_PUSH_POLL_SECONDS": "0",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "xinyong.app:server_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    proc = subprocess.Popen(cmd, env=env)
-    import httpx
-
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the server did not start")
 
 
 _LUA = """
@@ -386,10 +316,10 @@ def run() -> list[Row]:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     built = db_path.parent / "build_seconds.txt"
     setup = built.read_text().strip() if built.exists() else "?"
-    codes = _codes(n)
+    codes = subject_codes(n)
     sample = random.Random(SEED).sample(codes, min(n, 20_000))
-    port = _free_port()
-    proc = _serve(db_path, var_dir, port)
+    port = free_port()
+    proc = serve(port, {**os.environ, **server_env(var_dir), "XINYONG_DATABASE_URL": f"sqlite:///{db_path}"})
     base = f"http://127.0.0.1:{port}"
     use_wrk = shutil.which("wrk") is not None
     script = OUT / f"checks_{n}" / "check.lua"

@@ -26,14 +26,13 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
-from bench.common import Row
+from bench.common import Row, demo_store
 from bench.synthetic_city import build
 from xinyong.catalog.ruleset import add_months
 from xinyong.evaluation import engine
@@ -210,26 +209,14 @@ def full_evaluation(n: int) -> tuple[list[Row], engine.Inputs, object]:
 
 def incremental(n: int, rounds: int = 60) -> Row:
     from xinyong.catalog.service import get_catalog
-    from xinyong.core.db import Database, make_engine
-    from xinyong.core.migrate import upgrade
-    from xinyong.core.settings import reset_settings
     from xinyong.creditstate import service as creditstate_service
-    from xinyong.demo.service import build_demo
     from xinyong.evaluation import service
     from xinyong.ingest import service as ingest_service
     from xinyong.records import service as records_service
     from xinyong.records import store as records_store
     from xinyong.subjects import service as subjects_service
 
-    work = Path(tempfile.mkdtemp(prefix="xy-bench-eval-"))
-    os.environ.setdefault("XINYONG_SECRET_KEY", "bench-secret-not-for-production")
-    os.environ["XINYONG_VAR_DIR"] = str(work / "var")
-    reset_settings()
-    try:
-        eng = make_engine(url=f"sqlite:///{work / 'x.db'}", schema="")
-        upgrade(eng)
-        db = Database(eng)
-        build_demo(db, subjects=n, seed=SEED, out_dir=work / "samples")
+    with demo_store("xy-bench-eval-", n, SEED) as db:
         with db.session() as s:
             service.run_batch(s)
         with db.session() as s:
@@ -272,9 +259,6 @@ def incremental(n: int, rounds: int = 60) -> Row:
                 state = creditstate_service.subject_summary(s, sid)
             times.append(time.perf_counter() - start)
             assert state.grade in ("C", "D"), state
-        db.engine.dispose()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     times.sort()
     p50, p99 = times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
     return Row(

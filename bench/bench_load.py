@@ -31,8 +31,6 @@ import csv
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -41,17 +39,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import Row
+from bench.server import MATTERS, create_callers, free_port, serve, server_env, subject_codes
 
 OUT = Path(__file__).resolve().parent / "out"
 CONNECTIONS = 8
 GOAL_FACTOR = 3.0
-MATTERS = (
-    "government_procurement",
-    "bidding",
-    "administrative_licensing",
-    "fiscal_funds",
-    "daily_supervision",
-)
 PG_URL = os.environ.get("XINYONG_BENCH_POSTGRES_URL", "")
 # The ``xinyong`` command of this checkout (``xinyong.cli`` has no ``__main__``).
 CLI = [sys.executable, "-c", "from xinyong.cli import app; app(prog_name='xinyong')"]
@@ -65,26 +57,12 @@ def _rows() -> int:
     return int(os.environ.get("XINYONG_BENCH_LOAD_ROWS", "200000"))
 
 
-def _codes(n: int) -> list[str]:
-    from xinyong.core.identifiers import make_uscc
-
-    return [make_uscc("9", "1", "331002", f"{i:08d}") for i in range(1, n + 1)]
-
-
 def _name(i: int) -> str:
     return f"台州市负载{i}号有限公司"
 
 
 def _env(var_dir: Path) -> dict[str, str]:
-    return {
-        "XINYONG_VAR_DIR": str(var_dir),
-        "XINYONG_SECRET_KEY": os.environ.get("XINYONG_SECRET_KEY", "bench-secret-not-for-production"),
-        "XINYONG_RATE_LIMIT_PER_MINUTE": "0",
-        "XINYONG_TICK_INTERVAL_SECONDS": "0",
-        "XINYONG_EVALUATION_POLL_SECONDS": "0",
-        "XINYONG_PUSH_POLL_SECONDS": "0",
-        "XINYONG_MAX_UPLOAD_BYTES": str(1 << 30),
-    }
+    return server_env(var_dir) | {"XINYONG_MAX_UPLOAD_BYTES": str(1 << 30)}
 
 
 @dataclass
@@ -99,11 +77,9 @@ class Store:
 def build(url: str, schema: str, var_dir: Path, n: int) -> Store:
     """A fresh store with ``n`` enterprises, the BENCH provider and a regulator key."""
     os.environ.update(_env(var_dir))
-    from xinyong.accounts import service as accounts_service
     from xinyong.core.db import Database, make_engine
     from xinyong.core.migrate import upgrade
     from xinyong.core.settings import reset_settings
-    from xinyong.ingest import service as ingest_service
     from xinyong.subjects import service as subjects_service
 
     reset_settings()
@@ -115,13 +91,9 @@ def build(url: str, schema: str, var_dir: Path, n: int) -> Store:
     else:
         upgrade(engine)
     db = Database(engine)
-    codes = _codes(n)
+    codes = subject_codes(n)
     with db.session() as s:
-        ingest_service.create_provider(s, "BENCH", "基准测试处罚机关", None, ["administrative_penalty"])
-        accounts_service.create_department(s, "BENCH-CZJ", "基准测试财政局")
-        _, key = accounts_service.create_api_key(
-            s, name="bench", role="regulator", scopes=["checks:read"], department_code="BENCH-CZJ"
-        )
+        _, key = create_callers(s)
     with db.session() as s:
         for start in range(0, n, 10_000):
             batch: list[dict[str, object]] = [
@@ -138,7 +110,7 @@ def write_csv(path: Path, rows: int, n: int) -> None:
     """``rows`` penalties (2019 CF_ edition) on the ``n`` enterprises, each a new record."""
     if path.exists():
         return
-    codes = _codes(n)
+    codes = subject_codes(n)
     today = date.today()
     rng = random.Random(2026)
     tmp = path.with_suffix(".tmp")
@@ -173,34 +145,11 @@ def write_csv(path: Path, rows: int, n: int) -> None:
     tmp.replace(path)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _child_env(store: Store) -> dict[str, str]:
     env = {**os.environ, **_env(store.var_dir), "XINYONG_DATABASE_URL": store.url}
     env["XINYONG_DATABASE_SCHEMA"] = store.schema
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     return env
-
-
-def serve(store: Store, port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "uvicorn", "xinyong.app:server_app", "--factory", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(cmd, env=_child_env(store))
-    import httpx
-
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the server did not start")
 
 
 @dataclass
@@ -334,8 +283,8 @@ class Result:
 
 
 def measure(store: Store, label: str, csv_path: Path, seconds: float, rate: float) -> Result:
-    port = _free_port()
-    server = serve(store, port)
+    port = free_port()
+    server = serve(port, _child_env(store))
     url = f"http://127.0.0.1:{port}/api/v1/checks"
     try:
         asyncio.run(paced_load(url, store.key, store.codes, rate, 3.0))  # warm-up

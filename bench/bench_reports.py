@@ -9,13 +9,9 @@ the reference alternate subject by subject, so machine noise hits both alike.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
-from bench.common import Row
+from bench.common import Row, demo_store
 
 SEED = 2026
 GOAL = 0.70
@@ -25,24 +21,13 @@ def run(subjects: int = 150, reports: int = 12) -> list[Row]:
     import weasyprint
 
     from xinyong.accounts.principal import Principal
-    from xinyong.core.db import Database, make_engine, utcnow
-    from xinyong.core.migrate import upgrade
+    from xinyong.core.db import utcnow
     from xinyong.core.pdf import PAGE_CSS, with_watermark
-    from xinyong.core.settings import reset_settings
-    from xinyong.demo.service import build_demo
     from xinyong.records import service as records_service
     from xinyong.reports import service
     from xinyong.reports.document import Issue, report_html
 
-    work = Path(tempfile.mkdtemp(prefix="xy-bench-reports-"))
-    os.environ.setdefault("XINYONG_SECRET_KEY", "bench-secret-not-for-production")
-    os.environ["XINYONG_VAR_DIR"] = str(work / "var")
-    reset_settings()
-    try:
-        engine = make_engine(url=f"sqlite:///{work / 'x.db'}", schema="")
-        upgrade(engine)
-        db = Database(engine)
-        build_demo(db, subjects=subjects, seed=SEED, out_dir=work / "samples")
+    with demo_store("xy-bench-reports-", subjects, SEED) as db:
         window = Principal(role="credit_office", kind="cli", username="bench")
         with db.session() as s:
             rules = service.Rules()
@@ -101,6 +86,3 @@ def run(subjects: int = 150, reports: int = 12) -> list[Row]:
                 note=f"{100 * ratio:.0f} % of the reference",
             )
         ]
-    finally:
-        reset_settings()
-        shutil.rmtree(work, ignore_errors=True)

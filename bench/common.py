@@ -1,11 +1,20 @@
-"""What every benchmark module shares: the result row and a same-run timing helper."""
+"""What every benchmark module shares: the result row, a same-run timing helper and a small
+demo city in a temporary store."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xinyong.core.db import Database
 
 
 @dataclass(frozen=True)
@@ -47,3 +56,28 @@ def fmt_number(value: float, unit: str) -> str:
     if value >= 100:
         return f"{value:,.0f} {unit}"
     return f"{value:.3g} {unit}"
+
+
+@contextmanager
+def demo_store(prefix: str, subjects: int, seed: int) -> Iterator[Database]:
+    """A demo city of ``subjects`` subjects (``build_demo``) in a temporary SQLite store, removed
+    with its var directory afterwards."""
+    from xinyong.core.db import Database, make_engine
+    from xinyong.core.migrate import upgrade
+    from xinyong.core.settings import reset_settings
+    from xinyong.demo.service import build_demo
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.setdefault("XINYONG_SECRET_KEY", "bench-secret-not-for-production")
+    os.environ["XINYONG_VAR_DIR"] = str(work / "var")
+    reset_settings()
+    engine = make_engine(url=f"sqlite:///{work / 'x.db'}", schema="")
+    try:
+        upgrade(engine)
+        db = Database(engine)
+        build_demo(db, subjects=subjects, seed=seed, out_dir=work / "samples")
+        yield db
+    finally:
+        engine.dispose()
+        reset_settings()
+        shutil.rmtree(work, ignore_errors=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -17,6 +16,7 @@ from xinyong.catalog.service import Catalog, get_catalog, normalise_enum
 from xinyong.demo.generator import RecordSpec, SubjectSpec, iter_records, iter_subjects
 from xinyong.evaluation import engine
 from xinyong.evaluation import features as F
+from xinyong.subjects.service import EvaluationSubject
 
 _FACTS = (
     "rating_scheme",
@@ -122,25 +122,12 @@ def build(seed: int, n: int, as_of: date | None = None) -> tuple[engine.Inputs, 
             },
         }
     )
-    subj = pa.table(
-        {
-            "subject_id": pa.array([s.key + 1 for s in subjects], pa.int64()),
-            "kind": pa.array([s.kind for s in subjects], pa.string()),
-            "status": pa.array([s.status for s in subjects], pa.string()),
-            "registered_ymd": pa.array(
-                [F.ymd(s.registered_on) if s.registered_on else None for s in subjects], pa.int32()
-            ),
-            "registered_capital": pa.array(
-                [
-                    Decimal(s.registered_capital).quantize(Decimal("0.0001"))
-                    if s.registered_capital is not None
-                    else None
-                    for s in subjects
-                ],
-                pa.decimal128(18, 4),
-            ),
-            "lists": pa.nulls(len(subjects), pa.string()),
-        },
-        schema=engine.SUBJECT_SCHEMA,
+    # The engine's own conversion, so the benchmark's subjects are the store's, column for column.
+    subj = engine.subjects_table(
+        [
+            EvaluationSubject(s.key + 1, s.kind, s.status, s.registered_on, s.registered_capital)
+            for s in subjects
+        ],
+        {},
     )
     return engine.Inputs(subj, records, as_of, None), generated

@@ -4,7 +4,7 @@ package asks for it: the rate-limit tests need the limit left as configured."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests.lists import helpers as h
 from xinyong.accounts import service as accounts
 from xinyong.core.settings import reset_settings
+from xinyong.ledger.integrity import CheckReport
 
 
 def cheap_hashing(monkeypatch: pytest.MonkeyPatch, *, rate_limit_off: bool = True) -> None:
@@ -46,3 +47,12 @@ def bearer(key: str) -> dict[str, str]:
 def key_headers(session: Session, name: str, role: str, scopes: list[str], **owner: Any) -> dict[str, str]:
     """Headers of a new API key (``owner``: its subject_code, provider_code or department_code)."""
     return bearer(accounts.create_api_key(session, name=name, role=role, scopes=scopes, **owner)[1])
+
+
+def verified(
+    session: Session, verifier: Callable[[Session, CheckReport], object], name: str, title_zh: str
+) -> CheckReport:
+    """What one data verifier (``xinyong ledger verify``) reports on the session's store."""
+    report = CheckReport(name, title_zh)
+    verifier(session, report)
+    return report

@@ -13,11 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.accounts.helpers import COMPANY_USCC, REP_ID, REP_NAME, Accounts, make_accounts
+from tests.accounts.helpers import COMPANY_USCC, REP_ID, REP_NAME, Accounts, make_accounts, role_key
 from tests.fixtures import _cheap_hashing, bearer  # noqa: F401
 from tests.records import helpers as h
-from xinyong.accounts import service as accounts_service
-from xinyong.accounts.policy import scopes_for_role
 from xinyong.core.db import Database
 from xinyong.creditstate import consumer
 from xinyong.ingest import service as ingest_service
@@ -38,26 +36,6 @@ class City:
     company: str = COMPANY_USCC
     person: str = REP_ID
     person_name: str = REP_NAME
-
-
-def _key(
-    session: Session,
-    role: str,
-    *,
-    username: str | None = None,
-    provider_code: str | None = None,
-    subject_code: str | None = None,
-) -> dict[str, str]:
-    _, key = accounts_service.create_api_key(
-        session,
-        name=f"test {role}",
-        role=role,
-        scopes=sorted(scopes_for_role(role)),
-        username=username,
-        provider_code=provider_code,
-        subject_code=subject_code,
-    )
-    return bearer(key)
 
 
 COMPANY_NAME = "台州市椒江区安信机械有限公司"
@@ -129,11 +107,11 @@ def city(db: Database) -> City:
         )
         consumer.process_events(s)
         for role in ("regulator", "credit_office", "bank", "admin"):
-            c.keys[role] = _key(s, role, username=c.accounts.usernames[role])
-        c.keys["provider"] = _key(s, "provider", provider_code=c.accounts.provider_code)
-        c.keys["subject"] = _key(s, "subject", subject_code=COMPANY_USCC)
-        c.person_key = _key(s, "subject", subject_code=REP_ID)
-        c.other_provider_key = _key(s, "provider", provider_code="tz_sthjj")
+            c.keys[role] = role_key(s, role, username=c.accounts.usernames[role])
+        c.keys["provider"] = role_key(s, "provider", provider_code=c.accounts.provider_code)
+        c.keys["subject"] = role_key(s, "subject", subject_code=COMPANY_USCC)
+        c.person_key = role_key(s, "subject", subject_code=REP_ID)
+        c.other_provider_key = role_key(s, "provider", provider_code="tz_sthjj")
     return c
 
 

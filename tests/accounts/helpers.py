@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.fixtures import key_headers
 from tests.subjects.util import ric, uscc
 from xinyong.accounts import service
 from xinyong.ingest import service as ingest_service
@@ -111,8 +112,6 @@ def api_key_headers(
 ) -> dict[str, str]:
     """Headers of a new API key of ``role`` holding every scope of that role (department, and
     for a provider key an ingest provider, created as needed)."""
-    from xinyong.accounts.policy import scopes_for_role
-
     dept = None
     if role in ("regulator", "credit_office", "bank"):
         dept = f"test_{role}"
@@ -124,14 +123,20 @@ def api_key_headers(
             ingest_service.create_provider(
                 session, provider_code, "测试信息提供单位", None, [LICENCE, PENALTY]
             )
-    _, key = service.create_api_key(
+    headers = role_key(
         session,
-        name=f"test {role}",
-        role=role,
-        scopes=sorted(scopes_for_role(role)),
+        role,
         department_code=dept,
         provider_code=provider_code if role == "provider" else None,
         subject_code=subject_code,
     )
     session.commit()
-    return {"Authorization": f"Bearer {key}"}
+    return headers
+
+
+def role_key(session: Session, role: str, **owner: str | None) -> dict[str, str]:
+    """Headers of a new API key of ``role`` holding every scope of that role (``owner``: its
+    username, department_code, provider_code or subject_code)."""
+    from xinyong.accounts.policy import scopes_for_role
+
+    return key_headers(session, f"test {role}", role, sorted(scopes_for_role(role)), **owner)

@@ -150,22 +150,19 @@ def test_demo_accounts_one_per_role(client: TestClient, accounts: Accounts, sess
     from tests.accounts.helpers import COMPANY_USCC
     from xinyong.accounts.principal import ACCOUNT_ROLES
 
-    made = demo_accounts.ensure_demo_accounts(
-        session,
-        staff_department=("tz_xyb", "台州市信用办"),
-        provider_code=accounts.provider_code,
-        regulator_provider_code=accounts.provider_code,
-        subject_code=COMPANY_USCC,
-    )
+    def ensure() -> list[demo_accounts.DemoAccount]:
+        return demo_accounts.ensure_demo_accounts(
+            session,
+            staff_department=("tz_xyb", "台州市信用办"),
+            provider_code=accounts.provider_code,
+            regulator_provider_code=accounts.provider_code,
+            subject_code=COMPANY_USCC,
+        )
+
+    made = ensure()
     session.commit()
     assert sorted(a.role for a in made) == sorted(ACCOUNT_ROLES)
-    again = demo_accounts.ensure_demo_accounts(
-        session,
-        staff_department=("tz_xyb", "台州市信用办"),
-        provider_code=accounts.provider_code,
-        regulator_provider_code=accounts.provider_code,
-        subject_code=COMPANY_USCC,
-    )
+    again = ensure()
     assert [a.username for a in again] == [a.username for a in made]  # idempotent
     for a in made:
         client.cookies.clear()

@@ -43,6 +43,12 @@ def _fill(template: str) -> str:
     return _PARAM.sub("999999", template)  # no such row: calls stay harmless
 
 
+def _policy_routes(client: TestClient) -> Iterator[tuple[str, str, policy.Rule, str]]:
+    """Every route of the app: method, template, its policy rule and a path to call."""
+    for method, template in sorted(_routes(client)):
+        yield method, template, policy.POLICY[(method, template)], _fill(template)
+
+
 def _is_page(template: str) -> bool:
     return not (
         template.startswith("/api/") or template.startswith("/static/") or template.startswith("/docs")
@@ -122,9 +128,7 @@ def _call(
 def test_authorisation_matrix(app_client: TestClient, db: Database, accounts: Accounts) -> None:
     callers = Callers(db, accounts)
     failures: list[str] = []
-    for method, template in sorted(_routes(app_client)):
-        rule = policy.POLICY[(method, template)]
-        path = _fill(template)
+    for method, template, rule, path in _policy_routes(app_client):
         for role in ROLES:
             if role == "public":
                 headers: dict[str, str] = {}
@@ -151,9 +155,7 @@ def test_authorisation_matrix(app_client: TestClient, db: Database, accounts: Ac
 def test_authorisation_matrix_for_api_keys(app_client: TestClient, db: Database, accounts: Accounts) -> None:
     callers = Callers(db, accounts)
     failures: list[str] = []
-    for method, template in sorted(_routes(app_client)):
-        rule = policy.POLICY[(method, template)]
-        path = _fill(template)
+    for method, template, rule, path in _policy_routes(app_client):
         for role in ACCOUNT_ROLES:
             every = frozenset(policy.scopes_for_role(role))
             r = _call(app_client, method, path, callers.key(role, every), {})

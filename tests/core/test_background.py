@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
@@ -13,6 +14,20 @@ from fastapi.testclient import TestClient
 
 from xinyong.core.background import PeriodicJob, periodic_lifespan
 from xinyong.core.db import Database
+
+
+def _job(
+    interval: float, run_once: Callable[[Database], int], log_line: Callable[[int], str | None] | None = None
+) -> PeriodicJob[int]:
+    """A test job logging on ``xinyong.test.background``."""
+    return PeriodicJob(
+        name="xinyong-test",
+        interval=lambda: interval,
+        run_once=run_once,
+        log=logging.getLogger("xinyong.test.background"),
+        failure="test job failed",
+        log_line=log_line,
+    )
 
 
 def _app(db: Database, job: PeriodicJob[int]) -> FastAPI:
@@ -35,14 +50,7 @@ def test_a_job_runs_again_after_a_failure_and_logs_its_line(
             third.set()
         return len(runs)
 
-    job = PeriodicJob(
-        name="xinyong-test",
-        interval=lambda: 0.01,
-        run_once=run_once,
-        log=logging.getLogger("xinyong.test.background"),
-        failure="test job failed",
-        log_line=lambda n: f"test job: run {n}" if n == 2 else None,
-    )
+    job = _job(0.01, run_once, lambda n: f"test job: run {n}" if n == 2 else None)
     with caplog.at_level(logging.INFO, logger="xinyong.test.background"), TestClient(_app(db, job)):
         assert third.wait(10)
     assert runs[0] is db
@@ -62,13 +70,7 @@ def test_an_interval_of_zero_turns_the_job_off(db: Database) -> None:
         runs.append(1)
         return 0
 
-    job = PeriodicJob(
-        name="xinyong-test",
-        interval=lambda: 0,
-        run_once=run_once,
-        log=logging.getLogger("xinyong.test.background"),
-        failure="test job failed",
-    )
+    job = _job(0, run_once)
     with TestClient(_app(db, job)):
         time.sleep(0.1)
     assert runs == []

@@ -6,15 +6,14 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.fixtures import verified
 from tests.records import helpers as h
 from xinyong.creditstate import consumer, integrity
 from xinyong.ledger.integrity import CheckReport
 
 
 def _check(session: Session) -> CheckReport:
-    report = CheckReport("creditstate", "信用状态")
-    integrity.verify_credit_states(session, report)
-    return report
+    return verified(session, integrity.verify_credit_states, "creditstate", "信用状态")
 
 
 def test_counts_are_recomputed_and_rebuilt(session: Session) -> None:

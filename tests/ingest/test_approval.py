@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.fixtures import verified
 from tests.ingest.factory import PENALTY, RECEIVED_AT, penalty_row
 from xinyong.core.errors import Conflict, NotFound
 from xinyong.creditstate import service as creditstate_service
@@ -60,7 +61,6 @@ def test_publicity_runs_from_the_approval_not_the_receipt(
     publication (公示之日); a record held 待审核 is published when its department approves it."""
     from datetime import date
 
-    from xinyong.ledger.integrity import CheckReport
     from xinyong.records import integrity
     from xinyong.records.models import Record, RecordVersion
 
@@ -86,9 +86,7 @@ def test_publicity_runs_from_the_approval_not_the_receipt(
     assert versions[0][2] == versions[1][2]  # the content is unchanged
     view = records_service.get_record(session, record.id)
     assert view.publicity_start == approved and view.status == "in_force"
-    report = CheckReport("records", "信用记录")
-    integrity.verify_records(session, report)
-    assert not report.findings
+    assert not verified(session, integrity.verify_records, "records", "信用记录").findings
 
 
 def test_a_correction_held_for_approval_keeps_its_first_publication(

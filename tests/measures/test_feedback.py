@@ -15,6 +15,7 @@ from tests.measures.helpers import PROCUREMENT, build_city
 from xinyong.core.db import Database
 from xinyong.ledger.models import LedgerEntry
 from xinyong.measures import service
+from xinyong.measures.schemas import CheckAnswer
 
 
 def _feedback(check_id: str | None, code: str, **over: object) -> dict:
@@ -123,37 +124,21 @@ def test_checks_without_feedback_are_flagged_after_the_deadline(
     # Two checks made a month ago (more than 10 working days), one today, one with nothing applied.
     past = datetime.now(UTC) - timedelta(days=31)
     with db.session() as s:
-        old = service.check(
-            s,
-            subject_code=city.bad_code,
-            matter_code=PROCUREMENT,
-            purpose="public_resource_trading",
-            caller=caller,
-            now=past,
-        )
-        old2 = service.check(
-            s,
-            subject_code=city.good_code,
-            matter_code=PROCUREMENT,
-            purpose="public_resource_trading",
-            caller=caller,
-            now=past,
-        )
-        service.check(
-            s,
-            subject_code=city.plain_code,
-            matter_code=PROCUREMENT,
-            purpose="public_resource_trading",
-            caller=caller,
-            now=past,
-        )
-        service.check(
-            s,
-            subject_code=city.bad_code,
-            matter_code=PROCUREMENT,
-            purpose="public_resource_trading",
-            caller=caller,
-        )
+
+        def procurement_check(code: str, now: datetime | None = None) -> CheckAnswer:
+            return service.check(
+                s,
+                subject_code=code,
+                matter_code=PROCUREMENT,
+                purpose="public_resource_trading",
+                caller=caller,
+                now=now,
+            )
+
+        old = procurement_check(city.bad_code, past)
+        old2 = procurement_check(city.good_code, past)
+        procurement_check(city.plain_code, past)
+        procurement_check(city.bad_code)
     regulator = auth_headers("regulator")
     overdue = client.get("/api/v1/checks", params={"overdue": "true"}, headers=regulator).json()
     assert {c["check_id"] for c in overdue["items"]} == {old.check_id, old2.check_id}

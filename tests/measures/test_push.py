@@ -38,6 +38,13 @@ def _subscribe(client: TestClient, headers: dict[str, str], url: str, **filters:
     return r.json()
 
 
+def _store_penalty(session: Session, company: int, provider: int, n: int, doc: str) -> None:
+    """A penalty of ``台州市测试{n}号有限公司`` (``rh.enterprise(session, n)``)."""
+    rh.store(
+        session, company, provider, rh.penalty_row(doc, code=rh.uscc(n), name=f"台州市测试{n}号有限公司")
+    )
+
+
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XINYONG_PUSH_MAX_ATTEMPTS", "3")
@@ -65,12 +72,7 @@ def test_signed_delivery_with_filters(
         )
         provider = rh.provider(session)
         company = rh.enterprise(session, 11)
-        rh.store(
-            session,
-            company,
-            provider,
-            rh.penalty_row("罚〔2026〕11号", code=rh.uscc(11), name="台州市测试11号有限公司"),
-        )
+        _store_penalty(session, company, provider, 11, "罚〔2026〕11号")
         rh.store(
             session,
             company,
@@ -129,12 +131,7 @@ def test_signed_delivery_with_filters(
             client.post(f"/api/v1/subscriptions/{sub['id']}/deactivate", headers=headers).json()["active"]
             is False
         )
-        rh.store(
-            session,
-            company,
-            provider,
-            rh.penalty_row("罚〔2026〕12号", code=rh.uscc(11), name="台州市测试11号有限公司"),
-        )
+        _store_penalty(session, company, provider, 11, "罚〔2026〕12号")
         session.commit()
         assert push.run_once(db).deliveries_created == 0
     kinds = set(session.scalars(select(LedgerEntry.kind).where(LedgerEntry.kind.like("push.%"))))
@@ -152,12 +149,7 @@ def test_retry_backoff_dead_letter_and_replay(
         sub = _subscribe(client, auth_headers("provider"), rx.url, events=["record.created"])
         provider = rh.provider(session, "TZSCJ2")
         company = rh.enterprise(session, 21)
-        rh.store(
-            session,
-            company,
-            provider,
-            rh.penalty_row("罚〔2026〕21号", code=rh.uscc(21), name="台州市测试21号有限公司"),
-        )
+        _store_penalty(session, company, provider, 21, "罚〔2026〕21号")
         session.commit()
         rx.script = [500, 503, 502]
         t0 = datetime.now(UTC) + timedelta(seconds=1)  # just after the deliveries were made

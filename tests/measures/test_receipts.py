@@ -49,13 +49,7 @@ def test_concurrent_checks_share_one_signature_and_each_verifies_alone(
         log = checklog.AsyncCheckLog(db)
 
         async def one(code: str) -> dict:
-            answer, rows, query_rows = service.check_fast(
-                db,
-                subject_code=code,
-                matter_code=PROCUREMENT,
-                purpose="public_resource_trading",
-                caller=_caller(),
-            )
+            answer, rows, query_rows = _fast(db, code)
             await log.write(rows, query_rows)
             return orjson.loads(service.answer_json(answer))
 
@@ -110,13 +104,7 @@ def test_the_answer_is_the_check_answer_model(session: Session, db: Database) ->
     city = build_city(session)
     session.commit()
     for code in (city.bad_code, city.good_code, city.plain_code):
-        answer, rows, _ = service.check_fast(
-            db,
-            subject_code=code,
-            matter_code=PROCUREMENT,
-            purpose="public_resource_trading",
-            caller=_caller(),
-        )
+        answer, rows, _ = _fast(db, code)
         receipts.seal([rows[0]["receipt"]])
         body = service.answer_json(answer)
         model = CheckAnswer.model_validate_json(body)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tests.fixtures import verified
 from tests.records import helpers as h
 from xinyong.ledger.integrity import CheckReport
 from xinyong.ledger.models import LedgerEntry
@@ -19,9 +20,7 @@ from xinyong.records import store as records_store
 
 
 def _check(session: Session) -> CheckReport:
-    report = CheckReport("records", "信用记录")
-    integrity.verify_records(session, report)
-    return report
+    return verified(session, integrity.verify_records, "records", "信用记录")
 
 
 def test_every_step_is_followed_and_an_edit_is_named(session: Session) -> None:

@@ -146,19 +146,10 @@ def test_publicity_rule_is_the_one_in_force_on_the_decision_date(
 ) -> None:
     sid, pid = setup
     received = date(2026, 4, 3)
-    before = h.store(
-        session,
-        sid,
-        pid,
-        h.penalty_row("罚A", types=["警告"], decision=date(2026, 3, 31)),
-        received_on=received,
-    )
-    after = h.store(
-        session,
-        sid,
-        pid,
-        h.penalty_row("罚B", types=["警告"], decision=date(2026, 4, 1)),
-        received_on=received,
+    # Received the same day, decided the day before and the day the new rule came into force.
+    before, after = (
+        h.store(session, sid, pid, h.penalty_row(doc, types=["警告"], decision=decided), received_on=received)
+        for doc, decided in (("罚A", date(2026, 3, 31)), ("罚B", date(2026, 4, 1)))
     )
     old, new = records.get_record(session, before.record_id), records.get_record(session, after.record_id)
     assert old.publicity_rule and old.publicity_rule.startswith("order58-2023")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.fixtures import verified
 from tests.portal.seed import City
 from xinyong.accounts.principal import Principal
 from xinyong.ledger.integrity import CheckReport
@@ -13,9 +14,7 @@ from xinyong.reports import integrity, service
 
 
 def _check(session: Session) -> CheckReport:
-    report = CheckReport("reports", "信用报告登记簿")
-    integrity.verify_reports(session, report)
-    return report
+    return verified(session, integrity.verify_reports, "reports", "信用报告登记簿")
 
 
 def test_register_rows_and_files_match_their_entries(session: Session, city: City) -> None:

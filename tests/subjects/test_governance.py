@@ -23,27 +23,19 @@ def _events(session: Session, type_: str) -> list[Event]:
 @pytest.fixture
 def messy(session: Session) -> dict[str, int]:
     """A store with one case of each kind, as registration and records left it."""
+
+    def enterprise(name: str, code: str) -> int:
+        return subjects.create_subject(session, kind="enterprise", name=name, uscc=code)
+
     ids = {
-        "mismatch": subjects.create_subject(
-            session, kind="enterprise", name="错码实业有限公司", uscc=uscc_inner_mismatch(7)
-        ),
+        "mismatch": enterprise("错码实业有限公司", uscc_inner_mismatch(7)),
         # (b) one code, two differently-named subjects
-        "code_a": subjects.create_subject(
-            session, kind="enterprise", name="台州市甲乙贸易有限公司", uscc=uscc(20)
-        ),
-        "code_b": subjects.create_subject(
-            session, kind="enterprise", name="台州市丙丁贸易有限公司", uscc=uscc(20)
-        ),
+        "code_a": enterprise("台州市甲乙贸易有限公司", uscc(20)),
+        "code_b": enterprise("台州市丙丁贸易有限公司", uscc(20)),
         # (c) one name, two codes
-        "name_a": subjects.create_subject(
-            session, kind="enterprise", name="台州市同名科技有限公司", uscc=uscc(30)
-        ),
-        "name_b": subjects.create_subject(
-            session, kind="enterprise", name="台州市同名科技有限公司", uscc=uscc(31)
-        ),
-        "clean": subjects.create_subject(
-            session, kind="enterprise", name="台州市清白有限公司", uscc=uscc(40)
-        ),
+        "name_a": enterprise("台州市同名科技有限公司", uscc(30)),
+        "name_b": enterprise("台州市同名科技有限公司", uscc(31)),
+        "clean": enterprise("台州市清白有限公司", uscc(40)),
     }
     # (d) a record named an unknown code
     ids["provisional"] = subjects.resolve_subject(

@@ -123,7 +123,8 @@ def get_provider(session: Session, ref: ProviderInfo | str | int) -> ProviderInf
 
 def provider_codes(session: Session) -> dict[int, str]:
     """Every provider's code by id (a city has dozens of departments, not thousands)."""
-    return dict(session.execute(select(Provider.id, Provider.code)).tuples().all())
+    # Rows unpack as tuples (SQLAlchemy 2.1 deprecates Result.tuples()).
+    return {pid: code for pid, code in session.execute(select(Provider.id, Provider.code))}
 
 
 def list_providers(session: Session) -> list[ProviderInfo]:

@@ -20,6 +20,26 @@ from xinyong.subjects import service as subjects_service
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{2,63}$")
 
 
+def _valid_username(username: str) -> str:
+    """The username as stored (NFKC, trimmed, lower-case), or ``InvalidInput`` for a malformed one."""
+    name = _clean_username(username)
+    if not _USERNAME.match(name):
+        raise _invalid(
+            "username",
+            "Username: 3-64 characters, lower-case letters, digits, _ . @ -",
+            "用户名应为 3-64 位小写字母、数字或 _ . @ -，以字母或数字开头",
+            value=username,
+        )
+    return name
+
+
+def _require_free_username(session: Session, name: str) -> None:
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict(
+            f"User {name!r} exists", f"用户名“{name}”已被使用", code="accounts.user_exists", value=name
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Users
 
@@ -113,21 +133,11 @@ def create_user(
     accounts need one; a provider's department is found or created from its provider code);
     subject accounts are bound to their subject (by USCC / ID number, or id)."""
     _check_role(role)
-    name = _clean_username(username)
-    if not _USERNAME.match(name):
-        raise _invalid(
-            "username",
-            "Username: 3-64 characters, lower-case letters, digits, _ . @ -",
-            "用户名应为 3-64 位小写字母、数字或 _ . @ -，以字母或数字开头",
-            value=username,
-        )
+    name = _valid_username(username)
     display = (display_name or "").strip()
     if not display:
         raise _invalid("display_name", "A user needs a display name", "姓名（显示名）不能为空")
-    if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise Conflict(
-            f"User {name!r} exists", f"用户名“{name}”已被使用", code="accounts.user_exists", value=name
-        )
+    _require_free_username(session, name)
     _require_good_password(password, name)
     dept = _owner_department(session, role, department_code, provider_code)
     bound_subject = _resolve_subject(session, subject_code, subject_id) if role == "subject" else None

@@ -684,6 +684,26 @@ class _RecordFactory:
         self.counters[k] = self.counters.get(k, 0) + 1
         return self.counters[k]
 
+    def decided(self, rng: random.Random, dept: Department, kind: str, start: date) -> tuple[date, int]:
+        """A decision's date and its number in the department's ``kind`` series of that year."""
+        decided = _decision_date(rng, start, self.city.as_of)
+        return decided, self.next_number(dept.code, kind, decided.year)
+
+    def sent(
+        self,
+        rng: random.Random,
+        dept: Department,
+        item: str,
+        s: SubjectSpec,
+        document_number: str,
+        decided: date,
+        values: dict[str, str],
+        late: bool = False,
+    ) -> RecordSpec:
+        """The row as the department sends it on its push day (or ``late``)."""
+        received = _received(rng, dept.code, decided, self.city.as_of, late)
+        return RecordSpec(dept.code, item, s.key, document_number, decided, received, values, late=late)
+
     # ---- subject identity columns
 
     @staticmethod
@@ -705,21 +725,10 @@ class _RecordFactory:
             return None
         role, lic = rng.choice(options)
         dept = self.city.provider_for(role, LICENCE, s.division_code)
-        decided = _decision_date(rng, start, self.city.as_of)
-        n = self.next_number(dept.code, "licence", decided.year)
+        decided, n = self.decided(rng, dept, "licence", start)
         wsh = f"{self.abbrev[dept.code]}许〔{decided.year}〕{n}号"
         values = self.licence_values(s, dept, lic, decided, wsh, f"{lic['prefix']}{decided.year}{n:05d}")
-        late = rng.random() < 0.03
-        return RecordSpec(
-            dept.code,
-            LICENCE,
-            s.key,
-            wsh,
-            decided,
-            _received(rng, dept.code, decided, self.city.as_of, late),
-            values,
-            late=late,
-        )
+        return self.sent(rng, dept, LICENCE, s, wsh, decided, values, late=rng.random() < 0.03)
 
     def licence_kinds(self, role: str) -> list[dict[str, Any]]:
         kinds: list[dict[str, Any]] = self.t["licences"][role]
@@ -774,21 +783,10 @@ class _RecordFactory:
             role = _weighted(rng, roles, [self.violation_roles[r]["weight"] for r in roles])
             v, categories = self.pick_violation(rng, role)
         dept = self.city.provider_for(role, PENALTY, s.division_code)
-        decided = _decision_date(rng, start, self.city.as_of)
-        n = self.next_number(dept.code, "penalty", decided.year)
+        decided, n = self.decided(rng, dept, "penalty", start)
         wsh = f"{self.abbrev[dept.code]}罚〔{decided.year}〕{n}号"
         values = self.penalty_values(rng, s, dept, role, v, categories, decided, wsh)
-        late = rng.random() < 0.05
-        return RecordSpec(
-            dept.code,
-            PENALTY,
-            s.key,
-            wsh,
-            decided,
-            _received(rng, dept.code, decided, self.city.as_of, late),
-            values,
-            late=late,
-        )
+        return self.sent(rng, dept, PENALTY, s, wsh, decided, values, late=rng.random() < 0.05)
 
     def pick_violation(self, rng: random.Random, role: str) -> tuple[dict[str, Any], list[str]]:
         v = rng.choice(self.t["violations"][role])
@@ -855,8 +853,7 @@ class _RecordFactory:
 
     def judgment_debtor(self, rng: random.Random, s: SubjectSpec, start: date) -> RecordSpec:
         dept = self.city.provider_for("court", JUDGMENT_DEBTOR, s.division_code)
-        decided = _decision_date(rng, start, self.city.as_of)
-        n = self.next_number(dept.code, "zhi", decided.year)
+        decided, n = self.decided(rng, dept, "zhi", start)
         court_abbr = {"TZ-ZY": "浙10", "JJ-FY": "浙1002", "WL-FY": "浙1081"}.get(dept.code, "浙10")
         case_no = f"（{decided.year}）{court_abbr}执{n}号"
         basis_year = decided.year - 1
@@ -877,21 +874,12 @@ class _RecordFactory:
             "dishonest_conduct": rng.choice(self.t["judgment_debtor"]["situations"]),
             "decision_date": decided.isoformat(),
         }
-        return RecordSpec(
-            dept.code,
-            JUDGMENT_DEBTOR,
-            s.key,
-            case_no,
-            decided,
-            _received(rng, dept.code, decided, self.city.as_of, False),
-            values,
-        )
+        return self.sent(rng, dept, JUDGMENT_DEBTOR, s, case_no, decided, values)
 
     def honour(self, rng: random.Random, s: SubjectSpec, start: date) -> RecordSpec:
         role = rng.choice(sorted(self.t["honours"]))
         dept = self.city.provider_for(role, HONOUR, s.division_code)
-        decided = _decision_date(rng, start, self.city.as_of)
-        n = self.next_number(dept.code, "honour", decided.year)
+        decided, n = self.decided(rng, dept, "honour", start)
         doc = f"{self.abbrev[dept.code]}〔{decided.year}〕{n}号-{s.key}"
         honour = rng.choice(self.t["honours"][role])
         values = {
@@ -905,15 +893,7 @@ class _RecordFactory:
             "awarding_unit_code": dept.uscc,
             "decision_date": decided.isoformat(),
         }
-        return RecordSpec(
-            dept.code,
-            HONOUR,
-            s.key,
-            doc,
-            decided,
-            _received(rng, dept.code, decided, self.city.as_of, False),
-            values,
-        )
+        return self.sent(rng, dept, HONOUR, s, doc, decided, values)
 
     def rating(self, rng: random.Random, s: SubjectSpec, year: int) -> RecordSpec:
         dept = self.city.provider_for("tax", RATING, s.division_code)
@@ -937,10 +917,9 @@ class _RecordFactory:
     def commitment(self, rng: random.Random, s: SubjectSpec, start: date) -> RecordSpec:
         role = "market_regulation" if rng.random() < 0.6 else "credit_office"
         dept = self.city.provider_for(role, COMMITMENT, s.division_code)
-        decided = _decision_date(rng, start, self.city.as_of)
+        decided, n = self.decided(rng, dept, "commitment", start)
         kinds = self.t["commitments"]["kinds"]
         kind = _weighted(rng, kinds, [40, 20, 10, 15, 15])
-        n = self.next_number(dept.code, "commitment", decided.year)
         doc = f"{self.abbrev[dept.code]}承诺〔{decided.year}〕{n}号"
         values = {
             "subject_name": s.name,
@@ -954,15 +933,7 @@ class _RecordFactory:
             "fulfilment_status": "履约中" if decided.year >= self.city.as_of.year - 1 else "已履约",
             "decision_date": decided.isoformat(),
         }
-        return RecordSpec(
-            dept.code,
-            COMMITMENT,
-            s.key,
-            doc,
-            decided,
-            _received(rng, dept.code, decided, self.city.as_of, False),
-            values,
-        )
+        return self.sent(rng, dept, COMMITMENT, s, doc, decided, values)
 
     # ---- follow-ups: corrections and withdrawals
 

@@ -82,29 +82,28 @@ def _register_bodies(session: Session) -> list[tuple[Department, int]]:
     return out
 
 
+# Who is pushed what: (department code, subscription name, event).
+_SUBSCRIPTIONS = (
+    ("TZ-SJ", "审计局政务失信通报（演示）", "government.notice"),
+    ("TZ-SCJG", "市场监管局数据质量评分卡（演示）", "quality.scorecard"),
+)
+
+
 def _subscribe(session: Session, receiver_port: int) -> None:
     known = {d.code for d in accounts_service.list_departments(session)}
     for code, name in RECIPIENTS:
         if code not in known:
             accounts_service.create_department(session, code, name, by="demo")
-    if not push.has_subscription(session, "TZ-SJ"):
-        push.create_subscription(
-            session,
-            department_code="TZ-SJ",
-            name="审计局政务失信通报（演示）",
-            url=measures_demo.receiver_url(receiver_port),
-            events=["government.notice"],
-            by="demo",
-        )
-    if not push.has_subscription(session, "TZ-SCJG"):
-        push.create_subscription(
-            session,
-            department_code="TZ-SCJG",
-            name="市场监管局数据质量评分卡（演示）",
-            url=measures_demo.receiver_url(receiver_port),
-            events=["quality.scorecard"],
-            by="demo",
-        )
+    for code, name, event in _SUBSCRIPTIONS:
+        if not push.has_subscription(session, code):
+            push.create_subscription(
+                session,
+                department_code=code,
+                name=name,
+                url=measures_demo.receiver_url(receiver_port),
+                events=[event],
+                by="demo",
+            )
     session.commit()
 
 

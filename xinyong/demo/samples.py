@@ -30,6 +30,8 @@ from openpyxl import Workbook
 from xinyong.demo.generator import (
     LICENCE,
     PENALTY,
+    City,
+    Department,
     SubjectSpec,
     _RecordFactory,
     add_workdays,
@@ -93,6 +95,16 @@ def _recent_workdays(as_of: date, count: int) -> list[date]:
     return days[::-1]
 
 
+def _sample_setup(
+    seed: int, name: str, department: str
+) -> tuple[City, _RecordFactory, random.Random, Department, list[date]]:
+    """What every sample starts from: the city, its record factory, the sample's own random
+    stream, the sending department and the last week's working days."""
+    city = load_city()
+    rng = random.Random(f"{seed}/sample/{name}")
+    return city, _RecordFactory(seed), rng, city.department(department), _recent_workdays(city.as_of, 5)
+
+
 def _csv_bytes(header: list[str], rows: list[dict[str, str]], encoding: str) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")  # Excel and most department systems write CRLF
@@ -116,11 +128,7 @@ def _date_spellings(rng: random.Random, d: date) -> str:
 
 def penalties_gbk_csv(seed: int, n: int) -> bytes:
     """This week's penalties of 台州市市场监督管理局, as its system exports them (GBK)."""
-    city = load_city()
-    f = _RecordFactory(seed)
-    rng = random.Random(f"{seed}/sample/gbk")
-    dept = city.department("TZ-SCJG")
-    days = _recent_workdays(city.as_of, 5)
+    _, f, rng, dept, days = _sample_setup(seed, "gbk", "TZ-SCJG")
     pool = _organisations(_pool(seed, n))
     people = [s for s in _pool(seed, n) if s.kind == "natural_person"]
     rows = []
@@ -159,11 +167,7 @@ _OLD_HEADER = [
 
 def penalties_old_edition_csv(seed: int, n: int) -> bytes:
     """Penalties of 台州市生态环境局 from a system that still exports the pre-2019 columns."""
-    city = load_city()
-    f = _RecordFactory(seed)
-    rng = random.Random(f"{seed}/sample/old")
-    dept = city.department("TZ-STHJ")
-    days = _recent_workdays(city.as_of, 5)
+    _, f, rng, dept, days = _sample_setup(seed, "old", "TZ-STHJ")
     pool = [s for s in _organisations(_pool(seed, n)) if s.kind == "enterprise"]
     rows = []
     for i, s in enumerate(rng.sample(pool, min(12, len(pool))), start=1):
@@ -222,11 +226,7 @@ _LICENCE_CATEGORY_WORDS = {"01": "普通", "02": "特许", "03": "认可", "04":
 
 def licences_xlsx(seed: int, n: int) -> bytes:
     """Licences of 台州市市场监督管理局 as an Excel sheet with Chinese headers under a title."""
-    city = load_city()
-    f = _RecordFactory(seed)
-    rng = random.Random(f"{seed}/sample/xlsx")
-    dept = city.department("TZ-SCJG")
-    days = _recent_workdays(city.as_of, 5)
+    city, f, rng, dept, days = _sample_setup(seed, "xlsx", "TZ-SCJG")
     kinds = f.licence_kinds("market_regulation")
     wb = Workbook()
     ws = wb.active
@@ -303,11 +303,7 @@ BAD_ROW_CASES = {
 
 def bad_rows_csv(seed: int, n: int) -> bytes:
     """Penalties of 椒江分局 where most rows carry one mistake real files carry."""
-    city = load_city()
-    f = _RecordFactory(seed)
-    rng = random.Random(f"{seed}/sample/bad")
-    dept = city.department(BAD_ROWS_PROVIDER)
-    days = _recent_workdays(city.as_of, 5)
+    city, f, rng, dept, days = _sample_setup(seed, "bad", BAD_ROWS_PROVIDER)
     pool = _organisations(_pool(seed, n))
     picked = rng.sample(pool, min(11, len(pool)))
     rows = []
