@@ -44,5 +44,4 @@ def register(app: typer.Typer) -> None:
                 f"{r.timeliness_recounted} 条报送时效"
             )
         if r.calendar_warning:
-            console.print(f"[yellow]注意：{r.calendar_warning[1]}[/yellow]")
-            console.print(f"[yellow]{r.calendar_warning[0]}[/yellow]")
+            console.print(f"[yellow]注意：{r.calendar_warning[1]}[/yellow]")  # [0] is its English
