@@ -88,7 +88,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-@app.command()
+@app.command(short_help="创建或升级存储（SQLite 或 PostgreSQL）。")
 def init() -> None:
     """创建或升级存储（默认 SQLite；PostgreSQL 用 XINYONG_DATABASE_URL 指定）。"""
     from xinyong.core.migrate import upgrade

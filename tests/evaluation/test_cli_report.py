@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from tests.evaluation import helpers as h
 from xinyong.cli import app
+from xinyong.evaluation import cli as evaluation_cli
 from xinyong.evaluation import service
+from xinyong.portal.strings import t
 from xinyong.records import service as records
 
 runner = CliRunner()
@@ -47,3 +49,11 @@ def test_report_and_whatif_speak_chinese(session: Session) -> None:
         and "administrative_penalty" not in whatif.output
     )
     assert "（" in whatif.output  # grades as 「B（良好）」
+    explained = runner.invoke(app, ["evaluate", "explain", h.uscc(1)], env={"COLUMNS": "160"})
+    assert explained.exit_code == 0, explained.output
+    assert "[扣分]" in explained.output and "[cost]" not in explained.output
+
+
+def test_reason_kinds_are_the_portals_words() -> None:
+    for kind, name in evaluation_cli.REASON_KIND_ZH.items():
+        assert t(f"me.reason.{kind}") == name

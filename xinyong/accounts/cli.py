@@ -6,26 +6,20 @@ recorded in the ledger as done by ``cli:<operating-system user>``.
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from xinyong.accounts.api_keys import create_api_key, list_api_keys, revoke_api_key, rotate_api_key
 from xinyong.accounts.departments import create_department, list_departments
 from xinyong.accounts.policy import SCOPES
-from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH
+from xinyong.accounts.principal import ACCOUNT_ROLES, ROLE_NAMES_ZH, Principal
 from xinyong.accounts.users import create_user, list_users, lock_user, set_password, unlock_user
 from xinyong.accounts.views import ApiKeyInfo
-from xinyong.core.cli_common import cli_table
-from xinyong.core.cli_errors import fail
-from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
+from xinyong.core.cli_common import cli_session, cli_table, operator_label, os_user
 
 _ROLES_HELP = "角色：" + " / ".join(f"{role}（{ROLE_NAMES_ZH.get(role, role)}）" for role in ACCOUNT_ROLES)
 
@@ -37,20 +31,22 @@ dept_app = typer.Typer(help="部门管理（用户与密钥所属的部门）：
 console = Console()
 
 
-def _by() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name in this environment
-        return "cli"
+def console_principal() -> Principal:
+    """The operator at the server's console as a caller: credit office staff (a window report,
+    a query logged for audit), with the operating-system user as the user name."""
+    return Principal(role="credit_office", kind="cli", username=os_user(), display_name="命令行")
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    try:
-        with get_database().session() as session:
-            yield session
-    except DomainError as exc:
-        raise fail(exc) from None
+def _password_option(what: str) -> Any:
+    """``--password``, asked for twice without echo when it is left out."""
+    return typer.Option(
+        ...,
+        "--password",
+        prompt=what,
+        hide_input=True,
+        confirmation_prompt=True,
+        help=f"{what}（省略时提示输入）",
+    )
 
 
 def _when(dt: datetime | None) -> str:
@@ -71,17 +67,10 @@ def user_add(
     subject: str | None = typer.Option(
         None, "--subject", help="统一社会信用代码或身份证号码（信用主体账号）"
     ),
-    password: str = typer.Option(
-        ...,
-        "--password",
-        prompt="密码 password",
-        hide_input=True,
-        confirmation_prompt=True,
-        help="密码（省略时提示输入）",
-    ),
+    password: str = _password_option("密码"),
 ) -> None:
     """新增门户用户。"""
-    with _session() as s:
+    with cli_session() as s:
         u = create_user(
             s,
             username=username,
@@ -91,7 +80,7 @@ def user_add(
             department_code=department,
             provider_code=provider,
             subject_code=subject,
-            by=_by(),
+            by=operator_label(),
         )
     typer.echo(
         f"已创建用户 {u.username}（{u.role_zh}{'，' + u.department_name if u.department_name else ''}）"
@@ -105,7 +94,7 @@ def user_list(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """列出用户。"""
-    with _session() as s:
+    with cli_session() as s:
         users = list_users(s, role=role, department_code=department)
     if as_json:
         typer.echo(json.dumps([u.__dict__ for u in users], ensure_ascii=False, default=str, indent=1))
@@ -138,34 +127,27 @@ def user_list(
 @user_app.command("passwd")
 def user_passwd(
     username: str = typer.Argument(..., help="登录名"),
-    password: str = typer.Option(
-        ...,
-        "--password",
-        prompt="新密码 new password",
-        hide_input=True,
-        confirmation_prompt=True,
-        help="新密码（省略时提示输入）",
-    ),
+    password: str = _password_option("新密码"),
 ) -> None:
     """设置用户密码（其现有会话随即结束）。"""
-    with _session() as s:
-        set_password(s, username, password, by=_by())
+    with cli_session() as s:
+        set_password(s, username, password, by=operator_label())
     typer.echo(f"已为 {username} 设置新密码，其登录会话已全部退出")
 
 
 @user_app.command("lock")
 def user_lock(username: str = typer.Argument(..., help="登录名")) -> None:
     """停用用户直至解锁（其会话立即结束）。"""
-    with _session() as s:
-        lock_user(s, username, by=_by())
+    with cli_session() as s:
+        lock_user(s, username, by=operator_label())
     typer.echo(f"已停用用户 {username}")
 
 
 @user_app.command("unlock")
 def user_unlock(username: str = typer.Argument(..., help="登录名")) -> None:
     """重新启用用户，并解除登录失败造成的锁定。"""
-    with _session() as s:
-        unlock_user(s, username, by=_by())
+    with cli_session() as s:
+        unlock_user(s, username, by=operator_label())
     typer.echo(f"已解锁用户 {username}")
 
 
@@ -175,11 +157,11 @@ def user_unlock(username: str = typer.Argument(..., help="登录名")) -> None:
 
 def _print_new_key(info: ApiKeyInfo, key: str) -> None:
     typer.echo(f"API 密钥 #{info.id}（{info.name}，{ROLE_NAMES_ZH.get(info.role, info.role)}）")
-    typer.echo(f"  权限范围 scopes: {', '.join(info.scopes)}")
+    typer.echo(f"  权限范围：{', '.join(info.scopes)}")
     if info.items:
-        typer.echo(f"  目录项 items: {', '.join(info.items)}")
-    typer.echo(f"  有效期至 expires: {_when(info.expires_at)}")
-    typer.echo("  密钥只显示这一次，请妥善保存 (shown once, store it safely):")
+        typer.echo(f"  目录项：{', '.join(info.items)}")
+    typer.echo(f"  有效期至：{_when(info.expires_at)}")
+    typer.echo("  密钥只显示这一次，请妥善保存：")
     typer.echo(key)
 
 
@@ -200,7 +182,7 @@ def key_create(
     days: int | None = typer.Option(None, "--days", help="有效天数（0 表示永不过期）；默认取设置"),
 ) -> None:
     """签发 API 密钥（只打印一次；只保存其哈希）。"""
-    with _session() as s:
+    with cli_session() as s:
         info, key = create_api_key(
             s,
             name=name,
@@ -212,7 +194,7 @@ def key_create(
             username=user,
             subject_code=subject,
             expires_in_days=days,
-            by=_by(),
+            by=operator_label(),
         )
     _print_new_key(info, key)
 
@@ -224,7 +206,7 @@ def key_list(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """列出 API 密钥（不显示密钥本身）。"""
-    with _session() as s:
+    with cli_session() as s:
         keys = list_api_keys(s, department_code=department, include_revoked=all_keys)
     if as_json:
         typer.echo(
@@ -263,8 +245,8 @@ def key_list(
 @key_app.command("revoke")
 def key_revoke(key: str = typer.Argument(..., help="密钥编号或前缀")) -> None:
     """吊销密钥：立即失效。"""
-    with _session() as s:
-        info = revoke_api_key(s, key, by=_by())
+    with cli_session() as s:
+        info = revoke_api_key(s, key, by=operator_label())
     typer.echo(f"已吊销 API 密钥 #{info.id}（{info.prefix}）")
 
 
@@ -274,8 +256,8 @@ def key_rotate(
     grace_minutes: int = typer.Option(0, "--grace-minutes", help="旧密钥继续有效的分钟数"),
 ) -> None:
     """以新密钥替换旧密钥（所属、角色、权限范围、目录项不变）。"""
-    with _session() as s:
-        info, new_key = rotate_api_key(s, key, by=_by(), grace_minutes=grace_minutes)
+    with cli_session() as s:
+        info, new_key = rotate_api_key(s, key, by=operator_label(), grace_minutes=grace_minutes)
     _print_new_key(info, new_key)
 
 
@@ -290,15 +272,15 @@ def dept_add(
     provider: str | None = typer.Option(None, "--provider", help="其报送数据时使用的信息提供单位代码"),
 ) -> None:
     """登记部门。"""
-    with _session() as s:
-        d = create_department(s, code, name, provider_code=provider, by=_by())
+    with cli_session() as s:
+        d = create_department(s, code, name, provider_code=provider, by=operator_label())
     typer.echo(f"已登记部门 {d.code} {d.name}")
 
 
 @dept_app.command("list")
 def dept_list() -> None:
     """列出部门。"""
-    with _session() as s:
+    with cli_session() as s:
         rows = list_departments(s)
     table = cli_table(
         "编码",

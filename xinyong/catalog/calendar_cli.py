@@ -17,19 +17,20 @@ from xinyong.catalog.calendar import add_override, load_notice
 from xinyong.core import calendar as cal
 from xinyong.core import cli_errors
 from xinyong.core.calendar_notice import read_notice_file
+from xinyong.core.cli_common import domain_errors, parse_day
 from xinyong.core.cli_errors import fail
 from xinyong.core.db import Database, get_database
 from xinyong.core.errors import DomainError
 
-calendar_app = typer.Typer(help="工作日历：法定节假日与调休 (working-day calendar).", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历：法定节假日与调休。", no_args_is_help=True)
 
 
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        typer.echo(f"日期“{value}”格式不正确，应为 YYYY-MM-DD\nNot a date (YYYY-MM-DD): {value}", err=True)
-        raise typer.Exit(2) from None
+def _parse_date(value: str, what: str) -> date:
+    """A required date argument (``what`` names it in the error)."""
+    day = parse_day(value.strip(), what)
+    if day is None:  # an empty argument
+        raise cli_errors.error(f"缺少{what}（应为 YYYY-MM-DD）")
+    return day
 
 
 def _initialised_store() -> Database | None:
@@ -45,7 +46,7 @@ def _initialised_store() -> Database | None:
             return db if inspect(conn).has_table("calendar_notices") else None
     except SQLAlchemyError as exc:
         typer.echo(
-            f"注意：无法连接存储，未计入本地调整日 / store unreachable, overrides not applied ({type(exc).__name__})",
+            f"注意：无法连接存储，未计入本地调整日（{type(exc).__name__}）",
             err=True,
         )
         return None
@@ -55,7 +56,7 @@ def _require_store() -> Database:
     """The initialised store, or exit 1 saying to run ``xinyong init``."""
     db = _initialised_store()
     if db is None:
-        raise cli_errors.error("存储尚未初始化（store not initialised）", hint="请先运行 xinyong init")
+        raise cli_errors.error("存储尚未初始化", hint="请先运行 xinyong init")
     return db
 
 
@@ -74,12 +75,10 @@ def calendar_add(
     n: int = typer.Argument(..., help="要加的工作日数"),
 ) -> None:
     """打印起算日之后第 N 个工作日的日期（起算日当日不计入）。"""
-    day = _parse_date(start)
+    day = _parse_date(start, "起算日期")
     calendar = _calendar()
-    try:
+    with domain_errors():
         result = calendar.add_working_days(day, n)
-    except DomainError as exc:
-        raise fail(exc) from None
     _echo_dated(result.isoformat(), calendar, day, result)
 
 
@@ -91,10 +90,7 @@ def _echo_dated(answer: str, calendar: cal.WorkCalendar, *days: date) -> None:
         years = "、".join(
             str(y) for y in calendar.provisional_years() if min(days).year <= y <= max(days).year
         )
-        typer.echo(
-            f"注意：{years}年尚未导入国务院节假日安排通知，{cal.BASIS_ZH[basis]}"
-            f"（Note: no State Council notice loaded for {years}; computed from the statutory holidays）"
-        )
+        typer.echo(f"注意：{years}年尚未导入国务院节假日安排通知，{cal.BASIS_ZH[basis]}")
         typer.echo(f"{answer}\tcalendar_basis: {basis}（{cal.BASIS_ZH[basis]}）")
     else:
         typer.echo(answer)
@@ -106,12 +102,10 @@ def calendar_between(
     second: str = typer.Argument(..., help="结束日期 YYYY-MM-DD（当日计入）"),
 ) -> None:
     """打印开始日期之后至结束日期（含）之间的工作日数。"""
-    a, b = _parse_date(first), _parse_date(second)
+    a, b = _parse_date(first, "开始日期"), _parse_date(second, "结束日期")
     calendar = _calendar()
-    try:
+    with domain_errors():
         count = calendar.working_days_between(a, b)
-    except DomainError as exc:
-        raise fail(exc) from None
     _echo_dated(str(count), calendar, a, b)
 
 
@@ -128,7 +122,7 @@ def calendar_years() -> None:
         typer.echo(warning[1], err=True)
 
 
-@calendar_app.command("load-notice")
+@calendar_app.command("load-notice", short_help="载入某年的国务院办公厅关于部分节假日安排的通知。")
 def calendar_load_notice(
     file: Path = typer.Argument(..., help="通知内容，YAML 或 JSON 格式（见 docs/operations.md）"),
 ) -> None:
@@ -151,10 +145,7 @@ def calendar_load_notice(
         typer.echo(f"  {h['name']}\t{h['from']} 至 {h['to']}\t共{h['days']}天")
     for w in summary.workdays:
         typer.echo(f"  {w['name']}\t{w['date']}\t上班")
-    typer.echo(
-        f"按该通知推算的期限将在下一次每日任务（xinyong tick）中重新计算 / "
-        f"dates computed provisionally for {summary.year} are recomputed by the next `xinyong tick`"
-    )
+    typer.echo(f"{summary.year} 年按暂定日历推算的期限将在下一次每日任务（xinyong tick）中重新计算")
 
 
 @calendar_app.command("override")
@@ -163,17 +154,14 @@ def calendar_override(
     workday: bool = typer.Option(
         ..., "--workday/--holiday", help="设为工作日（--workday）或休息日（--holiday）"
     ),
-    name: str = typer.Option(..., "--name", help="e.g. 台风停工 / 地方节日"),
+    name: str = typer.Option(..., "--name", help="调整的名称，如 台风停工 / 地方节日"),
     source: str = typer.Option("", "--source", help="作出该调整的通知（文件名称与文号）"),
 ) -> None:
     """保存本市对某一天的调整（需要已初始化的存储）。"""
-    d = _parse_date(day)
+    d = _parse_date(day, "日期")
     db = _require_store()
-    try:
-        with db.session() as session:
-            o = add_override(session, d, workday, name, source, by="cli")
-    except DomainError as exc:
-        raise fail(exc) from None
+    with domain_errors(), db.session() as session:
+        o = add_override(session, d, workday, name, source, by="cli")
     typer.echo(f"{o.day.isoformat()} {'工作日' if o.is_workday else '休息日'} {o.name}")
 
 

@@ -13,7 +13,7 @@ from xinyong.catalog.service import get_catalog, load_catalog, xlsx_template
 from xinyong.core.cli_common import cli_table
 from xinyong.core.settings import get_settings
 
-catalog_app = typer.Typer(help="信用信息目录与规则集 (catalog and ruleset).", no_args_is_help=True)
+catalog_app = typer.Typer(help="信用信息目录与规则集：检查、列表、报送模板。", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -39,11 +39,11 @@ def validate(
             item.name_zh,
             item.code,
             str(len(item.fields)),
-            item.publicity,
+            catalog.publicity_rules.rules[item.publicity].name_zh,
             "是" if item.double_publicity else "",
         )
     console.print(table)
-    console.print(f"[green]规则集有效[/green] ({target})")
+    console.print(f"[green]规则集有效[/green]（{target}）")
 
 
 _POLARITY_ZH = {"positive": "守信", "negative": "失信", "neutral": "中性"}
@@ -51,7 +51,7 @@ _POLARITY_ZH = {"positive": "守信", "negative": "失信", "neutral": "中性"}
 
 @catalog_app.command("list")
 def list_items() -> None:
-    """List the catalog items: the 双公示 kinds of administrative action first, with their time limit."""
+    """列出信用信息目录的目录项：双公示行政行为在前，并列出其公示时限。"""
     catalog = get_catalog()
     today = date.today()
     items = sorted(catalog.items(), key=lambda i: (not i.double_publicity, i.code))

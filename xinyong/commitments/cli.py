@@ -13,7 +13,11 @@ from xinyong.core.cli_common import echo_json, parse_day, run_step
 
 # Commands import their modules inside the function: `xinyong --help` loads only what it uses.
 
-commitments_app = typer.Typer(help="信用承诺：签署、补齐材料、核查履约 (commitments).", no_args_is_help=True)
+commitments_app = typer.Typer(
+    short_help="信用承诺：签署、补齐材料、核查履约。",
+    help="信用承诺：签署、补齐材料、核查履约 (commitments).",
+    no_args_is_help=True,
+)
 
 
 @commitments_app.command("list")

@@ -10,7 +10,7 @@ import typer
 
 from xinyong.core.identifiers import check_id
 
-id_app = typer.Typer(help="统一社会信用代码 / 居民身份证号码校验 (identifier checks).", no_args_is_help=True)
+id_app = typer.Typer(help="统一社会信用代码 / 居民身份证号码校验。", no_args_is_help=True)
 
 
 class KindChoice(StrEnum):
@@ -18,7 +18,7 @@ class KindChoice(StrEnum):
     ric = "ric"
 
 
-@id_app.command("check")
+@id_app.command("check", short_help="校验统一社会信用代码或身份证号码，每行输出 JSON。")
 def id_check(
     codes: list[str] = typer.Argument(..., help="要校验的代码；'-' 表示从标准输入逐行读取"),
     kind: KindChoice | None = typer.Option(

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from xinyong.core.cli_errors import fail
+from xinyong.core.cli_errors import EXIT_ERROR, fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 
@@ -44,24 +45,42 @@ def parse_day(value: str | None, option: str = "--on") -> date | None:
         raise typer.Exit(2) from None
 
 
+def os_user() -> str:
+    """The operating-system user at the console, or "" where there is none (some containers)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # getpass raises whatever the platform's lookup raises
+        return ""
+
+
 def operator_label() -> str:
     """``cli:<user>``: who acted from the server's console, as the history and the ledger keep it."""
+    return f"cli:{os_user() or 'operator'}"[:100]
+
+
+@contextmanager
+def domain_errors(exit_code: int = EXIT_ERROR) -> Iterator[None]:
+    """A domain error raised inside is printed in Chinese (``fail``) and exits, never a traceback."""
     try:
-        who = getpass.getuser()
-    except Exception:  # no user name in some containers
-        who = "operator"
-    return f"cli:{who}"[:100]
+        yield
+    except DomainError as exc:
+        raise fail(exc, exit_code) from None
+
+
+@contextmanager
+def cli_session(exit_code: int = EXIT_ERROR) -> Iterator[Session]:
+    """One database session, committed when the block ends; a domain error raised in the block or
+    by the commit is printed in Chinese (``fail``) and exits with ``exit_code``."""
+    with domain_errors(exit_code), get_database().session() as session:
+        yield session
 
 
 def run_step(step: Callable[[Session], T], settle: Callable[[Session], None] | None = None) -> T:
     """Run ``step`` in one session (committed on success); a domain error is printed in Chinese
     and exits with status 2. ``settle`` is the domain's commit-then-catch-up of its consumers,
     for domains whose step leaves state for them to bring up to date."""
-    with get_database().session() as session:
-        try:
-            result = step(session)
-        except DomainError as exc:
-            raise fail(exc) from exc
+    with cli_session() as session:
+        result = step(session)
         if settle is not None:
             settle(session)
     return result

@@ -13,7 +13,11 @@ from xinyong.core.cli_common import echo_json, parse_day, run_step
 
 # Commands import their modules inside the function: `xinyong --help` loads only what it uses.
 
-declarations_app = typer.Typer(help="自主申报：申报、核实、不予核实 (declarations).", no_args_is_help=True)
+declarations_app = typer.Typer(
+    short_help="自主申报：申报、核实、不予核实。",
+    help="自主申报：申报、核实、不予核实 (declarations).",
+    no_args_is_help=True,
+)
 
 
 @declarations_app.command("list")

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from xinyong.core.cli_errors import fail
+from xinyong.accounts.principal import ROLE_NAMES_ZH
+from xinyong.core.cli_common import domain_errors
 from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
 from xinyong.core.spreadsheet import cell_text
 from xinyong.demo import register as demo_register
 from xinyong.demo import samples as samples_mod
@@ -31,7 +31,7 @@ err_console = Console(stderr=True)
 _STAGES = {"subjects": "登记主体", "records": "各部门报送记录", "finish": "治理检测与公示到期"}
 
 
-@demo_app.command("build")
+@demo_app.command("build", short_help="生成演示城市：主体、部门、五年信用记录、样例文件。")
 def build(
     subjects: int = typer.Option(
         service.DEFAULT_SUBJECTS, "--subjects", "-n", min=service.MIN_SUBJECTS, help="主体数量"
@@ -55,14 +55,17 @@ def build(
     """生成演示城市：主体、约 30 个带 API 密钥的部门、经真实报送服务导入的五年信用记录、
     隔离区、重错码治理案件与样例文件。用同一种子再次生成不会改变任何数据。"""
     out_dir = out or service.samples_dir()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
+    with (
+        domain_errors(),  # outermost: the progress bar is gone before the error is printed
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar,
+    ):
         tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -70,12 +73,9 @@ def build(
                 tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        try:
-            summary = service.build_demo(
-                get_database(), subjects, seed, out_dir, force=force, progress=progress, push_port=push_port
-            )
-        except DomainError as exc:
-            raise fail(exc) from exc
+        summary = service.build_demo(
+            get_database(), subjects, seed, out_dir, force=force, progress=progress, push_port=push_port
+        )
     if summary.already_built:
         console.print(
             f"[green]演示城市（种子 {seed}）已构建，未作改动。[/green] "
@@ -96,7 +96,8 @@ def _print_accounts(summary: service.DemoSummary) -> None:
         f"[bold]演示账户（每个角色一个，密码均为 {summary.accounts[0].password}，登录 /login）[/bold]"
     )
     for a in summary.accounts:
-        console.print(f"  {a.username:<15} {a.role:<14} {a.organisation or a.display_name}", soft_wrap=True)
+        role = ROLE_NAMES_ZH.get(a.role, a.role)
+        console.print(f"  {a.username:<15} {role}：{a.organisation or a.display_name}", soft_wrap=True)
 
 
 def _print_keys(summary: service.DemoSummary) -> None:
@@ -200,7 +201,7 @@ def samples(
         console.print(str(path))
 
 
-@demo_app.command("export")
+@demo_app.command("export", short_help="流式导出演示城市某目录项的记录（JSONL 或 CSV）。")
 def export(
     item: str = typer.Option(..., "--item", "-i", help="目录项代码，如 administrative_penalty"),
     subjects: int = typer.Option(service.DEFAULT_SUBJECTS, "--subjects", "-n", min=1, help="主体数量"),

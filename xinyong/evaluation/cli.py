@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from xinyong.core.cli_common import cli_table
-from xinyong.core.cli_errors import fail
+from xinyong.core.cli_common import cli_session, cli_table, domain_errors, parse_day
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (DuckDB and the engines take seconds to import). Not to dodge a cycle.
@@ -23,27 +20,6 @@ evaluate = typer.Typer(help="公共信用综合评价（evaluation）：模型�
 def register(app: typer.Typer) -> None:
     """Attach ``xinyong evaluate ...`` to the main CLI."""
     app.add_typer(evaluate, name="evaluate")
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        console.print(f"[red]日期格式错误[/red]: {value} (expected YYYY-MM-DD)")
-        raise typer.Exit(2) from None
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Domain errors as one line (Chinese, then English) and exit code 1, never a traceback."""
-    from xinyong.core.errors import DomainError
-
-    try:
-        yield
-    except DomainError as exc:
-        raise fail(exc) from None
 
 
 def _subject_id(session: object, ref: str) -> int:
@@ -59,14 +35,10 @@ def validate(
     directory: Path = typer.Argument(None, help="模型目录（默认：规则集中的模型目录）"),
 ) -> None:
     """检查模型文件：未知指标、权重之和不为 1、分箱重叠等。"""
-    from xinyong.core.errors import DomainError
     from xinyong.evaluation import service
 
-    try:
+    with domain_errors(exit_code=1):  # 1: the files are invalid (as `catalog validate` says it)
         specs = service.load_model_files(directory or service.models_dir())
-    except DomainError as exc:
-        console.print(f"[red]无效[/red] {exc.message_zh}\n{exc.message}")
-        raise typer.Exit(1) from None
     for s in specs:
         kinds = ", ".join(s.subject_kinds)
         console.print(
@@ -77,10 +49,9 @@ def validate(
 @evaluate.command("models")
 def models() -> None:
     """列出存储中登记的模型版本（已发布与草稿）。"""
-    from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
-    with _errors(), get_database().session() as session:
+    with cli_session() as session:
         rows = service.list_models(session)
     table = cli_table(
         "编号",
@@ -111,11 +82,10 @@ def run(
     as_of: str = typer.Option(None, "--as-of", help="评价日期 YYYY-MM-DD（默认：中国时区的今天）"),
 ) -> None:
     """评价所有适用的主体（每个现行模型一个批次）并更新等级。"""
-    from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
-    with _errors(), get_database().session() as session:
-        runs = service.run_batch(session, engine=engine, as_of=_day(as_of))
+    with cli_session() as session:
+        runs = service.run_batch(session, engine=engine, as_of=parse_day(as_of, "--as-of"))
     for r in runs:
         grades = _grade_names(r.model_code)
         names = {spec.code: spec.name_zh for spec in service.models_in_force(date.today())}
@@ -131,30 +101,29 @@ def run(
 @evaluate.command("explain")
 def explain(subject: str = typer.Argument(..., help="主体编号、统一社会信用代码或身份证号码")) -> None:
     """主体的评价等级及其理由。"""
-    from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
-    with _errors(), get_database().session() as session:
+    with cli_session() as session:
         r = service.explain(session, _subject_id(session, subject))
     console.print(
-        f"主体 {r.subject_id}: [bold]{r.grade_display_zh}[/bold] 得分 {r.score}"
+        f"主体 {r.subject_id}：[bold]{r.grade_display_zh}[/bold] 得分 {r.score}"
         f"（模型 {r.model_code} {r.model_version}，评价日 {r.as_of}，批次 {r.run_id}）"
     )
     for code, value in r.dimensions.items():
-        console.print(f"  {r.dimension_names_zh[code]}: {value}")
+        console.print(f"  {r.dimension_names_zh[code]}：{value}")
     for reason in r.reasons:
         pts = f" {reason.points:+}" if reason.points is not None else ""
         cites = f" 记录 {reason.record_ids}" if reason.record_ids else ""
-        console.print(f"  [{reason.kind}] {reason.name_zh}{pts}{cites}: {reason.rule_zh}")
+        kind = REASON_KIND_ZH.get(reason.kind, reason.kind)
+        console.print(f"  [{kind}] {reason.name_zh}{pts}{cites}：{reason.rule_zh}", highlight=False)
 
 
-@evaluate.command("whatif")
+@evaluate.command("whatif", short_help="哪些记录经修复或到期后会改变等级（what-if）。")
 def whatif(subject: str = typer.Argument(..., help="主体编号、统一社会信用代码或身份证号码")) -> None:
     """哪些记录经修复或到期后会改变等级，以及各记录的计分期何时结束（what-if）。"""
-    from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
-    with _errors(), get_database().session() as session:
+    with cli_session() as session:
         w = service.whatif(session, _subject_id(session, subject))
     grades = _grade_names(w.current.model_code)
     items = _item_names()
@@ -177,6 +146,8 @@ def whatif(subject: str = typer.Argument(..., help="主体编号、统一社会�
         console.print(f"{p.on} 起（记录 {ended} 公示期届满）：{grades.get(p.grade, p.grade)} 得分 {p.score}")
 
 
+# The portal's words for a reason's kind (``portal.strings`` me.reason.*; a test keeps them equal).
+REASON_KIND_ZH = {"veto": "一票否决", "cap": "等级上限", "cost": "扣分", "gain": "加分"}
 _MODEL_STATUS_ZH = {"published": "已发布", "draft": "草稿", "retired": "已停用"}
 _ENGINE_ZH = {"duckdb": "DuckDB 引擎", "spark": "Spark 引擎"}
 _SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
@@ -207,14 +178,13 @@ def report(
     backtest: bool = typer.Option(False, "--backtest", help="同时在（合成的）历史数据上回测"),
 ) -> None:
     """评价报告：等级分布与目标对照、等级迁移矩阵、各维度 PSI、回测。"""
-    from xinyong.core.db import get_database
     from xinyong.evaluation import service
 
-    with _errors(), get_database().session() as session:
+    with cli_session() as session:
         if run_id is None:
             latest = service.list_runs(session, kind="batch", limit=1)
             if not latest:
-                console.print("[yellow]还没有批量评价[/yellow]: run `xinyong evaluate run` first")
+                console.print("[yellow]还没有批量评价[/yellow]：请先运行 xinyong evaluate run")
                 raise typer.Exit(1)
             run_id = latest[0].id
         rep = service.run_report(session, run_id, compare_to)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from xinyong.core.cli_common import cli_table
+from xinyong.core.cli_common import cli_session, cli_table
 
 console = Console()
 government_app = typer.Typer(
-    help="政务诚信 government integrity: public bodies, ranking, notices.", no_args_is_help=True
+    help="政务诚信：登记机关与事业单位、诚信排名、政务失信通报。", no_args_is_help=True
 )
 
 
@@ -29,34 +29,26 @@ def body_add(
 ) -> None:
     """登记机关、事业单位及其上级主管单位。"""
     # Imported here: `xinyong --help` loads no domain (CLI start-up time).
-    from xinyong.core.cli_errors import fail
-    from xinyong.core.db import get_database
-    from xinyong.core.errors import DomainError
     from xinyong.government import service
 
-    try:
-        with get_database().session() as session:
-            b = service.register_body(
-                session,
-                code,
-                superior_name=superior,
-                superior_department_code=superior_department,
-                department_code=department,
-                by="cli",
-            )
-            session.commit()
-    except DomainError as exc:
-        raise fail(exc) from None
+    with cli_session() as session:
+        b = service.register_body(
+            session,
+            code,
+            superior_name=superior,
+            superior_department_code=superior_department,
+            department_code=department,
+            by="cli",
+        )
     console.print(f"已登记 {b.name}（{b.body_type}），上级主管单位：{b.superior_name}")
 
 
 @government_app.command("ranking")
 def ranking() -> None:
     """按政务诚信评价模型给已登记的机关、事业单位打分排名。"""
-    from xinyong.core.db import get_database
     from xinyong.government import service
 
-    with get_database().session() as session:
+    with cli_session() as session:
         model = service.get_government_model()
         scores = service.score_bodies(session, model)
     table = cli_table(
@@ -86,10 +78,9 @@ def ranking() -> None:
 @government_app.command("notices")
 def notices(limit: int = typer.Option(20, "--limit", min=1, max=500, help="最多显示条数")) -> None:
     """最近的政务失信通报。"""
-    from xinyong.core.db import get_database
     from xinyong.government import service
 
-    with get_database().session() as session:
+    with cli_session() as session:
         page = service.list_notices(session, per_page=limit)
     for n in page.items:
         console.print(f"[{n.created_at:%Y-%m-%d}] {n.text_zh}")

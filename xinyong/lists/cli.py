@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 # what they use (start-up time of the CLI). Not to dodge a cycle.
 
 lists_app = typer.Typer(
-    help="红名单、重点关注名单、严重失信主体名单及其认定程序（lists）。", no_args_is_help=True
+    short_help="红名单、重点关注名单、严重失信主体名单及其认定程序。",
+    help="红名单、重点关注名单、严重失信主体名单及其认定程序（lists）。",
+    no_args_is_help=True,
 )
 
 
@@ -308,7 +310,7 @@ def withdraw_cmd(
     _act(procedure_id, service.withdraw, on, text=text)
 
 
-@lists_app.command("tick")
+@lists_app.command("tick", short_help="名单的每日处理：事件、期满移出、升级提议、补算期限。")
 def tick_cmd(
     today: str = typer.Option(None, "--today", help="日期 YYYY-MM-DD（默认：中国时区的今天）"),
 ) -> None:

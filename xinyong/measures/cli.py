@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from xinyong.core.cli_common import code_column
-from xinyong.core.cli_errors import fail
+from xinyong.core.cli_common import cli_session, cli_table, domain_errors, echo_json, os_user
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (start-up time of the CLI). Not to dodge a cycle.
@@ -36,25 +31,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(push_app, name="push")
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Domain errors as one line (Chinese, then English) and exit code 1, never a traceback."""
-    from xinyong.core.errors import DomainError
-
-    try:
-        yield
-    except DomainError as exc:
-        raise fail(exc) from None
-
-
-@measures_app.command("validate")
+@measures_app.command("validate", short_help="检查措施清单：法律依据、事项、名单、过惩相当。")
 def validate(
     directory: Path = typer.Argument(None, help="措施目录（默认：规则集中的措施目录）"),
 ) -> None:
     """检查措施清单：有法律依据，事项、名单、等级均已定义，每项触发条件不超出其依据允许的范围（过惩相当）。"""
     from xinyong.measures.catalog import load_measures, measures_dir
 
-    with _errors():
+    with domain_errors():
         cat = load_measures(directory or measures_dir())
     kinds = {k: sum(1 for m in cat.measures.values() if m.kind == k) for k in ("reward", "punishment")}
     console.print(
@@ -71,12 +55,11 @@ def list_cmd(
     """已发布的措施清单。"""
     from xinyong.measures import catalog_reads
 
-    with _errors():
+    with domain_errors():
         items = catalog_reads.list_measures(kind=kind, matter=matter)
-    table = Table(title="联合奖惩措施清单")
-    code_column(table, "代码")
-    for col in ("措施", "类别", "依据", "实施单位", "事项"):
-        table.add_column(col, overflow="fold")
+    table = cli_table(
+        "代码", "措施", "类别", "依据", "实施单位", "事项", codes=["代码"], title="联合奖惩措施清单"
+    )
     for m in items:
         table.add_row(
             m.code,
@@ -89,7 +72,7 @@ def list_cmd(
     console.print(table)
 
 
-@measures_app.command("check")
+@measures_app.command("check", short_help="核查一个主体适用的联合奖惩措施，输出 JSON。")
 def check_cmd(
     subject: str = typer.Argument(..., help="统一社会信用代码或身份证号码"),
     matter: str = typer.Option(..., help="事项代码，如 government_procurement（政府采购）"),
@@ -97,20 +80,13 @@ def check_cmd(
     department: str = typer.Option(None, help="核查部门代码（记入日志）"),
 ) -> None:
     """在命令行核查一个主体（以命令行操作员、信用办角色记入核查记录与查询记录）；输出 JSON。"""
-    import getpass
-
     from xinyong.accounts.principal import Principal
-    from xinyong.core.db import get_database
     from xinyong.measures import checks
     from xinyong.measures.caller import Caller
 
-    try:
-        user = getpass.getuser()
-    except Exception:  # no user name in this environment
-        user = ""
-    who = Principal(role="credit_office", kind="cli", username=user, department_code=department)
+    who = Principal(role="credit_office", kind="cli", username=os_user(), department_code=department)
     caller = Caller(label="cli", role="credit_office", department_code=department, principal=who)
-    with _errors(), get_database().session() as session:
+    with cli_session() as session:
         answer = checks.check(
             session, subject_code=subject, matter_code=matter, purpose=purpose, caller=caller
         )
@@ -120,18 +96,24 @@ def check_cmd(
 @measures_app.command("overdue")
 def overdue(department: str = typer.Option(None, help="只看该部门")) -> None:
     """已过反馈期限（工作日）仍未反馈的、有措施的核查。"""
-    from xinyong.core.db import get_database
     from xinyong.measures import check_reads
     from xinyong.measures.caller import Caller
 
     caller = Caller(label="cli", role="credit_office")
-    with _errors(), get_database().session() as session:
+    with cli_session() as session:
         page = check_reads.list_checks(
             session, caller, overdue_only=True, department_code=department, limit=500
         )
-    table = Table(title=f"逾期未反馈的核查：{page.total} 条")
-    for col in ("核查编号", "核查日期", "部门", "主体", "事项", "措施", "反馈期限"):
-        table.add_column(col, overflow="fold")
+    table = cli_table(
+        "核查编号",
+        "核查日期",
+        "部门",
+        "主体",
+        "事项",
+        "措施",
+        "反馈期限",
+        title=f"逾期未反馈的核查：{page.total} 条",
+    )
     for c in page.items:
         table.add_row(
             c.check_id,
@@ -156,7 +138,7 @@ def run(
 
     db = get_database()
     while True:
-        with _errors():
+        with domain_errors():
             r = push.run_once(db)
         console.print(
             f"事件 {r.events_consumed} · 新建投递 {r.deliveries_created} · 已投递 {r.delivered} · "
@@ -170,12 +152,11 @@ def run(
 @push_app.command("dead-letters")
 def dead_letters(limit: int = typer.Option(100, min=1, help="最多显示条数")) -> None:
     """死信队列：多次重试均失败的投递。"""
-    from xinyong.core.db import get_database
     from xinyong.measures import push
 
-    with get_database().session() as session:
+    with cli_session() as session:
         page = push.list_deliveries(session, status="dead", limit=limit)
-    console.print(json.dumps(page.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    echo_json(page)
 
 
 @push_app.command("replay")
@@ -185,10 +166,9 @@ def replay(
     subscription: int = typer.Option(None, help="与 --all 同用：只重投该订阅的死信"),
 ) -> None:
     """将死信放回队列（webhook-id 不变，接收方可据此去重）。"""
-    from xinyong.core.db import get_database
     from xinyong.measures import push
 
-    with _errors(), get_database().session() as session:
+    with cli_session() as session:
         if all_:
             n = push.replay_all_dead(session, by="cli", subscription_id=subscription)
         else:
@@ -196,7 +176,7 @@ def replay(
     console.print(f"已将 {n} 条死信放回投递队列")
 
 
-@push_app.command("receive")
+@push_app.command("receive", short_help="试用推送的 webhook 接收端，核验每次投递的签名。")
 def receive(
     port: int = typer.Option(
         RECEIVER_PORT,
@@ -220,7 +200,7 @@ def receive(
         with get_database().session() as session:
             sub = session.get(PushSubscription, subscription)
             if sub is None:
-                console.print(f"[red]没有该推送订阅[/red]: {subscription}")
+                console.print(f"[red]没有该推送订阅[/red]：{subscription}")
                 raise typer.Exit(1)
             secret = crypto.decrypt(sub.secret_encrypted)
     if not secret:

@@ -8,12 +8,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from xinyong.core.cli_common import cli_table
+from xinyong.core.cli_common import cli_session, cli_table
 
 console = Console()
-monitoring_app = typer.Typer(
-    help="城市信用状况监测 city credit monitoring: indicators, monthly report.", no_args_is_help=True
-)
+monitoring_app = typer.Typer(help="城市信用状况监测：监测指标、月度监测报告。", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,16 +32,10 @@ def indicators(
     """列出各监测指标本月（或当前）的值及是否达标。"""
     # Imported here: `xinyong --help` loads no domain (CLI start-up time).
     from xinyong.core import months
-    from xinyong.core.cli_errors import fail
-    from xinyong.core.db import get_database
-    from xinyong.core.errors import DomainError
     from xinyong.monitoring import service
 
-    try:
-        with get_database().session() as session:
-            p, results = service.dashboard(session, months.parse_month(month), district)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with cli_session() as session:
+        p, results = service.dashboard(session, months.parse_month(month), district)
     table = cli_table(
         "指标",
         "值",
@@ -73,15 +65,9 @@ def report(
 ) -> None:
     """生成城市信用状况监测月报（PDF）。"""
     from xinyong.core import months
-    from xinyong.core.cli_errors import fail
-    from xinyong.core.db import get_database
-    from xinyong.core.errors import DomainError
     from xinyong.monitoring import service
 
-    try:
-        with get_database().session() as session:
-            pdf = service.monthly_report_pdf(session, months.parse_month(month), district)
-    except DomainError as exc:
-        raise fail(exc) from None
+    with cli_session() as session:
+        pdf = service.monthly_report_pdf(session, months.parse_month(month), district)
     out.write_bytes(pdf)
     console.print(f"已写出 {out}（{len(pdf):,} 字节）")

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 # Commands import the service inside the function: `xinyong --help` loads only what it uses.
 
 objections_app = typer.Typer(
-    help="信用信息异议 (objections)：提出、比对、核查、决定、撤回。", no_args_is_help=True
+    short_help="信用信息异议：提出、比对、核查、决定、撤回。",
+    help="信用信息异议 (objections)：提出、比对、核查、决定、撤回。",
+    no_args_is_help=True,
 )
 
 
@@ -77,7 +79,7 @@ def show_cmd(
         _print(view)
 
 
-@objections_app.command("file")
+@objections_app.command("file", short_help="窗口代为提出异议，输出该异议的 JSON。")
 def file_cmd(
     record: int = typer.Option(..., "--record", min=1, help="信用记录编号"),
     ground: str = typer.Option(

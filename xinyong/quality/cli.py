@@ -8,12 +8,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from xinyong.core.cli_common import cli_table
+from xinyong.core.cli_common import cli_session, cli_table
 
 console = Console()
-quality_app = typer.Typer(
-    help="数据质量 provider data quality: monthly scorecards and ranking.", no_args_is_help=True
-)
+quality_app = typer.Typer(help="数据质量：各信息提供单位的月度评分卡与排名。", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -33,21 +31,15 @@ def report(
     """打印各信息提供单位本月的数据质量评分与排名；--out 另存为 XLSX。"""
     # Imported here: `xinyong --help` loads no domain (CLI start-up time).
     from xinyong.core import months
-    from xinyong.core.cli_errors import fail
-    from xinyong.core.db import get_database
-    from xinyong.core.errors import DomainError
     from xinyong.quality import service
 
-    try:
+    with cli_session() as session:
         m = months.parse_month(month)
-        with get_database().session() as session:
-            if publish:
-                cards = service.publish_month(session, m)
-                session.commit()
-            else:
-                cards = service.month_report(session, m)
-    except DomainError as exc:
-        raise fail(exc) from None
+        if publish:
+            cards = service.publish_month(session, m)
+            session.commit()
+        else:
+            cards = service.month_report(session, m)
     table = cli_table(
         "名次",
         "单位",

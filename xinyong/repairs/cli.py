@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 # Commands import the service inside the function: `xinyong --help` loads only what it uses.
 
 repairs_app = typer.Typer(
-    help="信用修复 (repairs)：可否申请、申请、受理、决定、撤回（免费）。", no_args_is_help=True
+    short_help="信用修复：可否申请、申请、受理、决定、撤回（免费）。",
+    help="信用修复 (repairs)：可否申请、申请、受理、决定、撤回（免费）。",
+    no_args_is_help=True,
 )
 
 
@@ -79,7 +81,7 @@ def show_cmd(
         _print(view)
 
 
-@repairs_app.command("eligibility")
+@repairs_app.command("eligibility", short_help="可否申请信用修复，最早何时可以申请。")
 def eligibility_cmd(
     record: int = typer.Option(0, "--record", min=0, help="信用记录编号"),
     listing: int = typer.Option(0, "--listing", min=0, help="名单认定程序编号"),
@@ -97,7 +99,7 @@ def eligibility_cmd(
     typer.echo("材料：" + "、".join(f"{m.name_zh}{'（必需）' if m.required else ''}" for m in e.materials))
 
 
-@repairs_app.command("file")
+@repairs_app.command("file", short_help="窗口代为申请信用修复，输出该申请的 JSON。")
 def file_cmd(
     record: int = typer.Option(0, "--record", min=0, help="信用记录编号"),
     listing: int = typer.Option(0, "--listing", min=0, help="名单认定程序编号"),

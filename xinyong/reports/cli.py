@@ -7,65 +7,26 @@ Run at the platform's own host by window staff: the acting user is recorded as
 from __future__ import annotations
 
 import csv
-import getpass
 import io
-import json
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.orm import Session
 
-from xinyong.accounts.principal import Principal
+from xinyong.accounts.cli import console_principal
+from xinyong.core.cli_common import cli_session, parse_day
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.reports import service
 
 report_app = typer.Typer(
-    help="信用报告 (credit reports): issue a subject's report, verify a PDF, batch special reports.",
+    help="信用报告：为主体出具报告、核验报告 PDF、批量出具专项报告。",
     no_args_is_help=True,
 )
 console = Console()
 err_console = Console(stderr=True)
-
-
-def _principal() -> Principal:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no user name in this environment
-        user = ""
-    return Principal(role="credit_office", kind="cli", username=user, display_name="命令行")
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    err_console.print(f"[red]{exc.message_zh}[/red]\n{exc.message} ({exc.code})")
-    if exc.details:
-        err_console.print(json.dumps(exc.details, ensure_ascii=False, default=str))
-    return typer.Exit(1)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    try:
-        with get_database().session() as session:
-            yield session
-    except DomainError as exc:
-        raise _fail(exc) from None
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err_console.print(f"日期格式错误：{value}（应为 YYYY-MM-DD）")
-        raise typer.Exit(2) from None
 
 
 @report_app.command("subject")
@@ -78,15 +39,15 @@ def subject(
     period_to: str | None = typer.Option(None, "--to", help="专项：查询期间截止日（默认今天）"),
 ) -> None:
     """为一个主体出具信用报告（窗口出具），写出已签名的 PDF。"""
-    with _session() as session:
+    with cli_session() as session:
         issued = service.issue_report(
             session,
-            _principal(),
+            console_principal(),
             code,
             kind=kind,
             field=field,
-            period_from=_day(period_from),
-            period_to=_day(period_to),
+            period_from=parse_day(period_from, "--from"),
+            period_to=parse_day(period_to, "--to"),
             channel="cli",
         )
     out.write_bytes(issued.pdf)
@@ -98,7 +59,7 @@ def subject(
 @report_app.command("verify")
 def verify(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="信用报告 PDF")) -> None:
     """核验信用报告文件（登记簿与签名）；仅在有效时退出码为 0。"""
-    with _session() as session:
+    with cli_session() as session:
         result = service.verify_file(session, file.read_bytes())
     colour = "green" if result.valid else "red"
     console.print(f"[{colour}]{result.status_zh}[/{colour}]（{result.status}）：{result.reason_zh}")
@@ -126,19 +87,19 @@ def read_codes(path: Path) -> list[str]:
     return codes
 
 
-@report_app.command("batch")
+@report_app.command("batch", short_help="为 CSV 中的每个主体出具报告，合为一个 ZIP。")
 def batch(
     codes_csv: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV：第一列为统一社会信用代码"),
     out: Path = typer.Option(..., "--out", help="ZIP 文件路径"),
     kind: str = typer.Option("special", "--kind", help="public 或 special"),
     field: str | None = typer.Option(None, "--field", help="专项信用报告的领域，如 市场监管"),
 ) -> None:
-    """Issue a report for every subject of a CSV into one ZIP (one PDF each and 清单.csv)."""
+    """批量出具信用报告：为 CSV 中的每个主体出具一份，合为一个 ZIP（每份一个 PDF，另附 清单.csv）。"""
     codes = read_codes(codes_csv)
     if not codes:
         err_console.print("CSV 中没有统一社会信用代码或身份证号码")
         raise typer.Exit(1)
-    principal = _principal()
+    principal = console_principal()
     listing = io.StringIO()
     writer = csv.writer(listing)
     writer.writerow(["主体代码", "主体名称", "报告编号", "验证码", "违法违规记录条数", "SHA-256", "结果"])
@@ -184,7 +145,7 @@ def batch(
 
 @report_app.command("matters")
 def matters() -> None:
-    """The 信用报告应用事项清单 in force."""
+    """列出现行的信用报告应用事项清单。"""
     for code, name, kinds in service.matters():
         console.print(f"{code:24} {name}（{'、'.join(service.KIND_NAMES_ZH[k] for k in kinds)}）")
 

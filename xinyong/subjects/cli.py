@@ -9,10 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from xinyong.core.cli_common import cli_table
-from xinyong.core.cli_errors import fail
-from xinyong.core.db import get_database
-from xinyong.core.errors import DomainError
+from xinyong.core.cli_common import cli_session, cli_table, print_rows
 from xinyong.subjects import service
 
 console = Console()
@@ -28,6 +25,32 @@ _KIND_ZH = {
     "provisional_subject": "临时主体",
 }
 _MATCH_ZH = {"code": "代码", "name": "名称", "prefix": "前缀", "fragment": "片段"}
+# The portal's names of subject kinds, relation roles and case statuses (``portal.strings``
+# kind.*, role.*, console.governance.status.*; tests/subjects/test_cli.py keeps them equal): the
+# subjects domain sits below the portal and cannot read them from there.
+SUBJECT_KIND_ZH = {
+    "enterprise": "企业",
+    "organisation": "机关、事业单位及社会组织",
+    "individual_business": "个体工商户",
+    "natural_person": "自然人",
+}
+ROLE_ZH = {
+    "legal_representative": "法定代表人",
+    "shareholder": "股东",
+    "branch": "分支机构",
+    "controller": "实际控制人",
+    "key_personnel": "主要人员",
+    "principal": "主要负责人",
+}
+CASE_STATUS_ZH = {"open": "待处理", "resolved": "已处理"}
+_RESOLUTION_ZH = {"merge": "合并", "correct": "更正代码", "distinct": "确认不同主体", "confirm": "确认无误"}
+
+
+def _zh(names: dict[str, str], code: str | None) -> str:
+    """「企业（enterprise）」: the Chinese name, with the code in brackets to type it back in."""
+    if not code:
+        return ""
+    return f"{names[code]}（{code}）" if code in names else code
 
 
 def _json(obj: Any) -> str:
@@ -40,20 +63,15 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
     """按统一社会信用代码或身份证号码查看主体（身份证号码脱敏显示）。"""
-    with get_database().session() as session:
-        try:
-            subject = service.get_by_code(session, code)
-            relations = service.list_relations(session, subject.id)
-        except DomainError as exc:
-            raise fail(exc) from None
-            return
+    with cli_session() as session:
+        subject = service.get_by_code(session, code)
+        relations = service.list_relations(session, subject.id)
     if as_json:
         console.print_json(_json({"subject": asdict(subject), "relations": [asdict(r) for r in relations]}))
         return
-    table = cli_table("项目", "内容", show_header=False, title=subject.name)
     rows = [
         ("主体 ID", str(subject.id)),
-        ("类别", subject.kind),
+        ("类别", _zh(SUBJECT_KIND_ZH, subject.kind)),
         ("统一社会信用代码", subject.uscc or "—"),
         ("身份证号码", subject.id_number_masked or "—"),
         ("曾用名", "、".join(subject.former_names) or "—"),
@@ -65,9 +83,7 @@ def show(
         ("注册资本（万元）", str(subject.registered_capital or "—")),
         ("状态", subject.status + ("（临时主体，待核实）" if subject.provisional else "")),
     ]
-    for k, v in rows:
-        table.add_row(k, v)
-    console.print(table)
+    print_rows(subject.name, rows)
     if relations:
         rel = cli_table(
             "方向", "角色", "关联主体", "代码", "起", "止", "来源", codes=["代码"], title="关联关系"
@@ -75,7 +91,7 @@ def show(
         for r in relations:
             rel.add_row(
                 "→" if r.direction == "outgoing" else "←",
-                r.role,
+                ROLE_ZH.get(r.role, r.role),
                 r.other.name,
                 r.other.uscc or r.other.id_number_masked or "—",
                 str(r.since or ""),
@@ -96,12 +112,8 @@ def search_cmd(
     per_page: int = typer.Option(20, min=1, max=100, help="每页行数"),
 ) -> None:
     """按名称片段（含曾用名）或代码前缀查询主体。"""
-    with get_database().session() as session:
-        try:
-            result = service.search(session, q, kind=kind, page=page, per_page=per_page)
-        except DomainError as exc:
-            raise fail(exc) from None
-            return
+    with cli_session() as session:
+        result = service.search(session, q, kind=kind, page=page, per_page=per_page)
     table = cli_table(
         "ID",
         "名称",
@@ -118,7 +130,7 @@ def search_cmd(
             str(s.id),
             s.name + (" [临时]" if s.provisional else ""),
             s.uscc or s.id_number_masked or "—",
-            s.kind,
+            SUBJECT_KIND_ZH.get(s.kind, s.kind),
             _MATCH_ZH[item.match],
             item.matched_name if item.matched_name and item.matched_name != s.name else "",
         )
@@ -128,7 +140,7 @@ def search_cmd(
 @governance_app.command("detect")
 def detect() -> None:
     """扫描存储中的重错码与临时主体（可重复执行，结果不变）。"""
-    with get_database().session() as session:
+    with cli_session() as session:
         opened = service.detect_cases(session)
         report = service.governance_report(session)
     console.print(f"新建治理事项 [bold]{opened}[/bold] 个；待处理共 {report.open_total} 个")
@@ -147,14 +159,10 @@ def list_cmd(
     per_page: int = typer.Option(20, min=1, max=100, help="每页行数"),
 ) -> None:
     """列出重错码治理案件。"""
-    with get_database().session() as session:
-        try:
-            result = service.list_cases(
-                session, status=None if status == "all" else status, kind=kind, page=page, per_page=per_page
-            )
-        except DomainError as exc:
-            raise fail(exc) from None
-            return
+    with cli_session() as session:
+        result = service.list_cases(
+            session, status=None if status == "all" else status, kind=kind, page=page, per_page=per_page
+        )
     table = cli_table(
         "ID",
         "类型",
@@ -173,8 +181,8 @@ def list_cmd(
             c.code or "—",
             c.name or "—",
             ", ".join(f"{s.id}:{s.name}" for s in c.subjects),
-            c.status,
-            c.resolution or "",
+            CASE_STATUS_ZH.get(c.status, c.status),
+            _zh(_RESOLUTION_ZH, c.resolution),
         )
     console.print(table)
 
@@ -182,7 +190,7 @@ def list_cmd(
 @governance_app.command("report")
 def report_cmd() -> None:
     """按类别与状态统计案件数，并对照规则集目标给出重错码率。"""
-    with get_database().session() as session:
+    with cli_session() as session:
         report = service.governance_report(session)
     console.print_json(_json(asdict(report)))
 
@@ -192,7 +200,7 @@ def resolve_cmd(
     case_id: int = typer.Argument(..., help="案件编号"),
     resolution: str = typer.Argument(
         ...,
-        help="处理方式：merge（合并）/ correct（更正代码）/ distinct（确认不同主体）/ confirm（确认无误）",
+        help="处理方式：" + "/ ".join(f"{code}（{name}）" for code, name in _RESOLUTION_ZH.items()),
     ),
     by: str = typer.Option(..., "--by", help="处理人"),
     note: str = typer.Option("", help="处理说明"),
@@ -200,15 +208,14 @@ def resolve_cmd(
     code: str = typer.Option(None, "--code", help="correct：正确的代码"),
 ) -> None:
     """处理一件重错码治理案件；处理决定记录在案件上。"""
-    with get_database().session() as session:
-        try:
-            case = service.resolve_case(
-                session, case_id, resolution, by=by, note=note, target_subject_id=target, corrected_code=code
-            )
-        except DomainError as exc:
-            raise fail(exc) from None
-            return
-    console.print(f"[green]已处理[/green] 事项 {case.id}（{case.kind}）：{case.resolution}")
+    with cli_session() as session:
+        case = service.resolve_case(
+            session, case_id, resolution, by=by, note=note, target_subject_id=target, corrected_code=code
+        )
+    console.print(
+        f"[green]已处理[/green] 事项 {case.id}（{_KIND_ZH.get(case.kind, case.kind)}）："
+        f"{_zh(_RESOLUTION_ZH, case.resolution)}"
+    )
     console.print_json(_json(case.resolution_detail))
 
 
