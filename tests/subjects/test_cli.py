@@ -26,7 +26,7 @@ def _seed(db: Database) -> None:
 
 
 def test_the_cli_uses_the_portals_names() -> None:
-    for code, name in subjects_cli.SUBJECT_KIND_ZH.items():
+    for code, name in subjects_cli.KIND_ZH.items():
         assert t(f"kind.{code}") == name
     for code, name in subjects_cli.ROLE_ZH.items():
         assert t(f"role.{code}") == name

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from xinyong.portal.strings_rights import RIGHTS_ZH
+from xinyong.subjects.kinds import KIND_ZH, ROLE_ZH
 
 DEFAULT_LANG = "zh-CN"
 
@@ -62,18 +63,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "pager.prev": "上一页",
         "pager.next": "下一页",
         "pager.page": "第 {page} / {pages} 页",
-        # Subject kinds (GLOSSARY: subject)
-        "kind.enterprise": "企业",
-        "kind.organisation": "机关、事业单位及社会组织",
-        "kind.individual_business": "个体工商户",
-        "kind.natural_person": "自然人",
-        # Relation roles
-        "role.legal_representative": "法定代表人",
-        "role.shareholder": "股东",
-        "role.branch": "分支机构",
-        "role.controller": "实际控制人",
-        "role.key_personnel": "主要人员",
-        "role.principal": "主要负责人",
+        # Subject kinds and relation roles: the subjects domain's names (GLOSSARY: subject)
+        **{f"kind.{code}": name for code, name in KIND_ZH.items()},
+        **{f"role.{code}": name for code, name in ROLE_ZH.items()},
         # Severity (GLOSSARY: severity)
         "severity.minor": "轻微",
         "severity.general": "一般",

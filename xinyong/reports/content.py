@@ -31,13 +31,8 @@ from xinyong.records import service as records_service
 from xinyong.records.schemas import RecordView
 from xinyong.reports.rules import KIND_NAMES_ZH, Rules, Section
 from xinyong.subjects.common import SubjectView
+from xinyong.subjects.kinds import KIND_ZH
 
-KIND_ZH = {
-    "enterprise": "企业",
-    "organisation": "机关、事业单位及社会组织",
-    "individual_business": "个体工商户",
-    "natural_person": "自然人",
-}
 # GB/T 4754-2017 industry sections (门类): the subject register keeps the letter.
 INDUSTRY_ZH = dict(
     zip(

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from xinyong.core.cli_common import cli_session, cli_table, print_rows
 from xinyong.subjects import service
+from xinyong.subjects.kinds import KIND_ZH, ROLE_ZH
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,23 +26,8 @@ _KIND_ZH = {
     "provisional_subject": "临时主体",
 }
 _MATCH_ZH = {"code": "代码", "name": "名称", "prefix": "前缀", "fragment": "片段"}
-# The portal's names of subject kinds, relation roles and case statuses (``portal.strings``
-# kind.*, role.*, console.governance.status.*; tests/subjects/test_cli.py keeps them equal): the
-# subjects domain sits below the portal and cannot read them from there.
-SUBJECT_KIND_ZH = {
-    "enterprise": "企业",
-    "organisation": "机关、事业单位及社会组织",
-    "individual_business": "个体工商户",
-    "natural_person": "自然人",
-}
-ROLE_ZH = {
-    "legal_representative": "法定代表人",
-    "shareholder": "股东",
-    "branch": "分支机构",
-    "controller": "实际控制人",
-    "key_personnel": "主要人员",
-    "principal": "主要负责人",
-}
+# The portal's names of case statuses (``portal.strings`` console.governance.status.*;
+# tests/subjects/test_cli.py keeps them equal): the subjects domain sits below the portal.
 CASE_STATUS_ZH = {"open": "待处理", "resolved": "已处理"}
 _RESOLUTION_ZH = {"merge": "合并", "correct": "更正代码", "distinct": "确认不同主体", "confirm": "确认无误"}
 
@@ -71,7 +57,7 @@ def show(
         return
     rows = [
         ("主体 ID", str(subject.id)),
-        ("类别", _zh(SUBJECT_KIND_ZH, subject.kind)),
+        ("类别", _zh(KIND_ZH, subject.kind)),
         ("统一社会信用代码", subject.uscc or "—"),
         ("身份证号码", subject.id_number_masked or "—"),
         ("曾用名", "、".join(subject.former_names) or "—"),
@@ -130,7 +116,7 @@ def search_cmd(
             str(s.id),
             s.name + (" [临时]" if s.provisional else ""),
             s.uscc or s.id_number_masked or "—",
-            SUBJECT_KIND_ZH.get(s.kind, s.kind),
+            KIND_ZH.get(s.kind, s.kind),
             _MATCH_ZH[item.match],
             item.matched_name if item.matched_name and item.matched_name != s.name else "",
         )

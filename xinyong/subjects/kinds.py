@@ -7,6 +7,23 @@ from xinyong.core.errors import InvalidInput
 from xinyong.subjects.common import clean_code, name_key
 from xinyong.subjects.models import SUBJECT_KINDS
 
+# The Chinese names of subject kinds and relation roles (GLOSSARY: subject): every face (portal,
+# reports, CLI) shows these.
+KIND_ZH = {
+    "enterprise": "企业",
+    "organisation": "机关、事业单位及社会组织",
+    "individual_business": "个体工商户",
+    "natural_person": "自然人",
+}
+ROLE_ZH = {
+    "legal_representative": "法定代表人",
+    "shareholder": "股东",
+    "branch": "分支机构",
+    "controller": "实际控制人",
+    "key_personnel": "主要人员",
+    "principal": "主要负责人",
+}
+
 # 行政相对人类别 labels (双公示 standard) and a few spellings seen in exports.
 _CATEGORY_KINDS: dict[str, str | None] = {
     "自然人": "natural_person",
