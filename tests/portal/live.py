@@ -9,10 +9,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 import uvicorn
 
+from tests.accounts.helpers import PASSWORD
 from xinyong.core.db import Database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,3 +70,12 @@ def serve(db: Database) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def log_in(page: Any, base: str, username: str, next_url: str) -> None:
+    """Sign ``username`` in through the login form and wait for the page it was sent to."""
+    page.goto(f"{base}/login?next={quote(next_url, safe='')}")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**{next_url}")

@@ -13,12 +13,11 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.accounts.helpers import PASSWORD
 from tests.portal.console_seed import (
     BAD_CODE_DOC,
     COMPANY_USER,
@@ -28,7 +27,7 @@ from tests.portal.console_seed import (
     ConsoleCity,
     upload_csv,
 )
-from tests.portal.live import serve
+from tests.portal.live import log_in, serve
 from tests.portal.seed import COMPANY, SHOP
 from xinyong.core.db import Database
 from xinyong.evaluation import service as evaluation_service
@@ -64,11 +63,7 @@ class Watch:
 def _login(browser: Any, base: str, username: str, watch: Watch, next_url: str) -> tuple[Any, Any]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = watch.attach(context.new_page())
-    page.goto(f"{base}/login?next={quote(next_url, safe='')}")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**{next_url}")
+    log_in(page, base, username, next_url)
     return context, page
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from tests.accounts.helpers import PASSWORD
 from tests.portal.console_seed import ADMIN, COMPANY_USER, MARKET_OFFICER, OFFICE, ConsoleCity
-from tests.portal.live import serve
+from tests.portal.live import log_in, serve
 from tests.portal.test_no_raw_codes import problems
 from xinyong.cli import app
 from xinyong.core.db import Database
@@ -49,11 +48,7 @@ def _open(browser: Any, base: str, username: str | None, start: str) -> tuple[An
     if username is None:
         page.goto(base + start)
         return context, page
-    page.goto(f"{base}/login?next={quote(start, safe='')}")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**{start}")
+    log_in(page, base, username, start)
     return context, page
 
 

@@ -3,25 +3,21 @@ editor in the console (/console/content/...). Text and files go through ``conten
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
-from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.content import service as content
-from xinyong.content.schemas import SECTIONS
+from xinyong.content.schemas import SECTIONS, PostOut
 from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError
 from xinyong.core.paging import page_number
-from xinyong.portal.console.pages import _desk, _message, _render
+from xinyong.portal.console.pages import AtDesk, ConsoleCall
 from xinyong.portal.pages import not_found_page
 from xinyong.portal.service import Pager
 from xinyong.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 PER_PAGE = 20
 
 
@@ -66,99 +62,68 @@ def post_page(request: Request, section: str, post_id: int, session: DbSession) 
 # --- console ------------------------------------------------------------------------------------
 
 
+def _editor(at: ConsoleCall, post: PostOut | None) -> HTMLResponse:
+    posts = content.list_posts(at.session, published_only=False, per_page=100).items
+    return at.render("console/content.html", {"posts": posts, "post": post, "sections_zh": SECTIONS})
+
+
+def _edited(post_id: int) -> str:
+    return f"/console/content/{post_id}"
+
+
 @router.get("/console/content", response_class=HTMLResponse)
-def console_list(request: Request, session: DbSession, principal: CurrentPrincipal) -> HTMLResponse:
-    desk = _desk(session, principal)
-    posts = content.list_posts(session, published_only=False, per_page=100).items
-    return _render(
-        request, desk, "console/content.html", {"posts": posts, "post": None, "sections_zh": SECTIONS}
-    )
+def console_list(at: AtDesk) -> HTMLResponse:
+    return _editor(at, None)
 
 
 @router.get("/console/content/{post_id}", response_class=HTMLResponse)
-def console_edit(
-    request: Request, post_id: int, session: DbSession, principal: CurrentPrincipal
-) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        post = content.get_post(session, post_id, published_only=False)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    posts = content.list_posts(session, published_only=False, per_page=100).items
-    return _render(
-        request, desk, "console/content.html", {"posts": posts, "post": post, "sections_zh": SECTIONS}
-    )
+def console_edit(at: AtDesk, post_id: int) -> Response:
+    return at.attempt(lambda: _editor(at, content.get_post(at.session, post_id, published_only=False)))
 
 
 @router.post("/console/content")
 def console_create(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    section: str = Form(...),
-    title: str = Form(""),
-    body_md: str = Form(""),
+    at: AtDesk, section: str = Form(...), title: str = Form(""), body_md: str = Form("")
 ) -> Response:
-    try:
+    def act() -> str:
         post = content.create_post(
-            session, section=section, title=title, body_md=body_md, author=_by(principal)
+            at.session, section=section, title=title, body_md=body_md, author=_by(at.principal)
         )
-    except DomainError as exc:
-        session.rollback()
-        return _message(request, _desk(session, principal), exc)
-    session.commit()
-    return RedirectResponse(f"/console/content/{post.id}", status_code=303)
+        return _edited(post.id)
+
+    return at.post(act)
 
 
 @router.post("/console/content/{post_id}")
 def console_update(
-    request: Request,
-    post_id: int,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    section: str = Form(...),
-    title: str = Form(""),
-    body_md: str = Form(""),
+    at: AtDesk, post_id: int, section: str = Form(...), title: str = Form(""), body_md: str = Form("")
 ) -> Response:
-    try:
+    def act() -> str:
         content.update_post(
-            session, post_id, section=section, title=title, body_md=body_md, author=_by(principal)
+            at.session, post_id, section=section, title=title, body_md=body_md, author=_by(at.principal)
         )
-    except DomainError as exc:
-        session.rollback()
-        return _message(request, _desk(session, principal), exc)
-    session.commit()
-    return RedirectResponse(f"/console/content/{post_id}", status_code=303)
+        return _edited(post_id)
+
+    return at.post(act)
 
 
 @router.post("/console/content/{post_id}/publish")
-def console_publish(
-    request: Request, post_id: int, session: DbSession, principal: CurrentPrincipal
-) -> Response:
-    try:
-        content.publish_post(session, post_id, by=_by(principal))
-    except DomainError as exc:
-        session.rollback()
-        return _message(request, _desk(session, principal), exc)
-    session.commit()
-    return RedirectResponse(f"/console/content/{post_id}", status_code=303)
+def console_publish(at: AtDesk, post_id: int) -> Response:
+    def act() -> str:
+        content.publish_post(at.session, post_id, by=_by(at.principal))
+        return _edited(post_id)
+
+    return at.post(act)
 
 
 @router.post("/console/content/{post_id}/attachments")
-async def console_attach(
-    request: Request,
-    post_id: int,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    file: UploadFile = File(...),
-) -> Response:
+async def console_attach(at: AtDesk, post_id: int, file: UploadFile = File(...)) -> Response:
     data = await file.read(content.MAX_ATTACHMENT_BYTES + 1)
-    try:
+
+    def act() -> str:
         content.add_attachment(
-            session, post_id, filename=file.filename or "附件", data=data, by=_by(principal)
+            at.session, post_id, filename=file.filename or "附件", data=data, by=_by(at.principal)
         )
-    except DomainError as exc:
-        session.rollback()
-        return _message(request, _desk(session, principal), exc)
-    session.commit()
-    return RedirectResponse(f"/console/content/{post_id}", status_code=303)
+        return _edited(post_id)
+
+    return at.post(act)

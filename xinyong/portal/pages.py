@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from xinyong.access import service as access_service
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.core.identifiers import infer_kind, mask_id_number
 from xinyong.core.paging import page_number
@@ -52,26 +52,24 @@ def not_found_page(request: Request, message: str | None = None) -> HTMLResponse
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: Session = Depends(get_session, scope="function")) -> HTMLResponse:
+def home(request: Request, session: DbSession) -> HTMLResponse:
     return render(request, "home.html", {"view": service.home_view(session), "q": "", "kind": ""})
 
 
 @router.get("/search", response_class=HTMLResponse)
 def search(
     request: Request,
+    session: DbSession,
     q: str = "",
     kind: str = "",
     page: str | None = None,
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     view = service.search_view(session, q, kind, page_number(page))
     return render(request, "search.html", {"view": view, "q": view.q, "kind": view.kind})
 
 
 @router.get("/search/suggest", response_class=HTMLResponse)
-def suggest(
-    q: str = "", kind: str = "", session: Session = Depends(get_session, scope="function")
-) -> HTMLResponse:
+def suggest(session: DbSession, q: str = "", kind: str = "") -> HTMLResponse:
     """Suggestions while typing (an htmx fragment; the plain form works without it)."""
     view = service.suggest_view(session, q, kind)
     return render_fragment(
@@ -134,9 +132,9 @@ def _subject_response(
 @router.get("/subjects/id/{subject_id}", response_class=HTMLResponse)
 def subject_by_id(
     request: Request,
+    session: DbSession,
     subject_id: str,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     if db_id(subject_id) is None:
         return not_found_page(request)
@@ -149,9 +147,9 @@ def subject_by_id(
 @router.get("/subjects/{code}", response_class=HTMLResponse)
 def subject(
     request: Request,
+    session: DbSession,
     code: str,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     try:
         return _subject_response(request, session, principal, code=code, subject_id=None)
@@ -166,13 +164,13 @@ def subject(
 @router.get("/publicity", response_class=HTMLResponse)
 def publicity(
     request: Request,
+    session: DbSession,
     q: str = "",
     item: str = "",
     provider: str = "",
     date_from: str = Query("", alias="from"),
     date_to: str = Query("", alias="to"),
     page: str | None = None,
-    session: Session = Depends(get_session, scope="function"),
 ) -> HTMLResponse:
     view = service.publicity_view(
         session,
@@ -188,12 +186,12 @@ def publicity(
 
 @router.get("/publicity/export.xlsx")
 def publicity_export(
+    session: DbSession,
     q: str = "",
     item: str = "",
     provider: str = "",
     date_from: str = Query("", alias="from"),
     date_to: str = Query("", alias="to"),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """The list under the page's filters as an Excel file (cells that look like formulas as text)."""
     data = service.publicity_export(

@@ -5,6 +5,7 @@ portal's frame; every form carries a CSRF token that the access middleware check
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -16,7 +17,7 @@ from xinyong.accounts.binding import BindingClaim, get_binder
 from xinyong.accounts.deps import current_principal
 from xinyong.accounts.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, cookie_secure
 from xinyong.accounts.principal import Principal
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError
 from xinyong.core.settings import get_settings
 from xinyong.portal.templating import render
@@ -71,6 +72,14 @@ def _with_form_cookie(request: Request, response: Response, token: str) -> Respo
     return response
 
 
+def form_page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    """A page whose form is posted before login: it carries the double-submit token (the cookie
+    is set when the token is new)."""
+    token = _form_token(request)
+    response = render(request, template, {"csrf_token": token, **context}, status_code, private=True)
+    return _with_form_cookie(request, response, token)
+
+
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
@@ -90,15 +99,9 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
 def _login_page(
     request: Request, *, next_url: str, username: str = "", error: str | None = None, status_code: int = 200
 ) -> Response:
-    token = _form_token(request)
-    response = render(
-        request,
-        "account/login.html",
-        {"csrf_token": token, "next": next_url, "username": username, "error": error},
-        status_code=status_code,
-        private=True,
+    return form_page(
+        request, "account/login.html", {"next": next_url, "username": username, "error": error}, status_code
     )
-    return _with_form_cookie(request, response, token)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -113,10 +116,10 @@ def login_form(
 @router.post("/login", response_class=HTMLResponse)
 def login_submit(
     request: Request,
+    session: DbSession,
     username: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     outcome = service.login(
         session,
@@ -146,7 +149,7 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, session: Session = Depends(get_session, scope="function")) -> Response:
+def logout(request: Request, session: DbSession) -> Response:
     service.end_session(session, request.cookies.get(SESSION_COOKIE))
     session.commit()
     response = RedirectResponse("/", status_code=303)
@@ -190,8 +193,8 @@ def _account_page(
 @router.get("/account", response_class=HTMLResponse)
 def account(
     request: Request,
+    session: DbSession,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _account_page(request, session, principal)
 
@@ -199,11 +202,11 @@ def account(
 @router.post("/account/password", response_class=HTMLResponse)
 def change_password(
     request: Request,
+    session: DbSession,
     current: str = Form(""),
     new: str = Form(""),
     confirm: str = Form(""),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     if new != confirm:
         return _account_page(request, session, principal, error="两次输入的新密码不一致", status_code=422)
@@ -225,15 +228,8 @@ def change_password(
 def _register_page(
     request: Request, values: dict[str, str], *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    token = _form_token(request)
-    response = render(
-        request,
-        "account/register.html",
-        {"csrf_token": token, "values": values, "error": error, "policy": service.password_policy()},
-        status_code=status_code,
-        private=True,
-    )
-    return _with_form_cookie(request, response, token)
+    context = {"values": values, "error": error, "policy": service.password_policy()}
+    return form_page(request, "account/register.html", context, status_code)
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -244,6 +240,7 @@ def register_form(request: Request) -> Response:
 @router.post("/register", response_class=HTMLResponse)
 def register_submit(
     request: Request,
+    session: DbSession,
     code: str = Form(""),
     rep_name: str = Form(""),
     rep_id_number: str = Form(""),
@@ -251,7 +248,6 @@ def register_submit(
     display_name: str = Form(""),
     password: str = Form(""),
     confirm: str = Form(""),
-    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     # Echo back what was typed, except the ID number and passwords.
     values = {

@@ -6,28 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
-from xinyong.accounts.principal import Principal
 from xinyong.core import months
 from xinyong.core.clock import today_china
-from xinyong.core.deps import DbSession
-from xinyong.core.errors import DomainError
 from xinyong.government import service as government_service
 from xinyong.monitoring import service as monitoring_service
 from xinyong.portal.console.charts import Chart, Series
-from xinyong.portal.console.pages import _desk, _message, _render
+from xinyong.portal.console.pages import AtDesk
+from xinyong.portal.console.service import Desk
 from xinyong.portal.templating import SECURITY_HEADERS
 from xinyong.quality import service as quality_service
 
 router = APIRouter(include_in_schema=False)
-
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Downloads of a signed-in page carry its headers: never cached, same security policy.
@@ -72,33 +66,28 @@ def quality_view(session: Session, month: date, provider_code: str | None) -> Qu
     return QualityView(months.key(month), stored, cards, chart)
 
 
+def _own_provider(desk: Desk) -> str | None:
+    """Whose scorecards: every provider's for staff (None), a provider its own."""
+    return None if desk.is_staff else desk.provider_code or ""
+
+
 @router.get("/console/quality", response_class=HTMLResponse)
-def quality(
-    request: Request, principal: CurrentPrincipal, session: DbSession, month: str = ""
-) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = quality_view(session, _month(month), None if desk.is_staff else desk.provider_code or "")
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/quality.html", {"view": view})
+def quality(at: AtDesk, month: str = "") -> HTMLResponse:
+    return at.view(
+        "console/quality.html", lambda: quality_view(at.session, _month(month), _own_provider(at.desk))
+    )
 
 
 @router.get("/console/quality/export")
-def quality_export(
-    request: Request, principal: CurrentPrincipal, session: DbSession, month: str = ""
-) -> Response:
-    desk = _desk(session, principal)
-    try:
+def quality_export(at: AtDesk, month: str = "") -> Response:
+    def export() -> Response:
         m = _month(month)
-        cards = quality_service.month_report(
-            session, m, provider_code=None if desk.is_staff else desk.provider_code or ""
+        cards = quality_service.month_report(at.session, m, provider_code=_own_provider(at.desk))
+        return _download(
+            quality_service.scorecards_xlsx(cards, months.key(m)), XLSX, f"quality-{months.key(m)}.xlsx"
         )
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _download(
-        quality_service.scorecards_xlsx(cards, months.key(m)), XLSX, f"quality-{months.key(m)}.xlsx"
-    )
+
+    return at.attempt(export)
 
 
 # --- city credit monitoring -------------------------------------------------------------------
@@ -154,15 +143,8 @@ def monitoring_view(session: Session, month: date, district: str) -> MonitoringV
 
 
 @router.get("/console/monitoring", response_class=HTMLResponse)
-def monitoring(
-    request: Request, principal: CurrentPrincipal, session: DbSession, month: str = "", district: str = ""
-) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = monitoring_view(session, _month(month), district)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/monitoring.html", {"view": view})
+def monitoring(at: AtDesk, month: str = "", district: str = "") -> HTMLResponse:
+    return at.view("console/monitoring.html", lambda: monitoring_view(at.session, _month(month), district))
 
 
 def _one(
@@ -177,35 +159,21 @@ def _one(
 
 
 @router.get("/console/monitoring/{code}.png")
-def monitoring_png(
-    request: Request,
-    principal: CurrentPrincipal,
-    session: DbSession,
-    code: str,
-    month: str = "",
-    district: str = "",
-) -> Response:
-    try:
-        result, scope, _ = _one(session, code, month, district)
-    except DomainError as exc:
-        return _message(request, _desk(session, principal), exc)
-    return _download(monitoring_service.chart_png(result, scope), "image/png")
+def monitoring_png(at: AtDesk, code: str, month: str = "", district: str = "") -> Response:
+    def chart() -> Response:
+        result, scope, _ = _one(at.session, code, month, district)
+        return _download(monitoring_service.chart_png(result, scope), "image/png")
+
+    return at.attempt(chart)
 
 
 @router.get("/console/monitoring/{code}.xlsx")
-def monitoring_xlsx(
-    request: Request,
-    principal: CurrentPrincipal,
-    session: DbSession,
-    code: str,
-    month: str = "",
-    district: str = "",
-) -> Response:
-    try:
-        result, scope, key = _one(session, code, month, district)
-    except DomainError as exc:
-        return _message(request, _desk(session, principal), exc)
-    return _download(monitoring_service.indicator_xlsx(result, scope), XLSX, f"{result.code}-{key}.xlsx")
+def monitoring_xlsx(at: AtDesk, code: str, month: str = "", district: str = "") -> Response:
+    def table() -> Response:
+        result, scope, key = _one(at.session, code, month, district)
+        return _download(monitoring_service.indicator_xlsx(result, scope), XLSX, f"{result.code}-{key}.xlsx")
+
+    return at.attempt(table)
 
 
 # --- government integrity ---------------------------------------------------------------------
@@ -245,10 +213,5 @@ def government_view(session: Session) -> GovernmentView:
 
 
 @router.get("/console/government", response_class=HTMLResponse)
-def government(request: Request, principal: CurrentPrincipal, session: DbSession) -> HTMLResponse:
-    desk = _desk(session, principal)
-    try:
-        view = government_view(session)
-    except DomainError as exc:
-        return _message(request, desk, exc)
-    return _render(request, desk, "console/government_integrity.html", {"view": view})
+def government(at: AtDesk) -> HTMLResponse:
+    return at.view("console/government_integrity.html", lambda: government_view(at.session))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -84,6 +84,9 @@ def _desk(session: Session, principal: Principal) -> Desk:
     return service.desk_of(session, principal)
 
 
+_Answer = TypeVar("_Answer", bound=Response)
+
+
 class _RefusedPage(Protocol):
     def __call__(self, *, error: str, status_code: int) -> HTMLResponse: ...
 
@@ -96,12 +99,20 @@ class ConsoleCall:
     request: Request
     session: Session
     desk: Desk
+    principal: Principal
 
     def render(self, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
         return _render(self.request, self.desk, template, context, status_code)
 
     def message(self, exc: DomainError) -> HTMLResponse:
         return _message(self.request, self.desk, exc)
+
+    def attempt(self, answer: Callable[[], _Answer]) -> _Answer | HTMLResponse:
+        """What ``answer`` makes (a page or a download); a refusal answers as a message page."""
+        try:
+            return answer()
+        except DomainError as exc:
+            return self.message(exc)
 
     def view(
         self,
@@ -112,11 +123,7 @@ class ConsoleCall:
     ) -> HTMLResponse:
         """``template`` with the view ``build`` makes (as ``view``) and ``context``; a refusal
         while building it answers as a message page instead."""
-        try:
-            view = build()
-        except DomainError as exc:
-            return self.message(exc)
-        return self.render(template, {"view": view, **(context or {})}, status_code)
+        return self.attempt(lambda: self.render(template, {"view": build(), **(context or {})}, status_code))
 
     def post(self, act: Callable[[], str], refused: _RefusedPage | None = None) -> Response:
         """A form post: ``act`` does the step and names where to go next (a 303); a refusal rolls
@@ -133,7 +140,7 @@ class ConsoleCall:
 
 
 def _console_call(request: Request, principal: CurrentPrincipal, session: DbSession) -> ConsoleCall:
-    return ConsoleCall(request, session, _desk(session, principal))
+    return ConsoleCall(request, session, _desk(session, principal), principal)
 
 
 AtDesk = Annotated[ConsoleCall, Depends(_console_call)]

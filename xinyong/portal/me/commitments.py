@@ -17,8 +17,7 @@ from xinyong.commitments import service as commitments
 from xinyong.core.errors import InvalidInput
 from xinyong.declarations import service as declarations
 from xinyong.ingest import service as ingest_service
-from xinyong.portal.me.frame import AtMe, MeCall, Said
-from xinyong.portal.me.pages import _unbound
+from xinyong.portal.me.frame import AtMe, MeCall, Said, unbound
 from xinyong.portal.me.service import MeSubject
 from xinyong.portal.strings import t
 
@@ -99,7 +98,7 @@ async def me_supply(
     at: AtMe, commitment_id: str, text: str = Form(""), files: list[UploadFile] = File(default=[])
 ) -> Response:
     if not commitment_id.isdigit():
-        return _unbound(at.request)
+        return unbound(at.request)
     cid = int(commitment_id)
     attachments = await _files(files)
 

@@ -1,6 +1,6 @@
-"""The frame of the /me pages where the subject acts (objections, repairs, commitments,
-declarations): one request's parts, the subject's page with what the last step said, and a posted
-step (a refusal shows the page again, with the form as filled in)."""
+"""The frame of every /me page: the self-service sections, one request's parts, a page built
+from the account's subject (an account bound to none gets the not-found page saying so), what the
+last step said, and a posted step (a refusal shows the page again, with the form as filled in)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,29 @@ from xinyong.accounts.deps import current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import DomainError, NotFound
-from xinyong.portal.me.pages import SECTIONS, _unbound
 from xinyong.portal.me.service import MeSubject, my_subject
+from xinyong.portal.pages import not_found_page
+from xinyong.portal.strings import t
 from xinyong.portal.templating import render
+
+# The sections of the self-service pages (href, string key).
+SECTIONS = (
+    ("/me", "me.nav.overview"),
+    ("/me/records", "me.nav.records"),
+    ("/me/grade", "me.nav.grade"),
+    ("/me/lists", "me.nav.lists"),
+    ("/me/objections", "me.nav.objections"),
+    ("/me/repairs", "me.nav.repairs"),
+    ("/me/commitments", "me.nav.commitments"),
+    ("/me/declarations", "me.nav.declarations"),
+    ("/my/viewers", "me.nav.viewers"),
+    ("/me/reports", "me.nav.reports"),
+)
+
+
+def unbound(request: Request) -> HTMLResponse:
+    """The page for an account bound to no subject."""
+    return not_found_page(request, t("me.unbound"))
 
 
 @dataclass(frozen=True)
@@ -41,15 +61,33 @@ class MeCall:
     session: Session
     principal: Principal
 
+    def render(self, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+        """A /me page (in the frame of the self-service sections)."""
+        return render(self.request, template, {"sections": SECTIONS, **context}, status_code, private=True)
+
+    def view(
+        self,
+        template: str,
+        build: Callable[[], Any],
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        """``template`` with the view ``build`` makes (as ``view``, its subject as ``me``) and
+        ``context``; an account bound to no subject gets the not-found page saying so."""
+        try:
+            view = build()
+        except NotFound:
+            return unbound(self.request)
+        return self.render(template, {"view": view, "me": view.me, **(context or {})}, status_code)
+
     def page(self, template: str, build: Callable[[MeSubject], dict[str, Any]], said: Said) -> HTMLResponse:
         """``template`` for the account's subject with the context ``build`` makes and what
         ``said``; an account bound to no subject gets the not-found page saying so."""
         try:
             me = my_subject(self.session, self.principal)
         except NotFound:
-            return _unbound(self.request)
+            return unbound(self.request)
         context = {
-            "sections": SECTIONS,
             "csrf_token": self.principal.csrf_token or "",
             "me": me,
             "notice": said.notice,
@@ -58,7 +96,7 @@ class MeCall:
             "form": dict(said.form),
             **build(me),  # a page may say more (the repairs page: why it cannot check eligibility)
         }
-        return render(self.request, template, context, said.status_code, private=True)
+        return self.render(template, context, said.status_code)
 
     def post(
         self,
