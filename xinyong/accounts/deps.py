@@ -8,8 +8,9 @@ what the table cannot say (own-department data, catalog items of an API key, dis
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from xinyong.accounts.principal import Principal
 from xinyong.core.errors import Unauthorized
@@ -56,3 +57,7 @@ async def signed_in(request: Request) -> Principal:
             "Sign-in or an API key is required", "请先登录或提供 API 密钥", code="auth.login_required"
         )
     return principal
+
+
+# The caller as a route parameter: ``principal: CurrentPrincipal``.
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

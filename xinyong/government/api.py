@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from xinyong.accounts.deps import current_principal
-from xinyong.accounts.principal import Principal
+from xinyong.accounts.deps import CurrentPrincipal
 from xinyong.core.deps import DbSession
 from xinyong.government import service
 from xinyong.government.schemas import BodyIn, BodyOut, BodyScoreOut, NoticePageOut, RankingOut
 
 router = APIRouter(prefix="/api/v1/government", tags=["government"])
-
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 @router.get("/bodies", response_model=list[BodyOut], summary="政务诚信主体（机关事业单位）")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
+from xinyong.accounts.deps import CurrentPrincipal
 from xinyong.accounts.principal import Principal
 from xinyong.core import months
 from xinyong.core.deps import DbSession
@@ -18,7 +18,6 @@ from xinyong.quality.schemas import QualityReportOut, ScorecardOut
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Month = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM", examples=["2026-10"])]
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
+from xinyong.accounts.deps import CurrentPrincipal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError, NotFound
@@ -29,7 +29,6 @@ from xinyong.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 # Sections of the console (href, string key, who sees them: "all" console roles or "staff").
 SECTIONS = (
