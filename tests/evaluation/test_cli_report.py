@@ -4,6 +4,7 @@ has no serious penalty to predict."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -52,6 +53,9 @@ def test_report_and_whatif_speak_chinese(session: Session) -> None:
     explained = runner.invoke(app, ["evaluate", "explain", h.uscc(1)], env={"COLUMNS": "160"})
     assert explained.exit_code == 0, explained.output
     assert "[扣分]" in explained.output and "[cost]" not in explained.output
+    # Numbers as people read them (91.25, not 91.2500) and the model by its Chinese name.
+    head = explained.output.split("[", 1)[0].replace("\n", "")  # the grade line, the dimensions
+    assert not re.search(r"\d\.\d*00\b", head) and "企业" in head, explained.output
 
 
 def test_reason_kinds_are_the_portals_words() -> None:

@@ -119,7 +119,7 @@ def test_the_grade_on_me_is_the_clis(browser: Any, city_server: str, console_cit
         app, ["evaluate", "explain", console_city.city.company_uscc], env={"COLUMNS": "200"}
     )
     assert cli.exit_code == 0, cli.output
-    match = re.search(r"主体 \d+: (\S+（\S+）) 得分", cli.output)
+    match = re.search(r"主体 \d+：(\S+（\S+）) 得分", cli.output)
     assert match, cli.output
     cli_grade = match.group(1)
     context, page = _open(browser, city_server, COMPANY_USER, "/me/grade")

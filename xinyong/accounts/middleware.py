@@ -36,7 +36,7 @@ from xinyong.accounts.deps import set_request_principal
 from xinyong.accounts.principal import ROLE_NAMES_ZH, Principal
 from xinyong.core.db import Database
 from xinyong.core.errors import DomainError, Forbidden
-from xinyong.core.hardening import TokenBucket
+from xinyong.core.hardening import TokenBucket, read_body, replay_body
 from xinyong.core.settings import get_settings
 
 # The denial page (accounts.pages.denied_page) is imported inside the two functions that show it:
@@ -420,31 +420,6 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return limited_receive
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 async def _csrf_ok(
     scope: Scope, receive: Receive, headers: Headers, principal: Principal
 ) -> tuple[bool, Receive]:
@@ -464,8 +439,8 @@ async def _csrf_ok(
     if sent is None:
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type in _FORM_TYPES:
-            body = await _read_body(receive)
-            receive = _replay(body, receive)
+            body = await read_body(receive)
+            receive = replay_body(body, receive)
             sent = await _form_field(scope, body, CSRF_FIELD)
     if not expected or not sent:
         return False, receive

@@ -202,20 +202,9 @@ class ControlCharacterGuard:
             await self.app(scope, receive, send)
             return
         # Read the body once, judge it, then hand the same bytes to the route.
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await read_body(receive)
         where = None
-        if size <= _MAX_CHECKED_BODY:
+        if len(body) <= _MAX_CHECKED_BODY:
             try:
                 where = _control_in(json.loads(body))
             except (ValueError, RecursionError):
@@ -230,10 +219,23 @@ class ControlCharacterGuard:
                 ),
             )
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (what arrived before the client went away)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """The body already read, then the client's own messages (a disconnect, while streaming)."""
     sent = False
 

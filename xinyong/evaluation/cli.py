@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -20,6 +21,13 @@ evaluate = typer.Typer(help="公共信用综合评价（evaluation）：模型�
 def register(app: typer.Typer) -> None:
     """Attach ``xinyong evaluate ...`` to the main CLI."""
     app.add_typer(evaluate, name="evaluate")
+
+
+def _plain(value: object) -> str:
+    """A number as people read it: 91.25, 84 (not 91.2500, 84.0000)."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    return str(value)
 
 
 def _subject_id(session: object, ref: str) -> int:
@@ -105,12 +113,14 @@ def explain(subject: str = typer.Argument(..., help="主体编号、统一社会
 
     with cli_session() as session:
         r = service.explain(session, _subject_id(session, subject))
+    names = {spec.code: spec.name_zh for spec in service.models_in_force(r.as_of)}
     console.print(
-        f"主体 {r.subject_id}：[bold]{r.grade_display_zh}[/bold] 得分 {r.score}"
-        f"（模型 {r.model_code} {r.model_version}，评价日 {r.as_of}，批次 {r.run_id}）"
+        f"主体 {r.subject_id}：[bold]{r.grade_display_zh}[/bold] 得分 {_plain(r.score)}"
+        f"（{names.get(r.model_code, r.model_code)}（{r.model_code}）{r.model_version}，"
+        f"评价日 {r.as_of}，批次 {r.run_id}）"
     )
     for code, value in r.dimensions.items():
-        console.print(f"  {r.dimension_names_zh[code]}：{value}")
+        console.print(f"  {r.dimension_names_zh[code]}：{_plain(value)}")
     for reason in r.reasons:
         pts = f" {reason.points:+}" if reason.points is not None else ""
         cites = f" 记录 {reason.record_ids}" if reason.record_ids else ""
