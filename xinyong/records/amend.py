@@ -25,7 +25,7 @@ from xinyong.records.store import (
     _ledger_versions,
     _version_row,
     content_hash,
-    polarity,
+    status_payload,
     store,
 )
 
@@ -215,15 +215,7 @@ def end_publicity(session: Session, record_id: int, *, reason: str, on: date) ->
     state = {"status": "publicity_ended", "publicity_end": record.publicity_end.isoformat()}
     _ledger_versions(session, [{**row, "state": state}])
     payload = {
-        "subject_id": record.subject_id,
-        "record_id": record.id,
-        "item_code": record.item_code,
-        "category": record.category,
-        "polarity": polarity(catalog, record.item_code, record.severity),
-        "severity": record.severity,
-        "version": version,
-        "status": "publicity_ended",
-        "publicity_end": record.publicity_end.isoformat() if record.publicity_end else None,
+        **status_payload(catalog, record, version, "publicity_ended", record.publicity_end),
         "reason": reason,
     }
     session.execute(insert(Event), [_event_row("record.publicity_ended", payload, now)])

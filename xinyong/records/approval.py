@@ -17,7 +17,7 @@ from xinyong.catalog.service import get_catalog
 from xinyong.core.clock import today_china
 from xinyong.core.events import Event
 from xinyong.records.models import Record, RecordVersion
-from xinyong.records.store import _event_row, _expire, _ledger_versions, _version_row, polarity
+from xinyong.records.store import _event_row, _expire, _ledger_versions, _version_row, status_payload
 
 PENDING = "pending"
 
@@ -124,17 +124,7 @@ def release(session: Session, submission_id: str, on: date | None = None) -> Rel
                 "state": _state(fields),
             }
         )
-        payload = {
-            "subject_id": r.subject_id,
-            "record_id": r.id,
-            "item_code": r.item_code,
-            "category": r.category,
-            "polarity": polarity(catalog, r.item_code, r.severity),
-            "severity": r.severity,
-            "version": version,
-            "status": "in_force",
-            "publicity_end": fields["publicity_end"].isoformat() if fields["publicity_end"] else None,
-        }
+        payload = status_payload(catalog, r, version, "in_force", fields["publicity_end"])
         events.append(_event_row("record.approved", payload, now))
     session.execute(update(Record), updates)
     session.execute(

@@ -701,17 +701,7 @@ def tick(session: Session, today: date) -> int:
                 {"id": r.id, "status": "publicity_ended", "current_version": version, "updated_at": now}
             )
             versions.append(_version_row(r.id, version, "publicity_ended", r.data, r.content_hash, None, now))
-            payload = {
-                "subject_id": r.subject_id,
-                "record_id": r.id,
-                "item_code": r.item_code,
-                "category": r.category,
-                "polarity": polarity(catalog, r.item_code, r.severity),
-                "severity": r.severity,
-                "version": version,
-                "status": "publicity_ended",
-                "publicity_end": r.publicity_end.isoformat(),
-            }
+            payload = status_payload(catalog, r, version, "publicity_ended", r.publicity_end)
             events.append(_event_row("record.publicity_ended", payload, now))
         if updates:
             session.execute(update(Record), updates)
@@ -720,6 +710,24 @@ def tick(session: Session, today: date) -> int:
             _ledger_versions(session, [{**v, "state": {"status": "publicity_ended"}} for v in versions])
             session.execute(insert(Event), events)
     return len(ids)
+
+
+def status_payload(
+    catalog: catalog_service.Catalog, record: Any, version: int, status: str, publicity_end: date | None
+) -> dict[str, Any]:
+    """The event payload of a record's change of status (``record``: its row, or a row of the
+    records table's columns): who, which item, its polarity and severity, the new version."""
+    return {
+        "subject_id": record.subject_id,
+        "record_id": record.id,
+        "item_code": record.item_code,
+        "category": record.category,
+        "polarity": polarity(catalog, record.item_code, record.severity),
+        "severity": record.severity,
+        "version": version,
+        "status": status,
+        "publicity_end": publicity_end.isoformat() if publicity_end else None,
+    }
 
 
 def polarity(catalog: catalog_service.Catalog, item_code: str, severity: str | None) -> str:
