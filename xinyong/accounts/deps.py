@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from xinyong.accounts.principal import Principal
 from xinyong.core.errors import Unauthorized
+from xinyong.core.procedures import Actor
 
 # The caller of the request being handled, set by the access middleware; read by the portal's
 # templates (the site navigation shows 登录 or the signed-in user's pages). Not for access decisions:
@@ -61,3 +62,21 @@ async def signed_in(request: Request) -> Principal:
 
 # The caller as a route parameter: ``principal: CurrentPrincipal``.
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The caller as the procedures (lists, casework) take it: they narrow what it may do."""
+    return Actor(
+        label=principal.label,
+        role=principal.role,
+        provider_code=principal.provider_code,
+        subject_id=principal.subject_id,
+    )
+
+
+async def current_actor(request: Request) -> Actor:
+    return actor_of(principal_of(request))
+
+
+# The caller of a procedure's route: ``actor: CurrentActor``.
+CurrentActor = Annotated[Actor, Depends(current_actor)]

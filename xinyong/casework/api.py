@@ -14,8 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
-from xinyong.accounts.principal import Principal
+from xinyong.accounts.deps import CurrentActor, current_actor
 from xinyong.casework.schemas import TrackView
 from xinyong.casework.service import Actor, CaseRef, attachment_content
 from xinyong.core.deps import get_session
@@ -23,18 +22,7 @@ from xinyong.core.errors import NotFound
 from xinyong.core.params import DB_ID_MAX
 from xinyong.subjects import service as subjects_service
 
-
-def case_actor(principal: Principal = Depends(current_principal)) -> Actor:
-    """The request's caller as the procedures' services take it (they narrow what it may do)."""
-    return Actor(
-        label=principal.label,
-        role=principal.role,
-        provider_code=principal.provider_code,
-        subject_id=principal.subject_id,
-    )
-
-
-CaseActor = Annotated[Actor, Depends(case_actor)]
+CaseActor = CurrentActor  # the caller as the procedures' services take it
 
 # The bounds these routes have always declared (core.params.DbId/PageNo add a description and a
 # larger page limit, which would change the published OpenAPI of the procedures).
@@ -50,13 +38,8 @@ SubjectCode = Annotated[str | None, Query(max_length=40, description="主体代�
 
 def subject_id_of(session: Session, code: str | None) -> int | None:
     """The id of the subject a request names by its code (USCC or ID number); None when it names
-    none; an unknown code is 404, not an empty answer."""
-    if not code:
-        return None
-    subject = subjects_service.get_by_code(session, code.strip())
-    if subject is None:
-        raise NotFound("Subject not found", "未找到该信用主体", code="subject.not_found", value=code)
-    return subject.id
+    none; an unknown code is 404 (``subject.not_found``), not an empty answer."""
+    return subjects_service.get_by_code(session, code.strip()).id if code else None
 
 
 def add_track_route(router: APIRouter, find: Callable[[Session, str], TrackView | None]) -> None:
@@ -98,7 +81,7 @@ def add_attachment_routes(
         case_id: int = Path(alias=id_name, ge=1, le=DB_ID_MAX),
         file: UploadFile = File(..., description="PDF、JPG 或 PNG（按文件内容识别）"),
         session: Session = Depends(get_session, scope="function"),
-        actor: Actor = Depends(case_actor),
+        actor: Actor = Depends(current_actor),
     ) -> Any:
         content = await file.read()
         return add(session, case_id, file.filename or "附件", content, actor=actor)
@@ -108,7 +91,7 @@ def add_attachment_routes(
         case_id: int = Path(alias=id_name, ge=1, le=DB_ID_MAX),
         attachment_id: int = Path(ge=1, le=DB_ID_MAX),
         session: Session = Depends(get_session, scope="function"),
-        actor: Actor = Depends(case_actor),
+        actor: Actor = Depends(current_actor),
     ) -> Response:
         get_case(session, case_id, actor=actor)
         meta, content = attachment_content(session, CaseRef(kind, case_id), attachment_id)

@@ -1,7 +1,7 @@
 """What the command lines of the case procedures (objections, repairs, commitments, declarations)
-share: the credit office's window as the actor, a subject found by its code, the files given with
-``--attach``, the list table and one case as a key/value table (status, 查询码, the procedure's own
-rows, deadlines, steps, letters)."""
+share: a subject found by its code, the files given with ``--attach``, the list table and one case
+as a key/value table (status, 查询码, the procedure's own rows, deadlines, steps, letters). The
+window's actor is ``core.cli_common.office_actor``."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from xinyong.core.cli_common import operator_label, print_rows, print_table
+from xinyong.core.cli_common import print_rows, print_table
 
 if TYPE_CHECKING:
     from xinyong.casework.schemas import DeadlineView, LetterView, StepView
-    from xinyong.casework.service import Actor
 
 # Services and schemas are imported inside the functions: `xinyong --help` loads only what it uses.
 
@@ -47,13 +46,6 @@ class CaseView(Protocol):
 
 
 Row = TypeVar("Row", bound=CaseRow)
-
-
-def office_actor() -> Actor:
-    """The credit office's window, acting as the operator at the server's console."""
-    from xinyong.casework.service import Actor
-
-    return Actor(operator_label(), "credit_office")
 
 
 def find_subject_id(session: Session, code: str) -> int:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from xinyong.core.cli_errors import EXIT_ERROR, fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
+from xinyong.core.procedures import Actor
 
 T = TypeVar("T")
 
@@ -56,6 +57,12 @@ def os_user() -> str:
 def operator_label() -> str:
     """``cli:<user>``: who acted from the server's console, as the history and the ledger keep it."""
     return f"cli:{os_user() or 'operator'}"[:100]
+
+
+def office_actor() -> Actor:
+    """The credit office's window, acting as the operator at the server's console (the procedures'
+    commands: lists, objections, repairs, commitments, declarations)."""
+    return Actor(operator_label(), "credit_office")
 
 
 @contextmanager

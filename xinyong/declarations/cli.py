@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from xinyong.casework.cli import find_subject_id, office_actor, print_case_list, read_attachments
-from xinyong.core.cli_common import echo_json, parse_day, run_step
+from xinyong.casework.cli import find_subject_id, print_case_list, read_attachments
+from xinyong.core.cli_common import echo_json, office_actor, parse_day, run_step
 
 # Commands import their modules inside the function: `xinyong --help` loads only what it uses.
 

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
+from xinyong.accounts.deps import current_actor, current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.core.errors import Forbidden
@@ -41,19 +41,6 @@ from xinyong.subjects import service as subjects_service
 router = APIRouter(prefix="/api/v1/lists", tags=["lists"])
 
 
-def actor_of(principal: Principal) -> service.Actor:
-    return service.Actor(
-        label=principal.label,
-        role=principal.role,
-        provider_code=principal.provider_code,
-        subject_id=principal.subject_id,
-    )
-
-
-def _actor(principal: Principal = Depends(current_principal)) -> service.Actor:
-    return actor_of(principal)
-
-
 @dataclass(frozen=True)
 class _Step:
     """The session and caller of a request that takes a procedure step."""
@@ -71,7 +58,7 @@ class _Step:
 
 def _step(
     session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    actor: service.Actor = Depends(current_actor),
 ) -> _Step:
     return _Step(session, actor)
 
@@ -120,7 +107,7 @@ def procedures(
     page: PageNo = 1,
     per_page: int = Query(50, ge=1, le=200),
     session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    actor: service.Actor = Depends(current_actor),
 ) -> ProcedurePage:
     """The procedures the caller may see: a provider its department's, staff and regulators all."""
     subject_id = None
@@ -159,7 +146,7 @@ def propose(
 def procedure(
     procedure_id: DbId,
     session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    actor: service.Actor = Depends(current_actor),
 ) -> ProcedureView:
     return service.get_procedure(session, procedure_id, actor=actor)
 
@@ -268,7 +255,7 @@ def queue(
     overdue_only: bool = Query(False, description="只看逾期"),
     list_type: str | None = None,
     session: Session = Depends(get_session, scope="function"),
-    actor: service.Actor = Depends(_actor),
+    actor: service.Actor = Depends(current_actor),
 ) -> list[QueueItem]:
     """Procedures waiting for a step with their working-day deadlines, overdue first."""
     return service.queue(session, actor=actor, overdue_only=overdue_only, list_type=list_type)

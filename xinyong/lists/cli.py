@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from xinyong.core.cli_common import (
     console,
     err_console,
-    operator_label,
+    office_actor,
     parse_day,
     print_rows,
     print_table,
@@ -23,7 +23,6 @@ from xinyong.core.db import get_database
 
 if TYPE_CHECKING:
     from xinyong.lists.schemas import ProcedureView
-    from xinyong.lists.service import Actor
 
 # Commands import their modules inside the function: `xinyong --help` and each command load only
 # what they use (start-up time of the CLI). Not to dodge a cycle.
@@ -33,12 +32,6 @@ lists_app = typer.Typer(
     help="红名单、重点关注名单、严重失信主体名单及其认定程序（lists）。",
     no_args_is_help=True,
 )
-
-
-def _actor() -> Actor:
-    from xinyong.lists.service import Actor
-
-    return Actor(operator_label(), "credit_office")
 
 
 def _print_procedure(view: ProcedureView) -> None:
@@ -80,7 +73,9 @@ def _run(step: Callable[[Session], ProcedureView]) -> ProcedureView:
 
 def _act(procedure_id: int, action: Callable[..., ProcedureView], on: str | None, **fields: Any) -> None:
     """One step of the procedure, taken as the credit office, and the procedure after it."""
-    _print_procedure(_run(lambda s: action(s, procedure_id, actor=_actor(), on=parse_day(on), **fields)))
+    _print_procedure(
+        _run(lambda s: action(s, procedure_id, actor=office_actor(), on=parse_day(on), **fields))
+    )
 
 
 @lists_app.command("types")
@@ -186,7 +181,7 @@ def propose_cmd(
             s,
             list_type=list_type,
             subject_id=subject.id,
-            actor=_actor(),
+            actor=office_actor(),
             reasons=reasons,
             department_code=department,
             basis_record_id=record,

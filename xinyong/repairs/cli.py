@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from xinyong.casework.cli import office_actor, print_case, print_case_list, read_attachments
-from xinyong.core.cli_common import echo_json, parse_day, run_step
+from xinyong.casework.cli import print_case, print_case_list, read_attachments
+from xinyong.core.cli_common import echo_json, office_actor, parse_day, run_step
 
 if TYPE_CHECKING:
     from xinyong.repairs.schemas import RepairView

@@ -27,7 +27,6 @@ class _Docket:
     """What differs between the commitment page and the declaration page."""
 
     name: str  # the page is /console/{name}s (console/{name}s.html), a case's anchor #{name}-{id}
-    actor: Callable[..., Any]  # the service's Actor
     cases: Callable[[Session, Any, bool], list[Any]]  # (session, actor, every case?) → the cases shown
     overdue_queue: Callable[..., Any]
     settle: Callable[[Session], None]
@@ -47,16 +46,8 @@ def _declaration_cases(session: Session, actor: declarations.Actor, every: bool)
     ]
 
 
-_COMMITMENTS = _Docket(
-    "commitment", commitments.Actor, _commitment_cases, commitments.overdue_queue, commitments.settle
-)
-_DECLARATIONS = _Docket(
-    "declaration", declarations.Actor, _declaration_cases, declarations.overdue_queue, declarations.settle
-)
-
-
-def _actor(at: ConsoleCall, docket: _Docket) -> Any:
-    return docket.actor(at.desk.label, at.desk.role, provider_code=at.desk.provider_code)
+_COMMITMENTS = _Docket("commitment", _commitment_cases, commitments.overdue_queue, commitments.settle)
+_DECLARATIONS = _Docket("declaration", _declaration_cases, declarations.overdue_queue, declarations.settle)
 
 
 def _page(
@@ -69,7 +60,7 @@ def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     show = show if show in STATUS_FILTERS else "open"
-    actor = _actor(at, docket)
+    actor = at.desk.actor
     context = {
         "items": docket.cases(at.session, actor, show == "all"),
         "overdue": docket.overdue_queue(at.session, actor=actor),
@@ -87,7 +78,7 @@ def _step(at: ConsoleCall, docket: _Docket, case_id: str, step: Callable[[int, A
         return _page(at, docket, "open", status_code=404)
     cid = int(case_id)
     try:
-        step(cid, _actor(at, docket))
+        step(cid, at.desk.actor)
     except DomainError as exc:
         at.session.rollback()
         return _page(at, docket, "open", error=exc.message_zh, error_id=cid, status_code=exc.status_code)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.principal import Principal
 from xinyong.core.errors import Forbidden, NotFound
+from xinyong.core.procedures import Actor
 from xinyong.ingest import service as ingest_service
 
 PER_PAGE = 20
@@ -33,6 +34,11 @@ class Desk:
     @property
     def is_provider(self) -> bool:
         return self.role == "provider"
+
+    @property
+    def actor(self) -> Actor:
+        """The console user as the procedures (lists, casework) take it."""
+        return Actor(self.label, self.role, provider_code=self.provider_code)
 
 
 def desk_of(session: Session, principal: Principal) -> Desk:

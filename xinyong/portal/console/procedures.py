@@ -27,10 +27,6 @@ class ProcedurePage:
     actor_names: dict[str, str] = field(default_factory=dict)
 
 
-def _actor(desk: Desk) -> lists_service.Actor:
-    return lists_service.Actor(label=desk.label, role=desk.role, provider_code=desk.provider_code)
-
-
 # The step a procedure waits for → the action that takes it (the lists service checks the rest).
 _STEP_ACTIONS = {
     "notice": "notice",
@@ -44,7 +40,7 @@ _STEP_ACTIONS = {
 
 
 def procedure_page(session: Session, desk: Desk, procedure_id: int) -> ProcedurePage:
-    proc = lists_service.get_procedure(session, procedure_id, actor=_actor(desk))
+    proc = lists_service.get_procedure(session, procedure_id, actor=desk.actor)
     try:
         lt: ListType | None = lists_service.get_list_type(proc.list_type)
     except NotFound:
@@ -76,7 +72,7 @@ def procedure_step(
 ) -> ProcedureView:
     """Take one step of a list procedure with the lists service (which checks the department,
     the state and the deadlines, and writes the step to the ledger)."""
-    actor = _actor(desk)
+    actor = desk.actor
 
     def text(name: str) -> str:
         return (form.get(name) or "").strip()
@@ -138,4 +134,4 @@ def procedure_step(
 
 
 def list_queue(session: Session, desk: Desk) -> list[QueueItem]:
-    return lists_service.queue(session, actor=_actor(desk))
+    return lists_service.queue(session, actor=desk.actor)

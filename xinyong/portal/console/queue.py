@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
+from xinyong.accounts.deps import actor_of, current_principal
 from xinyong.accounts.principal import Principal
 from xinyong.core.deps import get_session
 from xinyong.lists import service
-from xinyong.lists.api import actor_of
 from xinyong.portal.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -18,7 +18,6 @@ from starlette.datastructures import FormData
 from xinyong.casework.service import Actor
 from xinyong.core.errors import DomainError, InvalidInput
 from xinyong.objections import service as objections_service
-from xinyong.portal.console.desk import Desk
 from xinyong.portal.console.pages import AtDesk, ConsoleCall
 from xinyong.portal.pages import not_found_page
 from xinyong.repairs import service as repairs_service
@@ -75,10 +74,6 @@ _REPAIRS = _CaseDesk(
 )
 
 
-def _actor(desk: Desk) -> Actor:
-    return Actor(desk.label, desk.role, provider_code=desk.provider_code)
-
-
 def _form_text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value[:5000] if isinstance(value, str) else ""
@@ -86,7 +81,7 @@ def _form_text(form: FormData, name: str) -> str:
 
 def _desk_page(at: ConsoleCall, kind: _CaseDesk, status: str, **extra: Any) -> HTMLResponse:
     """The desk: the overdue queue and the cases in ``status`` ("open" by default, "" all)."""
-    actor = _actor(at.desk)
+    actor = at.desk.actor
     return at.render(
         kind.template,
         {
@@ -104,7 +99,7 @@ def _case_page(at: ConsoleCall, kind: _CaseDesk, case_id: str) -> HTMLResponse:
     if not case_id.isdigit():
         return not_found_page(at.request)
     try:
-        view = kind.get_case(at.session, int(case_id), actor=_actor(at.desk))
+        view = kind.get_case(at.session, int(case_id), actor=at.desk.actor)
     except DomainError as exc:
         return at.message(exc)
     return at.render(
@@ -121,7 +116,7 @@ async def _post(at: ConsoleCall, kind: _CaseDesk, act: Callable[[FormData, Actor
     """A posted case form: ``act`` files the case or takes its step and names the case to show
     next; a refusal rolls back and answers as a message page."""
     form = await at.request.form()
-    return at.post(lambda: f"{kind.path}/{act(form, _actor(at.desk))}")
+    return at.post(lambda: f"{kind.path}/{act(form, at.desk.actor)}")
 
 
 def _day(text: str) -> date | None:

@@ -18,7 +18,7 @@ from xinyong.core.errors import InvalidInput
 from xinyong.declarations import service as declarations
 from xinyong.ingest import service as ingest_service
 from xinyong.portal.me.frame import AtMe, MeCall, Said, unbound
-from xinyong.portal.me.service import MeSubject
+from xinyong.portal.me.service import MeSubject, subject_actor
 from xinyong.portal.strings import t
 
 router = APIRouter(include_in_schema=False)
@@ -54,10 +54,6 @@ def _commitments_page(at: MeCall, said: Said = Said()) -> HTMLResponse:
     return at.page("me/commitments.html", build, said)
 
 
-def _actor(at: MeCall, me: MeSubject) -> commitments.Actor:
-    return commitments.Actor(at.principal.label, "subject", subject_id=me.subject.id)
-
-
 @router.get("/me/commitments", response_class=HTMLResponse)
 def me_commitments(at: AtMe, done: str = "") -> HTMLResponse:
     notice = {"signed": t("me.commitments.signed"), "supplied": t("me.commitments.supplied")}.get(done)
@@ -82,7 +78,7 @@ def me_sign(
             )
         view = commitments.sign(
             at.session,
-            actor=_actor(at, me),
+            actor=subject_actor(at.principal, me),
             commitment_type=commitment_type,
             matter=matter[:200],
             department_code=department_code,
@@ -104,7 +100,12 @@ async def me_supply(
 
     def act(me: MeSubject) -> str:
         commitments.take_step(
-            at.session, cid, actor=_actor(at, me), action="supply", text=text[:4000], attachments=attachments
+            at.session,
+            cid,
+            actor=subject_actor(at.principal, me),
+            action="supply",
+            text=text[:4000],
+            attachments=attachments,
         )
         return f"/me/commitments?done=supplied#commitment-{cid}"
 

@@ -12,9 +12,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.deps import current_principal
+from xinyong.accounts.deps import CurrentPrincipal
 from xinyong.accounts.principal import Principal
-from xinyong.core.deps import get_session
+from xinyong.core.deps import DbSession
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.portal.me.service import MeSubject, my_subject
 from xinyong.portal.pages import not_found_page
@@ -122,11 +122,7 @@ class MeCall:
         return RedirectResponse(url, status_code=303)
 
 
-def _me_call(
-    request: Request,
-    principal: Annotated[Principal, Depends(current_principal)],
-    session: Annotated[Session, Depends(get_session, scope="function")],
-) -> MeCall:
+def _me_call(request: Request, principal: CurrentPrincipal, session: DbSession) -> MeCall:
     return MeCall(request, session, principal)
 
 

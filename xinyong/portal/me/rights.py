@@ -13,13 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from xinyong.accounts.principal import Principal
-from xinyong.casework.service import Actor
 from xinyong.core.errors import DomainError, NotFound
 from xinyong.lists import service as lists_service
 from xinyong.objections import service as objections_service
 from xinyong.portal.me.frame import AtMe, MeCall, Said
-from xinyong.portal.me.service import MeSubject
+from xinyong.portal.me.service import MeSubject, subject_actor
 from xinyong.portal.pages import not_found_page
 from xinyong.portal.strings import t
 from xinyong.records import service as records_service
@@ -28,10 +26,6 @@ from xinyong.repairs import service as repairs_service
 router = APIRouter(include_in_schema=False)
 _MAX_RECORDS = 200  # the newest records offered in the forms
 _MAX_FILE = 10 * 1024 * 1024 + 1  # read at most this much of an upload (the ruleset's limit decides)
-
-
-def _actor(principal: Principal, me: MeSubject) -> Actor:
-    return Actor(principal.label, "subject", subject_id=me.subject.id)
 
 
 def _records(session: Session, subject_id: int) -> list[Any]:
@@ -65,7 +59,11 @@ def _withdraw(
 
     def act(me: MeSubject) -> str:
         take_step(
-            at.session, int(case_id), action="withdraw", text=text[:5000], actor=_actor(at.principal, me)
+            at.session,
+            int(case_id),
+            action="withdraw",
+            text=text[:5000],
+            actor=subject_actor(at.principal, me),
         )
         return f"{shown_at}-{case_id}"
 
@@ -77,7 +75,7 @@ def _withdraw(
 
 def _objections_page(at: MeCall, said: Said = Said()) -> HTMLResponse:
     def build(me: MeSubject) -> dict[str, Any]:
-        actor = _actor(at.principal, me)
+        actor = subject_actor(at.principal, me)
         page = objections_service.list_objections(at.session, actor=actor, per_page=100)
         return {
             "items": [objections_service.get_objection(at.session, o.id, actor=actor) for o in page.items],
@@ -108,7 +106,7 @@ async def me_file_objection(
             record_id=int(record_id),
             ground=ground,
             statement=statement[:5000],
-            actor=_actor(at.principal, me),
+            actor=subject_actor(at.principal, me),
             attachments=files,
         )
         return f"/me/objections?code={view.lookup_code}#objection-{view.id}"
@@ -128,7 +126,7 @@ def me_withdraw_objection(at: AtMe, objection_id: str, text: str = Form("")) -> 
 
 def _repairs_page(at: MeCall, said: Said = Said(), *, record: str = "", listing: str = "") -> HTMLResponse:
     def build(me: MeSubject) -> dict[str, Any]:
-        actor = _actor(at.principal, me)
+        actor = subject_actor(at.principal, me)
         eligibility = None
         error = said.error
         if record.isdigit() or listing.isdigit():
@@ -180,7 +178,7 @@ async def me_apply_repair(
     def act(me: MeSubject) -> str:
         view = repairs_service.apply_for(
             at.session,
-            actor=_actor(at.principal, me),
+            actor=subject_actor(at.principal, me),
             record_id=int(record_id) if record_id.isdigit() else None,
             list_procedure_id=int(list_procedure_id) if list_procedure_id.isdigit() else None,
             statement=statement[:5000],

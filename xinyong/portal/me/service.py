@@ -19,6 +19,7 @@ from xinyong.access import service as access_service
 from xinyong.accounts.principal import Principal
 from xinyong.catalog import service as catalog_service
 from xinyong.core.errors import DomainError, NotFound
+from xinyong.core.procedures import Actor
 from xinyong.creditstate import service as creditstate_service
 from xinyong.creditstate.schemas import CreditSummary
 from xinyong.evaluation import service as evaluation_service
@@ -47,6 +48,11 @@ class MeSubject:
     subject: SubjectView
     name: str
     display_code: str  # USCC, or the masked ID number (the full number is never needed here)
+
+
+def subject_actor(principal: Principal, me: MeSubject) -> Actor:
+    """The signed-in subject as the procedures (lists, casework) take it."""
+    return Actor(principal.label, "subject", subject_id=me.subject.id)
 
 
 def my_subject(session: Session, principal: Principal) -> MeSubject:
@@ -288,7 +294,10 @@ def file_statement(
     """陈述申辩: the signed-in subject states its case on one of its own procedures (the lists
     service checks the procedure is the subject's and the statement period is open)."""
     me = my_subject(session, principal)
-    actor = lists_service.Actor(label=principal.label, role="subject", subject_id=me.subject.id)
     return lists_service.file_statement(
-        session, procedure_id, actor=actor, text=text, hearing_requested=hearing_requested
+        session,
+        procedure_id,
+        actor=subject_actor(principal, me),
+        text=text,
+        hearing_requested=hearing_requested,
     )
