@@ -91,3 +91,34 @@ def test_a_control_character_in_a_json_body_is_422_naming_the_field(
     # A batch submission's rows are judged per field by ingest (quarantined, not refused whole).
     r = c.post("/api/v1/submissions", json={"item": "x\u0000", "rows": []}, headers=office)
     assert r.json().get("error", {}).get("code") != "request.control_character"
+
+
+def test_a_large_body_is_judged_no_further_than_the_limit_and_reaches_the_route_whole() -> None:
+    """The guard stops reading past its limit (the access middleware's size limit and the route
+    decide the rest); the route still gets every byte, in order."""
+    import asyncio
+
+    from xinyong.core.hardening import read_body, replay_body
+
+    chunks = [b"a" * 10, b"b" * 10, b"c" * 10]
+
+    async def run() -> tuple[bytes, bool, bytes, int]:
+        pending = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+            for i, c in enumerate(chunks)
+        ]
+        asked = 0
+
+        async def receive() -> dict[str, object]:
+            nonlocal asked
+            asked += 1
+            return pending.pop(0)
+
+        head, complete = await read_body(receive, limit=15)
+        taken = asked
+        whole, _ = await read_body(replay_body(head, receive, more=not complete))
+        return head, complete, whole, taken
+
+    head, complete, whole, taken = asyncio.run(run())
+    assert (head, complete, taken) == (b"a" * 10 + b"b" * 10, False, 2)
+    assert whole == b"".join(chunks)

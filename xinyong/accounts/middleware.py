@@ -439,7 +439,7 @@ async def _csrf_ok(
     if sent is None:
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type in _FORM_TYPES:
-            body = await read_body(receive)
+            body, _ = await read_body(receive)
             receive = replay_body(body, receive)
             sent = await _form_field(scope, body, CSRF_FIELD)
     if not expected or not sent:

@@ -17,7 +17,10 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xinyong.core.errors import InvalidInput
 
 # 'self' only and no inline script: the platform works on a closed network and never needs
 # another origin. The portal sends the same policy with each page.
@@ -119,22 +122,29 @@ def _has_control(raw: bytes) -> bool:
     return any(b in _CONTROL_BYTES for b in unquote_to_bytes(raw))
 
 
+def _control_text(text: str) -> bool:
+    return any(ord(c) in _CONTROL_BYTES for c in text)
+
+
 # JSON bodies judged per field by ingest (its rows are quarantined with a row error, never refused
 # whole): the batch submission and the resubmission of a quarantined row.
 _SCREENED_BY_INGEST = re.compile(r"^/api/v1/(submissions|quarantine/[^/]+/resubmit)/?$")
-_MAX_CHECKED_BODY = 16 * 1024 * 1024  # larger JSON bodies go on unread (the route decides)
+# At most this much of a JSON body is read here to be judged; a larger one goes on unjudged and
+# unbuffered (the access middleware's size limit and the route decide).
+_MAX_CHECKED_BODY = 16 * 1024 * 1024
 
 
 def _control_in(value: Any, path: str = "") -> str | None:
     """The path (``statement``, ``attachments[0].filename``) of the first string holding a control
     character, or None."""
     if isinstance(value, str):
-        return path or "body" if any(ord(c) in _CONTROL_BYTES for c in value) else None
+        return (path or "body") if _control_text(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, str) and any(ord(c) in _CONTROL_BYTES for c in key):
-                return f"{path}.{key}" if path else key
-            found = _control_in(item, f"{path}.{key}" if path else str(key))
+            inner = f"{path}.{key}" if path else str(key)
+            if _control_text(str(key)):
+                return inner
+            found = _control_in(item, inner)
             if found:
                 return found
     if isinstance(value, list):
@@ -145,29 +155,12 @@ def _control_in(value: Any, path: str = "") -> str | None:
     return None
 
 
-def _refusal(message: str, message_zh: str, details: dict[str, str]) -> bytes:
-    return json.dumps(
-        {
-            "error": {
-                "code": "request.control_character",
-                "message": message,
-                "message_zh": message_zh,
-                "details": details,
-            }
-        },
-        ensure_ascii=False,
-    ).encode()
-
-
-async def _send_422(send: Send, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, message: str, message_zh: str, field: str
+) -> None:
+    """422 in the one error shape (``request.control_character``, naming the field)."""
+    error = InvalidInput(message, message_zh, code="request.control_character", field=field)
+    await JSONResponse(error.to_dict(), status_code=error.status_code)(scope, receive, send)
 
 
 class ControlCharacterGuard:
@@ -184,16 +177,16 @@ class ControlCharacterGuard:
             return
         raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
         query = scope.get("query_string", b"")
-        path_bad = any(ord(c) in _CONTROL_BYTES for c in scope.get("path", ""))
+        path_bad = _control_text(scope.get("path", ""))
         if path_bad or _has_control(raw_path) or _has_control(query):
             field = "query" if not path_bad and _has_control(query) else "path"
-            await _send_422(
+            await _refuse(
+                scope,
+                receive,
                 send,
-                _refusal(
-                    "The path or query string contains a control character",
-                    "请求地址或查询参数含有不可见的控制字符",
-                    {"field": field},
-                ),
+                "The path or query string contains a control character",
+                "请求地址或查询参数含有不可见的控制字符",
+                field,
             )
             return
         headers = dict(scope.get("headers") or [])
@@ -201,49 +194,56 @@ class ControlCharacterGuard:
         if not is_json or scope.get("method") in ("GET", "HEAD") or _SCREENED_BY_INGEST.match(scope["path"]):
             await self.app(scope, receive, send)
             return
-        # Read the body once, judge it, then hand the same bytes to the route.
-        body = await read_body(receive)
+        # Read the body once (up to the limit), judge it, then hand the same bytes to the route.
+        body, complete = await read_body(receive, limit=_MAX_CHECKED_BODY)
         where = None
-        if len(body) <= _MAX_CHECKED_BODY:
+        if complete:
             try:
                 where = _control_in(json.loads(body))
             except (ValueError, RecursionError):
                 where = None  # not JSON: the route's own validation answers
         if where:
-            await _send_422(
+            await _refuse(
+                scope,
+                receive,
                 send,
-                _refusal(
-                    f"The field {where} contains a control character",
-                    f"字段 {where} 含有不可见的控制字符",
-                    {"field": where},
-                ),
+                f"The field {where} contains a control character",
+                f"字段 {where} 含有不可见的控制字符",
+                where,
             )
             return
-        await self.app(scope, replay_body(body, receive), send)
+        await self.app(scope, replay_body(body, receive, more=not complete), send)
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body (what arrived before the client went away)."""
-    chunks = []
+async def read_body(receive: Receive, limit: int | None = None) -> tuple[bytes, bool]:
+    """The request body as it arrives, and whether that is all of it: reading stops once more than
+    ``limit`` bytes are in (the rest stays with ``receive``) or the client went away."""
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks)
+        if limit is not None and size > limit:
+            return b"".join(chunks), False
+    return b"".join(chunks), True
 
 
-def replay_body(body: bytes, receive: Receive) -> Receive:
-    """The body already read, then the client's own messages (a disconnect, while streaming)."""
+def replay_body(body: bytes, receive: Receive, *, more: bool = False) -> Receive:
+    """The body already read (``more``: the rest of it still to come), then the client's own
+    messages (the rest of the body, a disconnect while streaming)."""
     sent = False
 
     async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": more}
         return await receive()
 
     return replay
