@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +17,15 @@ from xinyong.catalog.service import get_catalog
 from xinyong.core.clock import today_china
 from xinyong.core.events import Event
 from xinyong.records.models import Record, RecordVersion
-from xinyong.records.store import _event_row, _expire, _ledger_versions, _version_row, status_payload
+from xinyong.records.store import (
+    _event_row,
+    _expire,
+    _ledger_versions,
+    _version_row,
+    record_state,
+    status_payload,
+    window_fields,
+)
 
 PENDING = "pending"
 
@@ -46,14 +54,6 @@ def _pending_of(session: Session, submission_id: str) -> list[Record]:
             .order_by(Record.id)
         )
     )
-
-
-def _state(fields: dict[str, Any]) -> dict[str, Any]:
-    # Only what approval sets: the ledger's view of the record keeps the rest from its creation.
-    out: dict[str, Any] = {"status": "in_force"}
-    for name, value in fields.items():
-        out[name] = value.isoformat() if isinstance(value, date) else value
-    return out
 
 
 @dataclass(frozen=True)
@@ -88,16 +88,11 @@ def release(session: Session, submission_id: str, on: date | None = None) -> Rel
             .where(Record.id.in_(ids))
         )
     }
-    updates, versions, events = [], [], []
+    updates, versions, states, events = [], [], [], []
     for r in records:
         data, digest = current[r.id]
         version = r.current_version + 1
-        fields: dict[str, Any] = {
-            "publicity_rule": r.publicity_rule,
-            "publicity_start": r.publicity_start,
-            "publicity_min_end": r.publicity_min_end,
-            "publicity_end": r.publicity_end,
-        }
+        fields = {name: getattr(r, name) for name in window_fields(None)}
         if r.current_version == 1:
             # Never published before: the window starts today. A correction held for approval
             # keeps the first publication (as the store keeps it for any correction).
@@ -109,28 +104,18 @@ def release(session: Session, submission_id: str, on: date | None = None) -> Rel
                 data=data,
             )
             if window is not None:
-                fields = {
-                    "publicity_rule": window.rule_id,
-                    "publicity_start": window.start,
-                    "publicity_min_end": window.min_end,
-                    "publicity_end": window.end,
-                }
+                fields = window_fields(window)
         updates.append(
             {"id": r.id, "status": "in_force", "current_version": version, "updated_at": now, **fields}
         )
-        versions.append(
-            {
-                **_version_row(r.id, version, "approved", data, digest, submission_id, now),
-                "state": _state(fields),
-            }
-        )
+        versions.append(_version_row(r.id, version, "approved", data, digest, submission_id, now))
+        # Only what approval sets: the ledger's view of the record keeps the rest from its creation.
+        states.append(record_state(fields, "in_force", ("status", *fields)))
         payload = status_payload(catalog, r, version, "in_force", fields["publicity_end"])
         events.append(_event_row("record.approved", payload, now))
     session.execute(update(Record), updates)
-    session.execute(
-        insert(RecordVersion), [{k: v for k, v in row.items() if k != "state"} for row in versions]
-    )
-    _ledger_versions(session, versions)
+    session.execute(insert(RecordVersion), versions)
+    _ledger_versions(session, [{**v, "state": s} for v, s in zip(versions, states, strict=True)])
     session.execute(insert(Event), events)
     _expire(session, ids)
     return Released(ids, sorted({r.subject_id for r in records}))

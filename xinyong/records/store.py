@@ -308,10 +308,7 @@ def _store_chunk(
             "severity": sev.severity,
             "severity_rule": sev.rule_id,
             "decision_date": decision_date,
-            "publicity_rule": window.rule_id if window else None,
-            "publicity_start": window.start if window else None,
-            "publicity_min_end": window.min_end if window else None,
-            "publicity_end": window.end if window else None,
+            **window_fields(window),
             "updated_at": now,
         }
         if cur is None:
@@ -564,10 +561,21 @@ STATE_FIELDS = (
 )
 
 
-def record_state(fields: dict[str, Any], status: str) -> dict[str, Any]:
-    """The ``state`` of a created or corrected version: every field the store derived (dates ISO)."""
+def window_fields(window: catalog_service.PublicityWindow | None) -> dict[str, Any]:
+    """The record's columns of its publicity window (None: never published)."""
+    return {
+        "publicity_rule": window.rule_id if window else None,
+        "publicity_start": window.start if window else None,
+        "publicity_min_end": window.min_end if window else None,
+        "publicity_end": window.end if window else None,
+    }
+
+
+def record_state(fields: dict[str, Any], status: str, names: Sequence[str] = STATE_FIELDS) -> dict[str, Any]:
+    """The ``state`` a version's ledger entry keeps (dates ISO): of a created or corrected version
+    every field the store derived; of a later step only the ``names`` it set."""
     out: dict[str, Any] = {}
-    for name in STATE_FIELDS:
+    for name in names:
         value = status if name == "status" else fields.get(name)
         out[name] = value.isoformat() if isinstance(value, date) else value
     return out
