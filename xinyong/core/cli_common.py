@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from xinyong.core.cli_errors import EXIT_ERROR, fail
+from xinyong.core.cli_errors import EXIT_ERROR, error, fail
 from xinyong.core.db import get_database
 from xinyong.core.errors import DomainError
 from xinyong.core.procedures import Actor
@@ -42,8 +42,7 @@ def parse_day(value: str | None, option: str = "--on") -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err_console.print(f"[red]日期格式错误[/red] {option} {value}（应为 YYYY-MM-DD）")
-        raise typer.Exit(2) from None
+        raise error(f"日期格式错误 {option} {value}（应为 YYYY-MM-DD）") from None
 
 
 def os_user() -> str:
