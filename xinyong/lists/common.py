@@ -408,11 +408,18 @@ def _liable_subject_ids(session: Session, procedure_id: int) -> list[int]:
 
 
 def _take_step(
-    session: Session, proc: ListProcedure, rules: ListRules, today: date, **step: Any
+    session: Session,
+    proc: ListProcedure,
+    rules: ListRules,
+    today: date,
+    *,
+    subject: SubjectRef | None = None,
+    **step: Any,
 ) -> ProcedureView:
-    """Record the step (see :func:`_record_step`) and answer with the procedure as it now stands."""
+    """Record the step (see :func:`_record_step`) and answer with the procedure as it now stands
+    (``subject``: its subject already looked up)."""
     _record_step(session, proc, **step)
-    return _view(session, proc, rules, today)
+    return _view(session, proc, rules, today, subject=subject)
 
 
 def next_step_seq(session: Session, proc: ListProcedure) -> int:

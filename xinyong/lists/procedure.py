@@ -27,13 +27,11 @@ from xinyong.lists.common import (
     _department_name,
     _invalid_transition,
     _load,
-    _record_step,
     _refresh_deadlines,
     _require_may_act,
     _step_date,
     _subject_ref,
     _take_step,
-    _view,
 )
 from xinyong.lists.models import (
     ListLiablePerson,
@@ -228,9 +226,12 @@ class _Turn:
     ) -> ProcedureView:
         """Record the step, dated and by whom it began (``_record_step``: ``text_``,
         ``document_number``, ``data``), and answer with the procedure as it now stands."""
-        _record_step(
+        return _take_step(
             self.session,
             self.proc,
+            self.rules,
+            self.today,
+            subject=subject,
             action=action,
             event_type=event_type,
             from_status=self.from_status,
@@ -238,7 +239,6 @@ class _Turn:
             on=self.day,
             **step,
         )
-        return _view(self.session, self.proc, self.rules, self.today, subject=subject)
 
 
 def _begin(
