@@ -34,19 +34,13 @@ from xinyong.core.paging import paged
 from xinyong.ingest import service as ingest_service
 from xinyong.records import store as records_store
 from xinyong.subjects import service as subjects_service
+from xinyong.subjects.kinds import CATEGORY_OF_KIND
 
 log = logging.getLogger(__name__)
 
 # Who sees every case of a procedure: the credit office's window, the platform and regulators.
 VIEWERS = ("credit_office", "regulator", "admin", "system")
 
-# The catalog's 主体类别 of each subject kind (what a published record says of its subject).
-SUBJECT_CATEGORY = {
-    "enterprise": "法人及非法人组织",
-    "organisation": "法人及非法人组织",
-    "individual_business": "个体工商户",
-    "natural_person": "自然人",
-}
 
 Texts = tuple[str, str]  # an error's message in English and in Chinese
 
@@ -55,7 +49,8 @@ _OVERDUE_COLUMNS = {"step", "step_zh", "due_date", "working_days_late", "escalat
 
 
 def subject_category(kind: str) -> str:
-    return SUBJECT_CATEGORY.get(kind, "法人及非法人组织")
+    """The catalog's 主体类别 of a subject kind (what a published record says of its subject)."""
+    return CATEGORY_OF_KIND.get(kind, "法人及非法人组织")
 
 
 def aware(value: datetime) -> datetime:

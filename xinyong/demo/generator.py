@@ -24,6 +24,7 @@ import yaml
 from xinyong.core.calendar import base_calendar
 from xinyong.core.errors import UnknownCalendarYear
 from xinyong.core.identifiers import make_uscc, org_code_check_char, ric_check_char, uscc_check_char
+from xinyong.subjects.kinds import CATEGORY_OF_KIND
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -66,14 +67,6 @@ ITEM_HEADERS: dict[str, list[str]] = {
         "accepting_unit", "accepting_unit_code", "fulfilment_status", "decision_date", "CZLX",
     ],
 }  # fmt: skip
-
-# 行政相对人类别 as departments write it, by subject kind.
-CATEGORY_BY_KIND = {
-    "enterprise": "法人及非法人组织",
-    "organisation": "法人及非法人组织",
-    "individual_business": "个体工商户",
-    "natural_person": "自然人",
-}
 
 
 # --------------------------------------------------------------------------- city data
@@ -324,7 +317,7 @@ class SubjectSpec:
 
     @property
     def category(self) -> str:
-        return CATEGORY_BY_KIND[self.kind]
+        return CATEGORY_OF_KIND[self.kind]
 
 
 _PLACES_EXTRA = ("台州", "浙江")

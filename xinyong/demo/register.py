@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from xinyong.demo.generator import SubjectSpec, iter_subjects, load_city
 from xinyong.ingest import service as ingest_service
 from xinyong.subjects import service as subjects_service
+from xinyong.subjects.kinds import CATEGORY_OF_KIND
 
 REGISTER_PROVIDER = "TZ-SCJG"  # the city's market regulator keeps the register
 ENTERPRISE_FILE = "register_enterprise.csv"
@@ -35,12 +36,6 @@ _ROLE_ZH = {
     "controller": "实际控制人",
     "branch": "分支机构",
     "key_personnel": "主要人员",
-}
-_CATEGORY = {
-    "enterprise": "法人及非法人组织",
-    "organisation": "法人及非法人组织",
-    "individual_business": "个体工商户",
-    "natural_person": "自然人",
 }
 ENTERPRISE_HEADERS = [
     "企业名称",
@@ -95,7 +90,7 @@ def _enterprise_row(spec: SubjectSpec) -> list[str]:
         _text(v)
         for v in (
             spec.name,
-            _CATEGORY[spec.kind],
+            CATEGORY_OF_KIND[spec.kind],
             spec.uscc,
             spec.legal_representative,
             spec.registered_capital,
@@ -147,7 +142,7 @@ def _relation_rows(specs: dict[int, SubjectSpec]) -> Iterator[list[str]]:
                     owner.uscc,
                     _ROLE_ZH[rel.role],
                     party.name,
-                    _CATEGORY[party.kind],
+                    CATEGORY_OF_KIND[party.kind],
                     None if person else party.uscc,
                     "身份证" if person else None,
                     party.id_number if person else None,

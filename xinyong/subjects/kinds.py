@@ -24,6 +24,14 @@ ROLE_ZH = {
     "principal": "主要负责人",
 }
 
+# The 行政相对人类别 (双公示 standard) of each subject kind, as a record says it of its subject.
+CATEGORY_OF_KIND = {
+    "enterprise": "法人及非法人组织",
+    "organisation": "法人及非法人组织",
+    "individual_business": "个体工商户",
+    "natural_person": "自然人",
+}
+
 # 行政相对人类别 labels (双公示 standard) and a few spellings seen in exports.
 _CATEGORY_KINDS: dict[str, str | None] = {
     "自然人": "natural_person",
