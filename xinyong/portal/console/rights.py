@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from xinyong.casework.service import Actor
-from xinyong.core.errors import DomainError, InvalidInput
+from xinyong.core.errors import InvalidInput
 from xinyong.objections import service as objections_service
 from xinyong.portal.console.pages import AtDesk, ConsoleCall
 from xinyong.portal.pages import not_found_page
@@ -98,18 +98,19 @@ def _desk_page(at: ConsoleCall, kind: _CaseDesk, status: str, **extra: Any) -> H
 def _case_page(at: ConsoleCall, kind: _CaseDesk, case_id: str) -> HTMLResponse:
     if not case_id.isdigit():
         return not_found_page(at.request)
-    try:
+
+    def page() -> HTMLResponse:
         view = kind.get_case(at.session, int(case_id), actor=at.desk.actor)
-    except DomainError as exc:
-        return at.message(exc)
-    return at.render(
-        kind.case_template,
-        {
-            "heading": f"{kind.case_heading} #{view.id}",
-            kind.case_name: view,
-            "actions": kind.actions.get(view.status, []),
-        },
-    )
+        return at.render(
+            kind.case_template,
+            {
+                "heading": f"{kind.case_heading} #{view.id}",
+                kind.case_name: view,
+                "actions": kind.actions.get(view.status, []),
+            },
+        )
+
+    return at.attempt(page)
 
 
 async def _post(at: ConsoleCall, kind: _CaseDesk, act: Callable[[FormData, Actor], int]) -> Response:
